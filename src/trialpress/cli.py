@@ -1,0 +1,80 @@
+"""Command-line interface: a thin adapter over the library (as the MkDocs plugin is).
+
+Exit status: 0 success, 1 some record failed, 2 bad usage (click's own convention).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from trialpress import __version__
+from trialpress.errors import RecordError
+from trialpress.models import Trial
+from trialpress.readers import read_paths
+
+
+def _error(message: object) -> None:
+    """Print one ``Error: ...`` line on stderr."""
+    click.echo(f"Error: {message}", err=True)
+
+
+def read_all(paths: tuple[str, ...]) -> tuple[list[Trial], list[RecordError]]:
+    """Read every record; errors are collected (and printed), never raised."""
+    trials: list[Trial] = []
+    errors: list[RecordError] = []
+    for _path, result in read_paths(paths):
+        if isinstance(result, RecordError):
+            _error(result)
+            errors.append(result)
+        else:
+            trials.extend(result)
+    return trials, errors
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="trialpress")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every warning as it is found.")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """Turn clinical-trial registry records into pages, checklists and PDF briefs."""
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+    ctx.obj["verbose"] = verbose
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json"]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
+def parse(paths: tuple[str, ...], fmt: str) -> None:
+    """Read records and print the trial model as JSON (a list when several)."""
+    trials, errors = read_all(paths)
+    data = [t.model_dump(mode="json") for t in trials]
+    out = data[0] if len(data) == 1 else data
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+    sys.exit(1 if errors else 0)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the trial model."""
+    click.echo(json.dumps(Trial.model_json_schema(), indent=2))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(obj={})
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,117 @@
+"""Readers: one module per input format, chosen by content, never by file extension.
+
+Each reader module exposes ``NAME``, ``detect(text) -> bool`` and
+``read(text, path) -> list[Trial]`` raising :class:`RecordError` for a bad record.
+``read_paths`` expands directories and yields either trials or errors, so one bad
+file never stops the others (as pelican's readers do).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from trialpress.errors import RecordError
+from trialpress.models import Trial
+
+#: Files larger than this are refused before reading: no real record comes close.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+
+
+class Reader(Protocol):
+    """What a reader module provides."""
+
+    NAME: str
+
+    def detect(self, text: str) -> bool: ...
+
+    def read(self, text: str, path: str) -> list[Trial]: ...
+
+
+def _readers() -> list[Reader]:
+    from trialpress.readers import ctgov_json, registry_text
+
+    return [ctgov_json, registry_text]
+
+
+def decode(data: bytes, path: str) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), else Latin-1 would be a guess, so refuse."""
+    if b"\x00" in data[:4096]:
+        raise RecordError("binary file, not a trial record", path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RecordError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the record as UTF-8",
+            path,
+            line,
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def detect_format(text: str) -> Reader | None:
+    """The reader whose ``detect`` accepts this text, if any."""
+    return next((r for r in _readers() if r.detect(text)), None)
+
+
+def read_text(text: str, path: str) -> list[Trial]:
+    """Read all trials in ``text`` (already decoded); raises RecordError."""
+    if not text.strip():
+        raise RecordError("empty file", path)
+    reader = detect_format(text)
+    if reader is None:
+        raise RecordError(
+            "not a recognised trial record (expected registry page text or "
+            "ClinicalTrials.gov API v2 JSON)",
+            path,
+            1,
+        )
+    return reader.read(text, path)
+
+
+def read_file(path: str | Path) -> list[Trial]:
+    """Read one file; raises RecordError naming the file for anything wrong with it."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_RECORD_BYTES:
+            raise RecordError(f"file is {size} bytes, more than the {MAX_RECORD_BYTES} allowed", p)
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise RecordError("no such file", p) from None
+    except IsADirectoryError:
+        raise RecordError("is a directory", p) from None
+    except PermissionError:
+        raise RecordError("permission denied", p) from None
+    except OSError as exc:
+        raise RecordError(f"cannot read file: {exc.strerror or exc}", p) from None
+    return read_text(decode(data, str(p)), str(p))
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, plus every file under named directories (hidden ones skipped), sorted."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found: list[Path] = []
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(Path(root) / f for f in files if not f.startswith("."))
+            out.extend(sorted(found))
+        else:
+            out.append(p)
+    return out
+
+
+def read_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, list[Trial] | RecordError]]:
+    """For each file (directories expanded): its trials, or the error that stopped it."""
+    for p in expand_paths(paths):
+        try:
+            yield p, read_file(p)
+        except RecordError as exc:
+            yield p, exc
