@@ -25,12 +25,12 @@ def read_all(paths: tuple[str, ...]) -> tuple[list[Trial], list[RecordError]]:
     """Read every record; errors are collected (and printed), never raised."""
     trials: list[Trial] = []
     errors: list[RecordError] = []
-    for _path, result in read_paths(paths):
+    for result in read_paths(paths):
         if isinstance(result, RecordError):
             _error(result)
             errors.append(result)
         else:
-            trials.extend(result)
+            trials.append(result)
     return trials, errors
 
 

@@ -1,8 +1,10 @@
 """Readers: one module per input format, chosen by content, never by file extension.
 
 Each reader module exposes ``NAME``, ``detect(text) -> bool`` and
-``read(text, path) -> list[Trial]`` raising :class:`RecordError` for a bad record.
-``read_paths`` expands directories and yields either trials or errors, so one bad
+``read(text, path) -> list[Trial | RecordError]``: one entry per record in the file, so a
+bad study inside a multi-study file does not hide the good ones. A reader raises
+:class:`RecordError` when the file as a whole is unreadable (for example invalid JSON).
+``read_paths`` expands directories and yields trials and errors in file order, so one bad
 file never stops the others (as pelican's readers do).
 """
 
@@ -27,7 +29,7 @@ class Reader(Protocol):
 
     def detect(self, text: str) -> bool: ...
 
-    def read(self, text: str, path: str) -> list[Trial]: ...
+    def read(self, text: str, path: str) -> list[Trial | RecordError]: ...
 
 
 def _readers() -> list[Reader]:
@@ -58,8 +60,8 @@ def detect_format(text: str) -> Reader | None:
     return next((r for r in _readers() if r.detect(text)), None)
 
 
-def read_text(text: str, path: str) -> list[Trial]:
-    """Read all trials in ``text`` (already decoded); raises RecordError."""
+def read_text(text: str, path: str) -> list[Trial | RecordError]:
+    """Read all records in ``text`` (already decoded); raises RecordError if none can be."""
     if not text.strip():
         raise RecordError("empty file", path)
     reader = detect_format(text)
@@ -73,8 +75,8 @@ def read_text(text: str, path: str) -> list[Trial]:
     return reader.read(text, path)
 
 
-def read_file(path: str | Path) -> list[Trial]:
-    """Read one file; raises RecordError naming the file for anything wrong with it."""
+def read_file(path: str | Path) -> list[Trial | RecordError]:
+    """Read one file; raises RecordError naming the file when it cannot be read at all."""
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -108,10 +110,10 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def read_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, list[Trial] | RecordError]]:
-    """For each file (directories expanded): its trials, or the error that stopped it."""
+def read_paths(paths: Iterable[str | Path]) -> Iterator[Trial | RecordError]:
+    """Every trial, or the error that stopped a record, file by file (directories expanded)."""
     for p in expand_paths(paths):
         try:
-            yield p, read_file(p)
+            yield from read_file(p)
         except RecordError as exc:
-            yield p, exc
+            yield exc

@@ -13,6 +13,6 @@ def detect(text: str) -> bool:
     return text.lstrip("\ufeff \t\n").startswith(("{", "["))
 
 
-def read(text: str, path: str) -> list[Trial]:
+def read(text: str, path: str) -> list[Trial | RecordError]:
     """Not written yet."""
     raise RecordError("JSON reader not written yet", path)

@@ -14,6 +14,6 @@ def detect(text: str) -> bool:
     return len(lines) >= 2 and lines[1].startswith("NCT ID:")
 
 
-def read(text: str, path: str) -> list[Trial]:
+def read(text: str, path: str) -> list[Trial | RecordError]:
     """Not written yet."""
     raise RecordError("registry text reader not written yet", path)
