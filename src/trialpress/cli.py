@@ -252,6 +252,7 @@ def validate(paths: tuple[str, ...], strict: bool) -> None:
     "out_dir",
     type=click.Path(file_okay=False, path_type=str),
     default="records",
+    metavar="DIR",
     show_default=True,
     help="Folder to write <NCT>.json files into.",
 )
@@ -267,6 +268,7 @@ def validate(paths: tuple[str, ...], strict: bool) -> None:
     "--timeout",
     type=click.FloatRange(min=0.1),
     default=30.0,
+    metavar="SECONDS",
     show_default=True,
     help="Seconds to wait for each response.",
 )
@@ -274,6 +276,7 @@ def validate(paths: tuple[str, ...], strict: bool) -> None:
     "--retries",
     type=click.IntRange(min=0),
     default=4,
+    metavar="N",
     show_default=True,
     help="Retries on rate limiting, server errors and connection errors.",
 )
