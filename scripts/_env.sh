@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/demo and scripts/test: make a working environment from nothing.
 # - Debian packages: Python's venv module, Pango for WeasyPrint and, for the tests
 #   (TRIALPRESS_WITH_BROWSER=1), Chromium, poppler-utils and git; installed with apt-get

