@@ -13,7 +13,7 @@ cd "$ROOT"
 say() { echo "$*" >&2; }
 
 PYTHON="${PYTHON:-python3}"
-want_debs=("libpango-1.0-0" "libpangoft2-1.0-0" "fonts-dejavu-core")
+want_debs=("libpango-1.0-0" "libpangoft2-1.0-0" "fonts-dejavu-core" "fonts-wqy-microhei")
 if [ -z "${VIRTUAL_ENV:-}" ]; then
   want_debs+=("python3" "python3-venv")
 fi

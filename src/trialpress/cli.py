@@ -202,31 +202,6 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json"]),
-    default="json",
-    show_default=True,
-    help="Output format.",
-)
-def parse(paths: tuple[str, ...], fmt: str) -> None:
-    """Read records and print the trial model as JSON (a list when several)."""
-    trials, errors = read_all(paths)
-    data = [t.model_dump(mode="json") for t in trials]
-    out = data[0] if len(data) == 1 else data
-    click.echo(json.dumps(out, indent=2, ensure_ascii=False))
-    sys.exit(1 if errors else 0)
-
-
-@cli.command()
-def schema() -> None:
-    """Print the JSON Schema of the trial model."""
-    click.echo(json.dumps(Trial.model_json_schema(), indent=2))
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 def validate(paths: tuple[str, ...], strict: bool) -> None:
     """Read records and report every warning and error, without writing anything.
@@ -320,7 +295,29 @@ def fetch(
     sys.exit(summary.exit_status)
 
 
-# Commands added by other modules (build, serve, pdf) go below this line.
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json"]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
+def parse(paths: tuple[str, ...], fmt: str) -> None:
+    """Read records and print the trial model as JSON (a list when several)."""
+    trials, errors = read_all(paths)
+    data = [t.model_dump(mode="json") for t in trials]
+    out = data[0] if len(data) == 1 else data
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+    sys.exit(1 if errors else 0)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the trial model."""
+    click.echo(json.dumps(Trial.model_json_schema(), indent=2))
 
 
 def main() -> None:
