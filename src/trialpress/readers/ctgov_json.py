@@ -1,18 +1,938 @@
-"""ClinicalTrials.gov API v2 JSON reader (to be written: issue 2)."""
+"""ClinicalTrials.gov API v2 JSON reader.
+
+Reads the three shapes the registry hands out, recognised by content:
+
+- a single study object (``/api/v2/studies/{nctId}``),
+- the website's JSON download (a top-level array of studies),
+- an API page (``{"studies": [...], "nextPageToken": ...}``).
+
+Nothing is silently lost: every part of a study the model has no field for is kept in
+``Trial.extra`` under its JSON path (``protocolSection.outcomesModule``,
+``protocolSection.contactsLocationsModule.locations[3].geoPoint``, ...), and one
+``unmapped-fields`` warning per trial names those paths. A value the model cannot take
+(an enumeration value the API v2 spec does not list, a wrong type, a malformed date) is kept
+in ``extra`` at its exact path too, with one ``invalid-value`` warning per trial.
+
+Only :class:`RecordError` leaves this module: a file that is not JSON at all raises it; a
+study that cannot become a trial (no or malformed ``nctId``) comes back as a RecordError in
+its place in the result list, so the other studies of the file still come through.
+
+Criterion line numbers count lines of the ``eligibilityCriteria`` text (the whole text sits
+on one line of the JSON file); warnings carry the file line of the study.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import re
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from trialpress.enums import (
+    AgencyClass,
+    ArmGroupType,
+    DateType,
+    DesignAllocation,
+    DesignMasking,
+    DesignTimePerspective,
+    EnrollmentType,
+    InterventionalAssignment,
+    InterventionType,
+    ObservationalModel,
+    OfficialRole,
+    OverallStatus,
+    Phase,
+    PrimaryPurpose,
+    RecruitmentStatus,
+    ReferenceType,
+    Sex,
+    StudyType,
+    WhoMasked,
+)
 from trialpress.errors import RecordError
-from trialpress.models import Trial
+from trialpress.models import (
+    NCT_ID_RE,
+    PARTIAL_DATE_RE,
+    Arm,
+    Design,
+    Eligibility,
+    Enrollment,
+    Identifier,
+    Intervention,
+    Location,
+    Official,
+    ReadWarning,
+    Reference,
+    RelatedTrial,
+    ResponsibleParty,
+    Source,
+    Sponsor,
+    Trial,
+)
 
 NAME = "ctgov-json"
+
+#: Deeper nesting than this is refused: real studies nest about 8 levels, and every later
+#: stage (pydantic, json.dumps, templates) recurses through ``extra``.
+MAX_DEPTH = 64
+#: Paths listed in one warning message before it says "and N more".
+MAX_LISTED = 40
+
+_E = TypeVar("_E", bound=StrEnum)
+
+#: ``Drug: Palbociclib`` -> the ``Drug`` prefix the API puts before arm intervention names.
+_TYPE_LABELS = {t.value.replace("_", " ").title(): t for t in InterventionType}
+_PREFIX_RE = re.compile(r"^(?P<label>[A-Za-z][A-Za-z ]*?): (?P<name>.+)$", re.DOTALL)
+#: A JSON string or a bracket; strings are skipped so brackets inside them don't count.
+_DEPTH_TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
 def detect(text: str) -> bool:
     """JSON starts with an object or an array."""
-    return text.lstrip("\ufeff \t\n").startswith(("{", "["))
+    return text.lstrip("\ufeff \t\n\r").startswith(("{", "["))
+
+
+# --------------------------------------------------------------------------- file level
 
 
 def read(text: str, path: str) -> list[Trial | RecordError]:
-    """Not written yet."""
-    raise RecordError("JSON reader not written yet", path)
+    """All studies in ``text``: one Trial, or the RecordError that stopped it, per study."""
+    text = text.lstrip("\ufeff")
+    data = _loads(text, path)
+    located = list(_studies(data, text, path))
+    if not located:
+        raise RecordError("no studies in this JSON (empty list)", path, 1)
+    return [_read_one(study, path, index, line) for study, index, line in located]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError(f"number {literal[:40]} is too large")
+    return value
+
+
+def _loads(text: str, path: str) -> Any:
+    """Parse, turning every failure into a RecordError with the line where known."""
+    try:
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise RecordError(
+            f"invalid JSON: {exc.msg} (column {exc.colno})", path, exc.lineno
+        ) from None
+    except RecursionError:
+        raise RecordError(f"JSON nested too deeply (more than {MAX_DEPTH} levels)", path) from None
+    except ValueError as exc:  # huge integers, NaN/Infinity, out-of-range floats
+        raise RecordError(f"invalid JSON: {exc}", path) from None
+    depth, line = _max_depth(text)
+    if depth > MAX_DEPTH:
+        raise RecordError(
+            f"JSON nested too deeply ({depth} levels; at most {MAX_DEPTH} allowed)", path, line
+        )
+    if _SURROGATE_ESCAPE_RE.search(text):
+        data = _fix_surrogates(data)
+    return data
+
+
+def _max_depth(text: str) -> tuple[int, int | None]:
+    """Deepest bracket nesting of valid JSON text, and the line where it is first reached."""
+    depth = best = 0
+    at = 0
+    for m in _DEPTH_TOKEN_RE.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > best:
+                best, at = depth, m.start()
+        elif c in "]}":
+            depth -= 1
+    return best, (text.count("\n", 0, at) + 1 if best > MAX_DEPTH else None)
+
+
+def _fix_surrogates(value: Any) -> Any:
+    """Lone UTF-16 surrogates (from ``\\ud800`` escapes) can't be written as UTF-8: replace."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE_RE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_fix_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_fix_surrogates(k): _fix_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def _studies(data: Any, text: str, path: str) -> Iterator[tuple[Any, int | None, int | None]]:
+    """(study, index in file or None, start line) for each study of a recognised shape."""
+    if isinstance(data, list):
+        lines = _element_lines(text, _first_non_space(text))
+        for i, study in enumerate(data):
+            yield study, i, lines[i] if i < len(lines) else None
+        return
+    if isinstance(data, dict):
+        if "protocolSection" in data:
+            yield data, None, 1
+            return
+        if "studies" in data:
+            studies = data["studies"]
+            if not isinstance(studies, list):
+                raise RecordError(
+                    f'"studies" must be a list of studies, got {_type_name(studies)}', path, 1
+                )
+            start = _member_start(text, "studies")
+            lines = _element_lines(text, start) if start is not None else []
+            for i, study in enumerate(studies):
+                yield study, i, lines[i] if i < len(lines) else None
+            return
+        keys = ", ".join(sorted(map(repr, data))[:5]) or "none"
+        raise RecordError(
+            "JSON is not a ClinicalTrials.gov study: expected an object with "
+            '"protocolSection", a list of studies, or an API page with "studies" '
+            f"(top-level keys: {keys})",
+            path,
+            1,
+        )
+    raise RecordError(
+        "JSON is not a ClinicalTrials.gov study: expected an object or a list of studies, "
+        f"got {_type_name(data)}",
+        path,
+        1,
+    )
+
+
+_WS = " \t\n\r"
+
+
+def _first_non_space(text: str, pos: int = 0) -> int:
+    while pos < len(text) and text[pos] in _WS:
+        pos += 1
+    return pos
+
+
+def _element_lines(text: str, start: int) -> list[int]:
+    """Start line of each element of the (valid) JSON array at ``start``; [] if not found.
+
+    ``raw_decode`` at each element is C-speed and the text was already parsed once, so this
+    costs one more parse of the file at most.
+    """
+    decoder = json.JSONDecoder()
+    lines: list[int] = []
+    try:
+        if text[start] != "[":
+            return []
+        pos = _first_non_space(text, start + 1)
+        line, counted = 1 + text.count("\n", 0, pos), pos
+        while text[pos] != "]":
+            line += text.count("\n", counted, pos)
+            counted = pos
+            lines.append(line)
+            _, end = decoder.raw_decode(text, pos)
+            pos = _first_non_space(text, end)
+            if text[pos] == ",":
+                pos = _first_non_space(text, pos + 1)
+    except (ValueError, IndexError, RecursionError):
+        return lines
+    return lines
+
+
+def _member_start(text: str, key: str) -> int | None:
+    """Offset of the value of top-level ``key`` in a (valid) JSON object, if found."""
+    decoder = json.JSONDecoder()
+    try:
+        pos = _first_non_space(text)
+        if text[pos] != "{":
+            return None
+        pos = _first_non_space(text, pos + 1)
+        while text[pos] == '"':
+            name, end = decoder.raw_decode(text, pos)
+            pos = _first_non_space(text, end)
+            pos = _first_non_space(text, pos + 1)  # the colon
+            if name == key:
+                return pos
+            _, end = decoder.raw_decode(text, pos)
+            pos = _first_non_space(text, end)
+            if text[pos] == ",":
+                pos = _first_non_space(text, pos + 1)
+    except (ValueError, IndexError, RecursionError):
+        return None
+    return None
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+# --------------------------------------------------------------------------- one study
+
+
+def _read_one(study: Any, path: str, index: int | None, line: int | None) -> Trial | RecordError:
+    """One study -> Trial, or the RecordError saying why it can't be one."""
+    where = "" if index is None else f"study at index {index}: "
+    if not isinstance(study, dict):
+        return RecordError(f"{where}expected a study object, got {_type_name(study)}", path, line)
+    try:
+        return _Mapper(study, path, index, line).trial()
+    except _StudyError as exc:
+        return RecordError(f"{where}{exc}", path, line)
+    except ValidationError as exc:
+        return RecordError(f"{where}{_describe_validation(exc)}", path, line)
+
+
+class _StudyError(Exception):
+    """A study that cannot become a trial at all (no usable nctId or title)."""
+
+
+def _describe_validation(exc: ValidationError) -> str:
+    """A pydantic error as one readable sentence naming the model field(s)."""
+    parts = []
+    for err in exc.errors()[:3]:
+        field = ".".join(str(p) for p in err["loc"]) or "trial"
+        parts.append(f"{field}: {err['msg']}")
+    more = exc.error_count() - len(parts)
+    return "invalid value for " + "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _pattern(path: str) -> str:
+    """``locations[3].geoPoint`` -> ``locations[].geoPoint``: one entry for all elements."""
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def _summarise(paths: list[str]) -> str:
+    """Distinct path patterns with their counts, shortened past MAX_LISTED entries."""
+    counts: dict[str, int] = {}
+    for p in paths:
+        key = _pattern(p)
+        counts[key] = counts.get(key, 0) + 1
+    items = [k if n == 1 else f"{k} ({n}×)" for k, n in counts.items()]
+    text = ", ".join(items[:MAX_LISTED])
+    if len(items) > MAX_LISTED:
+        text += f", and {len(items) - MAX_LISTED} more"
+    return text
+
+
+class _Mapper:
+    """Maps one study dict onto the model, keeping everything it does not map in ``extra``.
+
+    Every dict it visits is finished with :meth:`rest`, which moves the keys it did not
+    consume into ``extra``; every value of the wrong type or outside the spec's enumeration
+    goes to ``extra`` at its exact path through :meth:`invalid`. That is what the
+    "nothing lost" test checks leaf by leaf.
+    """
+
+    def __init__(self, study: dict[str, Any], path: str, index: int | None, line: int | None):
+        self.study = study
+        self.path = path
+        self.index = index
+        self.line = line
+        self.extra: dict[str, Any] = {}
+        self.unmapped: list[str] = []
+        self.invalid_notes: list[str] = []
+
+    # ---- bookkeeping
+
+    def keep(self, path: str, value: Any) -> None:
+        """Keep a source part the model has no field for."""
+        self.extra[path] = value
+        self.unmapped.append(path)
+
+    def invalid(self, path: str, value: Any, why: str) -> None:
+        """Keep a value the model cannot take, and say why."""
+        self.extra[path] = value
+        shown = repr(value) if not isinstance(value, dict | list) else _type_name(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        self.invalid_notes.append(f"{path} = {shown} ({why})")
+
+    def rest(self, obj: dict[str, Any], path: str, used: set[str]) -> None:
+        """Move every key of ``obj`` not in ``used`` into ``extra``."""
+        for key, value in obj.items():
+            if key not in used:
+                self.keep(f"{path}.{key}" if path else key, value)
+
+    # ---- typed getters: return the value if usable, else keep it and return None
+
+    def obj(self, parent: dict[str, Any], key: str, path: str) -> dict[str, Any] | None:
+        value = parent.get(key)
+        if value is None:  # null is the same as absent
+            return None
+        if not isinstance(value, dict):
+            self.invalid(path, value, f"expected an object, got {_type_name(value)}")
+            return None
+        return value
+
+    def list_(self, parent: dict[str, Any], key: str, path: str) -> list[Any]:
+        value = parent.get(key)
+        if value is None:  # null is the same as absent
+            return []
+        if not isinstance(value, list):
+            self.invalid(path, value, f"expected a list, got {_type_name(value)}")
+            return []
+        return value
+
+    def str_(self, parent: dict[str, Any], key: str, path: str) -> str | None:
+        value = parent.get(key)
+        if value is None:  # null is the same as absent
+            return None
+        if not isinstance(value, str):
+            self.invalid(path, value, f"expected a string, got {_type_name(value)}")
+            return None
+        return value
+
+    def strs(self, parent: dict[str, Any], key: str, path: str) -> list[str]:
+        out: list[str] = []
+        for i, value in enumerate(self.list_(parent, key, path)):
+            if isinstance(value, str):
+                out.append(value)
+            else:
+                self.invalid(f"{path}[{i}]", value, f"expected a string, got {_type_name(value)}")
+        return out
+
+    def bool_(self, parent: dict[str, Any], key: str, path: str) -> bool | None:
+        value = parent.get(key)
+        if value is None:  # null is the same as absent
+            return None
+        if not isinstance(value, bool):
+            self.invalid(path, value, f"expected true or false, got {_type_name(value)}")
+            return None
+        return value
+
+    def count(self, parent: dict[str, Any], key: str, path: str) -> int | None:
+        value = parent.get(key)
+        if value is None:  # null is the same as absent
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
+            self.invalid(path, value, "expected a whole number of participants")
+            return None
+        return value
+
+    def enum(self, parent: dict[str, Any], key: str, path: str, cls: type[_E]) -> _E | None:
+        value = parent.get(key)
+        if value is None:  # null is the same as absent
+            return None
+        return self._enum_value(value, path, cls)
+
+    def _enum_value(self, value: Any, path: str, cls: type[_E]) -> _E | None:
+        if isinstance(value, str):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+            why = f"not an API v2 {cls.__name__} value"
+        else:
+            why = f"expected a {cls.__name__} value, got {_type_name(value)}"
+        self.invalid(path, value, why)
+        return None
+
+    def enums(self, parent: dict[str, Any], key: str, path: str, cls: type[_E]) -> list[_E]:
+        out: list[_E] = []
+        for i, value in enumerate(self.list_(parent, key, path)):
+            member = self._enum_value(value, f"{path}[{i}]", cls)
+            if member is not None:
+                out.append(member)
+        return out
+
+    def date(
+        self, parent: dict[str, Any], key: str, path: str
+    ) -> tuple[str | None, DateType | None]:
+        """A ``{date, type}`` struct; the date keeps its source precision."""
+        struct = self.obj(parent, key, path)
+        if struct is None:
+            return None, None
+        day = self.str_(struct, "date", f"{path}.date")
+        if day is not None and not PARTIAL_DATE_RE.match(day):
+            self.invalid(f"{path}.date", day, "expected YYYY, YYYY-MM or YYYY-MM-DD")
+            day = None
+        kind = self.enum(struct, "type", f"{path}.type", DateType)
+        self.rest(struct, path, {"date", "type"})
+        return day, kind
+
+    def objects(
+        self, parent: dict[str, Any], key: str, path: str
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(index, element) for each object of a list; other elements are kept as invalid."""
+        for i, value in enumerate(self.list_(parent, key, path)):
+            if isinstance(value, dict):
+                yield i, value
+            else:
+                self.invalid(f"{path}[{i}]", value, f"expected an object, got {_type_name(value)}")
+
+    # ---- the study
+
+    def trial(self) -> Trial:
+        s = self.study
+        proto = self.obj(s, "protocolSection", "protocolSection")
+        if proto is None:
+            raise _StudyError("no protocolSection.identificationModule.nctId (no protocolSection)")
+        p = "protocolSection"
+        ident = self.obj(proto, "identificationModule", f"{p}.identificationModule") or {}
+        nct = ident.get("nctId")
+        if nct is None:
+            raise _StudyError("no protocolSection.identificationModule.nctId")
+        if not isinstance(nct, str) or not NCT_ID_RE.match(nct):
+            shown = repr(nct) if isinstance(nct, str) else _type_name(nct)
+            if len(shown) > 40:
+                shown = shown[:37] + "..."
+            raise _StudyError(
+                f"malformed protocolSection.identificationModule.nctId {shown} "
+                "(expected NCT followed by 8 digits)"
+            )
+        fields: dict[str, Any] = {"nct_id": nct}
+        self._identification(ident, fields)
+        self._status(self.obj(proto, "statusModule", f"{p}.statusModule"), fields)
+        self._sponsors(
+            self.obj(proto, "sponsorCollaboratorsModule", f"{p}.sponsorCollaboratorsModule"), fields
+        )
+        self._description(self.obj(proto, "descriptionModule", f"{p}.descriptionModule"), fields)
+        self._conditions(self.obj(proto, "conditionsModule", f"{p}.conditionsModule"), fields)
+        self._design(self.obj(proto, "designModule", f"{p}.designModule"), fields)
+        self._arms(
+            self.obj(proto, "armsInterventionsModule", f"{p}.armsInterventionsModule"), fields
+        )
+        self._eligibility(self.obj(proto, "eligibilityModule", f"{p}.eligibilityModule"), fields)
+        self._contacts(
+            self.obj(proto, "contactsLocationsModule", f"{p}.contactsLocationsModule"), fields
+        )
+        self._references(self.obj(proto, "referencesModule", f"{p}.referencesModule"), fields)
+        self.rest(
+            proto,
+            p,
+            {
+                "identificationModule",
+                "statusModule",
+                "sponsorCollaboratorsModule",
+                "descriptionModule",
+                "conditionsModule",
+                "designModule",
+                "armsInterventionsModule",
+                "eligibilityModule",
+                "contactsLocationsModule",
+                "referencesModule",
+            },
+        )
+        has_results = self.bool_(s, "hasResults", "hasResults")
+        fields["has_results"] = bool(has_results)
+        self.rest(s, "", {"protocolSection", "hasResults"})
+
+        warnings: list[ReadWarning] = fields.pop("_warnings", [])
+        if self.unmapped:
+            warnings.append(
+                ReadWarning(
+                    code="unmapped-fields",
+                    message="kept in extra, no model field for: " + _summarise(self.unmapped),
+                    line=self.line,
+                )
+            )
+        if self.invalid_notes:
+            shown = "; ".join(self.invalid_notes[:MAX_LISTED])
+            if len(self.invalid_notes) > MAX_LISTED:
+                shown += f"; and {len(self.invalid_notes) - MAX_LISTED} more"
+            warnings.append(
+                ReadWarning(
+                    code="invalid-value",
+                    message="kept in extra, the model cannot take: " + shown,
+                    line=self.line,
+                )
+            )
+        return Trial(
+            **fields,
+            source=Source(format="ctgov-json", path=self.path, index=self.index),
+            warnings=warnings,
+            extra=self.extra,
+        )
+
+    def _identification(self, ident: dict[str, Any], fields: dict[str, Any]) -> None:
+        p = "protocolSection.identificationModule"
+        title = self.str_(ident, "briefTitle", f"{p}.briefTitle")
+        official = self.str_(ident, "officialTitle", f"{p}.officialTitle")
+        if title is None or not title.strip():
+            if official is None or not official.strip():
+                raise _StudyError(f"no title ({p}.briefTitle)")
+            title = official
+            fields.setdefault("_warnings", []).append(
+                ReadWarning(
+                    code="missing-title",
+                    message=f"no {p}.briefTitle: the official title is shown instead",
+                    line=self.line,
+                )
+            )
+        fields["title"] = title
+        fields["official_title"] = official
+        fields["acronym"] = self.str_(ident, "acronym", f"{p}.acronym")
+        identifiers: list[Identifier] = []
+        org = self.obj(ident, "orgStudyIdInfo", f"{p}.orgStudyIdInfo")
+        if org is not None:
+            oid = self.str_(org, "id", f"{p}.orgStudyIdInfo.id")
+            kind = self.str_(org, "type", f"{p}.orgStudyIdInfo.type")
+            if oid is not None:
+                identifiers.append(Identifier(id=oid, type=kind, source="org_study_id"))
+            elif kind is not None:
+                self.keep(f"{p}.orgStudyIdInfo.type", kind)
+            self.rest(org, f"{p}.orgStudyIdInfo", {"id", "type"})
+        for i, sec in self.objects(ident, "secondaryIdInfos", f"{p}.secondaryIdInfos"):
+            q = f"{p}.secondaryIdInfos[{i}]"
+            sid = self.str_(sec, "id", f"{q}.id")
+            if sid is None:
+                self.invalid(q, sec, "secondary identifier without an id")
+                continue
+            identifiers.append(
+                Identifier(
+                    id=sid,
+                    type=self.str_(sec, "type", f"{q}.type"),
+                    domain=self.str_(sec, "domain", f"{q}.domain"),
+                    source="secondary_id",
+                )
+            )
+            self.rest(sec, q, {"id", "type", "domain"})
+        fields["identifiers"] = identifiers
+        self.rest(
+            ident,
+            p,
+            {
+                "nctId",
+                "briefTitle",
+                "officialTitle",
+                "acronym",
+                "orgStudyIdInfo",
+                "secondaryIdInfos",
+            },
+        )
+
+    def _status(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.statusModule"
+        fields["status"] = self.enum(mod, "overallStatus", f"{p}.overallStatus", OverallStatus)
+        fields["start_date"], fields["start_date_type"] = self.date(
+            mod, "startDateStruct", f"{p}.startDateStruct"
+        )
+        (
+            fields["primary_completion_date"],
+            fields["primary_completion_date_type"],
+        ) = self.date(mod, "primaryCompletionDateStruct", f"{p}.primaryCompletionDateStruct")
+        fields["completion_date"], fields["completion_date_type"] = self.date(
+            mod, "completionDateStruct", f"{p}.completionDateStruct"
+        )
+        used = {
+            "overallStatus",
+            "startDateStruct",
+            "primaryCompletionDateStruct",
+            "completionDateStruct",
+        }
+        last = self.obj(mod, "lastUpdatePostDateStruct", f"{p}.lastUpdatePostDateStruct")
+        used.add("lastUpdatePostDateStruct")
+        if last is not None:
+            q = f"{p}.lastUpdatePostDateStruct"
+            day = self.str_(last, "date", f"{q}.date")
+            if day is not None and not PARTIAL_DATE_RE.match(day):
+                self.invalid(f"{q}.date", day, "expected YYYY, YYYY-MM or YYYY-MM-DD")
+                day = None
+            fields["last_updated"] = day
+            self.rest(last, q, {"date"})
+        # The expanded-access record is another registry entry about the same treatment.
+        access = mod.get("expandedAccessInfo")
+        if isinstance(access, dict) and isinstance(access.get("nctId"), str):
+            other = access["nctId"]
+            if NCT_ID_RE.match(other):
+                fields["related_trials"] = [RelatedTrial(nct_id=other)]
+        self.rest(mod, p, used)
+
+    def _sponsors(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.sponsorCollaboratorsModule"
+        sponsors: list[Sponsor] = []
+        lead = self.obj(mod, "leadSponsor", f"{p}.leadSponsor")
+        if lead is not None:
+            sponsor = self._sponsor(lead, f"{p}.leadSponsor", lead=True)
+            if sponsor is not None:
+                sponsors.append(sponsor)
+        for i, col in self.objects(mod, "collaborators", f"{p}.collaborators"):
+            sponsor = self._sponsor(col, f"{p}.collaborators[{i}]", lead=False)
+            if sponsor is not None:
+                sponsors.append(sponsor)
+        fields["sponsors"] = sponsors
+        party = self.obj(mod, "responsibleParty", f"{p}.responsibleParty")
+        if party is not None:
+            q = f"{p}.responsibleParty"
+            fields["responsible_party"] = ResponsibleParty(
+                type=self.str_(party, "type", f"{q}.type"),
+                name=self.str_(party, "investigatorFullName", f"{q}.investigatorFullName"),
+                title=self.str_(party, "investigatorTitle", f"{q}.investigatorTitle"),
+                affiliation=self.str_(
+                    party, "investigatorAffiliation", f"{q}.investigatorAffiliation"
+                ),
+            )
+            self.rest(
+                party,
+                q,
+                {"type", "investigatorFullName", "investigatorTitle", "investigatorAffiliation"},
+            )
+        self.rest(mod, p, {"leadSponsor", "collaborators", "responsibleParty"})
+
+    def _sponsor(self, obj: dict[str, Any], path: str, *, lead: bool) -> Sponsor | None:
+        name = self.str_(obj, "name", f"{path}.name")
+        if name is None:
+            self.invalid(path, obj, "sponsor without a name")
+            return None
+        agency = self.enum(obj, "class", f"{path}.class", AgencyClass)
+        self.rest(obj, path, {"name", "class"})
+        return Sponsor(name=name, agency_class=agency, lead=lead)
+
+    def _description(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.descriptionModule"
+        fields["summary"] = self.str_(mod, "briefSummary", f"{p}.briefSummary")
+        fields["description"] = self.str_(mod, "detailedDescription", f"{p}.detailedDescription")
+        self.rest(mod, p, {"briefSummary", "detailedDescription"})
+
+    def _conditions(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.conditionsModule"
+        fields["conditions"] = self.strs(mod, "conditions", f"{p}.conditions")
+        fields["keywords"] = self.strs(mod, "keywords", f"{p}.keywords")
+        self.rest(mod, p, {"conditions", "keywords"})
+
+    def _design(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.designModule"
+        fields["study_type"] = self.enum(mod, "studyType", f"{p}.studyType", StudyType)
+        fields["phases"] = self.enums(mod, "phases", f"{p}.phases", Phase)
+        enroll = self.obj(mod, "enrollmentInfo", f"{p}.enrollmentInfo")
+        if enroll is not None:
+            q = f"{p}.enrollmentInfo"
+            fields["enrollment"] = Enrollment(
+                count=self.count(enroll, "count", f"{q}.count"),
+                type=self.enum(enroll, "type", f"{q}.type", EnrollmentType),
+            )
+            self.rest(enroll, q, {"count", "type"})
+        info = self.obj(mod, "designInfo", f"{p}.designInfo")
+        design = Design()
+        if info is not None:
+            q = f"{p}.designInfo"
+            masking = None
+            who: list[WhoMasked] = []
+            mask = self.obj(info, "maskingInfo", f"{q}.maskingInfo")
+            if mask is not None:
+                r = f"{q}.maskingInfo"
+                masking = self.enum(mask, "masking", f"{r}.masking", DesignMasking)
+                who = self.enums(mask, "whoMasked", f"{r}.whoMasked", WhoMasked)
+                self.rest(mask, r, {"masking", "whoMasked"})
+            design = Design(
+                allocation=self.enum(info, "allocation", f"{q}.allocation", DesignAllocation),
+                intervention_model=self.enum(
+                    info, "interventionModel", f"{q}.interventionModel", InterventionalAssignment
+                ),
+                primary_purpose=self.enum(
+                    info, "primaryPurpose", f"{q}.primaryPurpose", PrimaryPurpose
+                ),
+                masking=masking,
+                who_masked=who,
+                observational_model=self.enum(
+                    info, "observationalModel", f"{q}.observationalModel", ObservationalModel
+                ),
+                time_perspective=self.enum(
+                    info, "timePerspective", f"{q}.timePerspective", DesignTimePerspective
+                ),
+            )
+            self.rest(
+                info,
+                q,
+                {
+                    "allocation",
+                    "interventionModel",
+                    "primaryPurpose",
+                    "maskingInfo",
+                    "observationalModel",
+                    "timePerspective",
+                },
+            )
+        fields["design"] = design
+        self.rest(mod, p, {"studyType", "phases", "enrollmentInfo", "designInfo"})
+
+    def _arms(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.armsInterventionsModule"
+        interventions: list[Intervention] = []
+        for i, obj in self.objects(mod, "interventions", f"{p}.interventions"):
+            q = f"{p}.interventions[{i}]"
+            name = self.str_(obj, "name", f"{q}.name")
+            if name is None:
+                self.invalid(q, obj, "intervention without a name")
+                continue
+            interventions.append(
+                Intervention(
+                    name=name,
+                    type=self.enum(obj, "type", f"{q}.type", InterventionType),
+                    description=self.str_(obj, "description", f"{q}.description"),
+                    other_names=self.strs(obj, "otherNames", f"{q}.otherNames"),
+                    arm_labels=self.strs(obj, "armGroupLabels", f"{q}.armGroupLabels"),
+                )
+            )
+            self.rest(obj, q, {"name", "type", "description", "otherNames", "armGroupLabels"})
+        known = {iv.name for iv in interventions}
+        arms: list[Arm] = []
+        for i, obj in self.objects(mod, "armGroups", f"{p}.armGroups"):
+            q = f"{p}.armGroups[{i}]"
+            label = self.str_(obj, "label", f"{q}.label")
+            if label is None:
+                self.invalid(q, obj, "arm without a label")
+                continue
+            names = self.strs(obj, "interventionNames", f"{q}.interventionNames")
+            arms.append(
+                Arm(
+                    label=label,
+                    type=self.enum(obj, "type", f"{q}.type", ArmGroupType),
+                    description=self.str_(obj, "description", f"{q}.description"),
+                    interventions=[
+                        self._intervention_name(n, known, f"{q}.interventionNames[{j}]")
+                        for j, n in enumerate(names)
+                    ],
+                )
+            )
+            self.rest(obj, q, {"label", "type", "description", "interventionNames"})
+        fields["interventions"] = interventions
+        fields["arms"] = arms
+        self.rest(mod, p, {"interventions", "armGroups"})
+
+    def _intervention_name(self, raw: str, known: set[str], path: str) -> str:
+        """``Drug: Palbociclib`` -> ``Palbociclib`` so arm names match intervention names.
+
+        A name that matches no intervention keeps its original spelling in ``extra``.
+        """
+        if raw in known:
+            return raw
+        m = _PREFIX_RE.match(raw)
+        name = m.group("name") if m and m.group("label") in _TYPE_LABELS else raw
+        if name not in known:
+            self.keep(path, raw)
+        return name
+
+    def _eligibility(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.eligibilityModule"
+        text = self.str_(mod, "eligibilityCriteria", f"{p}.eligibilityCriteria")
+        criteria: dict[str, Any] = {}
+        parse_criteria = _criteria_parser()
+        if text is not None and parse_criteria is not None:
+            parsed = parse_criteria(text)
+            criteria = {
+                "inclusion": parsed.inclusion,
+                "exclusion": parsed.exclusion,
+                "other": parsed.other,
+            }
+            for w in parsed.warnings:
+                where = (
+                    f"eligibility criteria line {w.line}: "
+                    if w.line is not None
+                    else "eligibility criteria: "
+                )
+                fields.setdefault("_warnings", []).append(
+                    ReadWarning(code=w.code, message=where + w.message, line=self.line)
+                )
+        fields["eligibility"] = Eligibility(
+            minimum_age=self.str_(mod, "minimumAge", f"{p}.minimumAge"),
+            maximum_age=self.str_(mod, "maximumAge", f"{p}.maximumAge"),
+            sex=self.enum(mod, "sex", f"{p}.sex", Sex),
+            healthy_volunteers=self.bool_(mod, "healthyVolunteers", f"{p}.healthyVolunteers"),
+            raw_text=text,
+            **criteria,
+        )
+        self.rest(
+            mod, p, {"eligibilityCriteria", "minimumAge", "maximumAge", "sex", "healthyVolunteers"}
+        )
+
+    def _contacts(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.contactsLocationsModule"
+        officials: list[Official] = []
+        for i, obj in self.objects(mod, "overallOfficials", f"{p}.overallOfficials"):
+            q = f"{p}.overallOfficials[{i}]"
+            name = self.str_(obj, "name", f"{q}.name")
+            if name is None:
+                self.invalid(q, obj, "official without a name")
+                continue
+            officials.append(
+                Official(
+                    name=name,
+                    role=self.enum(obj, "role", f"{q}.role", OfficialRole),
+                    affiliation=self.str_(obj, "affiliation", f"{q}.affiliation"),
+                )
+            )
+            self.rest(obj, q, {"name", "role", "affiliation"})
+        locations: list[Location] = []
+        countries: dict[str, None] = {}
+        for i, obj in self.objects(mod, "locations", f"{p}.locations"):
+            q = f"{p}.locations[{i}]"
+            country = self.str_(obj, "country", f"{q}.country")
+            locations.append(
+                Location(
+                    facility=self.str_(obj, "facility", f"{q}.facility"),
+                    city=self.str_(obj, "city", f"{q}.city"),
+                    state=self.str_(obj, "state", f"{q}.state"),
+                    zip=self.str_(obj, "zip", f"{q}.zip"),
+                    country=country,
+                    status=self.enum(obj, "status", f"{q}.status", RecruitmentStatus),
+                )
+            )
+            if country:
+                countries[country] = None
+            self.rest(obj, q, {"facility", "city", "state", "zip", "country", "status"})
+        fields["officials"] = officials
+        fields["locations"] = locations
+        fields["countries"] = list(countries)
+        self.rest(mod, p, {"overallOfficials", "locations"})
+
+    def _references(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.referencesModule"
+        refs: list[Reference] = []
+        for i, obj in self.objects(mod, "references", f"{p}.references"):
+            q = f"{p}.references[{i}]"
+            citation = self.str_(obj, "citation", f"{q}.citation")
+            if citation is None:
+                self.invalid(q, obj, "reference without a citation")
+                continue
+            refs.append(
+                Reference(
+                    citation=citation,
+                    pmid=self.str_(obj, "pmid", f"{q}.pmid"),
+                    type=self.enum(obj, "type", f"{q}.type", ReferenceType),
+                )
+            )
+            self.rest(obj, q, {"citation", "pmid", "type"})
+        fields["references"] = refs
+        self.rest(mod, p, {"references"})
+
+
+def _criteria_parser() -> Any:
+    """``trialpress.eligibility.parse_criteria`` (TEMPORARY lookup until readers-text lands)."""
+    import importlib
+
+    try:
+        return importlib.import_module("trialpress.eligibility").parse_criteria
+    except ImportError:
+        return None
