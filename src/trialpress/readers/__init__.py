@@ -35,7 +35,9 @@ class Reader(Protocol):
 def _readers() -> list[Reader]:
     from trialpress.readers import ctgov_json, registry_text
 
-    return [ctgov_json, registry_text]
+    # The most specific signature first: a registry page whose title starts with "[" (for
+    # example "[18F]FDG PET ...") must not be taken for JSON.
+    return [registry_text, ctgov_json]
 
 
 def decode(data: bytes, path: str) -> str:
