@@ -89,7 +89,8 @@ _TYPE_LABELS = {t.value.replace("_", " ").title(): t for t in InterventionType}
 _PREFIX_RE = re.compile(r"^(?P<label>[A-Za-z][A-Za-z ]*?): (?P<name>.+)$", re.DOTALL)
 #: A JSON string or a bracket; strings are skipped so brackets inside them don't count.
 _DEPTH_TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
-_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+#: Where a lone surrogate could come from: an escape, or (text not decoded from bytes) itself.
+_SURROGATE_RE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 _LONE_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -139,7 +140,7 @@ def _loads(text: str, path: str) -> Any:
         raise RecordError(
             f"JSON nested too deeply ({depth} levels; at most {MAX_DEPTH} allowed)", path, line
         )
-    if _SURROGATE_ESCAPE_RE.search(text):
+    if _SURROGATE_RE.search(text):
         data = _fix_surrogates(data)
     return data
 
