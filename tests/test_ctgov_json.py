@@ -721,3 +721,105 @@ def test_registry_text_whose_title_starts_with_a_bracket_is_not_json() -> None:
 
     found = detect_format(text)
     assert found is not None and found.NAME == "registry-text"  # ...but is not taken for it
+
+
+# --------------------------------------------------------------------------- criteria text
+
+#: One list marker as the source writes them (numbers, ranges, letters, roman numerals,
+#: bullets); whitespace is already gone when this is applied.
+_MARKER = (
+    r"(?:\d{1,3}\.-\d{1,3}\.?|\d{1,3}(?:\.\)|\.|\))|[ivxlcdmIVXLCDM]{1,6}[.)]"
+    r"|[a-zA-Z][.)]|[*+•\-o·▪])"
+)
+_ONLY_MARKERS = re.compile(rf"(?:{_MARKER})*")
+#: A line that is only an inclusion/exclusion heading: the parser drops it (raw_text keeps it).
+_HEADING_LINE = re.compile(
+    r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:key\s+)?(?:inclusion|exclusion)\s+criteria"
+    r"\s*:?\s*(?:\*\*|__)?\s*:?\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SPACE = re.compile(r"\s+")
+
+
+def uncovered(raw: str, criteria: list[Any]) -> str | None:
+    """Why the criteria texts don't cover ``raw`` exactly, or None if they do.
+
+    Both sides lose whitespace and Markdown escapes (the same ``unescape`` on both, so the
+    comparison is symmetric); the source also loses pure heading lines. Then each criterion's
+    text, in source order, must be the very next thing in the source, and what lies between
+    two criteria (and after the last) may only be list markers: no text lost, none invented,
+    no criterion text mangled.
+    """
+    from trialpress.eligibility import unescape
+
+    source = _SPACE.sub("", _HEADING_LINE.sub("", unescape(raw)))
+    pos = 0
+    for crit in criteria:
+        text = _SPACE.sub("", unescape(crit.text))
+        if not text:
+            continue
+        found = source.find(text, pos)
+        if found < 0:
+            return f"criterion not found in order: {crit.text[:80]!r}"
+        gap = source[pos:found]
+        if not _ONLY_MARKERS.fullmatch(gap):
+            return f"source text lost before {crit.text[:60]!r}: {gap[:80]!r}"
+        pos = found + len(text)
+    if not _ONLY_MARKERS.fullmatch(source[pos:]):
+        return f"source text lost at the end: {source[pos : pos + 80]!r}"
+    return None
+
+
+def in_source_order(trial: Trial) -> list[Any]:
+    """Every criterion once; sections sorted by source line (stable for run-on splits)."""
+    return sorted(trial.eligibility.all_criteria(), key=lambda c: c.line or 0)
+
+
+@pytest.mark.parametrize(("nct", "study"), STUDIES, ids=IDS)
+def test_criteria_cover_the_eligibility_text(
+    nct: str, study: dict[str, Any], trials: dict[str, Trial]
+) -> None:
+    trial = trials[nct]
+    raw = study["protocolSection"]["eligibilityModule"]["eligibilityCriteria"]
+    assert trial.eligibility.raw_text == raw
+    assert trial.eligibility.all_criteria(), "no criteria at all"
+    assert uncovered(raw, in_source_order(trial)) is None
+
+
+def test_coverage_check_catches_loss_and_invention() -> None:
+    trial = read_one(
+        study_with(
+            eligibilityModule={
+                "eligibilityCriteria": "Inclusion Criteria:\n\n1. Age \\>18\n2. Consent\n\n"
+                "Exclusion Criteria:\n\n* Pregnant"
+            }
+        )
+    )
+    crits = in_source_order(trial)
+    assert [(c.number, c.text) for c in crits] == [
+        ("1", "Age >18"),
+        ("2", "Consent"),
+        (None, "Pregnant"),
+    ]
+    raw = trial.eligibility.raw_text or ""
+    assert uncovered(raw, crits) is None
+    assert uncovered(raw, crits[1:]) is not None  # a criterion lost
+    assert uncovered(raw.replace("Consent", "Consent given"), crits) is not None  # text lost
+    assert uncovered(raw, [*crits, crits[0]]) is not None  # text invented
+    changed = crits[0].model_copy(update={"text": "Age 18"})
+    assert uncovered(raw, [changed, *crits[1:]]) is not None  # text mangled
+
+
+def test_criteria_warnings_point_at_the_eligibility_line(tmp_path: Path) -> None:
+    s = study_with(
+        eligibilityModule={"eligibilityCriteria": "Inclusion Criteria:\n\n2. Adults\n3. Consent"}
+    )
+    path = tmp_path / "pretty.json"
+    path.write_text(json.dumps([study(1), s], indent=2), encoding="utf-8")
+    [_, trial] = read_file(path)
+    assert isinstance(trial, Trial)
+    [warning] = [w for w in trial.warnings if w.code == "list-starts-late"]
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert warning.line is not None
+    assert lines[warning.line - 1].lstrip().startswith('"eligibilityCriteria"')
+    assert warning.message.startswith("eligibility criteria line 3: ")

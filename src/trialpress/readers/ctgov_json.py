@@ -27,11 +27,13 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from trialpress.eligibility import parse_criteria
 from trialpress.enums import (
     AgencyClass,
     ArmGroupType,
@@ -109,7 +111,7 @@ def read(text: str, path: str) -> list[Trial | RecordError]:
     located = list(_studies(data, text, path))
     if not located:
         raise RecordError("no studies in this JSON (empty list)", path, 1)
-    return [_read_one(study, path, index, line) for study, index, line in located]
+    return [_read_one(study, path, text, where) for study, where in located]
 
 
 def _reject_constant(name: str) -> Any:
@@ -171,16 +173,24 @@ def _fix_surrogates(value: Any) -> Any:
     return value
 
 
-def _studies(data: Any, text: str, path: str) -> Iterator[tuple[Any, int | None, int | None]]:
-    """(study, index in file or None, start line) for each study of a recognised shape."""
+@dataclass(frozen=True)
+class _Where:
+    """Where one study sits in the file: its index in a list, offsets and start line."""
+
+    index: int | None
+    line: int | None = None
+    start: int = 0
+    end: int = 0
+
+
+def _studies(data: Any, text: str, path: str) -> Iterator[tuple[Any, _Where]]:
+    """(study, where it is) for each study of a recognised shape."""
     if isinstance(data, list):
-        lines = _element_lines(text, _first_non_space(text))
-        for i, study in enumerate(data):
-            yield study, i, lines[i] if i < len(lines) else None
+        yield from zip(data, _element_spans(text, _first_non_space(text), len(data)), strict=True)
         return
     if isinstance(data, dict):
         if "protocolSection" in data:
-            yield data, None, 1
+            yield data, _Where(None, 1, 0, len(text))
             return
         if "studies" in data:
             studies = data["studies"]
@@ -189,9 +199,8 @@ def _studies(data: Any, text: str, path: str) -> Iterator[tuple[Any, int | None,
                     f'"studies" must be a list of studies, got {_type_name(studies)}', path, 1
                 )
             start = _member_start(text, "studies")
-            lines = _element_lines(text, start) if start is not None else []
-            for i, study in enumerate(studies):
-                yield study, i, lines[i] if i < len(lines) else None
+            spans = _element_spans(text, start if start is not None else -1, len(studies))
+            yield from zip(studies, spans, strict=True)
             return
         keys = ", ".join(sorted(map(repr, data))[:5]) or "none"
         raise RecordError(
@@ -218,30 +227,30 @@ def _first_non_space(text: str, pos: int = 0) -> int:
     return pos
 
 
-def _element_lines(text: str, start: int) -> list[int]:
-    """Start line of each element of the (valid) JSON array at ``start``; [] if not found.
+def _element_spans(text: str, start: int, count: int) -> list[_Where]:
+    """Where each of the ``count`` elements of the (valid) JSON array at ``start`` lies.
 
     ``raw_decode`` at each element is C-speed and the text was already parsed once, so this
-    costs one more parse of the file at most.
+    costs one more parse of the file at most. Elements it cannot place get index only.
     """
     decoder = json.JSONDecoder()
-    lines: list[int] = []
+    spans: list[_Where] = []
     try:
-        if text[start] != "[":
-            return []
-        pos = _first_non_space(text, start + 1)
-        line, counted = 1 + text.count("\n", 0, pos), pos
-        while text[pos] != "]":
-            line += text.count("\n", counted, pos)
-            counted = pos
-            lines.append(line)
-            _, end = decoder.raw_decode(text, pos)
-            pos = _first_non_space(text, end)
-            if text[pos] == ",":
-                pos = _first_non_space(text, pos + 1)
+        if start >= 0 and text[start] == "[":
+            pos = _first_non_space(text, start + 1)
+            line, counted = 1 + text.count("\n", 0, pos), pos
+            while text[pos] != "]" and len(spans) < count:
+                line += text.count("\n", counted, pos)
+                counted = pos
+                _, end = decoder.raw_decode(text, pos)
+                spans.append(_Where(len(spans), line, pos, end))
+                pos = _first_non_space(text, end)
+                if text[pos] == ",":
+                    pos = _first_non_space(text, pos + 1)
     except (ValueError, IndexError, RecursionError):
-        return lines
-    return lines
+        pass
+    spans.extend(_Where(i) for i in range(len(spans), count))
+    return spans
 
 
 def _member_start(text: str, key: str) -> int | None:
@@ -283,17 +292,18 @@ def _type_name(value: Any) -> str:
 # --------------------------------------------------------------------------- one study
 
 
-def _read_one(study: Any, path: str, index: int | None, line: int | None) -> Trial | RecordError:
+def _read_one(study: Any, path: str, text: str, where: _Where) -> Trial | RecordError:
     """One study -> Trial, or the RecordError saying why it can't be one."""
-    where = "" if index is None else f"study at index {index}: "
+    which = "" if where.index is None else f"study at index {where.index}: "
+    line = where.line
     if not isinstance(study, dict):
-        return RecordError(f"{where}expected a study object, got {_type_name(study)}", path, line)
+        return RecordError(f"{which}expected a study object, got {_type_name(study)}", path, line)
     try:
-        return _Mapper(study, path, index, line).trial()
+        return _Mapper(study, path, text, where).trial()
     except _StudyError as exc:
-        return RecordError(f"{where}{exc}", path, line)
+        return RecordError(f"{which}{exc}", path, line)
     except ValidationError as exc:
-        return RecordError(f"{where}{_describe_validation(exc)}", path, line)
+        return RecordError(f"{which}{_describe_validation(exc)}", path, line)
 
 
 class _StudyError(Exception):
@@ -337,16 +347,30 @@ class _Mapper:
     "nothing lost" test checks leaf by leaf.
     """
 
-    def __init__(self, study: dict[str, Any], path: str, index: int | None, line: int | None):
+    def __init__(self, study: dict[str, Any], path: str, text: str, where: _Where):
         self.study = study
         self.path = path
-        self.index = index
-        self.line = line
+        self.text = text
+        self.where = where
+        self.index = where.index
+        self.line = where.line
         self.extra: dict[str, Any] = {}
         self.unmapped: list[str] = []
         self.invalid_notes: list[str] = []
 
     # ---- bookkeeping
+
+    def key_line(self, key: str) -> int | None:
+        """File line of the first ``"key":`` inside this study, else the study's own line.
+
+        A quoted key can't occur inside a JSON string (its quotes would be escaped), so a
+        plain search within the study's span is exact enough for pointing people at it.
+        """
+        w = self.where
+        if w.line is None:
+            return None
+        found = self.text.find(f'"{key}"', w.start, w.end)
+        return w.line if found < 0 else w.line + self.text.count("\n", w.start, found)
 
     def keep(self, path: str, value: Any) -> None:
         """Keep a source part the model has no field for."""
@@ -833,10 +857,10 @@ class _Mapper:
         if mod is None:
             return
         p = "protocolSection.eligibilityModule"
-        text = self.str_(mod, "eligibilityCriteria", f"{p}.eligibilityCriteria")
+        key = "eligibilityCriteria"
+        text = self.str_(mod, key, f"{p}.{key}")
         criteria: dict[str, Any] = {}
-        parse_criteria = _criteria_parser()
-        if text is not None and parse_criteria is not None:
+        if text is not None:
             parsed = parse_criteria(text)
             criteria = {
                 "inclusion": parsed.inclusion,
@@ -850,7 +874,7 @@ class _Mapper:
                     else "eligibility criteria: "
                 )
                 fields.setdefault("_warnings", []).append(
-                    ReadWarning(code=w.code, message=where + w.message, line=self.line)
+                    ReadWarning(code=w.code, message=where + w.message, line=self.key_line(key))
                 )
         fields["eligibility"] = Eligibility(
             minimum_age=self.str_(mod, "minimumAge", f"{p}.minimumAge"),
@@ -927,13 +951,3 @@ class _Mapper:
             self.rest(obj, q, {"citation", "pmid", "type"})
         fields["references"] = refs
         self.rest(mod, p, {"references"})
-
-
-def _criteria_parser() -> Any:
-    """``trialpress.eligibility.parse_criteria`` (TEMPORARY lookup until readers-text lands)."""
-    import importlib
-
-    try:
-        return importlib.import_module("trialpress.eligibility").parse_criteria
-    except ImportError:
-        return None
