@@ -823,3 +823,17 @@ def test_criteria_warnings_point_at_the_eligibility_line(tmp_path: Path) -> None
     assert warning.line is not None
     assert lines[warning.line - 1].lstrip().startswith('"eligibilityCriteria"')
     assert warning.message.startswith("eligibility criteria line 3: ")
+
+
+def test_repeated_keys_keep_every_value() -> None:
+    text = (
+        '{"protocolSection": {"identificationModule": {"nctId": "NCT01234567",'
+        ' "briefTitle": "First", "briefTitle": "Second"}}}'
+    )
+    [trial] = read_text(text, "x")
+    assert isinstance(trial, Trial)
+    assert trial.title == "Second"
+    assert trial.extra == {"protocolSection.identificationModule.briefTitle (duplicate)": "First"}
+    [warning] = trial.warnings
+    assert warning.code == "invalid-value"
+    assert "key repeated in the source" in warning.message

@@ -125,10 +125,35 @@ def _finite_float(literal: str) -> float:
     return value
 
 
+#: Suffix given to the earlier values of a key repeated in one JSON object.
+DUPLICATE = " (duplicate)"
+
+
+def _keep_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose repeated keys keep every value: the last under the key (as JSON
+    parsers do), earlier ones under ``key (duplicate)``, so the mapper keeps them in extra.
+    """
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    out = {}
+    for key, value in reversed(pairs):
+        name = key
+        while name in out:
+            name += DUPLICATE
+        out[name] = value
+    return dict(reversed(out.items()))
+
+
 def _loads(text: str, path: str) -> Any:
     """Parse, turning every failure into a RecordError with the line where known."""
     try:
-        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        data = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_keep_duplicates,
+        )
     except json.JSONDecodeError as exc:
         raise RecordError(
             f"invalid JSON: {exc.msg} (column {exc.colno})", path, exc.lineno
@@ -389,7 +414,11 @@ class _Mapper:
         """Move every key of ``obj`` not in ``used`` into ``extra``."""
         for key, value in obj.items():
             if key not in used:
-                self.keep(f"{path}.{key}" if path else key, value)
+                where = f"{path}.{key}" if path else key
+                if key.endswith(DUPLICATE):
+                    self.invalid(where, value, "key repeated in the source; the last value is used")
+                else:
+                    self.keep(where, value)
 
     # ---- typed getters: return the value if usable, else keep it and return None
 
