@@ -725,7 +725,7 @@ class _Mapper:
         party = self.obj(mod, "responsibleParty", f"{p}.responsibleParty")
         if party is not None:
             q = f"{p}.responsibleParty"
-            fields["responsible_party"] = ResponsibleParty(
+            rp = ResponsibleParty(
                 type=self.str_(party, "type", f"{q}.type"),
                 name=self.str_(party, "investigatorFullName", f"{q}.investigatorFullName"),
                 title=self.str_(party, "investigatorTitle", f"{q}.investigatorTitle"),
@@ -733,6 +733,9 @@ class _Mapper:
                     party, "investigatorAffiliation", f"{q}.investigatorAffiliation"
                 ),
             )
+            # Only old-style fields (kept in extra): no party the model could show.
+            if rp != ResponsibleParty():
+                fields["responsible_party"] = rp
             self.rest(
                 party,
                 q,
