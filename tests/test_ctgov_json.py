@@ -837,3 +837,9 @@ def test_repeated_keys_keep_every_value() -> None:
     [warning] = trial.warnings
     assert warning.code == "invalid-value"
     assert "key repeated in the source" in warning.message
+
+
+def test_lone_surrogates_in_a_str_are_refused_with_the_line() -> None:
+    with pytest.raises(RecordError, match="lone surrogate") as info:
+        read_text('{\n"a":\n"\ud800"}', "x")
+    assert info.value.line == 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -70,7 +71,9 @@ JSON = st.recursive(
 def test_arbitrary_text(text: str) -> None:
     only_record_errors(read_text, text, "x")
     only_record_errors(ctgov_json.read, text, "x")
-    only_record_errors(registry_text.read, text, "x")
+    # read_text refuses lone surrogates before any reader sees them; readers called
+    # directly get what read_text would pass on.
+    only_record_errors(registry_text.read, re.sub("[\ud800-\udfff]", "?", text), "x")
 
 
 @FAST

@@ -11,12 +11,15 @@ file never stops the others (as pelican's readers do).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 from trialpress.errors import RecordError
 from trialpress.models import Trial
+
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 #: Files larger than this are refused before reading: no real record comes close.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -66,6 +69,12 @@ def read_text(text: str, path: str) -> list[Trial | RecordError]:
     """Read all records in ``text`` (already decoded); raises RecordError if none can be."""
     if not text.strip():
         raise RecordError("empty file", path)
+    # decode() never yields these, but a caller's str can (surrogateescape): they could not
+    # be written out as UTF-8 later, so refuse them here with the line.
+    bad = _LONE_SURROGATE_RE.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise RecordError("text is not valid Unicode (a lone surrogate code point)", path, line)
     reader = detect_format(text)
     if reader is None:
         raise RecordError(
