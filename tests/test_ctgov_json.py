@@ -843,3 +843,21 @@ def test_lone_surrogates_in_a_str_are_refused_with_the_line() -> None:
     with pytest.raises(RecordError, match="lone surrogate") as info:
         read_text('{\n"a":\n"\ud800"}', "x")
     assert info.value.line == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"protocolSection": []}', "(protocolSection is a list)"),
+        ('{"protocolSection": {}}', "(no identificationModule)"),
+        ('{"protocolSection": {"identificationModule": 3}}', "(identificationModule is a number)"),
+        (
+            '{"protocolSection": {"identificationModule": {"nctId": 12345678}}}',
+            "malformed protocolSection.identificationModule.nctId a number",
+        ),
+    ],
+)
+def test_study_without_usable_nct_id_says_why(text: str, message: str) -> None:
+    [err] = read_text(text, "x")
+    assert isinstance(err, RecordError)
+    assert message in err.message

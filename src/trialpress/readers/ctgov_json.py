@@ -531,22 +531,28 @@ class _Mapper:
 
     def trial(self) -> Trial:
         s = self.study
-        proto = self.obj(s, "protocolSection", "protocolSection")
-        if proto is None:
-            raise _StudyError("no protocolSection.identificationModule.nctId (no protocolSection)")
         p = "protocolSection"
-        ident = self.obj(proto, "identificationModule", f"{p}.identificationModule") or {}
+        need = f"{p}.identificationModule.nctId"
+        proto = s.get(p)
+        if not isinstance(proto, dict):
+            has = (
+                "no protocolSection" if proto is None else f"protocolSection is {_type_name(proto)}"
+            )
+            raise _StudyError(f"no {need} ({has}, not an object)")
+        ident = proto.get("identificationModule")
+        if not isinstance(ident, dict):
+            has = "no identificationModule"
+            if ident is not None:
+                has = f"identificationModule is {_type_name(ident)}"
+            raise _StudyError(f"no {need} ({has})")
         nct = ident.get("nctId")
         if nct is None:
-            raise _StudyError("no protocolSection.identificationModule.nctId")
+            raise _StudyError(f"no {need}")
         if not isinstance(nct, str) or not NCT_ID_RE.match(nct):
             shown = repr(nct) if isinstance(nct, str) else _type_name(nct)
             if len(shown) > 40:
                 shown = shown[:37] + "..."
-            raise _StudyError(
-                f"malformed protocolSection.identificationModule.nctId {shown} "
-                "(expected NCT followed by 8 digits)"
-            )
+            raise _StudyError(f"malformed {need} {shown} (expected NCT followed by 8 digits)")
         fields: dict[str, Any] = {"nct_id": nct}
         self._identification(ident, fields)
         self._status(self.obj(proto, "statusModule", f"{p}.statusModule"), fields)
