@@ -538,7 +538,7 @@ class _Mapper:
             has = (
                 "no protocolSection" if proto is None else f"protocolSection is {_type_name(proto)}"
             )
-            raise _StudyError(f"no {need} ({has}, not an object)")
+            raise _StudyError(f"no {need} ({has})")
         ident = proto.get("identificationModule")
         if not isinstance(ident, dict):
             has = "no identificationModule"
