@@ -23,6 +23,7 @@ on one line of the JSON file); warnings carry the file line of the study.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -90,7 +91,10 @@ _E = TypeVar("_E", bound=StrEnum)
 _TYPE_LABELS = {t.value.replace("_", " ").title(): t for t in InterventionType}
 _PREFIX_RE = re.compile(r"^(?P<label>[A-Za-z][A-Za-z ]*?): (?P<name>.+)$", re.DOTALL)
 #: A JSON string or a bracket; strings are skipped so brackets inside them don't count.
-_DEPTH_TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_DEPTH_TOKEN_RE = re.compile(_STRING_RE.pattern + r"|[\[\]{}]", re.DOTALL)
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 #: Where a lone surrogate could come from: an escape, or (text not decoded from bytes) itself.
 _SURROGATE_RE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 _LONE_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
@@ -162,29 +166,36 @@ def _loads(text: str, path: str) -> Any:
         raise RecordError(f"JSON nested too deeply (more than {MAX_DEPTH} levels)", path) from None
     except ValueError as exc:  # huge integers, NaN/Infinity, out-of-range floats
         raise RecordError(f"invalid JSON: {exc}", path) from None
-    depth, line = _max_depth(text)
+    depth = _max_depth(text)
     if depth > MAX_DEPTH:
         raise RecordError(
-            f"JSON nested too deeply ({depth} levels; at most {MAX_DEPTH} allowed)", path, line
+            f"JSON nested too deeply ({depth} levels; at most {MAX_DEPTH} allowed)",
+            path,
+            _depth_line(text, MAX_DEPTH),
         )
     if _SURROGATE_RE.search(text):
         data = _fix_surrogates(data)
     return data
 
 
-def _max_depth(text: str) -> tuple[int, int | None]:
-    """Deepest bracket nesting of valid JSON text, and the line where it is first reached."""
-    depth = best = 0
-    at = 0
+def _max_depth(text: str) -> int:
+    """Deepest bracket nesting of valid JSON text (strings removed first, all at C speed)."""
+    brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text))
+    return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def _depth_line(text: str, limit: int) -> int:
+    """Line where nesting first goes deeper than ``limit`` (only for the error message)."""
+    depth = 0
     for m in _DEPTH_TOKEN_RE.finditer(text):
         c = m.group()
         if c in "[{":
             depth += 1
-            if depth > best:
-                best, at = depth, m.start()
+            if depth > limit:
+                return text.count("\n", 0, m.start()) + 1
         elif c in "]}":
             depth -= 1
-    return best, (text.count("\n", 0, at) + 1 if best > MAX_DEPTH else None)
+    return 1
 
 
 def _fix_surrogates(value: Any) -> Any:
