@@ -20,7 +20,7 @@ from trialpress.errors import RecordError
 from trialpress.models import Trial
 from trialpress.readers import ctgov_json, read_text, registry_text
 
-from .conftest import v2_studies
+from .conftest import PALMIRA, POLAR, v2_studies
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -160,3 +160,30 @@ def test_truncated_and_corrupted_real_json(junk: bytes) -> None:
     text = json.dumps(REAL[0])
     cut = len(junk) * 7 % len(text)
     only_record_errors(read_text, text[:cut] + junk.decode("latin-1"), "x")
+
+
+EXAMPLE_LINES = [p.read_text(encoding="utf-8").split("\n") for p in (POLAR, PALMIRA)]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_registry_pages(data: st.DataObject) -> None:
+    """The two real registry pages with lines dropped, repeated, swapped or replaced."""
+    lines = list(EXAMPLE_LINES[data.draw(st.integers(0, 1), label="page")])
+    for _ in range(data.draw(st.integers(1, 8), label="mutations")):
+        i = data.draw(st.integers(0, len(lines) - 1), label="line")
+        action = data.draw(st.sampled_from(["drop", "repeat", "swap", "replace"]), label="do")
+        if action == "drop" and len(lines) > 3:
+            del lines[i]
+        elif action == "repeat":
+            lines.insert(i, lines[i])
+        elif action == "swap":
+            j = data.draw(st.integers(0, len(lines) - 1), label="with")
+            lines[i], lines[j] = lines[j], lines[i]
+        else:
+            lines[i] = data.draw(
+                st.text(max_size=40)
+                | st.sampled_from(["", "Inclusion Criteria", "1.", "Role: ", "NCT ID: x"]),
+                label="text",
+            )
+    only_record_errors(read_text, "\n".join(lines), "x")
