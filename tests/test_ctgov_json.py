@@ -672,7 +672,7 @@ def test_single_study_without_nct_id(tmp_path: Path) -> None:
         ('"a string"', None),
         ("[1e999]", "too large"),
         ("[NaN]", "NaN is not valid JSON"),
-        ("[" + "1" * 5000 + "]", "invalid JSON"),
+        ("[" + "1" * 5000 + "]", "invalid JSON: a number has more than 4300 digits"),
         ("[" * 100000 + "]" * 100000, "nested too deeply"),
         ("[" * 70 + "]" * 70, "nested too deeply"),
         ("{", "invalid JSON"),
@@ -861,3 +861,18 @@ def test_study_without_usable_nct_id_says_why(text: str, message: str) -> None:
     [err] = read_text(text, "x")
     assert isinstance(err, RecordError)
     assert message in err.message
+
+
+def test_api_page_lines_point_at_each_study(tmp_path: Path) -> None:
+    nameless = {"protocolSection": {"identificationModule": {"briefTitle": "B"}}}
+    text = (
+        '{"totalCount": 2,\n "studies": [\n'
+        + json.dumps(study(1))
+        + ",\n"
+        + json.dumps(nameless)
+        + '\n],\n "nextPageToken": "t"}'
+    )
+    [trial, err] = read_text(text, "page")
+    assert isinstance(trial, Trial) and trial.source.index == 0
+    assert isinstance(err, RecordError)
+    assert str(err) == "page:4: study at index 1: no protocolSection.identificationModule.nctId"

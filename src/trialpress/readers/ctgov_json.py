@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -165,7 +166,10 @@ def _loads(text: str, path: str) -> Any:
     except RecursionError:
         raise RecordError(f"JSON nested too deeply (more than {MAX_DEPTH} levels)", path) from None
     except ValueError as exc:  # huge integers, NaN/Infinity, out-of-range floats
-        raise RecordError(f"invalid JSON: {exc}", path) from None
+        why = str(exc)
+        if "integer string conversion" in why:  # Python's int_max_str_digits guard
+            why = f"a number has more than {sys.get_int_max_str_digits()} digits"
+        raise RecordError(f"invalid JSON: {why}", path) from None
     depth = _max_depth(text)
     if depth > MAX_DEPTH:
         raise RecordError(
@@ -290,8 +294,12 @@ def _element_spans(text: str, start: int, count: int) -> list[_Where]:
 
 
 def _member_start(text: str, key: str) -> int | None:
-    """Offset of the value of top-level ``key`` in a (valid) JSON object, if found."""
+    """Offset of the value of top-level ``key`` in a (valid) JSON object, if found.
+
+    The last occurrence, since that is the value a JSON parser keeps for a repeated key.
+    """
     decoder = json.JSONDecoder()
+    found: int | None = None
     try:
         pos = _first_non_space(text)
         if text[pos] != "{":
@@ -302,14 +310,14 @@ def _member_start(text: str, key: str) -> int | None:
             pos = _first_non_space(text, end)
             pos = _first_non_space(text, pos + 1)  # the colon
             if name == key:
-                return pos
+                found = pos
             _, end = decoder.raw_decode(text, pos)
             pos = _first_non_space(text, end)
             if text[pos] == ",":
                 pos = _first_non_space(text, pos + 1)
     except (ValueError, IndexError, RecursionError):
-        return None
-    return None
+        return found
+    return found
 
 
 def _type_name(value: Any) -> str:
