@@ -691,8 +691,16 @@ class _Reader:
         arms: list[Arm] = self.v.setdefault("arms", [])
         known = {(i.name, i.description or ""): i.name for i in self.v.get("interventions", [])}
         current: Arm | None = None
-        for name, desc in self.pairs("Study Groups", body):
-            key = (name.text.strip(), desc.text.strip())
+        pairs = self.pairs("Study Groups", body)
+        keys = [(n.text.strip(), d.text.strip()) for n, d in pairs]
+        # Identical pairs in a row alternate arm / intervention and end with an intervention:
+        # [intervention, arm, intervention] in POLAR (its control arm equals the intervention
+        # it lists), [arm, intervention] when the previous arm does not list it.
+        run_left = [0] * len(keys)
+        for idx in range(len(keys) - 2, -1, -1):
+            if keys[idx] == keys[idx + 1]:
+                run_left[idx] = run_left[idx + 1] + 1
+        for idx, ((_, desc), key) in enumerate(zip(pairs, keys, strict=True)):
             if not key[0] and not key[1]:
                 continue
             intervention = known.get(key)
@@ -700,6 +708,7 @@ class _Reader:
                 current is not None
                 and intervention is not None
                 and intervention not in current.interventions
+                and run_left[idx] % 2 == 0
             ):
                 current.interventions.append(intervention)
                 continue
