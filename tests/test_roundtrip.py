@@ -151,11 +151,6 @@ SAME_NAME = (
 KNOWN: dict[str, str] = {
     "NCT06909500": SAME_NAME,
     "NCT05847673": SAME_NAME,
-    "NCT04870190": (
-        "every arm's label and description equal its one intervention's (POLAR's control-arm "
-        "case twice in a row): the reader reads arm 1 with interventions [A, O] and arm 2 "
-        "with none; preferring the split that leaves no arm empty would round-trip"
-    ),
 }
 
 
