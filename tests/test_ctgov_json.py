@@ -876,3 +876,14 @@ def test_api_page_lines_point_at_each_study(tmp_path: Path) -> None:
     assert isinstance(trial, Trial) and trial.source.index == 0
     assert isinstance(err, RecordError)
     assert str(err) == "page:4: study at index 1: no protocolSection.identificationModule.nctId"
+
+
+def test_expanded_access_record_is_a_related_trial(trials: dict[str, Trial]) -> None:
+    """The only related-trial link API v2 gives: the expanded-access record's NCT ID."""
+    assert [r.nct_id for r in trials["NCT02552212"].related_trials] == ["NCT03559686"]
+    with_access = {
+        n
+        for n, s in STUDIES
+        if "nctId" in s["protocolSection"]["statusModule"].get("expandedAccessInfo", {})
+    }
+    assert {n for n, t in trials.items() if t.related_trials} == with_access
