@@ -18,7 +18,13 @@ study that cannot become a trial (no or malformed ``nctId``) comes back as a Rec
 its place in the result list, so the other studies of the file still come through.
 
 Criterion line numbers count lines of the ``eligibilityCriteria`` text (the whole text sits
-on one line of the JSON file); warnings carry the file line of the study.
+on one line of the JSON file); criteria warnings carry the file line of that text and name
+the line inside it; other warnings carry the file line where the study starts.
+
+API v2 has no "related studies" list; the one link it gives, the expanded-access record
+(``statusModule.expandedAccessInfo.nctId``), becomes ``related_trials`` (and stays in extra
+with the rest of ``expandedAccessInfo``). An API page's own ``nextPageToken`` and
+``totalCount`` describe the query, not a study, and are not kept.
 """
 
 from __future__ import annotations
