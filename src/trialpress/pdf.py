@@ -23,8 +23,9 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -321,15 +322,57 @@ class Renderer:
 
     def render(self, trial: Trial, kind: Kind, options: Options) -> bytes:
         """One PDF; any failure becomes a RenderError naming the trial and its source."""
-        try:
-            return self.pdf_from_html(self.html(trial, kind, options), options)
-        except RenderError:
-            raise
-        except Exception as exc:
-            raise RenderError(
-                f"{trial.nct_id}: cannot render the {kind} PDF: {type(exc).__name__}: {exc}",
-                trial.source.path,
-            ) from exc
+        data, messages = self.render_logged(trial, kind, options)
+        _relog(trial, kind, messages)
+        return data
+
+    def render_logged(
+        self, trial: Trial, kind: Kind, options: Options
+    ) -> tuple[bytes, list[tuple[int, str]]]:
+        """One PDF and the warnings WeasyPrint logged while making it (level, message).
+
+        Workers return the messages so the parent can log them naming the trial: a
+        missing glyph (".notdef glyph rendered ...") must not pass unnoticed in a worker.
+        """
+        with _capture_weasyprint() as messages:
+            try:
+                data = self.pdf_from_html(self.html(trial, kind, options), options)
+            except RenderError:
+                raise
+            except Exception as exc:
+                raise RenderError(
+                    f"{trial.nct_id}: cannot render the {kind} PDF: {type(exc).__name__}: {exc}",
+                    trial.source.path,
+                ) from exc
+        return data, messages
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append((record.levelno, record.getMessage()))
+
+
+@contextmanager
+def _capture_weasyprint() -> Iterator[list[tuple[int, str]]]:
+    """Collect WeasyPrint's warnings and errors (they still reach its own logger too)."""
+    handler = _ListHandler()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def _relog(trial: Trial, kind: Kind, messages: list[tuple[int, str]]) -> None:
+    for level, message in messages:
+        log.log(
+            level, "%s: %s: %s PDF: WeasyPrint: %s", trial.source.path, trial.nct_id, kind, message
+        )
 
 
 _RENDERERS: dict[str | None, Renderer] = {}
@@ -375,8 +418,10 @@ def _init_worker(templates: Path | None) -> None:
     get_renderer(templates)
 
 
-def _render_task(trial: Trial, kind: Kind, options: Options, templates: Path | None) -> bytes:
-    return get_renderer(templates).render(trial, kind, options)
+def _render_task(
+    trial: Trial, kind: Kind, options: Options, templates: Path | None
+) -> tuple[bytes, list[tuple[int, str]]]:
+    return get_renderer(templates).render_logged(trial, kind, options)
 
 
 # --------------------------------------------------------------------------------------
@@ -556,14 +601,14 @@ def _run_pool(
 ) -> None:
     """Render ``todo`` in worker processes, writing each PDF as soon as it arrives."""
     with _executor(n_jobs, templates) as pool:
-        futures: dict[Future[bytes], tuple[int, Trial, Kind, str]] = {
+        futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]] = {
             pool.submit(_render_task, trial, kind, options, templates): (i, trial, kind, key)
             for i, trial, kind, key in todo
         }
         for fut in as_completed(futures):
             i, trial, kind, key = futures[fut]
             try:
-                data = fut.result()
+                data, messages = fut.result()
             except RenderError as exc:
                 fail(exc)
                 if stop_on_error:
@@ -584,4 +629,5 @@ def _run_pool(
                         other.cancel()
                     return
                 continue
+            _relog(trial, kind, messages)
             finish(i, trial, kind, key, data)
