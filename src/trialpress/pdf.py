@@ -75,6 +75,12 @@ _LABELS = {
     "INDIV": "Individual",
     "AMBIG": "Ambiguous",
     "ECT": "Expanded care",
+    "EUDRACT_NUMBER": "EudraCT number",
+    "EU_CT_NUMBER": "EU CT number",
+    "CTIS": "EU CTIS",
+    "FDA": "FDA",
+    "VA": "VA",
+    "AHRQ": "AHRQ",
 }
 
 
