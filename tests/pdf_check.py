@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,12 +61,28 @@ def body_text(doc: ReadBack, trial: Trial) -> str:
     return squash("".join(out))
 
 
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def ltr_only(text: str) -> str:
+    """Text without right-to-left letters: PDFs hold them in visual order, so text
+    extraction cannot give back their logical order."""
+    return "".join(ch for ch in text if unicodedata.bidirectional(ch) not in ("R", "AL"))
+
+
 def missing_in_order(needles: list[str], haystack: str) -> list[str]:
-    """Needles (squashed) not found in order in ``haystack`` (already squashed)."""
+    """Needles (squashed) not found in order in ``haystack`` (already squashed).
+
+    Needles with explicit bidi overrides are skipped (their extracted form is reordered);
+    right-to-left letters are ignored on both sides.
+    """
     missing = []
     pos = 0
+    haystack = ltr_only(haystack)
     for needle in needles:
-        n = squash(needle)
+        if _BIDI_CONTROLS & set(needle):
+            continue
+        n = ltr_only(squash(needle))
         found = haystack.find(n, pos)
         if found < 0:
             missing.append(needle)

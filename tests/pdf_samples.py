@@ -174,13 +174,18 @@ def unbroken_word_trial() -> Trial:
 def hostile_trial() -> Trial:
     """Markup and template syntax in record text: must come out literally."""
     evil = '<script>alert(1)</script><b onload="x()">bold</b> {{ 7*7 }} {% if 1 %}jinja{% endif %}'
+    evil += " \x1b[31mred\x00"
+    rtl = "RTL: \u202eevil\u202c עברית العربية, then left to right again"
     return Trial.model_validate(
         _base(
             "NCT09000004",
             "Hostile " + evil,
             summary=evil
             + ' <img src="http://example.invalid/x.png"> <link rel=stylesheet href=http://example.invalid/x.css>',
-            eligibility={"inclusion": [{"number": "1", "text": evil}]},
+            eligibility={
+                "inclusion": [{"number": "1", "text": evil}, {"number": "2", "text": rtl}],
+                "exclusion": [{"number": "1", "text": "[link](javascript:alert(1)) # heading"}],
+            },
         )
     )
 

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections import Counter
@@ -161,6 +162,21 @@ def country_counts(trial: Trial) -> list[tuple[str, int]]:
             counts[name] += 0
             order.setdefault(name, len(order))
     return sorted(counts.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+
+
+#: Characters no font can draw and PDF metadata (XMP is XML) cannot hold: C0/C1 controls
+#: other than tab and newlines, DEL, lone surrogates and noncharacters. Record text with
+#: them still prints, with U+FFFD in their place, instead of .notdef boxes or invalid XMP.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in range(1, 17))
+    + "]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with unprintable characters replaced by U+FFFD (see ``_UNPRINTABLE``)."""
+    return _UNPRINTABLE.sub("\ufffd", text)
 
 
 def qr_data_uri(url: str) -> str:
@@ -310,7 +326,7 @@ class Renderer:
     def html(self, trial: Trial, kind: Kind, options: Options) -> str:
         """The HTML WeasyPrint lays out (exposed for the benchmark's floor and for tests)."""
         template = self.env.get_template(f"pdf/{kind}.html")
-        return template.render(self.context(trial, kind, options))
+        return printable(template.render(self.context(trial, kind, options)))
 
     def pdf_from_html(self, html: str, options: Options) -> bytes:
         """Lay out ``html`` with the pre-parsed stylesheets into reproducible PDF bytes."""
