@@ -404,3 +404,34 @@ def test_collected_errors_let_the_other_pdfs_render(tmp_path: Path) -> None:
         "NCT09000004-checklist.pdf",
         "NCT09000005-checklist.pdf",
     ]
+
+
+@pytest.mark.slow
+def test_cache_dir_reuses_an_earlier_build_into_a_fresh_folder(tmp_path: Path) -> None:
+    trials = [minimal_trial()]
+    old = tmp_path / "old"
+    first = pdf.render_pdfs(trials, old, jobs=1)
+    new = tmp_path / "new"
+    with collect_logs("trialpress") as logs:
+        start = time.monotonic()
+        second = pdf.render_pdfs(trials, new, jobs=1, cache_dir=old)
+        seconds = time.monotonic() - start
+    assert [p.read_bytes() for p in second] == [p.read_bytes() for p in first]
+    assert seconds < 0.2  # copied, not rendered (a render takes longer than this)
+    assert logs == []
+    # the new folder's own manifest now makes it a cache too
+    assert pdf.render_pdfs(trials, new, jobs=1) == second
+
+
+def test_duplicate_nct_id_is_an_error_naming_both_sources(tmp_path: Path) -> None:
+    first = minimal_trial()
+    second = first.model_copy(
+        update={"source": first.source.model_copy(update={"path": "other/minimal.json"})}
+    )
+    with pytest.raises(RenderError) as info:
+        pdf.render_pdfs([first, second], tmp_path, jobs=1)
+    assert str(info.value) == (
+        "other/minimal.json: NCT09000005: duplicate NCT ID, PDFs already made from "
+        "samples/minimal.txt"
+    )
+    assert list(tmp_path.glob("*.pdf")) == []

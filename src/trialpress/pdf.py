@@ -547,13 +547,17 @@ def render_pdfs(
     templates: Path | None = None,
     reporter: Reporter = NULL,
     errors: list[RenderError] | None = None,
+    cache_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``<NCT>-brief.pdf`` and ``<NCT>-checklist.pdf`` for every trial into ``out_dir``.
 
-    Unchanged PDFs (same content key as recorded in the folder's manifest) are reused.
-    ``jobs`` worker processes render the rest (default: all cores; 1 renders in this
-    process). A failure raises :class:`RenderError` naming the trial, unless ``errors`` is
-    given: then failures are appended there and the other PDFs are still written.
+    Unchanged PDFs (same content key as recorded in the folder's manifest) are reused;
+    ``cache_dir`` names another folder with earlier output to reuse from (for a build into
+    a fresh temporary folder that is swapped in at the end). ``jobs`` worker processes
+    render the rest (default: all cores; 1 renders in this process). A failure raises
+    :class:`RenderError` naming the trial, unless ``errors`` is given: then failures are
+    appended there and the other PDFs are still written. A second trial with an NCT ID
+    already seen is a failure too (its PDFs would overwrite the first one's).
     Returns the paths written or reused, in trial order (brief, then checklist).
     """
     out_dir = Path(out_dir)
@@ -561,25 +565,8 @@ def render_pdfs(
     options = Options(page_size=page_size, site_url=site_url)
     digest = templates_digest(templates)
     manifest = _Manifest.load(out_dir)
+    earlier = _Manifest.load(Path(cache_dir)) if cache_dir is not None else None
     stage = reporter.stage("PDFs", 2 * len(trials))
-
-    todo: list[tuple[int, Trial, Kind, str]] = []
-    results: dict[int, Path] = {}
-    for i, (trial, kind) in enumerate((t, k) for t in trials for k in KINDS):
-        name = pdf_name(trial, kind)
-        key = content_key(trial, kind, options, digest)
-        if manifest.fresh(name, key):
-            results[i] = out_dir / name
-            stage.advance()
-        else:
-            todo.append((i, trial, kind, key))
-
-    def finish(i: int, trial: Trial, kind: Kind, key: str, data: bytes) -> None:
-        name = pdf_name(trial, kind)
-        write_atomic(out_dir / name, data)
-        manifest.record(name, key, data)
-        results[i] = out_dir / name
-        stage.advance()
 
     failure: RenderError | None = None
 
@@ -589,6 +576,47 @@ def render_pdfs(
             errors.append(exc)
         elif failure is None:
             failure = exc
+
+    todo: list[tuple[int, Trial, Kind, str]] = []
+    results: dict[int, Path] = {}
+    seen: dict[str, Trial] = {}
+    dirty = False
+    for n, trial in enumerate(trials):
+        first = seen.setdefault(trial.nct_id, trial)
+        if first is not trial:
+            fail(
+                RenderError(
+                    f"{trial.nct_id}: duplicate NCT ID, PDFs already made from {first.source.path}",
+                    trial.source.path,
+                )
+            )
+            stage.advance(2)
+            continue
+        for k, kind in enumerate(KINDS):
+            i = 2 * n + k
+            name = pdf_name(trial, kind)
+            key = content_key(trial, kind, options, digest)
+            if manifest.fresh(name, key):
+                results[i] = out_dir / name
+                stage.advance()
+            elif earlier is not None and earlier.fresh(name, key):
+                data = (earlier.path.parent / name).read_bytes()
+                write_atomic(out_dir / name, data)
+                manifest.record(name, key, data)
+                dirty = True
+                results[i] = out_dir / name
+                stage.advance()
+            else:
+                todo.append((i, trial, kind, key))
+    if failure is not None:
+        raise failure
+
+    def finish(i: int, trial: Trial, kind: Kind, key: str, data: bytes) -> None:
+        name = pdf_name(trial, kind)
+        write_atomic(out_dir / name, data)
+        manifest.record(name, key, data)
+        results[i] = out_dir / name
+        stage.advance()
 
     n_jobs = min(jobs or default_jobs(), max(1, len(todo)))
     try:
@@ -601,10 +629,11 @@ def render_pdfs(
                     fail(exc)
                     if errors is None:
                         break
-        else:
+        elif todo:
             _run_pool(todo, n_jobs, options, templates, finish, fail, stop_on_error=errors is None)
     finally:
-        if todo:
+        # also after an interruption: the PDFs written so far are recorded and reused
+        if todo or dirty:
             manifest.save()
     if failure is not None:
         raise failure
@@ -621,8 +650,13 @@ def _run_pool(
     *,
     stop_on_error: bool,
 ) -> None:
-    """Render ``todo`` in worker processes, writing each PDF as soon as it arrives."""
-    with _executor(n_jobs, templates) as pool:
+    """Render ``todo`` in worker processes, writing each PDF as soon as it arrives.
+
+    On an interruption (Ctrl-C, an exception in ``finish``) queued work is cancelled
+    rather than waited for.
+    """
+    pool = _executor(n_jobs, templates)
+    try:
         futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]] = {
             pool.submit(_render_task, trial, kind, options, templates): (i, trial, kind, key)
             for i, trial, kind, key in todo
@@ -634,9 +668,7 @@ def _run_pool(
             except RenderError as exc:
                 fail(exc)
                 if stop_on_error:
-                    for other in futures:
-                        other.cancel()
-                    return
+                    break
                 continue
             except Exception as exc:  # a worker died (e.g. killed): still name the trial
                 fail(
@@ -647,9 +679,9 @@ def _run_pool(
                     )
                 )
                 if stop_on_error:
-                    for other in futures:
-                        other.cancel()
-                    return
+                    break
                 continue
             _relog(trial, kind, messages)
             finish(i, trial, kind, key, data)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
