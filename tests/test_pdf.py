@@ -6,6 +6,7 @@ Rendering is done once per session (jobs=2) and the files are reused by every te
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -125,6 +126,23 @@ def test_templates_start_with_their_context() -> None:
     assert names == ["base.html", "brief.html", "checklist.html"]
     for name in names:
         assert (folder / name).read_text(encoding="utf-8").startswith("{# context:"), name
+
+
+def _context_comment(name: str) -> str:
+    text = (default_templates_dir() / "pdf" / name).read_text(encoding="utf-8")
+    return text[: text.index("#}")]
+
+
+def test_template_context_comments_match_the_context() -> None:
+    renderer = pdf.get_renderer()
+    context = renderer.context(big_trial(), "brief", pdf.Options())
+    known = set(context) | set(renderer.env.globals)
+    for name in ("base.html", "brief.html", "checklist.html"):
+        named = set(re.findall(r"(\w+) \(", _context_comment(name)))
+        assert named, name
+        assert named <= known, (name, named - known)
+    brief = _context_comment("brief.html")
+    assert [key for key in context if key not in brief] == []
 
 
 def test_qr_code_is_a_local_svg() -> None:

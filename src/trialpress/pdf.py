@@ -310,7 +310,8 @@ class Renderer:
             "page_url": page_url,
             "checklist_url": checklist_page_url(trial, options.site_url),
             "registry_url": trial.registry_url,
-            "qr_uri": qr_data_uri(page_url or trial.registry_url),
+            # only the brief shows it; making one costs a few milliseconds
+            "qr_uri": qr_data_uri(page_url or trial.registry_url) if kind == "brief" else None,
             "qr_target": page_url or trial.registry_url,
             "countries": country_counts(trial),
             "short_inclusion": shorten_criteria(elig.inclusion),
