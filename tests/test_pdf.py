@@ -136,7 +136,7 @@ def _context_comment(name: str) -> str:
 def test_template_context_comments_match_the_context() -> None:
     renderer = pdf.get_renderer()
     context = renderer.context(big_trial(), "brief", pdf.Options())
-    known = set(context) | set(renderer.env.globals)
+    known = set(context) | set(renderer.env.globals) | set(renderer.env.filters)
     for name in ("base.html", "brief.html", "checklist.html"):
         named = set(re.findall(r"(\w+) \(", _context_comment(name)))
         assert named, name
