@@ -19,12 +19,13 @@ import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any, Literal, NoReturn
 
 import click
 
 from trialpress import __version__
-from trialpress.errors import RecordError, TrialpressError
+from trialpress.errors import RecordError, RenderError, TrialpressError
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter, RichReporter
 from trialpress.readers import expand_paths, read_file
@@ -318,6 +319,75 @@ def parse(paths: tuple[str, ...], fmt: str) -> None:
 def schema() -> None:
     """Print the JSON Schema of the trial model."""
     click.echo(json.dumps(Trial.model_json_schema(), indent=2))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build/pdf"),
+    show_default=True,
+    help="Folder for <NCT>-brief.pdf and <NCT>-checklist.pdf.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: all cores; 1 renders in this process).",
+)
+@click.option(
+    "--page-size",
+    type=click.Choice(["A4", "Letter"]),
+    default="A4",
+    show_default=True,
+    help="Paper size.",
+)
+@click.option(
+    "--site-url", default=None, help="Site root URL, for the trial page link and QR code."
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Folder of template overrides (searched before the shipped templates).",
+)
+@click.pass_context
+def pdf(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    out_dir: Path,
+    jobs: int | None,
+    page_size: Literal["A4", "Letter"],
+    site_url: str | None,
+    templates: Path | None,
+) -> None:
+    """Render a brief PDF and an eligibility checklist PDF for every trial."""
+    from trialpress.pdf import render_pdfs
+
+    summary = RunSummary(verb="Rendered PDFs of")
+    render_errors: list[RenderError] = []
+    with progress() as rep:
+        trials, errors = read_all(paths, rep)
+        written = render_pdfs(
+            trials,
+            out_dir,
+            jobs=jobs,
+            page_size=page_size,
+            site_url=site_url,
+            templates=templates,
+            reporter=rep,
+            errors=render_errors,
+        )
+    for err in render_errors:
+        _error(err)
+    summary.add_read(trials, errors)
+    summary.trials = len({Path(p).name.rsplit("-", 1)[0] for p in written})
+    summary.failures += len(render_errors)
+    info(f"{len(written)} PDFs in {out_dir}")
+    summary.print()
+    sys.exit(summary.exit_status)
 
 
 def main() -> None:
