@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import click
@@ -51,15 +53,6 @@ def test_binary_junk_is_an_unreadable_record(in_tmp: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == "Error: junk.json: binary file, not a trial record"
     assert "Traceback" not in result.output
-
-
-def test_latin1_record_names_file_line_and_byte(in_tmp: Path) -> None:
-    (in_tmp / "old.txt").write_bytes(b"Trial title\nNCT ID: NCT03820830\nSt\xe9phane\n")
-    result = run("parse", "old.txt")
-    assert result.exit_code == 1
-    assert result.stderr == (
-        "Error: old.txt:3: not UTF-8 text (byte 0xe9 at offset 34); save the record as UTF-8\n"
-    )
 
 
 def test_unrecognised_text(in_tmp: Path) -> None:
@@ -160,3 +153,126 @@ def test_clidoc_check_and_rewrite(in_tmp: Path) -> None:
     assert text.endswith(f"{clidoc.END}\n\nafter\n")
     assert re.search(r"### `trialpress validate`\n\n```text\nUsage: trialpress validate", text)
     assert clidoc.main(["--check", str(readme)]) == 0
+
+
+# ------------------------------------------------------------------ records that read
+
+EXAMPLES = ROOT / "examples" / "records"
+PALMIRA_WARNINGS = [
+    "Warning: palmira.txt:14: Brief Summary section is empty [empty-section]",
+    "Warning: palmira.txt:28: Detailed Description section is empty [empty-section]",
+    "Warning: palmira.txt:30: Conditions section is empty [empty-section]",
+    "Warning: palmira.txt:61: inclusion list starts at item 2 in the source; numbering kept "
+    "[list-starts-late]",
+    "Warning: palmira.txt:82: exclusion list starts at item 2 in the source; numbering kept "
+    "[list-starts-late]",
+]
+
+
+@pytest.fixture
+def records(in_tmp: Path) -> Path:
+    """PALMIRA as bundled (5 reader warnings) and a clean minimal API v2 study."""
+    shutil.copy(EXAMPLES / "NCT03809988.txt", in_tmp / "palmira.txt")
+    clean = {
+        "protocolSection": {"identificationModule": {"nctId": "NCT00000001", "briefTitle": "A"}}
+    }
+    (in_tmp / "clean.json").write_text(json.dumps(clean), encoding="utf-8")
+    return in_tmp
+
+
+def test_validate_reports_every_warning_and_passes_without_strict(records: Path) -> None:
+    result = run("validate", "palmira.txt")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [*PALMIRA_WARNINGS, "1 trial, 5 warnings, 0 errors"]
+
+
+def test_validate_strict_fails_on_warnings(records: Path) -> None:
+    assert run("validate", "--strict", "clean.json").exit_code == 0
+    result = run("validate", "--strict", "palmira.txt", "clean.json")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        *PALMIRA_WARNINGS,
+        "2 trials, 5 warnings, 0 errors",
+        "Error: 5 warnings in strict mode",
+    ]
+    quiet = run("--quiet", "validate", "--strict", "palmira.txt")
+    assert quiet.exit_code == 1
+    assert quiet.stderr == "Error: 5 warnings in strict mode\n"
+
+
+def test_verbose_prints_warnings_from_every_command_and_default_does_not(records: Path) -> None:
+    plain = run("parse", "palmira.txt")
+    assert plain.exit_code == 0
+    assert plain.stderr == ""
+    loud = run("--verbose", "parse", "palmira.txt")
+    assert loud.exit_code == 0
+    assert loud.stderr.splitlines() == PALMIRA_WARNINGS
+    assert json.loads(loud.stdout)["nct_id"] == "NCT03809988"
+
+
+def test_invalid_json_is_an_unreadable_record_and_the_others_still_read(records: Path) -> None:
+    (records / "broken.json").write_text('{\n  "protocolSection": {\n', encoding="utf-8")
+    result = run("validate", "broken.json", "clean.json")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Error: broken.json:3: invalid JSON: Expecting property name enclosed in double "
+        "quotes (column 1)",
+        "1 trial, 0 warnings, 1 error",
+    ]
+
+
+# ------------------------------------------------------------------ progress and summary
+
+
+def _run_on_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal, as a person would see it."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trialpress.cli", *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bar_only_on_a_terminal_and_not_when_quiet(records: Path) -> None:
+    status, screen = _run_on_terminal(["validate", "clean.json", "palmira.txt"], records)
+    assert status == 0
+    assert "Reading records" in screen
+    assert "2/2" in screen  # counts
+    assert "2 trials, 5 warnings, 0 errors" in screen
+    status, screen = _run_on_terminal(["--quiet", "validate", "clean.json"], records)
+    assert status == 0
+    assert screen == ""
+    piped = run("validate", "clean.json")  # not a terminal: no bar
+    assert "Reading records" not in piped.stderr
+
+
+def test_run_summary_line() -> None:
+    from trialpress.cli import RunSummary
+
+    summary = RunSummary(trials=2, warnings=1, failures=0, started=0.0)
+    assert re.fullmatch(r"Built 2 trials, 1 warning, 0 failures in \d+\.\d s", summary.line())
+    assert summary.exit_status == 0
+    summary.failures = 1
+    assert summary.exit_status == 1
+    assert "1 failure in" in summary.line()
