@@ -123,7 +123,7 @@ def test_success_writes_the_record_as_served(
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "out" / f"{nct}.json").read_bytes() == body
     assert errors(result) == []
-    assert result.stderr.startswith("Fetched 1 trial, 0 warnings, 0 failures in ")
+    assert result.stderr.startswith("Fetched 1 trial, 0 failures in ")
     assert no_temp_files(tmp_path / "out")
 
 
@@ -160,7 +160,7 @@ def test_404_is_a_clear_error_and_others_still_fetched(
     assert server.count("/api/v2/studies/NCT99999999") == 1  # a 404 is not retried
     assert (tmp_path / f"{nct}.json").read_bytes() == body
     assert not (tmp_path / "NCT99999999.json").exists()
-    assert "Fetched 1 trial, 0 warnings, 1 failure in " in result.stderr
+    assert "Fetched 1 trial, 1 failure in " in result.stderr
 
 
 def test_429_then_success_waits_as_told(
@@ -208,13 +208,17 @@ def test_connection_refused(tmp_path: Path, studies: list[tuple[str, bytes]]) ->
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    nct, _ = studies[0]
-    result = run(
-        "fetch", nct, "--out", str(tmp_path), "--base-url", f"http://127.0.0.1:{port}/api/v2"
-    )
+    (nct_a, _), (nct_b, _) = studies
+    url = f"http://127.0.0.1:{port}/api/v2"
+    started = time.monotonic()
+    result = run("fetch", nct_a, nct_b, "--out", str(tmp_path), "--base-url", url)
     assert result.exit_code == 1
-    assert errors(result) == [f"Error: {nct}: cannot reach 127.0.0.1:{port}: connection refused"]
+    reason = f"cannot reach 127.0.0.1:{port}: connection refused"
+    assert errors(result) == [f"Error: {nct_a}: {reason}", f"Error: {nct_b}: {reason}"]
+    assert result.stderr.splitlines()[-1].startswith("Fetched 0 trials, 2 failures in ")
     assert list(tmp_path.iterdir()) == []
+    # retried with backoff (0.01 s doubling, 4 retries), then the second ID fails at once
+    assert time.monotonic() - started < 5
 
 
 def test_base_url_from_environment(

@@ -140,6 +140,8 @@ class RunSummary:
     warnings: int = 0
     failures: int = 0
     started: float = field(default_factory=time.monotonic)
+    #: False for work that reads no records (fetch): the line leaves warnings out.
+    with_warnings: bool = True
 
     def add_read(self, trials: Sequence[Trial], errors: Sequence[RecordError]) -> None:
         """Count what :func:`read_all` returned."""
@@ -149,10 +151,11 @@ class RunSummary:
     def line(self) -> str:
         """One line for people."""
         seconds = time.monotonic() - self.started
-        return (
-            f"{self.verb} {_plural(self.trials, 'trial')}, {_plural(self.warnings, 'warning')}, "
-            f"{_plural(self.failures, 'failure')} in {seconds:.1f} s"
-        )
+        parts = [f"{self.verb} {_plural(self.trials, 'trial')}"]
+        if self.with_warnings:
+            parts.append(_plural(self.warnings, "warning"))
+        parts.append(_plural(self.failures, "failure"))
+        return f"{', '.join(parts)} in {seconds:.1f} s"
 
     def print(self) -> None:
         """Print the line on stderr unless --quiet."""
@@ -272,7 +275,7 @@ def fetch(
     from trialpress.fetch import Fetcher, FetchOptions
 
     options = FetchOptions.from_env(base_url=base_url, timeout=timeout, retries=retries)
-    summary = RunSummary(verb="Fetched")
+    summary = RunSummary(verb="Fetched", with_warnings=False)
     skipped = 0
     with progress() as rep, Fetcher(options) as fetcher:
         stage = rep.stage("Fetching", len(nct_ids))

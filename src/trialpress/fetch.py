@@ -175,6 +175,9 @@ class Fetcher:
         self._sleep = sleep
         self._clock = clock
         self._last_request: float | None = None
+        #: Set once the registry could not be reached even after retries: the remaining IDs
+        #: fail at once with the same reason instead of each waiting through the backoff.
+        self._unreachable: str | None = None
         self._host = httpx.URL(self.options.base_url).netloc.decode("ascii") or "the registry"
         self._client = httpx.Client(
             timeout=self.options.timeout,
@@ -218,6 +221,8 @@ class Fetcher:
 
     def download(self, nct: str) -> bytes:
         """The study's JSON bytes as the registry sent them (checked to be that study)."""
+        if self._unreachable is not None:
+            raise FetchError(self._unreachable, nct)
         url = f"{self.options.base_url}/studies/{nct}"
         attempt = 0
         while True:
@@ -229,7 +234,8 @@ class Fetcher:
                     self._sleep(self._backoff(attempt, None))
                     attempt += 1
                     continue
-                raise FetchError(f"cannot reach {self._host}: {_reason(exc)}", nct) from None
+                self._unreachable = f"cannot reach {self._host}: {_reason(exc)}"
+                raise FetchError(self._unreachable, nct) from None
             status = response.status_code
             if status == 200:
                 check_study(response.content, nct)
