@@ -1,0 +1,263 @@
+"""The ``trialpress`` MkDocs plugin: trial pages, checklists and indexes in any MkDocs site.
+
+A thin adapter (like the CLI): it reads the records named in ``mkdocs.yml``, builds the
+corpus, renders pages with :mod:`trialpress.render` into a generated folder outside
+``docs_dir`` and adds them to MkDocs' files in ``on_files``. Files are rewritten only when
+their content changed and PDFs are re-rendered only when their inputs changed, so
+``mkdocs serve`` stays quick on rebuilds.
+
+Record errors go through MkDocs' logger (``mkdocs.plugins.trialpress``) as errors naming
+the file and line: the build goes on without that record, and ``mkdocs build --strict``
+fails. ``trialpress build`` sets :attr:`TrialpressPlugin.preloaded` so it can report record
+errors itself and still build the good records in strict mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from trialpress import render
+from trialpress.corpus import Corpus
+from trialpress.errors import RecordError, RenderError
+from trialpress.models import Trial
+
+log = logging.getLogger("mkdocs.plugins.trialpress")
+
+#: Where the shipped CSS/JS land in the built site.
+ASSET_DEST = "assets/trialpress"
+
+
+class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
+    """Options of the ``trialpress`` plugin in ``mkdocs.yml``."""
+
+    records = c.ListOfItems(c.Type(str), default=[])
+    """Record files or folders, relative to the folder of ``mkdocs.yml``."""
+
+    templates = c.Optional(c.Type(str))
+    """A folder whose ``site/`` (and ``pdf/``) templates override the shipped ones."""
+
+    pdf = c.Type(bool, default=False)
+    """Render brief and checklist PDFs (needs ``trialpress.pdf``) and link them."""
+
+    jobs = c.Optional(c.Type(int))
+    """Worker processes for PDFs; default: all cores."""
+
+    page_size = c.Choice(("A4", "Letter"), default="A4")
+    """Paper size of the PDFs."""
+
+    cache_dir = c.Type(str, default=".trialpress")
+    """Generated pages, data and PDFs, relative to ``mkdocs.yml``; keep it out of git."""
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write atomically (temp file + rename) unless the file already holds ``data``."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped-call]
+    """Adds the generated trial, checklist and index pages to an MkDocs build."""
+
+    def __init__(self) -> None:
+        #: Trials read by the caller (``trialpress build``); when set, ``records`` is ignored.
+        self.preloaded: list[Trial] | None = None
+        #: Record errors of the last build (read errors and duplicates), for callers.
+        self.record_errors: list[RecordError] = []
+        #: Number of trials in the last build.
+        self.trial_count = 0
+        self._config_dir = Path.cwd()
+
+    # -- paths ---------------------------------------------------------------------------
+    @property
+    def records(self) -> list[str]:
+        """Configured records, unless ``trialpress serve`` set ``TRIALPRESS_RECORDS``."""
+        env = os.environ.get("TRIALPRESS_RECORDS")
+        return env.split(os.pathsep) if env else list(self.config.records)
+
+    def _resolve(self, path: str) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else self._config_dir / p
+
+    @property
+    def cache_dir(self) -> Path:
+        """The generated folder (absolute)."""
+        return self._resolve(os.environ.get("TRIALPRESS_CACHE_DIR") or self.config.cache_dir)
+
+    @property
+    def templates_dir(self) -> str | None:
+        """The override templates folder (absolute), if configured."""
+        templates = os.environ.get("TRIALPRESS_TEMPLATES") or self.config.templates
+        return str(self._resolve(templates)) if templates else None
+
+    # -- MkDocs events ---------------------------------------------------------------------
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Remember where paths are relative to; add the shipped CSS and JavaScript."""
+        self._config_dir = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+        docs = Path(config.docs_dir).resolve()
+        cache = self.cache_dir.resolve()
+        if cache == docs or docs in cache.parents:
+            raise RenderError(
+                f"cache_dir {cache} is inside docs_dir; choose a folder outside it",
+                config.config_file_path,
+            )
+        css = f"{ASSET_DEST}/trialpress.css"
+        if css not in config.extra_css:
+            config.extra_css.append(css)
+        js = f"{ASSET_DEST}/trialpress.js"
+        if not any(str(s) == js for s in config.extra_javascript):
+            from mkdocs.config.config_options import ExtraScriptValue
+
+            script = ExtraScriptValue(js)
+            script.defer = True
+            config.extra_javascript.append(script)
+        return config
+
+    def _read(self) -> list[Trial]:
+        from trialpress.readers import read_paths
+
+        trials: list[Trial] = []
+        for result in read_paths(self._resolve(p) for p in self.records):
+            if isinstance(result, RecordError):
+                self.record_errors.append(result)
+            else:
+                trials.append(result)
+        return trials
+
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        """Read everything, link, render; add pages, data, PDFs and assets as files."""
+        self.record_errors = []
+        trials = list(self.preloaded) if self.preloaded is not None else self._read()
+        corpus = Corpus(trials)
+        self.record_errors.extend(corpus.errors)
+        self.trial_count = len(corpus)
+        for err in self.record_errors:
+            if self.preloaded is None:
+                log.error(str(err))
+        for trial in corpus.trials.values():
+            for w in trial.warnings:
+                where = f"{trial.source.path}:{w.line}" if w.line else trial.source.path
+                log.info("%s: %s (%s)", where, w.message, trial.nct_id)
+
+        out = self.cache_dir / "site"
+        generated: dict[str, Path] = {}
+        pdf_paths = self._pdfs(corpus, config) if self.config.pdf else {}
+        ctx = render.SiteContext(
+            corpus=corpus,
+            use_directory_urls=config.use_directory_urls,
+            pdf=bool(self.config.pdf) and bool(pdf_paths),
+            site_url=config.site_url or None,
+            templates=self.templates_dir,
+        )
+        for src, text in render.render_site(ctx).items():
+            path = out / src
+            write_if_changed(path, text.encode("utf-8"))
+            generated[src] = path
+        for trial in corpus.trials.values():
+            src = f"data/{trial.nct_id}.json"
+            data = json.dumps(trial.model_dump(mode="json"), indent=2, ensure_ascii=False)
+            write_if_changed(out / src, (data + "\n").encode("utf-8"))
+            generated[src] = out / src
+        self._prune(out, set(generated))
+        generated.update(pdf_paths)
+        for name in render.ASSETS:
+            dest = f"{ASSET_DEST}/{Path(name).name}"
+            generated[dest] = render.asset_path(name, self.templates_dir)
+
+        for src, path in generated.items():
+            existing = files.get_file_from_path(src)
+            if existing is not None:
+                log.info("trialpress replaces %s from docs_dir with its generated page", src)
+                files.remove(existing)
+            files.append(File.generated(config, src, abs_src_path=str(path)))
+        return files
+
+    def _prune(self, out: Path, keep: set[str]) -> None:
+        """Remove generated files of trials no longer in the build (serve, changed records)."""
+        if not out.is_dir():
+            return
+        for path in sorted(out.rglob("*")):
+            if path.is_file() and path.relative_to(out).as_posix() not in keep:
+                path.unlink()
+
+    def _pdfs(self, corpus: Corpus, config: MkDocsConfig) -> dict[str, Path]:
+        """Render PDFs for trials whose inputs changed; return every PDF by site path."""
+        try:
+            from trialpress.pdf import render_pdfs  # type: ignore[import-untyped,unused-ignore]
+        except ImportError:
+            log.error("trialpress: PDFs requested but trialpress.pdf is not available")
+            return {}
+        out = self.cache_dir / "pdf"
+        out.mkdir(parents=True, exist_ok=True)
+        keys_file = out / ".keys.json"
+        try:
+            old_keys: dict[str, str] = json.loads(keys_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old_keys = {}
+        keys: dict[str, str] = {}
+        todo: list[Trial] = []
+        for trial in corpus.trials.values():
+            key = self._pdf_key(trial, config)
+            keys[trial.nct_id] = key
+            names = [f"{trial.nct_id}-brief.pdf", f"{trial.nct_id}-checklist.pdf"]
+            if old_keys.get(trial.nct_id) != key or not all((out / n).is_file() for n in names):
+                todo.append(trial)
+        if todo:
+            render_pdfs(
+                todo,
+                out,
+                jobs=self.config.jobs,
+                page_size=self.config.page_size,
+                site_url=config.site_url or None,
+                templates=self.templates_dir,
+            )
+        write_if_changed(keys_file, json.dumps(keys, indent=1, sort_keys=True).encode())
+        result: dict[str, Path] = {}
+        for nct_id in corpus.trials:
+            for kind in ("brief", "checklist"):
+                path = out / f"{nct_id}-{kind}.pdf"
+                if path.is_file():
+                    result[f"pdf/{path.name}"] = path
+                else:
+                    log.error("trialpress: %s was not rendered", path.name)
+        return result
+
+    def _pdf_key(self, trial: Trial, config: MkDocsConfig) -> str:
+        h = hashlib.sha256()
+        h.update(trial.model_dump_json().encode())
+        h.update(f"{self.config.page_size}|{config.site_url}|{self.templates_dir}".encode())
+        return h.hexdigest()
+
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        """Rebuild when a record or an override template changes."""
+        for p in self.records:
+            path = self._resolve(p)
+            if path.exists():
+                server.watch(str(path))
+        if self.templates_dir and Path(self.templates_dir).exists():
+            server.watch(self.templates_dir)
+        return server
