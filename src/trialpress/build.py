@@ -141,15 +141,50 @@ def build_site(
     Raises :class:`BuildError` when MkDocs fails (in strict mode: on any MkDocs warning);
     record errors do not stop the build and are returned in the result.
     """
+    start = time.monotonic()
+    choose_config(config_file)  # fail on a missing --config before reading anything
+    trials, errors = read_records(records, reporter)
+    return build_trials(
+        trials,
+        out,
+        errors=errors,
+        config_file=config_file,
+        strict=strict,
+        templates=templates,
+        pdf=pdf,
+        reporter=reporter,
+        start=start,
+    )
+
+
+def build_trials(
+    trials: Sequence[Trial],
+    out: str | Path | None = None,
+    *,
+    errors: Sequence[RecordError] = (),
+    config_file: str | Path | None = None,
+    strict: bool = True,
+    templates: str | Path | None = None,
+    pdf: bool | None = None,
+    reporter: Reporter = NULL,
+    start: float | None = None,
+    cache_dir: str | Path | None = None,
+) -> BuildResult:
+    """Build the site from trials already read (``errors``: record errors to report).
+
+    ``cache_dir`` overrides the plugin's generated folder (the bundled config always uses
+    a temporary one, since it lives inside the installed package).
+    """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
     from trialpress.plugin import TrialpressPlugin
 
-    start = time.monotonic()
+    start = time.monotonic() if start is None else start
     cfg_path, bundled = choose_config(config_file)
-    trials, errors = read_records(records, reporter)
+    errors = list(errors)
+    trials = list(trials)
     out_dir = Path(out) if out is not None else None
 
     with _mkdocs_logging():
@@ -165,7 +200,6 @@ def build_site(
         out_dir = out_dir.resolve()
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-        cache_tmp: Path | None = None
         try:
             config.site_dir = str(tmp / "site")
             plugin.preloaded = trials
@@ -173,9 +207,10 @@ def build_site(
                 plugin.config.templates = str(Path(templates).resolve())
             if pdf is not None:
                 plugin.config.pdf = pdf
-            if bundled:
-                cache_tmp = tmp / "cache"
-                plugin.config.cache_dir = str(cache_tmp)
+            if cache_dir is not None:
+                plugin.config.cache_dir = str(Path(cache_dir).resolve())
+            elif bundled:
+                plugin.config.cache_dir = str(tmp / "cache")
             stage = reporter.stage("Building site", None)
             try:
                 mkdocs_build(config)

@@ -123,7 +123,7 @@ def url_part(value: object) -> Markup:
 
 def url_path(value: object) -> Markup:
     """A path from a record (a DOI) for the end of a URL we build: ``/`` kept, rest encoded."""
-    return Markup(quote(clean(value), safe="/"))
+    return Markup(quote(clean(value), safe="/()"))
 
 
 def _json_script(text: str) -> str:

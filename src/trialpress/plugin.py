@@ -14,7 +14,6 @@ errors itself and still build the good records in strict mode.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -169,7 +168,11 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         ctx = render.SiteContext(
             corpus=corpus,
             use_directory_urls=config.use_directory_urls,
-            pdf=bool(self.config.pdf) and bool(pdf_paths),
+            pdf=frozenset(
+                n
+                for n in corpus.trials
+                if f"pdf/{n}-brief.pdf" in pdf_paths and f"pdf/{n}-checklist.pdf" in pdf_paths
+            ),
             site_url=config.site_url or None,
             templates=self.templates_dir,
         )
@@ -205,7 +208,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 path.unlink()
 
     def _pdfs(self, corpus: Corpus, config: MkDocsConfig) -> dict[str, Path]:
-        """Render PDFs for trials whose inputs changed; return every PDF by site path."""
+        """Render brief and checklist PDFs (``render_pdfs`` skips unchanged ones by content
+        key) into the generated folder; return every PDF that exists, by site path."""
         try:
             from trialpress.pdf import render_pdfs  # type: ignore[import-untyped,unused-ignore]
         except ImportError:
@@ -213,44 +217,31 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             return {}
         out = self.cache_dir / "pdf"
         out.mkdir(parents=True, exist_ok=True)
-        keys_file = out / ".keys.json"
-        try:
-            old_keys: dict[str, str] = json.loads(keys_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old_keys = {}
-        keys: dict[str, str] = {}
-        todo: list[Trial] = []
-        for trial in corpus.trials.values():
-            key = self._pdf_key(trial, config)
-            keys[trial.nct_id] = key
-            names = [f"{trial.nct_id}-brief.pdf", f"{trial.nct_id}-checklist.pdf"]
-            if old_keys.get(trial.nct_id) != key or not all((out / n).is_file() for n in names):
-                todo.append(trial)
-        if todo:
-            render_pdfs(
-                todo,
-                out,
-                jobs=self.config.jobs,
-                page_size=self.config.page_size,
-                site_url=config.site_url or None,
-                templates=self.templates_dir,
-            )
-        write_if_changed(keys_file, json.dumps(keys, indent=1, sort_keys=True).encode())
+        errors: list[RenderError] = []
+        templates = Path(self.templates_dir) if self.templates_dir else None
+        render_pdfs(
+            list(corpus.trials.values()),
+            out,
+            jobs=self.config.jobs,
+            page_size=self.config.page_size,
+            site_url=config.site_url or None,
+            templates=templates,
+            errors=errors,
+        )
+        for err in errors:
+            log.error(str(err))
         result: dict[str, Path] = {}
+        missing = False
         for nct_id in corpus.trials:
             for kind in ("brief", "checklist"):
                 path = out / f"{nct_id}-{kind}.pdf"
                 if path.is_file():
                     result[f"pdf/{path.name}"] = path
                 else:
-                    log.error("trialpress: %s was not rendered", path.name)
+                    missing = True
+        if missing and not errors:
+            log.error("trialpress: some PDFs were not rendered")
         return result
-
-    def _pdf_key(self, trial: Trial, config: MkDocsConfig) -> str:
-        h = hashlib.sha256()
-        h.update(trial.model_dump_json().encode())
-        h.update(f"{self.config.page_size}|{config.site_url}|{self.templates_dir}".encode())
-        return h.hexdigest()
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when a record or an override template changes."""

@@ -131,7 +131,8 @@ class SiteContext:
 
     corpus: Corpus
     use_directory_urls: bool = True
-    pdf: bool = False
+    pdf: frozenset[str] = frozenset()
+    """NCT IDs whose brief and checklist PDFs are in the build (their pages link them)."""
     site_url: str | None = None
     templates: str | None = None
 

@@ -1,0 +1,183 @@
+"""A strict MkDocs build of the test corpus, checked through its parsed HTML.
+
+Built once per session (tests/site_helpers.py) and shared by every assertion here and by
+the browser tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.sample_trials import PALMIRA_ID, POLAR_ID
+from tests.site_helpers import BuiltSite, built_site
+from trialpress.escaping import clean
+
+pytestmark = pytest.mark.slow
+
+SITE = "http://site.invalid/"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    return built_site(tmp_path_factory)
+
+
+_SOUPS: dict[Path, BeautifulSoup] = {}
+
+
+def soup_of(path: Path) -> BeautifulSoup:
+    if path not in _SOUPS:
+        _SOUPS[path] = BeautifulSoup(path.read_text(encoding="utf-8"), "html5lib")
+    return _SOUPS[path]
+
+
+def html_files(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.html"))
+
+
+def _words(text: str) -> str:
+    """Text as a reader sees it: control characters as pictures, whitespace collapsed."""
+    return " ".join(clean(text).split())
+
+
+def test_build_succeeds_with_every_trial(site: BuiltSite) -> None:
+    assert site.result.errors == []
+    assert site.result.trials == len(site.trials)
+    for t in site.trials:
+        assert (site.root / "trials" / t.nct_id / "index.html").is_file()
+        assert (site.root / "checklists" / t.nct_id / "index.html").is_file()
+        data = json.loads((site.root / "data" / f"{t.nct_id}.json").read_text(encoding="utf-8"))
+        assert data == t.model_dump(mode="json")
+    for kind in ("conditions", "interventions", "sponsors", "countries", "status", "phases"):
+        assert (site.root / kind / "index.html").is_file()
+    assert (site.root / "trials" / "index.html").is_file()
+
+
+def test_every_criterion_once_in_source_order(site: BuiltSite) -> None:
+    for t in site.trials:
+        expected = [_words(c.text) for c in t.eligibility.all_criteria()]
+        for page in ("trials", "checklists"):
+            soup = soup_of(site.root / page / t.nct_id / "index.html")
+            found = [_words(s.get_text()) for s in soup.select(".tp-crit-text")]
+            assert found == [_words(e) for e in expected], (page, t.nct_id)
+
+
+def test_every_internal_link_and_anchor_resolves(site: BuiltSite) -> None:
+    root = site.root
+    checked = 0
+    for path in html_files(root):
+        rel = path.relative_to(root).as_posix()
+        base = urljoin(SITE, rel)
+        soup = soup_of(path)
+        for el in soup.find_all(["a", "link", "script", "img", "source", "iframe"]):
+            for attr in ("href", "src"):
+                value = el.get(attr)
+                if not value or value.startswith(("mailto:", "data:")):
+                    continue
+                url = urlparse(urljoin(base, value))
+                if f"{url.scheme}://{url.netloc}/" != SITE:
+                    assert url.scheme == "https", (rel, value)
+                    continue
+                target = root / unquote(url.path.lstrip("/"))
+                if url.path.endswith("/") or target.is_dir():
+                    target = target / "index.html"
+                assert target.is_file(), f"{rel}: {attr}={value} -> {target}"
+                if url.fragment and target.suffix == ".html":
+                    assert soup_of(target).find(id=unquote(url.fragment)), f"{rel}: {value}"
+                checked += 1
+    assert checked > 500
+
+
+def test_polar_links_palmira_and_registry(site: BuiltSite) -> None:
+    soup = soup_of(site.root / "trials" / POLAR_ID / "index.html")
+    hrefs = [a.get("href") for a in soup.select(".tp-related a")]
+    assert f"../../trials/{PALMIRA_ID}/" in hrefs
+    assert "https://clinicaltrials.gov/study/NCT03280303" in hrefs
+    back = soup_of(site.root / "trials" / PALMIRA_ID / "index.html")
+    assert f"../../trials/{POLAR_ID}/" in [a.get("href") for a in back.select(".tp-related a")]
+
+
+def test_json_ld_is_a_medical_trial(site: BuiltSite) -> None:
+    for t in site.trials:
+        soup = soup_of(site.root / "trials" / t.nct_id / "index.html")
+        blocks = soup.find_all("script", type="application/ld+json")
+        assert len(blocks) == 1
+        data = json.loads(blocks[0].string)
+        assert data["@type"] == "MedicalTrial"
+        assert data["identifier"] == t.nct_id
+        assert data["name"] == t.title
+        assert data["url"] == f"https://clinicaltrials.gov/study/{t.nct_id}"
+
+
+def test_nothing_is_requested_from_another_host(site: BuiltSite) -> None:
+    for path in html_files(site.root):
+        soup = soup_of(path)
+        for el in soup.find_all(src=True):
+            assert not urlparse(el["src"]).netloc, (path, el["src"])
+        for link in soup.find_all("link"):
+            rel = " ".join(link.get("rel", []))
+            if "stylesheet" in rel or "preload" in rel or "icon" in rel or "preconnect" in rel:
+                assert not urlparse(link["href"]).netloc, (path, link["href"])
+        for style in soup.find_all("style"):
+            assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import", style.get_text())
+    for css in site.root.rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", text), css
+        assert "@import" not in text, css
+
+
+def test_trials_stay_out_of_the_navigation(site: BuiltSite) -> None:
+    soup = soup_of(site.root / "index.html")
+    nav = " ".join(a.get("href", "") for a in soup.select("nav.md-nav a"))
+    assert "trials/index.html" in nav or "trials/" in nav
+    for t in site.trials:
+        assert t.nct_id not in nav
+
+
+def test_search_index_is_lean(site: BuiltSite) -> None:
+    index = json.loads((site.root / "search" / "search_index.json").read_text("utf-8"))
+    docs = index["docs"]
+    locs = {d["location"].split("#")[0] for d in docs}
+    assert not any(loc.startswith("checklists/") for loc in locs)
+    text = " ".join(d["text"] + " " + d["title"] for d in docs)
+    polar = next(t for t in site.trials if t.nct_id == POLAR_ID)
+    assert "Hôpital Universitaire 17" not in text  # locations are not indexed
+    assert "Previous treatment with palbociclib" not in text  # nor eligibility criteria
+    assert "Locoregional Recurrence" in text  # conditions are
+    assert "Standard endocrine therapy" in text  # interventions are
+    assert "ETOP IBCSG Partners Foundation" in text  # sponsors are
+    assert polar.identifiers[1].id in text  # identifiers are
+
+
+def test_hostile_text_stays_text(site: BuiltSite) -> None:
+    from tests.sample_trials import HOSTILE, hostile_trial
+
+    nct = hostile_trial().nct_id
+    for page in ("trials", "checklists"):
+        soup = soup_of(site.root / page / nct / "index.html")
+        content = soup.select_one("article.md-content__inner")
+        assert content is not None
+        for el in content.find_all(True):
+            assert el.name not in ("script", "img", "iframe", "style", "object", "embed") or (
+                el.name == "script" and el.get("type") == "application/ld+json"
+            ), el
+            assert not [a for a in el.attrs if a.lower().startswith("on")], el
+            if el.name == "a":
+                assert not el["href"].lower().startswith(("javascript:", "data:")), el
+        text = _words(content.get_text())
+        for h in HOSTILE[:14]:
+            assert _words(h) in text, h
+        for table in content.find_all("table"):
+            widths = {len(tr.find_all(["td", "th"])) for tr in table.find_all("tr")}
+            assert len(widths) == 1, widths
+        # Only the template's own headings.
+        heads = [h.name for h in content.find_all(re.compile("^h[1-6]$"))]
+        assert heads.count("h1") == 1
+    title = soup_of(site.root / "trials" / nct / "index.html").title
+    assert title is not None and title.get_text().startswith("<script>alert(1)</script>")
