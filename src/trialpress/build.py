@@ -196,7 +196,8 @@ def build_trials(
         if plugin is None:
             raise BuildError("the MkDocs config does not use the trialpress plugin", cfg_path)
         if out_dir is None:
-            out_dir = Path(config.site_dir)
+            # The bundled config lives in the installed package: build next to the user.
+            out_dir = Path("build/site") if bundled else Path(config.site_dir)
         out_dir = out_dir.resolve()
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
