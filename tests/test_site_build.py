@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlparse
+from urllib.parse import quote, unquote, urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
@@ -99,8 +99,19 @@ def test_polar_links_palmira_and_registry(site: BuiltSite) -> None:
     hrefs = [a.get("href") for a in soup.select(".tp-related a")]
     assert f"../../trials/{PALMIRA_ID}/" in hrefs
     assert "https://clinicaltrials.gov/study/NCT03280303" in hrefs
-    back = soup_of(site.root / "trials" / PALMIRA_ID / "index.html")
-    assert f"../../trials/{POLAR_ID}/" in [a.get("href") for a in back.select(".tp-related a")]
+    built = {t.nct_id for t in site.trials}
+    for t in site.trials:
+        links = [
+            a.get("href")
+            for a in soup_of(site.root / "trials" / t.nct_id / "index.html").select(".tp-related a")
+        ]
+        expected = [
+            f"../../trials/{r.nct_id}/"
+            if r.nct_id in built
+            else f"https://clinicaltrials.gov/study/{quote(r.nct_id, safe='')}"
+            for r in t.related_trials
+        ]
+        assert links == expected, t.nct_id
 
 
 def test_json_ld_is_a_medical_trial(site: BuiltSite) -> None:
@@ -147,12 +158,19 @@ def test_search_index_is_lean(site: BuiltSite) -> None:
     assert not any(loc.startswith("checklists/") for loc in locs)
     text = " ".join(d["text"] + " " + d["title"] for d in docs)
     polar = next(t for t in site.trials if t.nct_id == POLAR_ID)
-    assert "Hôpital Universitaire 17" not in text  # locations are not indexed
-    assert "Previous treatment with palbociclib" not in text  # nor eligibility criteria
-    assert "Locoregional Recurrence" in text  # conditions are
-    assert "Standard endocrine therapy" in text  # interventions are
-    assert "ETOP IBCSG Partners Foundation" in text  # sponsors are
-    assert polar.identifiers[1].id in text  # identifiers are
+    facilities = [loc.facility for loc in polar.locations if loc.facility]
+    assert facilities and not any(f in text for f in facilities)  # locations not indexed
+    criteria = [c.text for c in polar.eligibility.all_criteria() if len(c.text) > 30]
+    assert criteria and not any(c in text for c in criteria)  # nor eligibility criteria
+    assert polar.title in text  # titles are
+    for i in polar.interventions:
+        assert i.name in text  # interventions are
+    for s in polar.sponsors:
+        assert s.name in text  # sponsors are
+    for ident in polar.identifiers:
+        assert ident.id in text  # identifiers are
+    conditions = [c for t in site.trials for c in t.conditions if c.replace(" ", "").isalnum()]
+    assert conditions and all(c in text for c in conditions)  # conditions are
 
 
 def test_hostile_text_stays_text(site: BuiltSite) -> None:
@@ -171,7 +189,7 @@ def test_hostile_text_stays_text(site: BuiltSite) -> None:
             if el.name == "a":
                 assert not el["href"].lower().startswith(("javascript:", "data:")), el
         text = _words(content.get_text())
-        for h in HOSTILE[:14]:
+        for h in HOSTILE[:14] if page == "trials" else [HOSTILE[10]]:
             assert _words(h) in text, h
         for table in content.find_all("table"):
             widths = {len(tr.find_all(["td", "th"])) for tr in table.find_all("tr")}

@@ -10,8 +10,11 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from tests.conftest import PALMIRA, POLAR
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
 from trialpress.corpus import Corpus
+from trialpress.models import Trial
+from trialpress.readers import read_file
 from trialpress.render import (
     SiteContext,
     criteria_view,
@@ -132,11 +135,11 @@ def test_criteria_view_refs() -> None:
     views = criteria_view("inclusion", polar().eligibility.inclusion)
     refs = [(str(v.id), v.ref, v.number) for v in walk_views(views)]
     assert refs[:5] == [
-        ("inclusion-1", "•1", "•"),
-        ("inclusion-2", "•2", "•"),
+        ("inclusion-1", "bullet 1", "•"),
+        ("inclusion-2", "bullet 2", "•"),
         ("inclusion-3", "2", "2."),
-        ("inclusion-3-1", "2.•1", "•"),
-        ("inclusion-3-2", "2.•2", "•"),
+        ("inclusion-3-1", "2, bullet 1", "•"),
+        ("inclusion-3-2", "2, bullet 2", "•"),
     ]
     assert ("inclusion-6", "8.-10.", "8.-10.") in refs
 
@@ -205,3 +208,36 @@ def test_golden_sample_pages(make: object) -> None:
     ctx = _ctx()
     check_golden(f"sample-{trial.nct_id}.md", render_trial(trial, ctx))
     check_golden(f"sample-{trial.nct_id}-checklist.md", render_checklist(trial, ctx))
+
+
+def _examples() -> list[Trial]:
+    trials: list[Trial] = []
+    for path in (POLAR, PALMIRA):
+        results = read_file(path)
+        assert all(isinstance(r, Trial) for r in results), results
+        trials.extend(r for r in results if isinstance(r, Trial))
+    return trials
+
+
+@pytest.mark.parametrize("nct_id", [POLAR_ID, PALMIRA_ID], ids=["POLAR", "PALMIRA"])
+def test_golden_registry_text_examples(nct_id: str) -> None:
+    """The rendered Markdown of both registry-text examples, checked by hand once."""
+    trials = _examples()
+    ctx = SiteContext(Corpus(trials), pdf=frozenset({POLAR_ID, PALMIRA_ID}))
+    trial = next(t for t in trials if t.nct_id == nct_id)
+    check_golden(f"{nct_id}.md", render_trial(trial, ctx))
+    check_golden(f"{nct_id}-checklist.md", render_checklist(trial, ctx))
+
+
+def test_real_example_pages_show_reader_warnings_and_links() -> None:
+    trials = _examples()
+    ctx = SiteContext(Corpus(trials))
+    polar_page = render_trial(next(t for t in trials if t.nct_id == POLAR_ID), ctx)
+    soup = BeautifulSoup(polar_page, "html.parser")
+    assert f"../../trials/{PALMIRA_ID}/" in [a["href"] for a in soup.select(".tp-related a")]
+    notes = soup.select_one(".tp-warnings").get_text()
+    assert "inclusion list starts at item 2 in the source" in notes
+    palmira_page = render_trial(next(t for t in trials if t.nct_id == PALMIRA_ID), ctx)
+    hrefs = [a["href"] for a in BeautifulSoup(palmira_page, "html.parser").find_all("a")]
+    assert "https://www.clinicaltrialsregister.eu/ctr-search/search?query=2017-002781-48" in hrefs
+    assert "https://doi.org/10.1200/JCO-24-01865" in hrefs

@@ -77,13 +77,17 @@ class Criterion4View:
 
 
 def criteria_view(kind: str, criteria: list[Criterion]) -> list[Criterion4View]:
-    """Criteria with stable ids (``inclusion-3-1``) and refs (``3``, ``2.1``, ``•2``)."""
+    """Criteria with stable ids (``inclusion-3-1``) and the names a verdict uses for them:
+    the source number (``3``, ``8.-10.``), ``2.1`` for a numbered child, ``bullet 2`` or
+    ``17, bullet 1`` for unnumbered items."""
 
     def build(items: list[Criterion], id_prefix: str, ref_prefix: str, depth: int) -> Any:
         out: list[Criterion4View] = []
         for pos, crit in enumerate(items, start=1):
-            own = crit.number if crit.number else f"•{pos}"
-            ref = f"{ref_prefix}.{own}" if ref_prefix else own
+            if crit.number:
+                ref = f"{ref_prefix}.{crit.number}" if ref_prefix else crit.number
+            else:
+                ref = f"{ref_prefix}, bullet {pos}" if ref_prefix else f"bullet {pos}"
             cid = Markup(f"{id_prefix}-{pos}")
             out.append(
                 Criterion4View(crit, cid, ref, depth, build(crit.children, cid, ref, depth + 1))
