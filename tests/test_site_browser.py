@@ -154,3 +154,21 @@ def test_index_table_works_without_javascript(browser: Any, base_url: str) -> No
         assert pg.url.endswith(f"/trials/{POLAR_ID}/")
     finally:
         context.close()
+
+
+def test_checklist_prints_as_a_clean_form(page: Any, base_url: str) -> None:  # noqa: F811
+    page.goto(f"{base_url}checklists/{POLAR_ID}/")
+    page.emulate_media(media="print")
+    for selector in (".md-header", ".md-sidebar--primary", ".md-footer", ".md-search"):
+        loc = page.locator(selector)
+        assert loc.count() == 0 or not loc.first.is_visible(), selector
+    assert not page.locator("#tp-verdict").is_visible()
+    box = page.locator("input[name='inclusion-1'][value='met']")
+    style = box.evaluate(
+        "e => { const s = getComputedStyle(e); "
+        "return [s.appearance, s.borderTopStyle, s.borderRadius, s.width === s.height]; }"
+    )
+    assert style == ["none", "solid", "0px", True]
+    assert page.locator("label[for='tp-patient']").is_visible()
+    assert page.locator(".tp-signature").is_visible()
+    _clean(page)

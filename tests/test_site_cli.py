@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.sample_trials import POLAR_ID, palmira, polar
+from tests.sample_trials import PALMIRA_ID, POLAR_ID, palmira, polar
 from trialpress.build import build_trials
 from trialpress.cli import cli
 from trialpress.errors import BuildError, RenderError
@@ -122,3 +129,97 @@ def test_cli_build_reports_errors_and_exit_status(
     assert (tmp_path / "out" / "index.html").is_file()
     usage = runner.invoke(cli, ["build"], obj={})
     assert usage.exit_code == 2
+
+
+def _user_site(tmp_path: Path) -> Path:
+    """A user's own MkDocs site using the plugin, with copies of the bundled examples."""
+    records = tmp_path / "records"
+    records.mkdir()
+    for src in (ROOT / "examples" / "records").iterdir():
+        (records / src.name).write_bytes(src.read_bytes())
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# My trials\n\n[All](trials/index.md)\n")
+    cfg = tmp_path / "mkdocs.yml"
+    cfg.write_text(
+        "site_name: My trials\n"
+        "theme:\n  name: material\n  font: false\n"
+        "plugins:\n  - search\n  - trialpress:\n      records: [records]\n"
+    )
+    return cfg
+
+
+def test_plain_mkdocs_build_uses_the_plugin_entry_point(tmp_path: Path) -> None:
+    cfg = _user_site(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(cfg)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    page = tmp_path / "site" / "trials" / POLAR_ID / "index.html"
+    assert f'href="../../trials/{PALMIRA_ID}/"' in page.read_text("utf-8")
+    assert (tmp_path / "site" / "data" / f"{PALMIRA_ID}.json").is_file()
+
+    bad = tmp_path / "records" / "broken.json"
+    bad.write_text('{"protocolSection": ')
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(cfg)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 1
+    assert re.search(r"ERROR\s+-\s+\S*broken\.json(:\d+)?: ", run.stderr), run.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_shows_the_trial_pages(tmp_path: Path) -> None:
+    cfg = _user_site(tmp_path)
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from trialpress.cli import main; main()",
+            "serve",
+            str(tmp_path / "records" / f"{POLAR_ID}.txt"),
+            "--config",
+            str(cfg),
+            "-a",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        body = ""
+        while time.monotonic() < deadline:
+            try:
+                url = f"http://127.0.0.1:{port}/trials/{POLAR_ID}/"
+                with urllib.request.urlopen(url, timeout=5) as resp:
+                    body = resp.read().decode("utf-8")
+                break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+                time.sleep(0.5)
+        assert "Palbociclib for HR Positive" in body
+        # Only the record named on the command line is served, not the config's folder.
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/trials/{PALMIRA_ID}/", timeout=5)
+        missing.value.close()
+        assert missing.value.code == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
