@@ -9,6 +9,7 @@ exactly as it was.
 
 from __future__ import annotations
 
+import calendar
 import logging
 import os
 import shutil
@@ -108,6 +109,31 @@ def _mkdocs_logging() -> Iterator[None]:
             logger.removeHandler(handler)
 
 
+def source_date_epoch(trials: Sequence[Trial]) -> int | None:
+    """The latest record update as a Unix time: the build date MkDocs stamps (sitemap)."""
+    dates = [t.last_updated for t in trials if t.last_updated]
+    if not dates:
+        return None
+    parts = [int(p) for p in max(dates).split("-")]
+    year, month, day = (*parts, 1, 1)[:3]
+    return calendar.timegm((year, month, day, 0, 0, 0, 0, 0, 0))
+
+
+@contextmanager
+def _reproducible_dates(trials: Sequence[Trial]) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH from the records (unless the user set it) during the build,
+    so two builds of the same records are byte-identical and no date comes from the clock."""
+    epoch = source_date_epoch(trials)
+    if "SOURCE_DATE_EPOCH" in os.environ or epoch is None:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
 def _swap_into_place(tmp: Path, out: Path) -> None:
     """Replace ``out`` by ``tmp`` with two renames; the old output is removed last."""
     old: Path | None = None
@@ -187,7 +213,7 @@ def build_trials(
     trials = list(trials)
     out_dir = Path(out) if out is not None else None
 
-    with _mkdocs_logging():
+    with _mkdocs_logging(), _reproducible_dates(trials):
         try:
             config = load_config(str(cfg_path), strict=strict)
         except (MkDocsException, OSError) as exc:

@@ -127,7 +127,10 @@
     Array.prototype.forEach.call(document.querySelectorAll("table.tp-table[id]"), setupTable);
   }
 
-  if (document.readyState === "loading") {
+  // With Material's instant loading, pages are swapped without a reload: run on each one.
+  if (typeof window.document$ !== "undefined" && window.document$.subscribe) {
+    window.document$.subscribe(init);
+  } else if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {
     init();
