@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
+from bs4 import BeautifulSoup
 
 from tests.conftest import PALMIRA, POLAR
 from tests.sample_trials import hostile_trial
@@ -62,3 +64,46 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
         )
         _CACHE["site"] = BuiltSite(base / "out", trials, result)
     return _CACHE["site"]
+
+
+_SOUPS: dict[Path, BeautifulSoup] = {}
+_SITE = "http://site.invalid/"
+
+
+def soup_of(path: Path) -> BeautifulSoup:
+    """The parsed HTML of a built file (html5lib, as a browser parses it), cached."""
+    if path not in _SOUPS:
+        _SOUPS[path] = BeautifulSoup(path.read_text(encoding="utf-8"), "html5lib")
+    return _SOUPS[path]
+
+
+def html_files(root: Path) -> list[Path]:
+    """Every HTML file of a built site."""
+    return sorted(root.rglob("*.html"))
+
+
+def check_links(root: Path) -> int:
+    """Assert every same-site href/src (and #fragment) of every page resolves; return how
+    many were checked. Links to other hosts must be https."""
+    checked = 0
+    for path in html_files(root):
+        rel = path.relative_to(root).as_posix()
+        base = urljoin(_SITE, rel)
+        soup = soup_of(path)
+        for el in soup.find_all(["a", "link", "script", "img", "source", "iframe"]):
+            for attr in ("href", "src"):
+                value = el.get(attr)
+                if not value or value.startswith(("mailto:", "data:")):
+                    continue
+                url = urlparse(urljoin(base, value))
+                if f"{url.scheme}://{url.netloc}/" != _SITE:
+                    assert url.scheme == "https", (rel, value)
+                    continue
+                target = root / unquote(url.path.lstrip("/"))
+                if url.path.endswith("/") or target.is_dir():
+                    target = target / "index.html"
+                assert target.is_file(), f"{rel}: {attr}={value} -> {target}"
+                if url.fragment and target.suffix == ".html":
+                    assert soup_of(target).find(id=unquote(url.fragment)), f"{rel}: {value}"
+                checked += 1
+    return checked

@@ -8,37 +8,20 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-from urllib.parse import quote, unquote, urljoin, urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
-from bs4 import BeautifulSoup
 
 from tests.sample_trials import PALMIRA_ID, POLAR_ID
-from tests.site_helpers import BuiltSite, built_site
+from tests.site_helpers import BuiltSite, built_site, check_links, html_files, soup_of
 from trialpress.escaping import clean
 
 pytestmark = pytest.mark.slow
-
-SITE = "http://site.invalid/"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     return built_site(tmp_path_factory)
-
-
-_SOUPS: dict[Path, BeautifulSoup] = {}
-
-
-def soup_of(path: Path) -> BeautifulSoup:
-    if path not in _SOUPS:
-        _SOUPS[path] = BeautifulSoup(path.read_text(encoding="utf-8"), "html5lib")
-    return _SOUPS[path]
-
-
-def html_files(root: Path) -> list[Path]:
-    return sorted(root.rglob("*.html"))
 
 
 def _words(text: str) -> str:
@@ -69,29 +52,7 @@ def test_every_criterion_once_in_source_order(site: BuiltSite) -> None:
 
 
 def test_every_internal_link_and_anchor_resolves(site: BuiltSite) -> None:
-    root = site.root
-    checked = 0
-    for path in html_files(root):
-        rel = path.relative_to(root).as_posix()
-        base = urljoin(SITE, rel)
-        soup = soup_of(path)
-        for el in soup.find_all(["a", "link", "script", "img", "source", "iframe"]):
-            for attr in ("href", "src"):
-                value = el.get(attr)
-                if not value or value.startswith(("mailto:", "data:")):
-                    continue
-                url = urlparse(urljoin(base, value))
-                if f"{url.scheme}://{url.netloc}/" != SITE:
-                    assert url.scheme == "https", (rel, value)
-                    continue
-                target = root / unquote(url.path.lstrip("/"))
-                if url.path.endswith("/") or target.is_dir():
-                    target = target / "index.html"
-                assert target.is_file(), f"{rel}: {attr}={value} -> {target}"
-                if url.fragment and target.suffix == ".html":
-                    assert soup_of(target).find(id=unquote(url.fragment)), f"{rel}: {value}"
-                checked += 1
-    assert checked > 500
+    assert check_links(site.root) > 500
 
 
 def test_polar_links_palmira_and_registry(site: BuiltSite) -> None:

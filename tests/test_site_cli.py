@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, palmira, polar
+from tests.site_helpers import check_links
 from trialpress.build import build_trials
 from trialpress.cli import cli
 from trialpress.errors import BuildError, RenderError
@@ -241,3 +242,20 @@ def test_two_builds_are_byte_identical(tmp_path: Path, monkeypatch: pytest.Monke
     # The one date MkDocs stamps (gzip header of the sitemap) is PALMIRA's last update.
     header = (tmp_path / "a" / "sitemap.xml.gz").read_bytes()[:8]
     assert int.from_bytes(header[4:8], "little") == calendar.timegm((2025, 6, 4, 0, 0, 0))
+
+
+def test_links_resolve_without_directory_urls(tmp_path: Path) -> None:
+    cfg = tmp_path / "mkdocs.yml"
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\n[All trials](trials/index.md)\n")
+    cfg.write_text(
+        "site_name: t\nuse_directory_urls: false\ntheme:\n  name: material\n  font: false\n"
+        "plugins:\n  - search\n  - trialpress\n"
+    )
+    out = tmp_path / "out"
+    build_trials([polar(), palmira()], out, config_file=cfg, strict=True)
+    assert (out / "trials" / f"{POLAR_ID}.html").is_file()
+    assert f'href="../trials/{PALMIRA_ID}.html"' in (out / "trials" / f"{POLAR_ID}.html").read_text(
+        "utf-8"
+    )
+    assert check_links(out) > 200
