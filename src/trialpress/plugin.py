@@ -157,10 +157,12 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         for err in self.record_errors:
             if self.preloaded is None:
                 log.error(str(err))
+        # Reader warnings are data quirks shown on each trial's page (and listed by
+        # `trialpress validate`): debug level, so they never fail a strict build.
         for trial in corpus.trials.values():
             for w in trial.warnings:
                 where = f"{trial.source.path}:{w.line}" if w.line else trial.source.path
-                log.info("%s: %s (%s)", where, w.message, trial.nct_id)
+                log.debug("%s: %s (%s)", where, w.message, trial.nct_id)
 
         out = self.cache_dir / "site"
         generated: dict[str, Path] = {}
