@@ -37,7 +37,7 @@ def test_bundled_config_builds_and_replaces_previous_output(
     out = tmp_path / "out"
     out.mkdir()
     (out / "stale.txt").write_text("old build")
-    result = build_trials([polar(), palmira()], out, strict=True)
+    result = build_trials([polar(), palmira()], out, strict=True, pdf=False)
     assert result.errors == [] and result.trials == 2
     assert not (out / "stale.txt").exists()
     assert (out / "trials" / POLAR_ID / "index.html").is_file()
@@ -57,7 +57,7 @@ def test_failure_in_a_renderer_leaves_previous_output_untouched(
     broken.mkdir(parents=True)
     (broken / "checklist.md").write_text("{# context: trial #}{{ trial.no_such_field }}")
     with pytest.raises(RenderError, match=r"checklist\.md"):
-        build_trials([polar()], out, templates=tmp_path / "tpl")
+        build_trials([polar()], out, templates=tmp_path / "tpl", pdf=False)
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]
     assert (out / "index.html").read_text() == "previous site"
     assert _leftovers(tmp_path, "out") == []
@@ -73,7 +73,7 @@ def test_override_templates_are_used(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "{% block description %}x{% endblock %}"
         "{% block body %}<p>OVERRIDDEN {{ trial.acronym }}</p>{% endblock %}\n"
     )
-    build_trials([polar()], tmp_path / "out", templates=tmp_path / "tpl")
+    build_trials([polar()], tmp_path / "out", templates=tmp_path / "tpl", pdf=False)
     html = (tmp_path / "out" / "trials" / POLAR_ID / "index.html").read_text("utf-8")
     assert "OVERRIDDEN POLAR" in html
 
@@ -82,7 +82,7 @@ def test_duplicates_are_reported_and_the_rest_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = build_trials([polar(), palmira(), polar()], tmp_path / "out")
+    result = build_trials([polar(), palmira(), polar()], tmp_path / "out", pdf=False)
     assert [e.message.split(":")[0] for e in result.errors] == [f"duplicate NCT ID {POLAR_ID}"]
     assert result.trials == 2
 
@@ -98,9 +98,9 @@ def test_strict_mode_fails_on_mkdocs_warnings(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     with pytest.raises(BuildError, match="MkDocs build failed"):
-        build_trials([polar()], out, config_file=cfg, strict=True)
+        build_trials([polar()], out, config_file=cfg, strict=True, pdf=False)
     assert not out.exists()
-    result = build_trials([polar()], out, config_file=cfg, strict=False)
+    result = build_trials([polar()], out, config_file=cfg, strict=False, pdf=False)
     assert (out / "trials" / POLAR_ID / "index.html").is_file()
     assert result.errors == []
     assert (tmp_path / ".trialpress" / "site" / "trials" / f"{POLAR_ID}.md").is_file()
@@ -112,7 +112,7 @@ def test_config_without_the_plugin_is_refused(tmp_path: Path) -> None:
     cfg = tmp_path / "mkdocs.yml"
     cfg.write_text("site_name: t\ntheme:\n  name: material\n  font: false\n")
     with pytest.raises(BuildError, match="does not use the trialpress plugin"):
-        build_trials([polar()], tmp_path / "out", config_file=cfg)
+        build_trials([polar()], tmp_path / "out", config_file=cfg, pdf=False)
 
 
 def test_cli_build_reports_errors_and_exit_status(
@@ -133,7 +133,7 @@ def test_cli_build_reports_errors_and_exit_status(
     assert usage.exit_code == 2
 
 
-def _user_site(tmp_path: Path) -> Path:
+def _user_site(tmp_path: Path, pdf: bool = True) -> Path:
     """A user's own MkDocs site using the plugin, with copies of the bundled examples."""
     records = tmp_path / "records"
     records.mkdir()
@@ -146,6 +146,7 @@ def _user_site(tmp_path: Path) -> Path:
         "site_name: My trials\n"
         "theme:\n  name: material\n  font: false\n"
         "plugins:\n  - search\n  - trialpress:\n      records: [records]\n"
+        f"      pdf: {'true' if pdf else 'false'}\n      jobs: 1\n"
     )
     return cfg
 
@@ -161,8 +162,17 @@ def test_plain_mkdocs_build_uses_the_plugin_entry_point(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     page = tmp_path / "site" / "trials" / POLAR_ID / "index.html"
-    assert f'href="../../trials/{PALMIRA_ID}/"' in page.read_text("utf-8")
+    html = page.read_text("utf-8")
+    assert f'href="../../trials/{PALMIRA_ID}/"' in html
     assert (tmp_path / "site" / "data" / f"{PALMIRA_ID}.json").is_file()
+    # PDFs are rendered into the generated folder, added as files and linked.
+    for nct in (POLAR_ID, PALMIRA_ID):
+        for kind in ("brief", "checklist"):
+            pdf = tmp_path / "site" / "pdf" / f"{nct}-{kind}.pdf"
+            assert pdf.read_bytes().startswith(b"%PDF-"), pdf
+            assert (tmp_path / ".trialpress" / "pdf" / pdf.name).is_file()
+    assert f'href="../../pdf/{POLAR_ID}-brief.pdf"' in html
+    assert check_links(tmp_path / "site") > 100
 
     bad = tmp_path / "records" / "broken.json"
     bad.write_text('{"protocolSection": ')
@@ -184,7 +194,7 @@ def _free_port() -> int:
 
 
 def test_serve_shows_the_trial_pages(tmp_path: Path) -> None:
-    cfg = _user_site(tmp_path)
+    cfg = _user_site(tmp_path, pdf=False)
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
@@ -231,8 +241,8 @@ def test_two_builds_are_byte_identical(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     trials = [polar(), palmira()]
-    build_trials(trials, tmp_path / "a", cache_dir=tmp_path / "ca")
-    build_trials(trials, tmp_path / "b", cache_dir=tmp_path / "cb")
+    build_trials(trials, tmp_path / "a", cache_dir=tmp_path / "ca", pdf=False)
+    build_trials(trials, tmp_path / "b", cache_dir=tmp_path / "cb", pdf=False)
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*"))
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*"))
     assert files_a == files_b
@@ -253,7 +263,7 @@ def test_links_resolve_without_directory_urls(tmp_path: Path) -> None:
         "plugins:\n  - search\n  - trialpress\n"
     )
     out = tmp_path / "out"
-    build_trials([polar(), palmira()], out, config_file=cfg, strict=True)
+    build_trials([polar(), palmira()], out, config_file=cfg, strict=True, pdf=False)
     assert (out / "trials" / f"{POLAR_ID}.html").is_file()
     assert f'href="../trials/{PALMIRA_ID}.html"' in (out / "trials" / f"{POLAR_ID}.html").read_text(
         "utf-8"

@@ -36,7 +36,7 @@ class BuildResult:
     out: Path
     trials: int = 0
     warnings: int = 0
-    errors: list[RecordError] = field(default_factory=list)
+    errors: list[TrialpressError] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -187,7 +187,7 @@ def build_trials(
     trials: Sequence[Trial],
     out: str | Path | None = None,
     *,
-    errors: Sequence[RecordError] = (),
+    errors: Sequence[TrialpressError] = (),
     config_file: str | Path | None = None,
     strict: bool = True,
     templates: str | Path | None = None,
@@ -209,7 +209,7 @@ def build_trials(
 
     start = time.monotonic() if start is None else start
     cfg_path, bundled = choose_config(config_file)
-    errors = list(errors)
+    all_errors: list[TrialpressError] = list(errors)
     trials = list(trials)
     out_dir = Path(out) if out is not None else None
 
@@ -230,6 +230,7 @@ def build_trials(
         try:
             config.site_dir = str(tmp / "site")
             plugin.preloaded = trials
+            plugin.reporter = reporter
             if templates is not None:
                 plugin.config.templates = str(Path(templates).resolve())
             if pdf is not None:
@@ -246,7 +247,7 @@ def build_trials(
             except TrialpressError:
                 raise
             stage.advance()
-            errors.extend(plugin.record_errors)
+            all_errors.extend(plugin.record_errors)
             _swap_into_place(tmp / "site", out_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -255,7 +256,7 @@ def build_trials(
         out=out_dir,
         trials=plugin.trial_count,
         warnings=sum(len(t.warnings) for t in trials),
-        errors=errors,
+        errors=all_errors,
         seconds=time.monotonic() - start,
     )
 

@@ -29,8 +29,9 @@ from mkdocs.structure.files import File, Files
 
 from trialpress import render
 from trialpress.corpus import Corpus
-from trialpress.errors import RecordError, RenderError
+from trialpress.errors import RecordError, RenderError, TrialpressError
 from trialpress.models import Trial
+from trialpress.progress import NULL, Reporter
 
 log = logging.getLogger("mkdocs.plugins.trialpress")
 
@@ -47,8 +48,8 @@ class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
     templates = c.Optional(c.Type(str))
     """A folder whose ``site/`` (and ``pdf/``) templates override the shipped ones."""
 
-    pdf = c.Type(bool, default=False)
-    """Render brief and checklist PDFs (needs ``trialpress.pdf``) and link them."""
+    pdf = c.Type(bool, default=True)
+    """Render brief and checklist PDFs with WeasyPrint into ``pdf/`` and link them."""
 
     jobs = c.Optional(c.Type(int))
     """Worker processes for PDFs; default: all cores."""
@@ -85,10 +86,12 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
     def __init__(self) -> None:
         #: Trials read by the caller (``trialpress build``); when set, ``records`` is ignored.
         self.preloaded: list[Trial] | None = None
-        #: Record errors of the last build (read errors and duplicates), for callers.
-        self.record_errors: list[RecordError] = []
+        #: Record errors of the last build (read errors, duplicates, PDF failures).
+        self.record_errors: list[TrialpressError] = []
         #: Number of trials in the last build.
         self.trial_count = 0
+        #: Progress of PDF rendering (``trialpress build`` passes its progress bars).
+        self.reporter: Reporter = NULL
         self._config_dir = Path.cwd()
 
     # -- paths ---------------------------------------------------------------------------
@@ -212,37 +215,33 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
     def _pdfs(self, corpus: Corpus, config: MkDocsConfig) -> dict[str, Path]:
         """Render brief and checklist PDFs (``render_pdfs`` skips unchanged ones by content
         key) into the generated folder; return every PDF that exists, by site path."""
-        try:
-            from trialpress.pdf import render_pdfs  # type: ignore[import-untyped,unused-ignore]
-        except ImportError:
-            log.error("trialpress: PDFs requested but trialpress.pdf is not available")
-            return {}
+        from trialpress.pdf import render_pdfs
+
         out = self.cache_dir / "pdf"
         out.mkdir(parents=True, exist_ok=True)
         errors: list[RenderError] = []
         templates = Path(self.templates_dir) if self.templates_dir else None
-        render_pdfs(
+        written = render_pdfs(
             list(corpus.trials.values()),
             out,
             jobs=self.config.jobs,
-            page_size=self.config.page_size,
+            page_size="Letter" if self.config.page_size == "Letter" else "A4",
             site_url=config.site_url or None,
             templates=templates,
             errors=errors,
+            reporter=self.reporter,
         )
         for err in errors:
-            log.error(str(err))
-        result: dict[str, Path] = {}
-        missing = False
-        for nct_id in corpus.trials:
-            for kind in ("brief", "checklist"):
-                path = out / f"{nct_id}-{kind}.pdf"
-                if path.is_file():
-                    result[f"pdf/{path.name}"] = path
-                else:
-                    missing = True
-        if missing and not errors:
-            log.error("trialpress: some PDFs were not rendered")
+            # Under `trialpress build` a PDF failure is that record's failure (exit 1, the
+            # rest builds, its page has no PDF links); in plain MkDocs it is an error.
+            if self.preloaded is not None:
+                self.record_errors.append(err)
+            else:
+                log.error(str(err))
+        result = {f"pdf/{path.name}": path for path in written}
+        for stale in out.glob("*.pdf"):
+            if f"pdf/{stale.name}" not in result:
+                stale.unlink()
         return result
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
