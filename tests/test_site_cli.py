@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import json
 import re
 import socket
 import subprocess
@@ -103,7 +104,10 @@ def test_strict_mode_fails_on_mkdocs_warnings(tmp_path: Path) -> None:
     result = build_trials([polar()], out, config_file=cfg, strict=False, pdf=False)
     assert (out / "trials" / POLAR_ID / "index.html").is_file()
     assert result.errors == []
-    assert (tmp_path / ".trialpress" / "site" / "trials" / f"{POLAR_ID}.md").is_file()
+    # trialpress build keeps generated pages in its own temporary folder, never beside
+    # the config, so concurrent builds of one project cannot clash.
+    assert not (tmp_path / ".trialpress").exists()
+    assert _leftovers(tmp_path, "out") == []
 
 
 def test_config_without_the_plugin_is_refused(tmp_path: Path) -> None:
@@ -269,3 +273,28 @@ def test_links_resolve_without_directory_urls(tmp_path: Path) -> None:
         "utf-8"
     )
     assert check_links(out) > 200
+
+
+def test_pdfs_are_linked_and_reused_from_the_output_they_replace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    build_trials([polar(), palmira()], out, pdf=True)
+    pdfs = {p.name: p.read_bytes() for p in (out / "pdf").glob("*.pdf")}
+    assert sorted(pdfs) == sorted(
+        f"{n}-{k}.pdf" for n in (POLAR_ID, PALMIRA_ID) for k in ("brief", "checklist")
+    )
+    assert all(data.startswith(b"%PDF-") for data in pdfs.values())
+    manifest = out / "pdf" / ".trialpress-pdf.json"
+    keys = json.loads(manifest.read_text())["pdfs"]
+    assert sorted(keys) == sorted(pdfs)
+    assert check_links(out) > 100
+    # A damaged PDF in the old output is not reused: the new build renders it again.
+    (out / "pdf" / f"{POLAR_ID}-brief.pdf").write_bytes(b"damaged")
+    result = build_trials([polar(), palmira()], out, pdf=True)
+    assert result.errors == []
+    again = {p.name: p.read_bytes() for p in (out / "pdf").glob("*.pdf")}
+    assert sorted(again) == sorted(pdfs)
+    assert again[f"{POLAR_ID}-brief.pdf"].startswith(b"%PDF-")
+    assert again[f"{PALMIRA_ID}-brief.pdf"] == pdfs[f"{PALMIRA_ID}-brief.pdf"]

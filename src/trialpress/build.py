@@ -198,8 +198,7 @@ def build_trials(
 ) -> BuildResult:
     """Build the site from trials already read (``errors``: record errors to report).
 
-    ``cache_dir`` overrides the plugin's generated folder (the bundled config always uses
-    a temporary one, since it lives inside the installed package).
+    ``cache_dir`` sets the plugin's generated folder (default: a temporary one per build).
     """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -235,10 +234,12 @@ def build_trials(
                 plugin.config.templates = str(Path(templates).resolve())
             if pdf is not None:
                 plugin.config.pdf = pdf
-            if cache_dir is not None:
-                plugin.config.cache_dir = str(Path(cache_dir).resolve())
-            elif bundled:
-                plugin.config.cache_dir = str(tmp / "cache")
+            # Generated pages go to this build's own temporary folder (concurrent builds of
+            # one project never share one), and unchanged PDFs are reused from the output
+            # this build replaces.
+            plugin.config.cache_dir = str(Path(cache_dir).resolve() if cache_dir else tmp / "cache")
+            if (out_dir / "pdf").is_dir():
+                plugin.pdf_reuse_dir = out_dir / "pdf"
             stage = reporter.stage("Building site", None)
             try:
                 mkdocs_build(config)

@@ -25,7 +25,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 
 from trialpress import render
 from trialpress.corpus import Corpus
@@ -37,6 +37,8 @@ log = logging.getLogger("mkdocs.plugins.trialpress")
 
 #: Where the shipped CSS/JS land in the built site.
 ASSET_DEST = "assets/trialpress"
+#: The manifest ``render_pdfs`` keeps beside the PDFs (see :mod:`trialpress.pdf`).
+PDF_MANIFEST = ".trialpress-pdf.json"
 
 
 class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -92,6 +94,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self.trial_count = 0
         #: Progress of PDF rendering (``trialpress build`` passes its progress bars).
         self.reporter: Reporter = NULL
+        #: An earlier build's ``pdf/`` folder whose unchanged PDFs are reused
+        #: (``trialpress build`` passes the previous output's).
+        self.pdf_reuse_dir: Path | None = None
         self._config_dir = Path.cwd()
 
     # -- paths ---------------------------------------------------------------------------
@@ -201,7 +206,11 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             if existing is not None:
                 log.info("trialpress replaces %s from docs_dir with its generated page", src)
                 files.remove(existing)
-            files.append(File.generated(config, src, abs_src_path=str(path)))
+            files.append(
+                File.generated(
+                    config, src, abs_src_path=str(path), inclusion=InclusionLevel.NOT_IN_NAV
+                )
+            )
         return files
 
     def _prune(self, out: Path, keep: set[str]) -> None:
@@ -230,6 +239,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             templates=templates,
             errors=errors,
             reporter=self.reporter,
+            cache_dir=self.pdf_reuse_dir,
         )
         for err in errors:
             # Under `trialpress build` a PDF failure is that record's failure (exit 1, the
@@ -242,6 +252,10 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         for stale in out.glob("*.pdf"):
             if f"pdf/{stale.name}" not in result:
                 stale.unlink()
+        # Published too (content keys and checksums only), so the next `trialpress build`
+        # can reuse unchanged PDFs from the site it replaces.
+        if (out / PDF_MANIFEST).is_file():
+            result[f"pdf/{PDF_MANIFEST}"] = out / PDF_MANIFEST
         return result
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
