@@ -174,3 +174,10 @@ def test_hostile_text_stays_text(site: BuiltSite) -> None:
         assert heads.count("h1") == 1
     title = soup_of(site.root / "trials" / nct / "index.html").title
     assert title is not None and title.get_text().startswith("<script>alert(1)</script>")
+
+
+def test_theme_search_dialog_is_named(site: BuiltSite) -> None:
+    """axe's aria-dialog-name: the plugin names Material's search dialog on every page."""
+    for rel in ("index.html", f"trials/{POLAR_ID}/index.html", f"checklists/{POLAR_ID}/index.html"):
+        dialog = soup_of(site.root / rel).select_one("div.md-search[role=dialog]")
+        assert dialog is not None and dialog.get("aria-label") == "Search", rel

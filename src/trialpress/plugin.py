@@ -37,6 +37,8 @@ log = logging.getLogger("mkdocs.plugins.trialpress")
 
 #: Where the shipped CSS/JS land in the built site.
 ASSET_DEST = "assets/trialpress"
+_SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
+_SEARCH_DIALOG_NAMED = _SEARCH_DIALOG.replace('role="dialog"', 'role="dialog" aria-label="Search"')
 #: The manifest ``render_pdfs`` keeps beside the PDFs (see :mod:`trialpress.pdf`).
 PDF_MANIFEST = ".trialpress-pdf.json"
 
@@ -257,6 +259,10 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         if (out / PDF_MANIFEST).is_file():
             result[f"pdf/{PDF_MANIFEST}"] = out / PDF_MANIFEST
         return result
+
+    def on_post_page(self, output: str, /, *, page: Any, config: MkDocsConfig) -> str:
+        """Name Material's search dialog for screen readers (axe: aria-dialog-name)."""
+        return output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when a record or an override template changes."""
