@@ -435,28 +435,33 @@ def build(
     pdf: bool | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
-    from trialpress.build import build_site
+    from trialpress.build import build_trials, choose_config
     from trialpress.errors import TrialpressError
-    from trialpress.progress import reporter
 
     # SIGTERM unwinds like Ctrl-C, so the half-built temporary folder is removed and the
     # previous output stays as it was.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    start = time.monotonic()
     try:
-        with reporter(sys.stderr.isatty() and not _quiet()) as rep:
-            result = build_site(
-                records,
+        choose_config(config_file)  # fail on a missing --config before reading anything
+        with progress() as rep:
+            # read_all prints read errors as they come, and warnings under --verbose
+            trials, read_errors = read_all(records, rep)
+            result = build_trials(
+                trials,
                 out,
+                errors=read_errors,
                 config_file=config_file,
                 strict=strict,
                 templates=templates,
                 pdf=pdf,
                 reporter=rep,
+                start=start,
             )
     except TrialpressError as exc:
         _error(exc)
         sys.exit(1)
-    for err in result.errors:
+    for err in result.errors[len(read_errors) :]:
         _error(err)
     if not _quiet():
         click.echo(result.summary(), err=True)
