@@ -38,6 +38,10 @@ def test_bundled_config_builds_and_replaces_previous_output(
     out = tmp_path / "out"
     out.mkdir()
     (out / "stale.txt").write_text("old build")
+    with pytest.raises(BuildError, match="holds no built site"):
+        build_trials([polar()], out, pdf=False)
+    assert sorted(p.name for p in out.iterdir()) == ["stale.txt"]
+    (out / "index.html").write_text("old site")
     result = build_trials([polar(), palmira()], out, strict=True, pdf=False)
     assert result.errors == [] and result.trials == 2
     assert not (out / "stale.txt").exists()
@@ -298,3 +302,14 @@ def test_pdfs_are_linked_and_reused_from_the_output_they_replace(
     assert sorted(again) == sorted(pdfs)
     assert again[f"{POLAR_ID}-brief.pdf"].startswith(b"%PDF-")
     assert again[f"{PALMIRA_ID}-brief.pdf"] == pdfs[f"{PALMIRA_ID}-brief.pdf"]
+
+
+def test_output_overlapping_docs_or_a_file_is_refused(tmp_path: Path) -> None:
+    cfg = _user_site(tmp_path, pdf=False)
+    for bad in (tmp_path / "docs" / "out", tmp_path / "docs", tmp_path):
+        with pytest.raises(BuildError, match="overlaps docs_dir"):
+            build_trials([polar()], bad, config_file=cfg, pdf=False)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(BuildError, match="not a folder"):
+        build_trials([polar()], tmp_path / "afile", config_file=cfg, pdf=False)
+    assert (tmp_path / "afile").read_text() == "x"
