@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import V2_JSON
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, palmira, polar
 from tests.site_helpers import check_links
 from trialpress.build import build_trials
@@ -313,3 +315,45 @@ def test_output_overlapping_docs_or_a_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="not a folder"):
         build_trials([polar()], tmp_path / "afile", config_file=cfg, pdf=False)
     assert (tmp_path / "afile").read_text() == "x"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_build_leaves_previous_output_untouched(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("previous site")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from trialpress.cli import main; main()",
+            "build",
+            str(V2_JSON),
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _leftovers(tmp_path, "out") and time.monotonic() < deadline:
+            assert proc.poll() is None
+            time.sleep(0.1)
+        time.sleep(1.5)  # well into reading, rendering or PDFs
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + sig
+    assert "Traceback" not in stderr
+    assert "the previous output is unchanged" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert (out / "index.html").read_text() == "previous site"
+    assert _leftovers(tmp_path, "out") == []

@@ -188,7 +188,11 @@ def build(
 
     # SIGTERM unwinds like Ctrl-C, so the half-built temporary folder is removed and the
     # previous output stays as it was.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    def _terminate(signum: int, frame: object) -> None:
+        _error("terminated; the previous output is unchanged")
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         with reporter(sys.stderr.isatty() and not _quiet()) as rep:
             result = build_site(
@@ -203,6 +207,9 @@ def build(
     except TrialpressError as exc:
         _error(exc)
         sys.exit(1)
+    except KeyboardInterrupt:
+        _error("interrupted; the previous output is unchanged")
+        sys.exit(130)
     for err in result.errors:
         _error(err)
     if not _quiet():
