@@ -437,7 +437,6 @@ def build(
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
     from trialpress.build import build_site
     from trialpress.errors import TrialpressError
-    from trialpress.progress import reporter
 
     # SIGTERM unwinds like Ctrl-C, so the half-built temporary folder is removed and the
     # previous output stays as it was.
@@ -447,7 +446,7 @@ def build(
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        with reporter(sys.stderr.isatty() and not _quiet()) as rep:
+        with progress() as rep:
             result = build_site(
                 records,
                 out,
@@ -465,8 +464,7 @@ def build(
         sys.exit(130)
     for err in result.errors:
         _error(err)
-    if not _quiet():
-        click.echo(result.summary(), err=True)
+    info(result.summary())
     sys.exit(1 if result.errors else 0)
 
 
@@ -506,12 +504,6 @@ def serve(
     except BuildError as exc:
         _error(exc)
         sys.exit(1)
-
-
-def _quiet() -> bool:
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_object(dict) if ctx is not None else None
-    return bool(obj and obj.get("quiet"))
 
 
 def main() -> None:
