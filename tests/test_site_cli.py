@@ -357,3 +357,19 @@ def test_interrupted_build_leaves_previous_output_untouched(
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]
     assert (out / "index.html").read_text() == "previous site"
     assert _leftovers(tmp_path, "out") == []
+
+
+def test_generated_folder_inside_docs_is_refused(tmp_path: Path) -> None:
+    cfg = _user_site(tmp_path, pdf=False)
+    cfg.write_text(cfg.read_text() + "      cache_dir: docs/generated\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-f", str(cfg)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 1
+    assert "cache_dir" in run.stderr and "is inside docs_dir" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "docs" / "generated").exists()
