@@ -160,6 +160,14 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         """Read everything, link, render; add pages, data, PDFs and assets as files."""
+        try:
+            return self._files(files, config)
+        except RenderError as exc:
+            if self.preloaded is not None:
+                raise  # trialpress build reports it as `Error: PATH: message`
+            raise PluginError(f"trialpress: {exc}") from exc
+
+    def _files(self, files: Files, config: MkDocsConfig) -> Files:
         self.record_errors = []
         trials = list(self.preloaded) if self.preloaded is not None else self._read()
         corpus = Corpus(trials)
