@@ -440,7 +440,11 @@ def build(
 
     # SIGTERM unwinds like Ctrl-C, so the half-built temporary folder is removed and the
     # previous output stays as it was.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    def _terminate(signum: int, frame: object) -> None:
+        _error("terminated; the previous output is unchanged")
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminate)
     start = time.monotonic()
     try:
         choose_config(config_file)  # fail on a missing --config before reading anything
@@ -461,10 +465,12 @@ def build(
     except TrialpressError as exc:
         _error(exc)
         sys.exit(1)
+    except KeyboardInterrupt:
+        _error("interrupted; the previous output is unchanged")
+        sys.exit(130)
     for err in result.errors[len(read_errors) :]:
         _error(err)
-    if not _quiet():
-        click.echo(result.summary(), err=True)
+    info(result.summary())
     sys.exit(1 if result.errors else 0)
 
 
@@ -504,12 +510,6 @@ def serve(
     except BuildError as exc:
         _error(exc)
         sys.exit(1)
-
-
-def _quiet() -> bool:
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_object(dict) if ctx is not None else None
-    return bool(obj and obj.get("quiet"))
 
 
 def main() -> None:
