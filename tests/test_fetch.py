@@ -278,3 +278,26 @@ def test_requests_are_spaced_out(
     assert result.exit_code == 0, result.stderr
     times = sorted(t for _, t in server.seen[-2:])
     assert times[1] - times[0] >= 0.45
+
+
+def test_bad_delay_in_the_environment_is_bad_usage(tmp_path: Path) -> None:
+    result = run(
+        "fetch", "NCT03820830", "--out", str(tmp_path), env={"TRIALPRESS_FETCH_BACKOFF": "soon"}
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: TRIALPRESS_FETCH_BACKOFF must be a number of seconds, got 'soon'"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_quiet_fetch_prints_only_errors(
+    server: Recorder, studies: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    nct, body = studies[0]
+    server.routes[f"/api/v2/studies/{nct}"] = [Reply(200, body)]
+    result = run(
+        "--quiet", "fetch", nct, "NCT99999999", "--out", str(tmp_path), "--base-url", server.url
+    )
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: NCT99999999: no such study on {server.host} (HTTP 404)\n"

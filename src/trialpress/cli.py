@@ -268,14 +268,20 @@ def fetch(
     timeout: float,
     retries: int,
 ) -> None:
-    """Download ClinicalTrials.gov API v2 study JSON into OUT/<NCT>.json.
+    """Download ClinicalTrials.gov API v2 study JSON into DIR/<NCT>.json.
 
     Records already present are skipped unless --refresh. Requests are spaced out politely
-    and retried with exponential backoff (honouring Retry-After) on HTTP 429 and 5xx.
+    (TRIALPRESS_FETCH_INTERVAL seconds apart, default 1.2) and retried with exponential
+    backoff from TRIALPRESS_FETCH_BACKOFF seconds (default 2), honouring Retry-After, on
+    HTTP 429, 5xx and connection errors.
     """
+    from trialpress.errors import FetchError
     from trialpress.fetch import Fetcher, FetchOptions
 
-    options = FetchOptions.from_env(base_url=base_url, timeout=timeout, retries=retries)
+    try:
+        options = FetchOptions.from_env(base_url=base_url, timeout=timeout, retries=retries)
+    except FetchError as exc:  # a bad delay in the environment is bad usage
+        raise click.UsageError(exc.message) from None
     summary = RunSummary(verb="Fetched", with_warnings=False)
     skipped = 0
     with progress() as rep, Fetcher(options) as fetcher:
