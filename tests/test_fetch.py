@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -74,8 +75,9 @@ def _handler(rec: Recorder) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def server() -> Iterator[Recorder]:
+@contextmanager
+def serve() -> Iterator[Recorder]:
+    """A real HTTP server on 127.0.0.1 (random port) in a thread, for the test's duration."""
     rec = Recorder()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rec))
     port = httpd.server_address[1]
@@ -91,11 +93,21 @@ def server() -> Iterator[Recorder]:
         thread.join()
 
 
-@pytest.fixture(scope="module")
-def studies(shared: Path) -> list[tuple[str, bytes]]:
+@pytest.fixture
+def server() -> Iterator[Recorder]:
+    with serve() as rec:
+        yield rec
+
+
+def two_studies() -> list[tuple[str, bytes]]:
     """Two real studies as the API would send them: (NCT ID, JSON bytes)."""
     picked = v2_studies()[:2]
     return [(nct, json.dumps(study, ensure_ascii=False).encode()) for nct, study in picked]
+
+
+@pytest.fixture(scope="module")
+def studies(shared: Path) -> list[tuple[str, bytes]]:
+    return two_studies()
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
