@@ -183,3 +183,18 @@ def test_fetch_step_fetches_listed_and_extra_ids(shared: Path, tmp_path: Path) -
     assert sorted(p for p, _ in server.seen) == sorted(
         f"/api/v2/studies/{n}" for n in (nct_a, nct_b)
     )
+
+
+@pytest.mark.slow
+def test_build_step_builds_the_site_with_pdfs_in_strict_mode(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "")
+    shutil.copytree(ROOT / "examples" / "records", ws / "examples" / "records")
+    shutil.copy(ROOT / "mkdocs.yml", ws / "mkdocs.yml")
+    shutil.copytree(ROOT / "site", ws / "site")
+    result = _run_step(_step_script("Build the site with its PDFs (strict)"), ws, {})
+    assert result.returncode == 0, result.stderr
+    site = ws / "build" / "site"
+    assert (site / "index.html").is_file()
+    for nct in ("NCT03809988", "NCT03820830"):
+        assert (site / "trials" / nct / "index.html").is_file()
+        assert (site / "pdf" / f"{nct}-brief.pdf").read_bytes()[:5] == b"%PDF-"
