@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -198,3 +199,16 @@ def test_build_step_builds_the_site_with_pdfs_in_strict_mode(tmp_path: Path) -> 
     for nct in ("NCT03809988", "NCT03820830"):
         assert (site / "trials" / nct / "index.html").is_file()
         assert (site / "pdf" / f"{nct}-brief.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_workflow_installs_every_debian_package_the_scripts_want() -> None:
+    env_sh = (ROOT / "scripts" / "_env.sh").read_text(encoding="utf-8")
+    wanted = {
+        pkg
+        for line in env_sh.splitlines()
+        if line.strip().startswith("want_debs")
+        for pkg in re.findall(r'"([a-z0-9.+-]+)"', line)
+    }
+    assert {"libpango-1.0-0", "chromium", "python3-venv"} <= wanted
+    installed = set(_step_script("Install Debian packages").replace("\\", " ").split())
+    assert wanted - installed == set()
