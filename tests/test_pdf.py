@@ -453,3 +453,23 @@ def test_duplicate_nct_id_is_an_error_naming_both_sources(tmp_path: Path) -> Non
         "samples/minimal.txt"
     )
     assert list(tmp_path.glob("*.pdf")) == []
+
+
+@pytest.mark.slow
+def test_workers_from_a_threaded_process_give_the_same_bytes(
+    samples: Rendered, tmp_path: Path
+) -> None:
+    """With another thread alive (as in ``mkdocs serve``) workers come from a fork server."""
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        assert threading.active_count() > 1
+        paths = pdf.render_pdfs([minimal_trial()], tmp_path, jobs=2, site_url=SITE_URL)
+    finally:
+        stop.set()
+        thread.join()
+    for path in paths:
+        assert path.read_bytes() == (samples.out / path.name).read_bytes()
