@@ -168,3 +168,14 @@ def test_the_largest_studies_rendered_in_full(corpus: Corpus) -> None:
         len(squash(body_text(checklist, long)))
         >= len(squash(long.eligibility.raw_text or "")) * 0.9
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nct_id", EXAMPLE_IDS)
+def test_example_briefs_fit_two_letter_pages_too(nct_id: str, tmp_path: Path) -> None:
+    trial = next(t for t in TRIALS if t.nct_id == nct_id)
+    path = tmp_path / "brief.pdf"
+    path.write_bytes(pdf.render_brief(trial, page_size="Letter", site_url=SITE_URL))
+    doc = read_back(path)
+    assert len(doc.pages) <= 2
+    assert round(float(doc.reader.pages[0].mediabox.width)) == 612
