@@ -473,3 +473,12 @@ def test_workers_from_a_threaded_process_give_the_same_bytes(
         thread.join()
     for path in paths:
         assert path.read_bytes() == (samples.out / path.name).read_bytes()
+
+
+@pytest.mark.slow
+def test_countries_without_sites_are_listed_without_counts(tmp_path: Path) -> None:
+    trial = minimal_trial().model_copy(update={"countries": ["France", "Česko"]})
+    doc = read_back_bytes(tmp_path, pdf.render_brief(trial))
+    assert "France; Česko" in doc.text
+    assert "(0)" not in doc.text
+    assert "sites in" not in doc.text
