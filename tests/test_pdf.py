@@ -157,6 +157,19 @@ def test_printable_replaces_what_no_font_or_xmp_can_hold() -> None:
     assert pdf.printable(kept) == kept
 
 
+def test_break_long_words_only_in_body_text() -> None:
+    html = (
+        f"<html><head><title>{'T' * 50}</title></head><body>"
+        f'<p title="{"a" * 60}">{"x" * 45} short &amp;{"y" * 19}&lt;{"z" * 30}</p></body></html>'
+    )
+    out = pdf.break_long_words(html)
+    assert out.replace("\u200b", "") == html
+    assert f"<title>{'T' * 50}</title>" in out
+    assert f'title="{"a" * 60}"' in out
+    assert f"{'x' * 20}\u200b{'x' * 20}\u200b{'x' * 5} short" in out
+    assert f"&amp;{'y' * 19}\u200b&lt;{'z' * 19}\u200b{'z' * 11}" in out
+
+
 def test_record_text_is_escaped_not_rendered_as_template() -> None:
     html = pdf.get_renderer().html(hostile_trial(), "brief", pdf.Options())
     assert "<script>" not in html
@@ -267,8 +280,11 @@ def test_a_criterion_longer_than_a_page_splits_instead_of_hanging(samples: Rende
 def test_unbroken_words_wrap(samples: Rendered) -> None:
     trial = unbroken_word_trial()
     doc = samples.doc(trial.nct_id, "checklist")
-    assert "x" * 3000 in body_text(doc, trial)
-    assert len(doc.pages) <= 3
+    assert "x" * 20000 in body_text(doc, trial)
+    assert len(doc.pages) <= 8  # about 65 characters a line
+    brief = samples.doc(trial.nct_id, "brief")
+    assert "F" * 300 in squash(brief.text)
+    assert squash(trial.summary or "") in squash(brief.text)
     for page in doc.reader.pages:
         assert float(page.mediabox.width) < 600
 
