@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from trialpress.errors import RecordError
@@ -71,15 +72,25 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def interleaved_times(
-    trials: list[Trial], repeat: int
-) -> tuple[dict[Kind, list[float]], list[float]]:
+@dataclass
+class DocTimes:
+    """Best wall and CPU seconds per document, ours and the floor's."""
+
+    kind: Kind
+    ours_wall: float = float("inf")
+    ours_cpu: float = float("inf")
+    floor_wall: float = float("inf")
+    floor_cpu: float = float("inf")
+
+
+def interleaved_times(trials: list[Trial], repeat: int) -> list[DocTimes]:
     """Per document: our path and the bare-WeasyPrint floor, measured alternately.
 
     Ours is what ``render_pdfs(jobs=1)`` does per PDF: content key, template, WeasyPrint,
     atomic write. The floor is WeasyPrint alone on our pre-rendered HTML with the same
     stylesheets and options. Measuring them alternately and keeping each one's best of
-    ``repeat`` runs keeps a busy, shared machine from favouring either.
+    ``repeat`` runs keeps a busy, shared machine from favouring either; CPU time (this
+    process) is reported too, as other processes' load inflates wall time.
     """
     from weasyprint import HTML
 
@@ -87,29 +98,29 @@ def interleaved_times(
     opts = Options()
     digest = templates_digest(None)
     docs = [(t, k, renderer.html(t, k, opts)) for t in trials for k in KINDS]
-    ours: list[list[float]] = [[] for _ in docs]
-    floor: list[list[float]] = [[] for _ in docs]
+    out = [DocTimes(kind) for _, kind, _ in docs]
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(repeat):
-            for j, (trial, kind, html) in enumerate(docs):
-                start = time.perf_counter()
-                content_key(trial, kind, opts, digest)
-                data = renderer.render(trial, kind, opts)
-                write_atomic(Path(tmp) / f"{trial.nct_id}-{kind}.pdf", data)
-                ours[j].append(time.perf_counter() - start)
-
-                start = time.perf_counter()
-                HTML(string=html).write_pdf(
-                    stylesheets=[renderer.css, renderer.page_css["A4"]],
-                    font_config=renderer.font_config,
-                    pdf_variant="pdf/ua-1",
-                    pdf_identifier=True,
-                )
-                floor[j].append(time.perf_counter() - start)
-    per: dict[Kind, list[float]] = {k: [] for k in KINDS}
-    for (_, kind, _), times in zip(docs, ours, strict=True):
-        per[kind].append(min(times))
-    return per, [min(times) for times in floor]
+        for rep in range(repeat):
+            for (trial, kind, html), best in zip(docs, out, strict=True):
+                # alternate who goes first: the second render of a text finds warm caches
+                for which in ("ours", "floor") if rep % 2 == 0 else ("floor", "ours"):
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    if which == "ours":
+                        content_key(trial, kind, opts, digest)
+                        data = renderer.render(trial, kind, opts)
+                        write_atomic(Path(tmp) / f"{trial.nct_id}-{kind}.pdf", data)
+                        best.ours_wall = min(best.ours_wall, time.perf_counter() - wall)
+                        best.ours_cpu = min(best.ours_cpu, time.process_time() - cpu)
+                    else:
+                        HTML(string=html).write_pdf(
+                            stylesheets=[renderer.css, renderer.page_css["A4"]],
+                            font_config=renderer.font_config,
+                            pdf_variant="pdf/ua-1",
+                            pdf_identifier=True,
+                        )
+                        best.floor_wall = min(best.floor_wall, time.perf_counter() - wall)
+                        best.floor_cpu = min(best.floor_cpu, time.process_time() - cpu)
+    return out
 
 
 def pool_time(trials: list[Trial], jobs: int) -> float:
@@ -144,55 +155,67 @@ def main() -> None:
 
     cold = cold_start()
     warm = timed(lambda: get_renderer().render(trials[0], "brief", Options()))
-    per, floor = interleaved_times(trials, args.repeat)
+    docs = interleaved_times(trials, args.repeat)
     jobs1 = min(pool_time(trials, 1) for _ in range(args.repeat))
     jobs2 = min(pool_time(trials, 2) for _ in range(args.repeat))
     with tempfile.TemporaryDirectory() as tmp:
         render_pdfs(trials, Path(tmp), jobs=2)
         cached = timed(lambda: render_pdfs(trials, Path(tmp), jobs=2))
 
-    brief_mean = statistics.mean(per["brief"])
-    check_mean = statistics.mean(per["checklist"])
-    ours_per_pdf = statistics.mean(per["brief"] + per["checklist"])
-    floor_per_pdf = statistics.mean(floor)
+    def stats(kind: Kind, attr: str) -> str:
+        values = [getattr(d, attr) for d in docs if d.kind == kind]
+        return (
+            f"{statistics.mean(values):.3f} / {statistics.median(values):.3f} / {max(values):.3f} s"
+        )
+
+    def mean(attr: str) -> float:
+        return statistics.mean(getattr(d, attr) for d in docs)
+
+    load_end = os.getloadavg()
     print("## PDF rendering benchmark")
     print()
     print(
         f"`benchmarks/pdf_bench.py`: {len(trials)} trials ({n_pdfs} PDFs): the two registry-text "
         f"examples and {len(trials) - 2} API v2 studies. WeasyPrint {weasyprint.__version__}, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores, "
-        f"load average {load[0]:.2f} at start of report (the machine is shared)."
+        f"load average {load[0]:.2f} at the start and {load_end[0]:.2f} at the end: the "
+        "machine is shared with other work, which inflates wall times (CPU times less so)."
     )
     print()
     print("| figure | value |")
     print("| --- | --- |")
     print(f"| new process: start Python, import, render one small brief | {cold:.2f} s |")
     print(f"| first real PDF in a process (fonts, stylesheets) | {warm:.2f} s |")
+    print(f"| seconds per brief, wall (mean / median / max) | {stats('brief', 'ours_wall')} |")
+    print(f"| seconds per brief, CPU (mean / median / max) | {stats('brief', 'ours_cpu')} |")
     print(
-        f"| seconds per brief (mean / median / max) | {brief_mean:.3f} / "
-        f"{statistics.median(per['brief']):.3f} / {max(per['brief']):.3f} s |"
+        f"| seconds per checklist, wall (mean / median / max) | {stats('checklist', 'ours_wall')} |"
     )
     print(
-        f"| seconds per checklist (mean / median / max) | {check_mean:.3f} / "
-        f"{statistics.median(per['checklist']):.3f} / {max(per['checklist']):.3f} s |"
+        f"| seconds per checklist, CPU (mean / median / max) | {stats('checklist', 'ours_cpu')} |"
     )
-    print(
-        f"| `render_pdfs`, jobs=1, all {n_pdfs} PDFs | {jobs1:.2f} s "
-        f"({jobs1 / n_pdfs:.3f} s per PDF) |"
-    )
+    print(f"| `render_pdfs`, jobs=1, all {n_pdfs} PDFs | {jobs1:.2f} s |")
     print(f"| `render_pdfs`, jobs=2, all {n_pdfs} PDFs | {jobs2:.2f} s |")
     print(f"| speed-up of jobs=2 over jobs=1 | {jobs1 / jobs2:.2f}x |")
-    print(f"| ours: mean per PDF (key, template, WeasyPrint, write) | {ours_per_pdf:.3f} s |")
-    print(f"| floor: bare WeasyPrint on our pre-rendered HTML | {floor_per_pdf:.3f} s per PDF |")
-    print(f"| ratio of our per-PDF time to the floor | {ours_per_pdf / floor_per_pdf:.2f} |")
+    print(
+        f"| floor: bare WeasyPrint on our HTML, per PDF (wall; CPU) | "
+        f"{mean('floor_wall'):.3f} s; {mean('floor_cpu'):.3f} s |"
+    )
+    print(f"| ours per PDF (wall; CPU) | {mean('ours_wall'):.3f} s; {mean('ours_cpu'):.3f} s |")
+    print(
+        f"| ratio of ours to the floor (wall; CPU) | {mean('ours_wall') / mean('floor_wall'):.2f}; "
+        f"{mean('ours_cpu') / mean('floor_cpu'):.2f} |"
+    )
     print(f"| rebuild with nothing changed (all {n_pdfs} reused) | {cached:.3f} s |")
     by_id = {t.nct_id: i for i, t in enumerate(trials)}
     for nct, what in zip(BIG, ("19,020-character eligibility text", "437 locations"), strict=True):
         if nct in by_id:
             i = by_id[nct]
+            brief, checklist = docs[2 * i], docs[2 * i + 1]
             print(
-                f"| {nct} ({what}): brief + checklist | "
-                f"{per['brief'][i]:.2f} s + {per['checklist'][i]:.2f} s |"
+                f"| {nct} ({what}): brief + checklist, wall (CPU) | "
+                f"{brief.ours_wall:.2f} s ({brief.ours_cpu:.2f}) + "
+                f"{checklist.ours_wall:.2f} s ({checklist.ours_cpu:.2f}) |"
             )
         else:
             print(f"| {nct} ({what}) | not readable: see stderr |")

@@ -287,22 +287,27 @@ def _weasyprint_version() -> str:
     return str(weasyprint.__version__)
 
 
-def content_key(trial: Trial, kind: Kind, options: Options, digest: str) -> str:
-    """What a PDF depends on, hashed: equal keys give byte-identical PDFs."""
+def content_key(
+    trial: Trial, kind: Kind, options: Options, digest: str, trial_json: bytes | None = None
+) -> str:
+    """What a PDF depends on, hashed: equal keys give byte-identical PDFs.
+
+    ``trial_json`` (``trial.model_dump_json()``) may be passed in to serialise a trial
+    once for both of its PDFs.
+    """
     payload = {
-        "trial": trial.model_dump(mode="json"),
         "kind": kind,
         "page_size": options.page_size,
         "site_url": options.site_url,
         "templates": digest,
         "weasyprint": _weasyprint_version(),
         "trialpress": __version__,
-        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH")
-        if not trial.last_updated
-        else None,
+        "date": document_date(trial),
     }
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(blob).hexdigest()
+    h = hashlib.sha256(json.dumps(payload, sort_keys=True).encode())
+    h.update(b"\0")
+    h.update(trial_json if trial_json is not None else trial.model_dump_json().encode())
+    return h.hexdigest()
 
 
 class Renderer:
@@ -621,10 +626,11 @@ def render_pdfs(
             )
             stage.advance(2)
             continue
+        trial_json = trial.model_dump_json().encode()
         for k, kind in enumerate(KINDS):
             i = 2 * n + k
             name = pdf_name(trial, kind)
-            key = content_key(trial, kind, options, digest)
+            key = content_key(trial, kind, options, digest, trial_json)
             if manifest.fresh(name, key):
                 results[i] = out_dir / name
                 stage.advance()
