@@ -21,6 +21,7 @@ from trialpress.models import Trial
 from trialpress.readers import ctgov_json, read_text, registry_text
 
 from .conftest import PALMIRA, POLAR, v2_studies
+from .test_ctgov_json import in_extra
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -187,3 +188,71 @@ def test_mutated_registry_pages(data: st.DataObject) -> None:
                 label="text",
             )
     only_record_errors(read_text, "\n".join(lines), "x")
+
+
+#: Keys whose string values are API v2 enumeration values (``type`` and ``class`` too,
+#: wherever they occur: dates, arms, interventions, sponsors, references, ...).
+ENUM_KEYS = {
+    "overallStatus",
+    "studyType",
+    "allocation",
+    "interventionModel",
+    "primaryPurpose",
+    "masking",
+    "observationalModel",
+    "timePerspective",
+    "sex",
+    "type",
+    "class",
+    "role",
+    "status",
+}
+
+
+def _get(value: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        value = value[step]
+    return value
+
+
+def _is_enum_path(study: dict[str, Any], path: tuple[Any, ...]) -> bool:
+    if not path or path[0] != "protocolSection" or not isinstance(_get(study, path), str):
+        return False
+    last = path[-1]
+    return (isinstance(last, str) and last in ENUM_KEYS) or (
+        isinstance(last, int) and path[-2] in {"phases", "whoMasked"}
+    )
+
+
+REAL_ENUM_PATHS = [
+    [p for p in paths if _is_enum_path(s, p)] for s, paths in zip(REAL, REAL_PATHS, strict=True)
+]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_strings_in_enum_fields_are_kept(data: st.DataObject) -> None:
+    """A value outside the spec never costs the trial: it is kept in extra and warned about."""
+    which = data.draw(st.integers(0, len(REAL) - 1), label="study")
+    study = copy.deepcopy(REAL[which])
+    path = data.draw(st.sampled_from(REAL_ENUM_PATHS[which]), label="path")
+    value = data.draw(st.text(max_size=20), label="value")
+    _get(study, path[:-1])[path[-1]] = value
+    [trial] = read_text(json.dumps(study), "x")
+    assert isinstance(trial, Trial)
+    check([trial])
+    dotted = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in path).lstrip(".")
+    if in_extra(dotted, value, trial.extra):  # kept at its path (or in a part kept whole)
+        assert any(w.code in {"invalid-value", "unmapped-fields"} for w in trial.warnings)
+    else:  # a spec value, or a free-text field (responsibleParty.type, identifier type)
+        assert value in _strings(trial.model_dump(mode="json", exclude={"extra"}))
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return set().union(*map(_strings, value)) if value else set()
+    return set()

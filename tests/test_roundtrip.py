@@ -142,16 +142,9 @@ def carried(trial: Trial, *, from_json: bool) -> dict[str, Any]:
     return data
 
 
-#: Known failures of the registry-text reader (owned by the readers-text work), kept strict
-#: so they turn into passes, loudly, once fixed.
-SAME_NAME = (
-    "two interventions share a name: the registry-text reader gives all 'Name: other' lines "
-    "to the last of them; assigning them in order would round-trip"
-)
-KNOWN: dict[str, str] = {
-    "NCT06909500": SAME_NAME,
-    "NCT05847673": SAME_NAME,
-}
+#: Known failures of the registry-text reader, kept strict so they turn into passes, loudly,
+#: once fixed. (Interventions sharing a name, NCT06909500 and NCT05847673, were one: fixed.)
+KNOWN: dict[str, str] = {}
 
 
 def _param(trial: Trial) -> Any:
