@@ -498,3 +498,21 @@ def test_countries_without_sites_are_listed_without_counts(tmp_path: Path) -> No
     assert "France; Česko" in doc.text
     assert "(0)" not in doc.text
     assert "sites in" not in doc.text
+
+
+@pytest.mark.slow
+def test_an_edited_override_stylesheet_is_used_at_once(tmp_path: Path) -> None:
+    """The renderer a process keeps is rebuilt when the templates change on disk."""
+    override = tmp_path / "templates"
+    (override / "pdf").mkdir(parents=True)
+    css = (default_templates_dir() / "pdf" / "print.css").read_text(encoding="utf-8")
+    (override / "pdf" / "print.css").write_text(css, encoding="utf-8")
+    trial = minimal_trial()
+    before = pdf.render_brief(trial, templates=override)
+    (override / "pdf" / "print.css").write_text(css + "\nh1 { font-size: 30pt; }\n")
+    after = pdf.render_brief(trial, templates=override)
+    assert after != before
+    assert after == pdf.Renderer(override).render(trial, "brief", pdf.Options())
+    out = tmp_path / "out"
+    paths = pdf.render_pdfs([trial], out, jobs=2, templates=override)
+    assert paths[0].read_bytes() == after

@@ -319,6 +319,8 @@ class Renderer:
         from weasyprint.urls import URLFetcher
 
         self.templates = templates
+        #: The template sources this renderer was made from (see get_renderer).
+        self.digest = templates_digest(templates)
         self.env = _make_env(templates)
         self.font_config = FontConfiguration()
         #: Only data: URLs (our QR code); record text can never make WeasyPrint fetch.
@@ -434,12 +436,17 @@ def _relog(trial: Trial, kind: Kind, messages: list[tuple[int, str]]) -> None:
 _RENDERERS: dict[str | None, Renderer] = {}
 
 
-def get_renderer(templates: Path | None = None) -> Renderer:
-    """This process's renderer for a template folder, created once and reused."""
+def get_renderer(templates: Path | None = None, digest: str | None = None) -> Renderer:
+    """This process's renderer for a template folder, created once and reused while the
+    templates stay the same (``digest``: their :func:`templates_digest`, computed when not
+    given). A changed stylesheet or template (``mkdocs serve`` with an override folder)
+    gets a new renderer: the parsed CSS must never be older than the content key says."""
     key = str(templates) if templates else None
-    if key not in _RENDERERS:
-        _RENDERERS[key] = Renderer(templates)
-    return _RENDERERS[key]
+    digest = digest or templates_digest(templates)
+    renderer = _RENDERERS.get(key)
+    if renderer is None or renderer.digest != digest:
+        renderer = _RENDERERS[key] = Renderer(templates)
+    return renderer
 
 
 def render_brief(
@@ -469,15 +476,15 @@ def render_checklist(
 # --------------------------------------------------------------------------------------
 
 
-def _init_worker(templates: Path | None) -> None:
+def _init_worker(templates: Path | None, digest: str) -> None:
     """Build the worker's renderer once: fonts and CSS are then reused for every task."""
-    get_renderer(templates)
+    get_renderer(templates, digest)
 
 
 def _render_task(
-    trial: Trial, kind: Kind, options: Options, templates: Path | None
+    trial: Trial, kind: Kind, options: Options, templates: Path | None, digest: str
 ) -> tuple[bytes, list[tuple[int, str]]]:
-    return get_renderer(templates).render_logged(trial, kind, options)
+    return get_renderer(templates, digest).render_logged(trial, kind, options)
 
 
 # --------------------------------------------------------------------------------------
@@ -550,7 +557,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _executor(jobs: int, templates: Path | None) -> ProcessPoolExecutor:
+def _executor(jobs: int, templates: Path | None, digest: str) -> ProcessPoolExecutor:
     """Worker processes, forked when this process has one thread (cheapest: WeasyPrint is
     already imported), else from a fork server (forking a threaded process, as in
     ``mkdocs serve``, can deadlock)."""
@@ -567,7 +574,10 @@ def _executor(jobs: int, templates: Path | None) -> ProcessPoolExecutor:
     else:  # pragma: no cover - platforms without fork
         ctx = mp.get_context("spawn")
     return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(templates,)
+        max_workers=jobs,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(templates, digest),
     )
 
 
@@ -656,7 +666,7 @@ def render_pdfs(
     n_jobs = min(jobs or default_jobs(), max(1, len(todo)))
     try:
         if n_jobs <= 1:
-            renderer = get_renderer(templates)
+            renderer = get_renderer(templates, digest)
             for i, trial, kind, key in todo:
                 try:
                     finish(i, trial, kind, key, renderer.render(trial, kind, options))
@@ -665,7 +675,9 @@ def render_pdfs(
                     if errors is None:
                         break
         elif todo:
-            _run_pool(todo, n_jobs, options, templates, finish, fail, stop_on_error=errors is None)
+            _run_pool(
+                todo, n_jobs, options, templates, digest, finish, fail, stop_on_error=errors is None
+            )
     finally:
         # also after an interruption: the PDFs written so far are recorded and reused
         if todo or dirty:
@@ -680,6 +692,7 @@ def _run_pool(
     n_jobs: int,
     options: Options,
     templates: Path | None,
+    digest: str,
     finish: Callable[[int, Trial, Kind, str, bytes], None],
     fail: Callable[[RenderError], None],
     *,
@@ -690,10 +703,15 @@ def _run_pool(
     On an interruption (Ctrl-C, an exception in ``finish``) queued work is cancelled
     rather than waited for.
     """
-    pool = _executor(n_jobs, templates)
+    pool = _executor(n_jobs, templates, digest)
     try:
         futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]] = {
-            pool.submit(_render_task, trial, kind, options, templates): (i, trial, kind, key)
+            pool.submit(_render_task, trial, kind, options, templates, digest): (
+                i,
+                trial,
+                kind,
+                key,
+            )
             for i, trial, kind, key in todo
         }
         for fut in as_completed(futures):
