@@ -516,3 +516,21 @@ def test_an_edited_override_stylesheet_is_used_at_once(tmp_path: Path) -> None:
     out = tmp_path / "out"
     paths = pdf.render_pdfs([trial], out, jobs=2, templates=override)
     assert paths[0].read_bytes() == after
+
+
+def test_a_record_too_long_to_print_is_a_clear_error(tmp_path: Path) -> None:
+    huge = long_criterion_trial(pdf.MAX_HTML_CHARS + 1000)
+    errors: list[RenderError] = []
+    start = time.monotonic()
+    paths = pdf.render_pdfs([huge, minimal_trial()], tmp_path, jobs=1, errors=errors)
+    assert time.monotonic() - start < 60
+    assert [str(e) for e in errors] == [
+        f"samples/NCT09000002.json: NCT09000002: the checklist PDF would be too long to print "
+        f"({len(pdf.get_renderer().html(huge, 'checklist', pdf.Options())):,} characters of "
+        f"HTML, at most {pdf.MAX_HTML_CHARS:,})"
+    ]
+    assert [p.name for p in paths] == [
+        "NCT09000002-brief.pdf",
+        "NCT09000005-brief.pdf",
+        "NCT09000005-checklist.pdf",
+    ]

@@ -54,6 +54,10 @@ AVOID_BREAK_MAX_CHARS = 1800
 #: How much eligibility text the brief shows per list before pointing to the checklist.
 BRIEF_CRITERIA_CHARS = 900
 BRIEF_CRITERIA_ITEMS = 6
+#: A document's HTML beyond this many characters is refused with a RenderError naming the
+#: trial: about 150 pages and a minute of WeasyPrint. The largest real record here (19,020
+#: characters of eligibility text) makes about 45,000.
+MAX_HTML_CHARS = 600_000
 
 log = logging.getLogger(__name__)
 
@@ -394,7 +398,14 @@ class Renderer:
         """
         with _capture_weasyprint() as messages:
             try:
-                data = self.pdf_from_html(self.html(trial, kind, options), options)
+                html = self.html(trial, kind, options)
+                if len(html) > MAX_HTML_CHARS:
+                    raise RenderError(
+                        f"{trial.nct_id}: the {kind} PDF would be too long to print "
+                        f"({len(html):,} characters of HTML, at most {MAX_HTML_CHARS:,})",
+                        trial.source.path,
+                    )
+                data = self.pdf_from_html(html, options)
             except RenderError:
                 raise
             except Exception as exc:
