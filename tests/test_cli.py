@@ -290,3 +290,22 @@ def test_verbose_build_prints_every_warning_and_errors_once(records: Path) -> No
         "ClinicalTrials.gov API v2 JSON)"
     ]
     assert (records / "out" / "trials" / "NCT03809988" / "index.html").is_file()
+
+
+def test_validate_strict_passes_a_record_whose_extra_data_is_only_noted(in_tmp: Path) -> None:
+    """Data kept in ``extra`` (outcomes, contacts, ...) is reported as a note, not a warning:
+    every real API study has some, and ``--strict`` must still be usable on real records."""
+    study = {
+        "protocolSection": {
+            "identificationModule": {"nctId": "NCT00000002", "briefTitle": "B"},
+            "outcomesModule": {"primaryOutcomes": [{"measure": "Survival"}]},
+        }
+    }
+    (in_tmp / "study.json").write_text(json.dumps(study), encoding="utf-8")
+    result = run("validate", "--strict", "study.json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "Note: study.json:1: kept in extra, no model field for: "
+        "protocolSection.outcomesModule [unmapped-fields]",
+        "1 trial, 0 warnings, 1 note, 0 errors",
+    ]

@@ -116,6 +116,36 @@ def test_trial_page_content_and_links() -> None:
     assert ".pdf" not in plain
 
 
+def test_notes_are_tucked_away_and_warnings_stay_visible() -> None:
+    """Clinicians see reader warnings up front; notes (data only kept aside) are collapsed."""
+    from trialpress.models import ReadWarning
+
+    trial = polar().model_copy(
+        update={
+            "warnings": [
+                ReadWarning(code="list-starts-late", message="inclusion list starts late"),
+                ReadWarning(
+                    code="unmapped-fields",
+                    message="kept in extra, no model field for: resultsSection",
+                    severity="note",
+                ),
+            ]
+        }
+    )
+    soup = BeautifulSoup(render_trial(trial, _ctx()), "html.parser")
+    visible = soup.select_one(".tp-warnings")
+    assert visible is not None
+    assert "inclusion list starts late" in visible.get_text()
+    assert "resultsSection" not in visible.get_text()
+    notes = soup.select_one("details.tp-notes")
+    assert notes is not None
+    assert "no model field for: resultsSection" in notes.get_text()
+    # Only notes: no warning box at all.
+    only_notes = trial.model_copy(update={"warnings": trial.warnings[1:]})
+    soup = BeautifulSoup(render_trial(only_notes, _ctx()), "html.parser")
+    assert soup.select_one(".tp-warnings") is None
+
+
 def test_criteria_keep_source_numbers_nesting_and_order() -> None:
     trial = palmira()
     soup = BeautifulSoup(render_trial(trial, _ctx()), "html.parser")

@@ -268,7 +268,7 @@ def build_trials(
     return BuildResult(
         out=out_dir,
         trials=plugin.trial_count,
-        warnings=sum(len(t.warnings) for t in trials),
+        warnings=sum(1 for t in trials for w in t.warnings if w.severity == "warning"),
         errors=all_errors,
         seconds=time.monotonic() - start,
     )

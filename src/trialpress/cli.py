@@ -74,14 +74,27 @@ def fail(message: object, status: int = 1) -> NoReturn:
     sys.exit(status)
 
 
-def trial_warnings(trial: Trial) -> list[str]:
-    """The reader's warnings of one trial as ``PATH:LINE: message [code]``."""
+def trial_warnings(trial: Trial, severity: str = "warning") -> list[str]:
+    """The reader's warnings (or notes) of one trial as ``PATH:LINE: message [code]``."""
     path = trial.source.path
     out = []
     for w in trial.warnings:
+        if w.severity != severity:
+            continue
         where = path if w.line is None else f"{path}:{w.line}"
         out.append(f"{where}: {w.message} [{w.code}]")
     return out
+
+
+def note(message: object) -> None:
+    """Print one ``Note: ...`` line on stderr unless --quiet (data kept aside, nothing wrong)."""
+    if not settings().quiet:
+        click.echo(f"Note: {message}", err=True)
+
+
+def count_warnings(trials: Sequence[Trial], severity: str = "warning") -> int:
+    """How many reader warnings (or notes) the trials carry."""
+    return sum(1 for t in trials for w in t.warnings if w.severity == severity)
 
 
 def _progress_wanted() -> bool:
@@ -128,6 +141,8 @@ def read_all(
                 if show_warnings:
                     for line in trial_warnings(result):
                         warn(line)
+                    for line in trial_warnings(result, "note"):
+                        note(line)
         stage.advance()
     return trials, errors
 
@@ -146,7 +161,7 @@ class RunSummary:
 
     def add_read(self, trials: Sequence[Trial], errors: Sequence[RecordError]) -> None:
         """Count what :func:`read_all` returned."""
-        self.warnings += sum(len(t.warnings) for t in trials)
+        self.warnings += count_warnings(trials)
         self.failures += len(errors)
 
     def line(self) -> str:
@@ -215,10 +230,12 @@ def validate(paths: tuple[str, ...], strict: bool) -> None:
     """
     with progress() as rep:
         trials, errors = read_all(paths, rep, show_warnings=True)
-    n_warnings = sum(len(t.warnings) for t in trials)
+    n_warnings = count_warnings(trials)
+    n_notes = count_warnings(trials, "note")
+    notes = f"{_plural(n_notes, 'note')}, " if n_notes else ""
     info(
         f"{_plural(len(trials), 'trial')}, {_plural(n_warnings, 'warning')}, "
-        f"{_plural(len(errors), 'error')}"
+        f"{notes}{_plural(len(errors), 'error')}"
     )
     if strict and n_warnings and not errors:
         fail(f"{_plural(n_warnings, 'warning')} in strict mode")

@@ -53,6 +53,11 @@ class ReadWarning(_Model):
     code: str = Field(description="Stable machine-readable kind, e.g. `list-starts-late`.")
     message: str = Field(description="One sentence for people, naming what was kept and where.")
     line: int | None = Field(default=None, description="1-based source line, where known.")
+    severity: Literal["warning", "note"] = Field(
+        default="warning",
+        description="`note`: nothing is wrong, data was only kept aside (e.g. in `extra`); "
+        "`--strict` fails on warnings, never on notes.",
+    )
 
 
 class Criterion(_Model):

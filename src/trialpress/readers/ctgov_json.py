@@ -622,6 +622,7 @@ class _Mapper:
                     code="unmapped-fields",
                     message="kept in extra, no model field for: " + _summarise(self.unmapped),
                     line=self.line,
+                    severity="note",
                 )
             )
         if self.invalid_notes:
