@@ -31,16 +31,24 @@ class Payload:
     name: str
     category: str
     text: str
-    #: A text of the same shape that should render harmlessly (for benign twin builds).
-    benign: str = "MARK plain benign words"
     #: Fits on one line (the registry text format has one value per line).
     multiline: bool = False
 
 
-def _p(name: str, category: str, text: str, benign: str = "MARK plain benign words") -> Payload:
+def _p(name: str, category: str, text: str) -> Payload:
     if "MARK" not in text:
         text = "MARK " + text
-    return Payload(name, category, text, benign, "\n" in text)
+    return Payload(name, category, text, "\n" in text)
+
+
+def benign_of(text: str) -> str:
+    """The same text with every sign that could mean something replaced by ``x``.
+
+    Letters, digits, whitespace (so paragraphs and lines stay as they are) and dots (so
+    run-on criteria ``... 11. ...`` split the same way) are kept: the twin's model and page
+    have the hostile record's shape.
+    """
+    return re.sub(r"[^\w\s.]", "x", text)
 
 
 #: Every payload, by category. Scripts set ``window.__pwned`` so a browser test can tell
@@ -78,7 +86,7 @@ PAYLOADS: list[Payload] = [
     _p("md-ref-link", "link", "[ref link][r1]\n\n[r1]: javascript:window.__pwned=14"),
     _p("vbscript", "link", "[vb](vbscript:msgbox(1)) and [file](file:///etc/passwd)"),
     # --- Markdown structure -------------------------------------------------------------------
-    _p("md-heading", "markdown", "# Injected heading\n## Injected subheading", "MARK plain"),
+    _p("md-heading", "markdown", "# Injected heading\n## Injected subheading"),
     _p("md-heading-inline", "markdown", "MARK\n# Heading after newline"),
     _p("setext-heading", "markdown", "Setext heading MARK\n========"),
     _p("md-image", "markdown", "![alt text](https://evil.example/pixel.png) image"),
@@ -170,12 +178,12 @@ class _Placer:
         payload = self.fixed.pop(0) if self.fixed else PAYLOADS[(self.rotation + n) % len(PAYLOADS)]
         marker = f"zq{n:04d}x"
         text = payload.text.replace("MARK", marker)
-        benign = payload.benign.replace("MARK", marker)
         if one_line:
             # Only LF and CR end a line in the file; U+2028, VT, FF, ... stay inside it.
             text = re.sub(r"[\n\r]+", " ", text)
         if not commas:
             text = text.replace(",", ";")
+        benign = benign_of(text)
         self.cases.append(
             HostileCase(marker, self.nct_id, self.fmt, field_name, payload, text, benign)
         )
