@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 need_debs=()
-want_debs=("libpango-1.0-0" "libpangoft2-1.0-0" "fonts-dejavu-core")
+want_debs=("libpango-1.0-0" "libpangoft2-1.0-0" "fonts-dejavu-core" "fonts-wqy-microhei")
 if [ "${TRIALPRESS_WITH_BROWSER:-0}" = "1" ]; then
   want_debs+=("chromium" "poppler-utils")
 fi

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+from typing import Literal
 
 import click
 
 from trialpress import __version__
-from trialpress.errors import RecordError
+from trialpress.errors import RecordError, RenderError
 from trialpress.models import Trial
 from trialpress.readers import read_paths
 
@@ -69,6 +71,73 @@ def parse(paths: tuple[str, ...], fmt: str) -> None:
 def schema() -> None:
     """Print the JSON Schema of the trial model."""
     click.echo(json.dumps(Trial.model_json_schema(), indent=2))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build/pdf"),
+    show_default=True,
+    help="Folder for <NCT>-brief.pdf and <NCT>-checklist.pdf.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: all cores; 1 renders in this process).",
+)
+@click.option(
+    "--page-size",
+    type=click.Choice(["A4", "Letter"]),
+    default="A4",
+    show_default=True,
+    help="Paper size.",
+)
+@click.option(
+    "--site-url", default=None, help="Site root URL, for the trial page link and QR code."
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Folder of template overrides (searched before the shipped templates).",
+)
+@click.pass_context
+def pdf(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    out_dir: Path,
+    jobs: int | None,
+    page_size: Literal["A4", "Letter"],
+    site_url: str | None,
+    templates: Path | None,
+) -> None:
+    """Render a brief PDF and an eligibility checklist PDF for every trial."""
+    from trialpress.pdf import render_pdfs
+    from trialpress.progress import reporter
+
+    trials, errors = read_all(paths)
+    render_errors: list[RenderError] = []
+    quiet = bool((ctx.obj or {}).get("quiet"))
+    with reporter(not quiet) as rep:
+        written = render_pdfs(
+            trials,
+            out_dir,
+            jobs=jobs,
+            page_size=page_size,
+            site_url=site_url,
+            templates=templates,
+            reporter=rep,
+            errors=render_errors,
+        )
+    for err in render_errors:
+        _error(err)
+    if not quiet:
+        click.echo(f"{len(written)} PDFs in {out_dir}", err=True)
+    sys.exit(1 if errors or render_errors else 0)
 
 
 def main() -> None:

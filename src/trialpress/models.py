@@ -221,6 +221,7 @@ class Trial(_Model):
     start_date: str | None = None
     start_date_type: DateType | None = None
     primary_completion_date: str | None = None
+    primary_completion_date_type: DateType | None = None
     completion_date: str | None = None
     completion_date_type: DateType | None = None
     last_updated: str | None = None

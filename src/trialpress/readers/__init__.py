@@ -11,12 +11,15 @@ file never stops the others (as pelican's readers do).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 from trialpress.errors import RecordError
 from trialpress.models import ReadWarning, Trial
+
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 #: Files larger than this are refused before reading: no real record comes close.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -35,7 +38,9 @@ class Reader(Protocol):
 def _readers() -> list[Reader]:
     from trialpress.readers import ctgov_json, registry_text
 
-    return [ctgov_json, registry_text]
+    # The most specific signature first: a registry page whose title starts with "[" (for
+    # example "[18F]FDG PET ...") must not be taken for JSON.
+    return [registry_text, ctgov_json]
 
 
 def decode(data: bytes, path: str, warnings: list[ReadWarning] | None = None) -> str:
@@ -81,6 +86,12 @@ def read_text(text: str, path: str) -> list[Trial | RecordError]:
     """Read all records in ``text`` (already decoded); raises RecordError if none can be."""
     if not text.strip():
         raise RecordError("empty file", path)
+    # decode() never yields these, but a caller's str can (surrogateescape): they could not
+    # be written out as UTF-8 later, so refuse them here with the line.
+    bad = _LONE_SURROGATE_RE.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise RecordError("text is not valid Unicode (a lone surrogate code point)", path, line)
     reader = detect_format(text)
     if reader is None:
         raise RecordError(

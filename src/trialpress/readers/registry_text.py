@@ -719,8 +719,15 @@ class _Reader:
             arms.append(current)
 
     def other_names(self, body: list[Line]) -> None:
-        names = sorted((i.name for i in self.v.get("interventions", [])), key=len, reverse=True)
-        by_name = {i.name: i for i in self.v.get("interventions", [])}
+        """``Name: other`` lines. Interventions sharing a name take that name's lines in turn
+        (the page cannot say which one a line belongs to; one other name each is the usual
+        case, and giving them all to one intervention would misplace the rest)."""
+        interventions: list[Intervention] = self.v.get("interventions", [])
+        names = sorted({i.name for i in interventions}, key=len, reverse=True)
+        by_name: dict[str, list[Intervention]] = {}
+        for intervention in interventions:
+            by_name.setdefault(intervention.name, []).append(intervention)
+        seen: dict[str, int] = {}
         for line in body:
             text = line.text.strip()
             if not text:
@@ -729,7 +736,10 @@ class _Reader:
                 if text.startswith(name + ":"):
                     other = text[len(name) + 1 :].strip()
                     if other:
-                        by_name[name].other_names.append(other)
+                        same = by_name[name]
+                        turn = seen.get(name, 0)
+                        same[turn % len(same)].other_names.append(other)
+                        seen[name] = turn + 1
                         break
             else:
                 self.unplace("Other Intervention Names", line, "no intervention of that name")

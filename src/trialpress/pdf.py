@@ -1,0 +1,688 @@
+"""PDF briefs and eligibility checklists: Jinja2 HTML + print CSS, laid out by WeasyPrint.
+
+PDF rendering is the floor of a full build (DESIGN.md section 3), so this module
+- renders in worker processes (one per core by default), each keeping one
+  ``FontConfiguration`` and the parsed stylesheets for its whole life;
+- skips unchanged work: a content key (trial JSON, template sources, options, WeasyPrint
+  version) is stored beside the PDFs and an unchanged PDF is reused as it is;
+- writes every PDF atomically (temp file + rename), so a failed or interrupted run never
+  leaves a half-written file.
+
+Output is reproducible: dates in the metadata come from the trial's ``last_updated`` (or
+``SOURCE_DATE_EPOCH``), never the clock, and the PDF identifier is a hash of the content.
+Record text is untrusted: it is only ever passed to templates as data (autoescape on), and
+WeasyPrint may fetch nothing but ``data:`` URLs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+import segno
+
+from trialpress import __version__
+from trialpress.errors import RenderError
+from trialpress.models import Criterion, Trial
+from trialpress.progress import NULL, Reporter
+from trialpress.templating import template_dirs
+
+PageSize = Literal["A4", "Letter"]
+Kind = Literal["brief", "checklist"]
+KINDS: tuple[Kind, ...] = ("brief", "checklist")
+#: The stylesheet every PDF template shares, parsed once per process.
+STYLESHEET = "pdf/print.css"
+#: Manifest of content keys, beside the PDFs; a dot file so site builders skip it.
+MANIFEST = ".trialpress-pdf.json"
+#: Criteria shorter than this (characters) are kept on one page (``break-inside: avoid``);
+#: longer ones may split, because WeasyPrint blows up when an unbreakable block is
+#: taller than a page.
+AVOID_BREAK_MAX_CHARS = 1800
+#: How much eligibility text the brief shows per list before pointing to the checklist.
+BRIEF_CRITERIA_CHARS = 900
+BRIEF_CRITERIA_ITEMS = 6
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------------------
+# Presentation helpers (pure; used by the templates)
+# --------------------------------------------------------------------------------------
+
+_LABELS = {
+    "NA": "Not applicable",
+    "EARLY_PHASE1": "Early phase 1",
+    "PHASE1": "Phase 1",
+    "PHASE2": "Phase 2",
+    "PHASE3": "Phase 3",
+    "PHASE4": "Phase 4",
+    "ALL": "All",
+    "NIH": "NIH",
+    "FED": "Federal",
+    "OTHER_GOV": "Other government",
+    "INDIV": "Individual",
+    "AMBIG": "Ambiguous",
+    "ECT": "Expanded care",
+    "EUDRACT_NUMBER": "EudraCT number",
+    "EU_CT_NUMBER": "EU CT number",
+    "CTIS": "EU CTIS",
+    "FDA": "FDA",
+    "VA": "VA",
+    "AHRQ": "AHRQ",
+}
+
+
+def label(value: object) -> str:
+    """An API enumeration value for people: ``NOT_YET_RECRUITING`` -> ``Not yet recruiting``."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text in _LABELS:
+        return _LABELS[text]
+    return text.replace("_", " ").capitalize()
+
+
+def number_label(criterion: Criterion) -> str:
+    """The source's number as printed: ``2`` -> ``2.``, ``8.-10.`` as is, a bullet -> ``•``."""
+    if criterion.number is None:
+        return "•"
+    num = criterion.number
+    return num if num.endswith((".", ")")) else f"{num}."
+
+
+def count_criteria(criteria: Sequence[Criterion]) -> int:
+    """All criteria in these trees, children included."""
+    return sum(len(c.walk()) for c in criteria)
+
+
+@dataclass(frozen=True)
+class ShortList:
+    """The criteria a brief shows, and how many it leaves to the checklist."""
+
+    shown: list[Criterion]
+    more: int
+    total: int
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:") + " …"
+
+
+def shorten_criteria(
+    criteria: Sequence[Criterion],
+    budget: int = BRIEF_CRITERIA_CHARS,
+    max_items: int = BRIEF_CRITERIA_ITEMS,
+) -> ShortList:
+    """The first top-level criteria (without children) that fit the budget.
+
+    At least one criterion is shown when there is one (clipped if it alone is too long:
+    the pointer to the checklist then counts it as not fully shown).
+    """
+    total = count_criteria(criteria)
+    shown: list[Criterion] = []
+    used = 0
+    fully_shown = 0
+    for crit in criteria:
+        if len(shown) >= max_items or (shown and used + len(crit.text) > budget):
+            break
+        text = _clip(crit.text, budget)
+        shown.append(Criterion(number=crit.number, text=text, line=crit.line))
+        used += len(text)
+        if text == crit.text:
+            fully_shown += 1  # its children, never shown in the brief, count as "more"
+    return ShortList(shown=shown, more=total - fully_shown, total=total)
+
+
+def country_counts(trial: Trial) -> list[tuple[str, int]]:
+    """Countries with their number of sites, most sites first (ties in source order)."""
+    counts: Counter[str] = Counter()
+    order: dict[str, int] = {}
+    for loc in trial.locations:
+        name = loc.country or "Country not given"
+        counts[name] += 1
+        order.setdefault(name, len(order))
+    for name in trial.countries:
+        if name not in counts:
+            counts[name] += 0
+            order.setdefault(name, len(order))
+    return sorted(counts.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+
+
+#: Characters no font can draw and PDF metadata (XMP is XML) cannot hold: C0/C1 controls
+#: other than tab and newlines, DEL, lone surrogates and noncharacters. Record text with
+#: them still prints, with U+FFFD in their place, instead of .notdef boxes or invalid XMP.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in range(1, 17))
+    + "]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with unprintable characters replaced by U+FFFD (see ``_UNPRINTABLE``)."""
+    return _UNPRINTABLE.sub("\ufffd", text)
+
+
+def qr_data_uri(url: str) -> str:
+    """A QR code of ``url`` as an SVG ``data:`` URI: made here, nothing fetched."""
+    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
+
+
+def trial_page_url(trial: Trial, site_url: str | None) -> str | None:
+    """The trial's page on our site (fixed layout ``trials/<NCT>/``), if the site URL is known."""
+    if not site_url:
+        return None
+    return f"{site_url.rstrip('/')}/trials/{trial.nct_id}/"
+
+
+def checklist_page_url(trial: Trial, site_url: str | None) -> str | None:
+    """The trial's checklist page on our site, if the site URL is known."""
+    if not site_url:
+        return None
+    return f"{site_url.rstrip('/')}/checklists/{trial.nct_id}/"
+
+
+def document_date(trial: Trial) -> str | None:
+    """W3C date for the PDF's created/modified metadata: the record's, never the clock."""
+    if trial.last_updated:
+        return trial.last_updated
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Rendering in one process
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything besides the trial and templates that changes a PDF."""
+
+    page_size: PageSize = "A4"
+    site_url: str | None = None
+
+
+def _make_env(templates: Path | None) -> jinja2.Environment:
+    """Templates with autoescape on and StrictUndefined: record text is data, never markup."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(templates)]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["label"] = label
+    env.filters["number_label"] = number_label
+    env.globals["AVOID_BREAK_MAX_CHARS"] = AVOID_BREAK_MAX_CHARS
+    return env
+
+
+def templates_digest(templates: Path | None) -> str:
+    """Hash of every file under ``pdf/`` in the template search path, in search order."""
+    h = hashlib.sha256()
+    for root in template_dirs(templates):
+        pdf_dir = Path(root) / "pdf"
+        if not pdf_dir.is_dir():
+            continue
+        for path in sorted(p for p in pdf_dir.rglob("*") if p.is_file()):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+        h.update(b"\1")
+    return h.hexdigest()
+
+
+def _weasyprint_version() -> str:
+    import weasyprint
+
+    return str(weasyprint.__version__)
+
+
+def content_key(trial: Trial, kind: Kind, options: Options, digest: str) -> str:
+    """What a PDF depends on, hashed: equal keys give byte-identical PDFs."""
+    payload = {
+        "trial": trial.model_dump(mode="json"),
+        "kind": kind,
+        "page_size": options.page_size,
+        "site_url": options.site_url,
+        "templates": digest,
+        "weasyprint": _weasyprint_version(),
+        "trialpress": __version__,
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH")
+        if not trial.last_updated
+        else None,
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+class Renderer:
+    """One process's rendering state: templates, fonts and parsed CSS, reused for every PDF."""
+
+    def __init__(self, templates: Path | None = None) -> None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher
+
+        self.templates = templates
+        self.env = _make_env(templates)
+        self.font_config = FontConfiguration()
+        #: Only data: URLs (our QR code); record text can never make WeasyPrint fetch.
+        self.url_fetcher = URLFetcher(allowed_protocols=["data"])
+        source, _, _ = self.env.loader.get_source(self.env, STYLESHEET)  # type: ignore[union-attr]
+        self.css = CSS(string=source, font_config=self.font_config, url_fetcher=self.url_fetcher)
+        self.page_css = {
+            size: CSS(string=f"@page {{ size: {size}; }}", font_config=self.font_config)
+            for size in ("A4", "Letter")
+        }
+
+    def context(self, trial: Trial, kind: Kind, options: Options) -> dict[str, Any]:
+        """The template context (a tested contract: see each template's first comment)."""
+        elig = trial.eligibility
+        page_url = trial_page_url(trial, options.site_url)
+        return {
+            "trial": trial,
+            "kind": kind,
+            "lang": "en",
+            "page_size": options.page_size,
+            "doc_date": document_date(trial),
+            "page_url": page_url,
+            "checklist_url": checklist_page_url(trial, options.site_url),
+            "registry_url": trial.registry_url,
+            # only the brief shows it; making one costs a few milliseconds
+            "qr_uri": qr_data_uri(page_url or trial.registry_url) if kind == "brief" else None,
+            "qr_target": page_url or trial.registry_url,
+            "countries": country_counts(trial),
+            "short_inclusion": shorten_criteria(elig.inclusion),
+            "short_exclusion": shorten_criteria(elig.exclusion),
+            "short_other": shorten_criteria(elig.other),
+            "lead_officials": trial.officials[:4],
+            "more_officials": max(0, len(trial.officials) - 4),
+            "summary": _clip(trial.summary or "", 1800),
+            "summary_clipped": len(trial.summary or "") > 1800,
+            "arm_description": lambda text: _clip(text or "", 260),
+        }
+
+    def html(self, trial: Trial, kind: Kind, options: Options) -> str:
+        """The HTML WeasyPrint lays out (exposed for the benchmark's floor and for tests)."""
+        template = self.env.get_template(f"pdf/{kind}.html")
+        return printable(template.render(self.context(trial, kind, options)))
+
+    def pdf_from_html(self, html: str, options: Options) -> bytes:
+        """Lay out ``html`` with the pre-parsed stylesheets into reproducible PDF bytes."""
+        from weasyprint import HTML
+
+        doc = HTML(string=html, url_fetcher=self.url_fetcher, base_url="about:blank")
+        data = doc.write_pdf(
+            stylesheets=[self.css, self.page_css[options.page_size]],
+            font_config=self.font_config,
+            pdf_variant="pdf/ua-1",
+            pdf_identifier=True,
+        )
+        assert isinstance(data, bytes)
+        return data
+
+    def render(self, trial: Trial, kind: Kind, options: Options) -> bytes:
+        """One PDF; any failure becomes a RenderError naming the trial and its source."""
+        data, messages = self.render_logged(trial, kind, options)
+        _relog(trial, kind, messages)
+        return data
+
+    def render_logged(
+        self, trial: Trial, kind: Kind, options: Options
+    ) -> tuple[bytes, list[tuple[int, str]]]:
+        """One PDF and the warnings WeasyPrint logged while making it (level, message).
+
+        Workers return the messages so the parent can log them naming the trial: a
+        missing glyph (".notdef glyph rendered ...") must not pass unnoticed in a worker.
+        """
+        with _capture_weasyprint() as messages:
+            try:
+                data = self.pdf_from_html(self.html(trial, kind, options), options)
+            except RenderError:
+                raise
+            except Exception as exc:
+                raise RenderError(
+                    f"{trial.nct_id}: cannot render the {kind} PDF: {type(exc).__name__}: {exc}",
+                    trial.source.path,
+                ) from exc
+        return data, messages
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append((record.levelno, record.getMessage()))
+
+
+@contextmanager
+def _capture_weasyprint() -> Iterator[list[tuple[int, str]]]:
+    """Collect WeasyPrint's warnings and errors (they still reach its own logger too)."""
+    handler = _ListHandler()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def _relog(trial: Trial, kind: Kind, messages: list[tuple[int, str]]) -> None:
+    for level, message in messages:
+        log.log(
+            level, "%s: %s: %s PDF: WeasyPrint: %s", trial.source.path, trial.nct_id, kind, message
+        )
+
+
+_RENDERERS: dict[str | None, Renderer] = {}
+
+
+def get_renderer(templates: Path | None = None) -> Renderer:
+    """This process's renderer for a template folder, created once and reused."""
+    key = str(templates) if templates else None
+    if key not in _RENDERERS:
+        _RENDERERS[key] = Renderer(templates)
+    return _RENDERERS[key]
+
+
+def render_brief(
+    trial: Trial,
+    *,
+    page_size: PageSize = "A4",
+    site_url: str | None = None,
+    templates: Path | None = None,
+) -> bytes:
+    """The trial's brief as PDF bytes."""
+    return get_renderer(templates).render(trial, "brief", Options(page_size, site_url))
+
+
+def render_checklist(
+    trial: Trial,
+    *,
+    page_size: PageSize = "A4",
+    site_url: str | None = None,
+    templates: Path | None = None,
+) -> bytes:
+    """The trial's eligibility checklist as PDF bytes."""
+    return get_renderer(templates).render(trial, "checklist", Options(page_size, site_url))
+
+
+# --------------------------------------------------------------------------------------
+# Worker processes
+# --------------------------------------------------------------------------------------
+
+
+def _init_worker(templates: Path | None) -> None:
+    """Build the worker's renderer once: fonts and CSS are then reused for every task."""
+    get_renderer(templates)
+
+
+def _render_task(
+    trial: Trial, kind: Kind, options: Options, templates: Path | None
+) -> tuple[bytes, list[tuple[int, str]]]:
+    return get_renderer(templates).render_logged(trial, kind, options)
+
+
+# --------------------------------------------------------------------------------------
+# Writing files
+# --------------------------------------------------------------------------------------
+
+
+def pdf_name(trial: Trial, kind: Kind) -> str:
+    """File name in the fixed site layout: ``<NCT>-brief.pdf``, ``<NCT>-checklist.pdf``."""
+    return f"{trial.nct_id}-{kind}.pdf"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder and rename: never a half-written file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class _Manifest:
+    """Content key and SHA-256 of each PDF in an output folder."""
+
+    path: Path
+    entries: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, out_dir: Path) -> _Manifest:
+        path = out_dir / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = {
+                str(k): {"key": str(v["key"]), "sha256": str(v["sha256"])}
+                for k, v in data.get("pdfs", {}).items()
+            }
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            entries = {}
+        return cls(path, entries)
+
+    def fresh(self, name: str, key: str) -> bool:
+        """True when the PDF on disk was made from this key and is intact."""
+        entry = self.entries.get(name)
+        if entry is None or entry["key"] != key:
+            return False
+        try:
+            data = (self.path.parent / name).read_bytes()
+        except OSError:
+            return False
+        return hashlib.sha256(data).hexdigest() == entry["sha256"]
+
+    def record(self, name: str, key: str, data: bytes) -> None:
+        self.entries[name] = {"key": key, "sha256": hashlib.sha256(data).hexdigest()}
+
+    def save(self) -> None:
+        blob = json.dumps({"pdfs": self.entries}, indent=1, sort_keys=True) + "\n"
+        write_atomic(self.path, blob.encode())
+
+
+def default_jobs() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _executor(jobs: int, templates: Path | None) -> ProcessPoolExecutor:
+    """Worker processes, forked when this process has one thread (cheapest: WeasyPrint is
+    already imported), else from a fork server (forking a threaded process, as in
+    ``mkdocs serve``, can deadlock)."""
+    import multiprocessing as mp
+    import threading
+
+    methods = mp.get_all_start_methods()
+    ctx: mp.context.BaseContext
+    if "fork" in methods and threading.active_count() == 1:
+        ctx = mp.get_context("fork")
+    elif "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["trialpress.pdf", "weasyprint"])
+    else:  # pragma: no cover - platforms without fork
+        ctx = mp.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(templates,)
+    )
+
+
+def render_pdfs(
+    trials: Sequence[Trial],
+    out_dir: Path,
+    *,
+    jobs: int | None = None,
+    page_size: PageSize = "A4",
+    site_url: str | None = None,
+    templates: Path | None = None,
+    reporter: Reporter = NULL,
+    errors: list[RenderError] | None = None,
+    cache_dir: Path | None = None,
+) -> list[Path]:
+    """Write ``<NCT>-brief.pdf`` and ``<NCT>-checklist.pdf`` for every trial into ``out_dir``.
+
+    Unchanged PDFs (same content key as recorded in the folder's manifest) are reused;
+    ``cache_dir`` names another folder with earlier output to reuse from (for a build into
+    a fresh temporary folder that is swapped in at the end). ``jobs`` worker processes
+    render the rest (default: all cores; 1 renders in this process). A failure raises
+    :class:`RenderError` naming the trial, unless ``errors`` is given: then failures are
+    appended there and the other PDFs are still written. A second trial with an NCT ID
+    already seen is a failure too (its PDFs would overwrite the first one's).
+    Returns the paths written or reused, in trial order (brief, then checklist).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = Options(page_size=page_size, site_url=site_url)
+    digest = templates_digest(templates)
+    manifest = _Manifest.load(out_dir)
+    earlier = _Manifest.load(Path(cache_dir)) if cache_dir is not None else None
+    stage = reporter.stage("PDFs", 2 * len(trials))
+
+    failure: RenderError | None = None
+
+    def fail(exc: RenderError) -> None:
+        nonlocal failure
+        if errors is not None:
+            errors.append(exc)
+        elif failure is None:
+            failure = exc
+
+    todo: list[tuple[int, Trial, Kind, str]] = []
+    results: dict[int, Path] = {}
+    seen: dict[str, Trial] = {}
+    dirty = False
+    for n, trial in enumerate(trials):
+        first = seen.setdefault(trial.nct_id, trial)
+        if first is not trial:
+            fail(
+                RenderError(
+                    f"{trial.nct_id}: duplicate NCT ID, PDFs already made from {first.source.path}",
+                    trial.source.path,
+                )
+            )
+            stage.advance(2)
+            continue
+        for k, kind in enumerate(KINDS):
+            i = 2 * n + k
+            name = pdf_name(trial, kind)
+            key = content_key(trial, kind, options, digest)
+            if manifest.fresh(name, key):
+                results[i] = out_dir / name
+                stage.advance()
+            elif earlier is not None and earlier.fresh(name, key):
+                data = (earlier.path.parent / name).read_bytes()
+                write_atomic(out_dir / name, data)
+                manifest.record(name, key, data)
+                dirty = True
+                results[i] = out_dir / name
+                stage.advance()
+            else:
+                todo.append((i, trial, kind, key))
+    if failure is not None:
+        raise failure
+
+    def finish(i: int, trial: Trial, kind: Kind, key: str, data: bytes) -> None:
+        name = pdf_name(trial, kind)
+        write_atomic(out_dir / name, data)
+        manifest.record(name, key, data)
+        results[i] = out_dir / name
+        stage.advance()
+
+    n_jobs = min(jobs or default_jobs(), max(1, len(todo)))
+    try:
+        if n_jobs <= 1:
+            renderer = get_renderer(templates)
+            for i, trial, kind, key in todo:
+                try:
+                    finish(i, trial, kind, key, renderer.render(trial, kind, options))
+                except RenderError as exc:
+                    fail(exc)
+                    if errors is None:
+                        break
+        elif todo:
+            _run_pool(todo, n_jobs, options, templates, finish, fail, stop_on_error=errors is None)
+    finally:
+        # also after an interruption: the PDFs written so far are recorded and reused
+        if todo or dirty:
+            manifest.save()
+    if failure is not None:
+        raise failure
+    return [results[i] for i in sorted(results)]
+
+
+def _run_pool(
+    todo: list[tuple[int, Trial, Kind, str]],
+    n_jobs: int,
+    options: Options,
+    templates: Path | None,
+    finish: Callable[[int, Trial, Kind, str, bytes], None],
+    fail: Callable[[RenderError], None],
+    *,
+    stop_on_error: bool,
+) -> None:
+    """Render ``todo`` in worker processes, writing each PDF as soon as it arrives.
+
+    On an interruption (Ctrl-C, an exception in ``finish``) queued work is cancelled
+    rather than waited for.
+    """
+    pool = _executor(n_jobs, templates)
+    try:
+        futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]] = {
+            pool.submit(_render_task, trial, kind, options, templates): (i, trial, kind, key)
+            for i, trial, kind, key in todo
+        }
+        for fut in as_completed(futures):
+            i, trial, kind, key = futures[fut]
+            try:
+                data, messages = fut.result()
+            except RenderError as exc:
+                fail(exc)
+                if stop_on_error:
+                    break
+                continue
+            except Exception as exc:  # a worker died (e.g. killed): still name the trial
+                fail(
+                    RenderError(
+                        f"{trial.nct_id}: cannot render the {kind} PDF: "
+                        f"{type(exc).__name__}: {exc}",
+                        trial.source.path,
+                    )
+                )
+                if stop_on_error:
+                    break
+                continue
+            _relog(trial, kind, messages)
+            finish(i, trial, kind, key, data)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
