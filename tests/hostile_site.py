@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TRIALPRESS = Path(sys.executable).with_name("trialpress")
+#: The checkout: builds run here, so they use its ``mkdocs.yml`` as a user's would.
+ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DATE_EPOCH = "1700000000"  # 2023-11-14T22:13:20Z
 
 
@@ -39,6 +41,7 @@ def run_trialpress(
         text=True,
         timeout=timeout,
         env=env or cli_env(),
+        cwd=ROOT,
         check=False,
     )
 
@@ -61,9 +64,17 @@ class BuiltSite:
         return sorted(self.root.rglob("*.html"))
 
 
-def build_site(records: list[Path], out: Path, *args: str) -> BuiltSite:
-    """``trialpress build RECORDS --out OUT`` and the result; asserts no traceback."""
-    result = run_trialpress("build", *records, "--out", out, *args)
+def build_site(
+    records: list[Path], out: Path, *args: str | Path, cache: Path | None = None
+) -> BuiltSite:
+    """``trialpress build RECORDS --out OUT --pdf`` and the result; asserts no traceback.
+
+    Each build gets its own cache folder (``TRIALPRESS_CACHE_DIR``), so no build reuses
+    pages or PDFs of another, nor of a developer's own builds in the checkout.
+    """
+    cache = cache or out.with_name(out.name + "-cache")
+    env = cli_env(TRIALPRESS_CACHE_DIR=str(cache))
+    result = run_trialpress("build", *records, "--out", out, "--pdf", *args, env=env)
     assert "Traceback" not in result.stderr, result.stderr[-4000:]
     return BuiltSite(out, records, result)
 
