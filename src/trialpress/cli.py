@@ -6,6 +6,7 @@ Exit status: 0 success, 1 some record failed, 2 bad usage (click's own conventio
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Literal
@@ -138,6 +139,119 @@ def pdf(
     if not quiet:
         click.echo(f"{len(written)} PDFs in {out_dir}", err=True)
     sys.exit(1 if errors or render_errors else 0)
+
+
+@cli.command()
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    metavar="DIR",
+    help="Output folder; replaced only when the build succeeds. "
+    "[default: the config's site_dir, or build/site]",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    metavar="FILE",
+    help="MkDocs config using the trialpress plugin [default: ./mkdocs.yml, else a bundled one]",
+)
+@click.option(
+    "--strict/--no-strict",
+    default=True,
+    show_default=True,
+    help="Fail on any MkDocs warning (record errors never stop the build).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=str),
+    default=None,
+    metavar="DIR",
+    help="Folder of templates overriding the shipped ones (site/, pdf/).",
+)
+@click.option("--pdf/--no-pdf", default=None, help="Render PDFs [default: as the config says].")
+def build(
+    records: tuple[str, ...],
+    out: str | None,
+    config_file: str | None,
+    strict: bool,
+    templates: str | None,
+    pdf: bool | None,
+) -> None:
+    """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
+    from trialpress.build import build_site
+    from trialpress.errors import TrialpressError
+    from trialpress.progress import reporter
+
+    # SIGTERM unwinds like Ctrl-C, so the half-built temporary folder is removed and the
+    # previous output stays as it was.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        with reporter(sys.stderr.isatty() and not _quiet()) as rep:
+            result = build_site(
+                records,
+                out,
+                config_file=config_file,
+                strict=strict,
+                templates=templates,
+                pdf=pdf,
+                reporter=rep,
+            )
+    except TrialpressError as exc:
+        _error(exc)
+        sys.exit(1)
+    for err in result.errors:
+        _error(err)
+    if not _quiet():
+        click.echo(result.summary(), err=True)
+    sys.exit(1 if result.errors else 0)
+
+
+@cli.command()
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    metavar="FILE",
+    help="MkDocs config using the trialpress plugin [default: ./mkdocs.yml, else a bundled one]",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=str),
+    default=None,
+    metavar="DIR",
+    help="Folder of templates overriding the shipped ones.",
+)
+@click.option(
+    "-a",
+    "--dev-addr",
+    default=None,
+    metavar="IP:PORT",
+    help="Address to serve on [127.0.0.1:8000].",
+)
+def serve(
+    records: tuple[str, ...], config_file: str | None, templates: str | None, dev_addr: str | None
+) -> None:
+    """Serve the site with MkDocs' dev server; pages rebuild when RECORDS change."""
+    from trialpress.build import serve_site
+    from trialpress.errors import BuildError
+
+    try:
+        serve_site(records, config_file=config_file, templates=templates, dev_addr=dev_addr)
+    except BuildError as exc:
+        _error(exc)
+        sys.exit(1)
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(dict) if ctx is not None else None
+    return bool(obj and obj.get("quiet"))
 
 
 def main() -> None:

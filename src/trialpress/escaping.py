@@ -1,0 +1,207 @@
+"""Escaping of untrusted record text, one function per output context.
+
+Every string that comes from a record is hostile until escaped: registry text is written by
+third parties. Generated pages are Markdown files whose body is raw HTML blocks, so record
+text must be inert both as HTML *and* for every Markdown pass that may see the raw lines
+(Python-Markdown preprocessors such as ``pymdownx.snippets``, ``mkdocs-macros`` Jinja,
+admonitions, attribute lists). We therefore entity-encode HTML specials and every
+Markdown/Jinja-significant ASCII punctuation character, map control characters to visible
+Unicode control pictures, and never let record text carry a newline (so no blank line can
+end an HTML block early). Filters are registered in the Jinja environment by
+:func:`register`; the environment's ``finalize`` applies :func:`html_text` to any value a
+template prints without a filter, so forgetting a filter is still safe.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+from jinja2 import Environment
+from markupsafe import Markup
+
+#: ASCII punctuation that means something to HTML, Markdown, Python-Markdown extensions,
+#: pymdownx (snippets ``--8<--``, critic, blocks ``///``), MkDocs macros (``{{ }}``,
+#: ``{% %}``) or YAML. ``. , ( ) ?`` are left alone: they are only significant next to
+#: characters in this set, and they make up most punctuation in clinical text.
+_SPECIAL = "&<>\"'`*_[]{}#+!|\\~^=:$%@;/"
+_ENTITY = {ord(c): f"&#{ord(c)};" for c in _SPECIAL}
+_ENTITY.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"})
+
+#: C0 controls (but tab and newline), DEL and C1 controls: shown as visible symbols
+#: (U+2400 control pictures, U+FFFD for C1) instead of being dropped or passed through.
+_CONTROL = {c: chr(0x2400 + c) for c in range(0x20) if c not in (0x09, 0x0A)}
+_CONTROL[0x7F] = "\u2421"
+_CONTROL.update({c: "\ufffd" for c in range(0x80, 0xA0)})
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_BLANK_LINES_RE = re.compile(r"\n[ \t]*\n[\s]*")
+_SPACE_RE = re.compile(r"[ \t]*\n[ \t]*")
+
+
+def clean(value: object) -> str:
+    """Text safe to encode: controls made visible, lone surrogates replaced, CR normalised."""
+    text = "" if value is None else str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SURROGATE_RE.sub("\ufffd", text)
+    return text.translate(_CONTROL)
+
+
+def _encode(text: str) -> str:
+    return text.translate(_ENTITY)
+
+
+def html_text(value: object) -> Markup:
+    """Record text for HTML element content or an attribute value, on one line.
+
+    Newlines become spaces: no blank line can end the surrounding raw HTML block.
+    """
+    if isinstance(value, Markup):
+        return value
+    return Markup(_encode(_SPACE_RE.sub(" ", clean(value))))
+
+
+def html_attr(value: object) -> Markup:
+    """Record text for a double-quoted attribute value (same encoding as text)."""
+    return Markup(_encode(_SPACE_RE.sub(" ", clean(value))))
+
+
+def bdi(value: object) -> Markup:
+    """Inline record text isolated for bidirectional layout (right-to-left names)."""
+    return Markup("<bdi>") + html_text(value) + Markup("</bdi>")
+
+
+def paragraphs(value: object, css_class: str = "") -> Markup:
+    """Multi-paragraph record text as ``<p dir=auto>`` elements, one per source paragraph.
+
+    A paragraph is separated by a blank line or, as registries write them, a single newline.
+    """
+    text = clean(value).strip()
+    if not text:
+        return Markup("")
+    cls = f' class="{_encode(css_class)}"' if css_class else ""
+    parts = [p for p in re.split(r"\n", text) if p.strip()]
+    return Markup("").join(
+        Markup(f'<p dir="auto"{cls}>') + html_text(p.strip()) + Markup("</p>") for p in parts
+    )
+
+
+def markdown_text(value: object) -> Markup:
+    """Record text for a Markdown inline context (a table cell, link text, heading).
+
+    Entities work in Markdown too; additionally ``.`` ``(`` ``)`` are encoded so a text
+    cannot start an ordered list or a link destination, and newlines become spaces so it
+    cannot start a block.
+    """
+    text = html_text(value)
+    return Markup(str(text).replace(".", "&#46;").replace("(", "&#40;").replace(")", "&#41;"))
+
+
+_URL_SCHEMES = ("https://", "http://")
+
+
+def url(value: object) -> Markup:
+    """An absolute http(s) URL from a record for ``href``; anything else becomes ``#``.
+
+    ``javascript:``, ``data:`` and relative URLs are refused; quotes and spaces are
+    percent-encoded so the value cannot leave its attribute.
+    """
+    text = clean(value).strip()
+    if not text.lower().startswith(_URL_SCHEMES) or any(c in text for c in "\n\t"):
+        return Markup("#")
+    quoted = quote(text, safe="/:?#[]@!$&'()*+,;=%~-._")
+    return html_attr(quoted)
+
+
+def url_part(value: object) -> Markup:
+    """One path segment or query value from a record: percent-encoded completely."""
+    return Markup(quote(clean(value), safe=""))
+
+
+def url_path(value: object) -> Markup:
+    """A path from a record (a DOI) for the end of a URL we build: ``/`` kept, rest encoded."""
+    return Markup(quote(clean(value), safe="/()"))
+
+
+def _json_script(text: str) -> str:
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def json_script(value: Any) -> Markup:
+    """JSON for ``<script type="application/ld+json">``: ``<``, ``>``, ``&`` as ``\\u003c``..
+
+    Also encodes Markdown/Jinja punctuation inside strings via ``\\u`` escapes is not needed:
+    JSON-LD sits inside a raw HTML block, so only the script-closing sequence matters, plus
+    ``{`` pairs which a Jinja-based MkDocs plugin could try to render.
+    """
+    text = json.dumps(_clean_tree(value), ensure_ascii=False, sort_keys=False, indent=None)
+    text = _json_script(text)
+    text = text.replace("{{", "{\\u007b").replace("{%", "{\\u0025").replace("{#", "{\\u0023")
+    return Markup(text)
+
+
+def _clean_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE_RE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {str(k): _clean_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_tree(v) for v in value]
+    return value
+
+
+def front_matter(value: object) -> Markup:
+    """A YAML scalar for front matter, HTML-escaped first.
+
+    MkDocs themes print ``page.meta.title``/``description`` without escaping (into
+    ``<title>`` and ``<meta content>``), so the value is stored already escaped.
+    """
+    escaped = str(html_text(value))
+    dumped = yaml.safe_dump(escaped, allow_unicode=True, default_style='"', width=1_000_000)
+    return Markup(dumped.removesuffix("\n...\n").strip())
+
+
+def css_token(value: object) -> Markup:
+    """A value reduced to ``[a-z0-9-]`` for class names and ids built from enum values."""
+    return Markup(re.sub(r"[^a-z0-9-]+", "-", clean(value).lower()).strip("-") or "x")
+
+
+def finalize(value: Any) -> Any:
+    """Jinja ``finalize``: None prints nothing, anything not already Markup is escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, bool | int | float):
+        return Markup(str(value))
+    return html_text(value)
+
+
+FILTERS: dict[str, Callable[..., Markup]] = {
+    "h": html_text,
+    "attr": html_attr,
+    "bdi": bdi,
+    "paragraphs": paragraphs,
+    "md": markdown_text,
+    "url": url,
+    "url_part": url_part,
+    "url_path": url_path,
+    "json_script": json_script,
+    "front_matter": front_matter,
+    "css_token": css_token,
+}
+
+
+def register(env: Environment) -> None:
+    """Add the escaping filters and the safe ``finalize`` to a Jinja environment."""
+    env.filters.update(FILTERS)
+    env.finalize = finalize

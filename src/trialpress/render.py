@@ -1,0 +1,310 @@
+"""Render the site's generated Markdown pages from Jinja2 templates in ``templates/site``.
+
+Every page is a pure function of (trial or index entry, :class:`SiteContext`): nothing is
+read from disk but templates, nothing global is mutated, so pages can be rendered in any
+order or in parallel and cached by content. Pages are Markdown with front matter whose
+body is mostly raw HTML blocks holding escaped record text (see :mod:`trialpress.escaping`).
+
+Links inside raw HTML are not rewritten by MkDocs, so they are computed here as URLs
+relative to the page, for either value of MkDocs' ``use_directory_urls``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from markupsafe import Markup, escape
+
+from trialpress import escaping
+from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind, enum_label
+from trialpress.errors import RenderError
+from trialpress.models import Criterion, Trial
+from trialpress.templating import template_dirs
+
+#: Site assets shipped with the templates and added to every MkDocs site using the plugin.
+ASSETS = ("assets/trialpress.css", "assets/trialpress.js")
+#: Countries with more sites than this start collapsed on a trial page.
+COLLAPSE_SITES = 5
+
+_DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
+
+
+def doi_from_citation(citation: str) -> str | None:
+    """The DOI a citation mentions (``doi: 10.1200/JCO-24-01865.`` -> ``10.1200/JCO-24-01865``)."""
+    match = _DOI_RE.search(citation)
+    if not match:
+        return None
+    return match.group(1).rstrip(".,;:)]")
+
+
+def page_url(src_path: str, use_directory_urls: bool) -> str:
+    """Site-root-relative URL of a page built from ``src_path`` (``trials/NCT1.md``)."""
+    stem = src_path.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        return stem.removesuffix("index")
+    return f"{stem}/" if use_directory_urls else f"{stem}.html"
+
+
+def root_of(src_path: str, use_directory_urls: bool) -> str:
+    """Relative prefix from a page to the site root (``../../`` for ``trials/NCT1/``)."""
+    url = page_url(src_path, use_directory_urls)
+    return "../" * url.count("/")
+
+
+@dataclass(frozen=True)
+class Criterion4View:
+    """A criterion prepared for templates: position-based id and a people's reference."""
+
+    criterion: Criterion
+    id: str
+    ref: str
+    depth: int
+    children: list[Criterion4View] = field(default_factory=list)
+
+    @property
+    def number(self) -> str:
+        """The source number as shown: ``2.``, ``8.-10.``, ``13)``; a bullet for none."""
+        num = self.criterion.number
+        if not num:
+            return "•"
+        return num if num[-1] in ".)" else f"{num}."
+
+
+def criteria_view(kind: str, criteria: list[Criterion]) -> list[Criterion4View]:
+    """Criteria with stable ids (``inclusion-3-1``) and the names a verdict uses for them:
+    the source number (``3``, ``8.-10.``), ``2.1`` for a numbered child, ``bullet 2`` or
+    ``17, bullet 1`` for unnumbered items."""
+
+    def build(items: list[Criterion], id_prefix: str, ref_prefix: str, depth: int) -> Any:
+        out: list[Criterion4View] = []
+        for pos, crit in enumerate(items, start=1):
+            if crit.number:
+                ref = f"{ref_prefix}.{crit.number}" if ref_prefix else crit.number
+            else:
+                ref = f"{ref_prefix}, bullet {pos}" if ref_prefix else f"bullet {pos}"
+            cid = Markup(f"{id_prefix}-{pos}")
+            out.append(
+                Criterion4View(crit, cid, ref, depth, build(crit.children, cid, ref, depth + 1))
+            )
+        return out
+
+    result: list[Criterion4View] = build(criteria, kind, "", 0)
+    return result
+
+
+def walk_views(views: list[Criterion4View]) -> Iterator[Criterion4View]:
+    """Every criterion view in source order, depth first."""
+    for v in views:
+        yield v
+        yield from walk_views(v.children)
+
+
+def _html_block(value: Markup | str) -> Markup:
+    """Jinja filter: strip indentation and drop blank lines so an HTML block stays one block."""
+    lines = [line.strip() for line in str(value).splitlines()]
+    return Markup("\n" + "\n".join(line for line in lines if line) + "\n\n")
+
+
+@lru_cache(maxsize=8)
+def environment(override: str | None = None) -> Environment:
+    """The Jinja environment for site templates (cached per override folder)."""
+    env = Environment(
+        loader=FileSystemLoader([str(d / "site") for d in template_dirs(override)]),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    escaping.register(env)
+    env.filters["html_block"] = _html_block
+    env.filters["label"] = enum_label
+    env.filters["doi"] = doi_from_citation
+    return env
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """What every page render needs besides its own subject."""
+
+    corpus: Corpus
+    use_directory_urls: bool = True
+    pdf: frozenset[str] = frozenset()
+    """NCT IDs whose brief and checklist PDFs are in the build (their pages link them)."""
+    site_url: str | None = None
+    templates: str | None = None
+
+    @property
+    def env(self) -> Environment:
+        """The template environment."""
+        return environment(self.templates)
+
+
+class _Urls:
+    """Page-relative URLs for one page, handed to templates as ``urls``."""
+
+    def __init__(self, ctx: SiteContext, src_path: str):
+        self._ctx = ctx
+        self.root = root_of(src_path, ctx.use_directory_urls)
+
+    def page(self, src_path: str) -> Markup:
+        return escape(self.root + page_url(src_path, self._ctx.use_directory_urls))
+
+    def file(self, path: str) -> Markup:
+        return escape(self.root + path)
+
+    def trial(self, nct_id: str) -> Markup:
+        return self.page(f"trials/{nct_id}.md")
+
+    def checklist(self, nct_id: str) -> Markup:
+        return self.page(f"checklists/{nct_id}.md")
+
+    def entry(self, entry: IndexEntry) -> Markup:
+        return self.page(entry.src_path)
+
+    def kind(self, kind: IndexKind) -> Markup:
+        return self.page(f"{KINDS[kind][0]}/index.md")
+
+    def term(self, kind: IndexKind, term: str) -> Markup | None:
+        entry = self._ctx.corpus.entry(kind, term)
+        return self.entry(entry) if entry else None
+
+    def related(self, nct_id: str) -> Markup:
+        link = self._ctx.corpus.related_link(nct_id)
+        return self.page(link.target) if link.internal else escape(link.target)
+
+
+def _render(ctx: SiteContext, template: str, src_path: str, **context: Any) -> str:
+    try:
+        text = ctx.env.get_template(template).render(
+            urls=_Urls(ctx, src_path),
+            kinds=KINDS,
+            pdf=ctx.pdf,
+            corpus=ctx.corpus,
+            src_path=src_path,
+            **context,
+        )
+    except TemplateError as exc:
+        raise RenderError(f"template {template}: {exc}", src_path) from exc
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def json_ld(trial: Trial, ctx: SiteContext) -> dict[str, Any]:
+    """schema.org ``MedicalTrial`` description of a trial."""
+    page = page_url(f"trials/{trial.nct_id}.md", ctx.use_directory_urls)
+    own_url = f"{ctx.site_url.rstrip('/')}/{page}" if ctx.site_url else trial.registry_url
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "MedicalTrial",
+        "identifier": trial.nct_id,
+        "name": trial.title,
+        "url": own_url,
+        "sameAs": trial.registry_url,
+    }
+    if trial.acronym:
+        data["alternateName"] = trial.acronym
+    if trial.summary:
+        data["description"] = trial.summary
+    if trial.status:
+        data["status"] = enum_label(trial.status)
+    if trial.phases:
+        data["phase"] = [enum_label(p) for p in trial.phases]
+    if trial.conditions:
+        data["healthCondition"] = [
+            {"@type": "MedicalCondition", "name": c} for c in trial.conditions
+        ]
+    if trial.sponsors:
+        data["sponsor"] = [{"@type": "Organization", "name": s.name} for s in trial.sponsors]
+    if trial.start_date:
+        data["startDate"] = trial.start_date
+    if trial.last_updated:
+        data["dateModified"] = trial.last_updated
+    return data
+
+
+def _description(trial: Trial) -> str:
+    text = " ".join((trial.summary or trial.official_title or trial.title).split())
+    return text if len(text) <= 200 else text[:197].rstrip() + "..."
+
+
+def render_trial(trial: Trial, ctx: SiteContext) -> str:
+    """The trial summary page ``trials/<NCT>.md``."""
+    src = f"trials/{trial.nct_id}.md"
+    elig = trial.eligibility
+    return _render(
+        ctx,
+        "trial.md",
+        src,
+        trial=trial,
+        description=_description(trial),
+        countries=ctx.corpus.countries(trial),
+        collapse_sites=COLLAPSE_SITES,
+        inclusion=criteria_view("inclusion", elig.inclusion),
+        exclusion=criteria_view("exclusion", elig.exclusion),
+        other=criteria_view("other", elig.other),
+        json_ld=json_ld(trial, ctx),
+    )
+
+
+def render_checklist(trial: Trial, ctx: SiteContext) -> str:
+    """The eligibility checklist page ``checklists/<NCT>.md``."""
+    src = f"checklists/{trial.nct_id}.md"
+    elig = trial.eligibility
+    return _render(
+        ctx,
+        "checklist.md",
+        src,
+        trial=trial,
+        description=f"Eligibility checklist for {trial.nct_id}",
+        inclusion=criteria_view("inclusion", elig.inclusion),
+        exclusion=criteria_view("exclusion", elig.exclusion),
+        other=criteria_view("other", elig.other),
+    )
+
+
+def render_trials_index(ctx: SiteContext) -> str:
+    """``trials/index.md``: every trial in a sortable, filterable table."""
+    return _render(
+        ctx, "trials_index.md", "trials/index.md", trials=list(ctx.corpus.trials.values())
+    )
+
+
+def render_kind_overview(kind: IndexKind, ctx: SiteContext) -> str:
+    """``conditions/index.md`` etc.: every term of one kind with its trial count."""
+    src = f"{KINDS[kind][0]}/index.md"
+    entries = list(ctx.corpus.indexes[kind].values())
+    return _render(ctx, "kind_index.md", src, kind=kind, entries=entries)
+
+
+def render_term(entry: IndexEntry, ctx: SiteContext) -> str:
+    """One condition, sponsor, ... page listing its trials."""
+    trials = [ctx.corpus.trials[n] for n in entry.nct_ids]
+    return _render(ctx, "term.md", entry.src_path, entry=entry, trials=trials)
+
+
+def render_site(ctx: SiteContext) -> dict[str, str]:
+    """Every generated page, by source path relative to the docs dir, in a stable order."""
+    pages: dict[str, str] = {"trials/index.md": render_trials_index(ctx)}
+    for kind in KINDS:
+        pages[f"{KINDS[kind][0]}/index.md"] = render_kind_overview(kind, ctx)
+        for entry in ctx.corpus.indexes[kind].values():
+            pages[entry.src_path] = render_term(entry, ctx)
+    for trial in ctx.corpus.trials.values():
+        pages[f"trials/{trial.nct_id}.md"] = render_trial(trial, ctx)
+        pages[f"checklists/{trial.nct_id}.md"] = render_checklist(trial, ctx)
+    return pages
+
+
+def asset_path(name: str, override: str | Path | None = None) -> Path:
+    """A shipped site asset (``assets/trialpress.js``), from the override folder if it has it."""
+    for d in template_dirs(override):
+        candidate = d / "site" / name
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"site asset {name} not found in templates")

@@ -1,0 +1,108 @@
+"""Headless Chromium and a local HTTP server for browser tests (reusable by a11y tests).
+
+Import the fixtures into a test module: ``from tests.browser import browser, page  # noqa``.
+``page`` records console errors, page errors, dialogs and any request to another host
+(such requests are aborted, so a test can never reach the network).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean."""
+
+
+@contextmanager
+def serve_dir(root: Path) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@dataclass
+class PageLog:
+    """What happened in a page besides rendering."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for the session."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page whose ``tp_log`` (:class:`PageLog`) records errors and foreign requests."""
+    context = browser.new_context()
+    pg = context.new_page()
+    log = PageLog()
+    pg.tp_log = log
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error":
+            log.console_errors.append(msg.text)
+
+    def on_dialog(dialog: Any) -> None:
+        log.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_route(route: Any) -> None:
+        host = urlparse(route.request.url).hostname
+        if host in ("127.0.0.1", None) or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            log.foreign_requests.append(route.request.url)
+            route.abort()
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
+    pg.on("dialog", on_dialog)
+    pg.route("**/*", on_route)
+    try:
+        yield pg
+    finally:
+        context.close()

@@ -1,0 +1,191 @@
+"""One strict site build per test session, shared by the site and browser test modules.
+
+The corpus: the two registry-text examples (POLAR links PALMIRA), a hostile trial whose
+every text field carries injection attempts, and (once the JSON reader is there) at least
+50 ClinicalTrials.gov API v2 studies from the shared data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.conftest import PALMIRA, POLAR, v2_study_files
+from tests.sample_trials import hostile_trial
+from trialpress.build import BuildResult, build_trials
+from trialpress.errors import RecordError
+from trialpress.models import Trial
+from trialpress.readers import read_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class BuiltSite:
+    """A built site and the trials it was built from."""
+
+    root: Path
+    trials: list[Trial]
+    result: BuildResult
+
+
+_CACHE: dict[str, BuiltSite] = {}
+
+
+def read_ok(paths: list[Path]) -> list[Trial]:
+    """Trials under ``paths``; any record error fails the test run loudly."""
+    out: list[Trial] = []
+    for r in read_paths(paths):
+        assert not isinstance(r, RecordError), str(r)
+        out.append(r)
+    return out
+
+
+#: A study with 19,000 characters of eligibility text: always in the test build.
+LONG_ELIGIBILITY = "NCT05798663"
+
+
+def v2_sample(every: int = 5) -> list[Trial]:
+    """At least 50 API v2 studies from every shared source: all of the small files, every
+    ``every``-th study of the large arrays, and the longest eligibility text (437 sites
+    come in with the small files)."""
+    out: list[Trial] = []
+    for path in v2_study_files():
+        trials = read_ok([path])
+        if len(trials) <= 10:
+            out.extend(trials)
+        else:
+            out.extend(
+                t for i, t in enumerate(trials) if i % every == 0 or t.nct_id == LONG_ELIGIBILITY
+            )
+    return out
+
+
+def site_trials() -> list[Trial]:
+    """The trials of the shared test build: examples, hostile trial, API v2 studies."""
+    return [*read_ok([POLAR, PALMIRA]), hostile_trial(), *v2_sample()]
+
+
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    """Build the demo config (strict) once per session into a temporary folder."""
+    if "site" not in _CACHE:
+        trials = site_trials()
+        base = tmp_path_factory.mktemp("site")
+        result = build_trials(
+            trials,
+            base / "out",
+            config_file=ROOT / "mkdocs.yml",
+            strict=True,
+            cache_dir=base / "cache",
+            pdf=False,  # PDFs are checked on the two examples (test_site_cli.py)
+        )
+        _CACHE["site"] = BuiltSite(base / "out", trials, result)
+    return _CACHE["site"]
+
+
+_SOUPS: dict[Path, BeautifulSoup] = {}
+_SITE = "http://site.invalid/"
+
+
+def soup_of(path: Path) -> BeautifulSoup:
+    """The parsed HTML of a built file (html.parser: fast, and our output is well formed)."""
+    if path not in _SOUPS:
+        _SOUPS[path] = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    return _SOUPS[path]
+
+
+class _LinkParser(HTMLParser):
+    """Collects ids and href/src values of one page (a bs4 tree is too slow for 400 pages)."""
+
+    TAGS = ("a", "link", "script", "img", "source", "iframe")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.links: list[tuple[str, str]] = []
+        #: (tag, attribute, value, rel) of every href/src, for host checks.
+        self.refs: list[tuple[str, str, str, str]] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        rel = next((v or "" for k, v in attrs if k == "rel"), "")
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name == "id":
+                self.ids.add(value)
+            elif name in ("href", "src"):
+                self.refs.append((tag, name, value, rel))
+                if tag in self.TAGS:
+                    self.links.append((name, value))
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+
+_PARSED: dict[Path, _LinkParser] = {}
+
+
+def parsed(path: Path) -> _LinkParser:
+    """ids, links, href/src references and style text of a built page."""
+    return _parsed(path)
+
+
+def _parsed(path: Path) -> _LinkParser:
+    if path not in _PARSED:
+        parser = _LinkParser()
+        parser.feed(path.read_text(encoding="utf-8"))
+        parser.close()
+        _PARSED[path] = parser
+    return _PARSED[path]
+
+
+_ARTICLE_RE = re.compile(r"<article\b.*?</article>", re.S)
+
+
+def article_of(path: Path) -> BeautifulSoup:
+    """Only the page's content (``<article>``), parsed: quicker than the whole page."""
+    match = _ARTICLE_RE.search(path.read_text(encoding="utf-8"))
+    assert match, path
+    return BeautifulSoup(match.group(0), "html.parser")
+
+
+def html_files(root: Path) -> list[Path]:
+    """Every HTML file of a built site."""
+    return sorted(root.rglob("*.html"))
+
+
+def check_links(root: Path) -> int:
+    """Assert every same-site href/src (and #fragment) of every page resolves; return how
+    many were checked. Links to other hosts must be https."""
+    checked = 0
+    for path in html_files(root):
+        rel = path.relative_to(root).as_posix()
+        base = urljoin(_SITE, rel)
+        for attr, value in _parsed(path).links:
+            if not value or value.startswith(("mailto:", "data:")):
+                continue
+            url = urlparse(urljoin(base, value))
+            if f"{url.scheme}://{url.netloc}/" != _SITE:
+                assert url.scheme == "https", (rel, value)
+                continue
+            target = root / unquote(url.path.lstrip("/"))
+            if url.path.endswith("/") or target.is_dir():
+                target = target / "index.html"
+            assert target.is_file(), f"{rel}: {attr}={value} -> {target}"
+            if url.fragment and target.suffix == ".html":
+                assert unquote(url.fragment) in _parsed(target).ids, f"{rel}: {value}"
+            checked += 1
+    return checked
