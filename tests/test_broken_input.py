@@ -23,6 +23,7 @@ from trialpress.models import Trial
 from trialpress.readers import read_file, read_paths
 
 TRIALPRESS = Path(sys.executable).with_name("trialpress")
+ROOT = Path(__file__).resolve().parents[1]
 #: Cases too big to push through the CLI's JSON output in every run.
 HUGE = {"huge-eligibility", "many-locations"}
 ERROR_LINE = re.compile(r"^Error: (?P<path>[^:]+)(?::(?P<line>\d+))?: (?P<message>\S.*)$")
@@ -138,15 +139,18 @@ def test_oversized_file_is_refused_unread(tmp_path: Path) -> None:
     assert "bytes" in errors[0].message
 
 
-def run_cli(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str | Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The installed console script, as a user runs it."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [str(TRIALPRESS), *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,
         env=env,
+        cwd=ROOT,
         check=False,
     )
 
@@ -228,14 +232,15 @@ def test_cli_parse_does_not_hang_on_a_fifo_or_device(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_build_skips_bad_records_and_builds_the_rest(broken_folder: Path, tmp_path: Path) -> None:
     """Broken files and a duplicate NCT ID: one error each, exit 1, good trials built."""
-    pytest.importorskip("trialpress.build", reason="trialpress build not merged yet")
     dup = tmp_path / "dup"
     dup.mkdir()
     (dup / "zz-duplicate.json").write_text(json.dumps(good_study("NCT99000920")), encoding="utf-8")
     many = next(c for c in BROKEN_CASES if c.name == "many-locations")
     write_case(dup, many)
     out = tmp_path / "site"
-    result = run_cli("build", broken_folder, dup, "--out", out, timeout=600)
+    # No PDFs: this is about records; PDFs of bad input are covered by test_injection.
+    env = {"TRIALPRESS_CACHE_DIR": str(tmp_path / "cache")}
+    result = run_cli("build", broken_folder, dup, "--out", out, "--no-pdf", timeout=600, env=env)
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     assert result.returncode == 1, result.stderr[-3000:]
     named = [Path(m["path"]).name for m in error_lines(result.stderr)]

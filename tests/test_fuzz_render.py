@@ -226,12 +226,11 @@ def record_strings(trial: Trial) -> list[str]:
 @given(TRIAL)
 @SETTINGS
 def test_site_pages_render_only_own_errors_and_escape(data: dict[str, Any]) -> None:
-    pytest.importorskip("trialpress.render", reason="site rendering not merged yet")
     from trialpress.corpus import Corpus
     from trialpress.render import SiteContext, render_checklist, render_site, render_trial
 
     trial = Trial.model_validate(data)
-    ctx = SiteContext(Corpus([trial]), pdf=True)
+    ctx = SiteContext(Corpus([trial]), pdf=frozenset({trial.nct_id}))
     try:
         pages = [render_trial(trial, ctx), render_checklist(trial, ctx), *render_site(ctx).values()]
     except TrialpressError:
