@@ -1,9 +1,10 @@
 """Reproducible output: the same records give byte-identical sites and PDFs.
 
 Two builds of the same records run with different time zones, a second apart, into different
-folders. Every file must be byte-identical, and no date the build took from the clock (today
-in UTC or local time) may appear anywhere: dates come from the records or
-``SOURCE_DATE_EPOCH``.
+folders, without ``SOURCE_DATE_EPOCH`` (as most users run it). Every file must be
+byte-identical, and no date the build took from the clock (today in UTC or local time) may
+appear anywhere: dates come from the records (the newest "last updated") or, when the user
+sets it, ``SOURCE_DATE_EPOCH``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import json
 import re
+import struct
 import time
 from pathlib import Path
 
@@ -43,6 +46,7 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuiltSite, Bui
     for n, tz in enumerate(("UTC", "Pacific/Kiritimati")):
         out = base / f"site{n}"
         env = cli_env(TZ=tz, TRIALPRESS_CACHE_DIR=str(base / f"cache{n}"))
+        del env["SOURCE_DATE_EPOCH"]
         result = run_trialpress("build", *records, "--out", out, "--pdf", env=env)
         assert result.returncode == 0, result.stderr[-4000:]
         sites.append(BuiltSite(out, records, result))
@@ -77,12 +81,40 @@ def test_no_clock_date_in_output(two_builds: tuple[BuiltSite, BuiltSite]) -> Non
     assert not found, found
 
 
-def test_sitemap_dates_come_from_source_date_epoch(
-    two_builds: tuple[BuiltSite, BuiltSite],
-) -> None:
-    sitemap = two_builds[0].root / "sitemap.xml"
-    if not sitemap.exists():
-        pytest.skip("no sitemap in this build")
-    epoch_day = dt.datetime.fromtimestamp(int(SOURCE_DATE_EPOCH), dt.UTC).date().isoformat()
-    dates = set(re.findall(r"<lastmod>([^<]+)</lastmod>", sitemap.read_text(encoding="utf-8")))
-    assert dates <= {epoch_day}, dates
+def gzip_mtime(path: Path) -> int:
+    """The MTIME field of a gzip header (bytes 4-7, little-endian)."""
+    return struct.unpack("<I", path.read_bytes()[4:8])[0]
+
+
+def test_build_date_is_the_newest_record_update(two_builds: tuple[BuiltSite, BuiltSite]) -> None:
+    root = two_builds[0].root
+    updates = [
+        json.loads(p.read_text(encoding="utf-8"))["last_updated"] for p in root.glob("data/*.json")
+    ]
+    newest = max(u for u in updates if u)
+    day = dt.datetime.strptime(newest[:10], "%Y-%m-%d").replace(tzinfo=dt.UTC)
+    assert gzip_mtime(root / "sitemap.xml.gz") == int(day.timestamp())
+    lastmods = set(re.findall(r"<lastmod>([^<]+)</lastmod>", (root / "sitemap.xml").read_text()))
+    assert lastmods <= {newest[:10]}, lastmods
+
+
+def test_source_date_epoch_is_honoured(tmp_path: Path) -> None:
+    env = cli_env(TRIALPRESS_CACHE_DIR=str(tmp_path / "cache"))
+    out = tmp_path / "site"
+    result = run_trialpress("build", EXAMPLES, "--out", out, "--pdf", env=env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    epoch = int(SOURCE_DATE_EPOCH)
+    # MkDocs stamps the sitemap at the day's precision.
+    assert gzip_mtime(out / "sitemap.xml.gz") in {epoch, epoch - epoch % 86400}
+    from pypdf import PdfReader
+
+    stamp = dt.datetime.fromtimestamp(int(SOURCE_DATE_EPOCH), dt.UTC).strftime("%Y%m%d")
+    for pdf in sorted((out / "pdf").glob("*.pdf")):
+        nct = pdf.name.split("-")[0]
+        data = json.loads((out / "data" / f"{nct}.json").read_text(encoding="utf-8"))
+        record_day = (data["last_updated"] or "").replace("-", "")
+        meta = PdfReader(pdf).metadata
+        assert meta is not None
+        created = str(meta.get("/CreationDate", ""))
+        # The record's own date, or SOURCE_DATE_EPOCH: never the clock.
+        assert not created or created.startswith((f"D:{stamp}", f"D:{record_day}")), created
