@@ -14,6 +14,8 @@ import markdown
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
@@ -172,3 +174,22 @@ def test_css_token() -> None:
     assert escaping.css_token("ACTIVE_NOT_RECRUITING") == "active-not-recruiting"
     assert escaping.css_token('" onload=x') == "onload-x"
     assert escaping.css_token("") == "x"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_text_stays_text_in_every_context(text: str) -> None:
+    """Property: no string can produce markup, a newline, or Jinja/snippet syntax."""
+    out = str(escaping.html_text(text))
+    assert not set(out) & set("<>\"'`\n\r")
+    for seq in ("{{", "{%", "--8<", "!!!", "{:"):
+        assert seq not in out
+    soup = _soup(f'<p title="{escaping.html_attr(text)}">{out}</p>')
+    assert [t.name for t in soup.find(id="wrap").find_all(True)] == ["p"]
+    assert " ".join(soup.find("p").get_text().split()) == " ".join(
+        escaping.clean(text).replace("\x00", "␀").split()
+    )
+    json_out = str(escaping.json_script({"t": text}))
+    assert not set(json_out) & set("<>&\n")
+    fm = yaml.safe_load(f"t: {escaping.front_matter(text)}\n")["t"]
+    assert isinstance(fm, str) and "<" not in fm

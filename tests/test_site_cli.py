@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import V2_JSON
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, palmira, polar
 from tests.site_helpers import check_links
 from trialpress.build import build_trials
@@ -38,6 +40,10 @@ def test_bundled_config_builds_and_replaces_previous_output(
     out = tmp_path / "out"
     out.mkdir()
     (out / "stale.txt").write_text("old build")
+    with pytest.raises(BuildError, match="holds no built site"):
+        build_trials([polar()], out, pdf=False)
+    assert sorted(p.name for p in out.iterdir()) == ["stale.txt"]
+    (out / "index.html").write_text("old site")
     result = build_trials([polar(), palmira()], out, strict=True, pdf=False)
     assert result.errors == [] and result.trials == 2
     assert not (out / "stale.txt").exists()
@@ -298,3 +304,72 @@ def test_pdfs_are_linked_and_reused_from_the_output_they_replace(
     assert sorted(again) == sorted(pdfs)
     assert again[f"{POLAR_ID}-brief.pdf"].startswith(b"%PDF-")
     assert again[f"{PALMIRA_ID}-brief.pdf"] == pdfs[f"{PALMIRA_ID}-brief.pdf"]
+
+
+def test_output_overlapping_docs_or_a_file_is_refused(tmp_path: Path) -> None:
+    cfg = _user_site(tmp_path, pdf=False)
+    for bad in (tmp_path / "docs" / "out", tmp_path / "docs", tmp_path):
+        with pytest.raises(BuildError, match="overlaps docs_dir"):
+            build_trials([polar()], bad, config_file=cfg, pdf=False)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(BuildError, match="not a folder"):
+        build_trials([polar()], tmp_path / "afile", config_file=cfg, pdf=False)
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_build_leaves_previous_output_untouched(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("previous site")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from trialpress.cli import main; main()",
+            "build",
+            str(V2_JSON),
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _leftovers(tmp_path, "out") and time.monotonic() < deadline:
+            assert proc.poll() is None
+            time.sleep(0.1)
+        time.sleep(1.5)  # well into reading, rendering or PDFs
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + sig
+    assert "Traceback" not in stderr
+    assert "the previous output is unchanged" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert (out / "index.html").read_text() == "previous site"
+    assert _leftovers(tmp_path, "out") == []
+
+
+def test_generated_folder_inside_docs_is_refused(tmp_path: Path) -> None:
+    cfg = _user_site(tmp_path, pdf=False)
+    cfg.write_text(cfg.read_text() + "      cache_dir: docs/generated\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-f", str(cfg)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 1
+    assert "cache_dir" in run.stderr and "is inside docs_dir" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "docs" / "generated").exists()

@@ -224,6 +224,18 @@ def build_trials(
             # The bundled config lives in the installed package: build next to the user.
             out_dir = Path("build/site") if bundled else Path(config.site_dir)
         out_dir = out_dir.resolve()
+        docs_dir = Path(config.docs_dir).resolve()
+        if out_dir == docs_dir or docs_dir in out_dir.parents or out_dir in docs_dir.parents:
+            raise BuildError(f"output folder {out_dir} overlaps docs_dir {docs_dir}", cfg_path)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise BuildError("output exists and is not a folder", out_dir)
+        if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "index.html").exists():
+            # The swap replaces the whole folder: never do that to one that is not a site.
+            raise BuildError(
+                "output folder is not empty and holds no built site (no index.html); "
+                "refusing to replace it",
+                out_dir,
+            )
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
         try:

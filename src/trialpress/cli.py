@@ -1,52 +1,303 @@
 """Command-line interface: a thin adapter over the library (as the MkDocs plugin is).
 
 Exit status: 0 success, 1 some record failed, 2 bad usage (click's own convention).
+Every error is one line ``Error: PATH[:LINE]: message`` on stderr; unexpected exceptions
+become ``Error: internal error: ...`` (with the traceback only under ``--verbose``).
+
+Helpers for commands (``build``, ``pdf``, ...): :func:`settings` (quiet/verbose),
+:func:`progress` (a rich reporter when stderr is a terminal), :func:`read_all` (reading with
+a progress bar, warnings and errors printed), :class:`RunSummary` (the end-of-run line).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, NoReturn
 
 import click
 
 from trialpress import __version__
-from trialpress.errors import RecordError, RenderError
+from trialpress.errors import RecordError, RenderError, TrialpressError
 from trialpress.models import Trial
-from trialpress.readers import read_paths
+from trialpress.progress import NULL, Reporter, RichReporter
+from trialpress.readers import expand_paths, read_file
+
+# --------------------------------------------------------------------------- output helpers
+
+
+@dataclass
+class Settings:
+    """Global options, stored on the click context for every command."""
+
+    quiet: bool = False
+    verbose: bool = False
+
+
+def settings() -> Settings:
+    """The global options of the running command (defaults outside a click context)."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(dict) if ctx is not None else None
+    if not obj:
+        return Settings()
+    return Settings(quiet=bool(obj.get("quiet")), verbose=bool(obj.get("verbose")))
 
 
 def _error(message: object) -> None:
-    """Print one ``Error: ...`` line on stderr."""
+    """Print one ``Error: ...`` line on stderr (shown even with --quiet)."""
     click.echo(f"Error: {message}", err=True)
 
 
-def read_all(paths: tuple[str, ...]) -> tuple[list[Trial], list[RecordError]]:
-    """Read every record; errors are collected (and printed), never raised."""
+def warn(message: object) -> None:
+    """Print one ``Warning: ...`` line on stderr unless --quiet."""
+    if not settings().quiet:
+        click.echo(f"Warning: {message}", err=True)
+
+
+def info(message: object) -> None:
+    """Print a progress or summary line on stderr unless --quiet (stdout stays data only)."""
+    if not settings().quiet:
+        click.echo(str(message), err=True)
+
+
+def fail(message: object, status: int = 1) -> NoReturn:
+    """Print ``Error: message`` and exit with ``status``."""
+    _error(message)
+    sys.exit(status)
+
+
+def trial_warnings(trial: Trial) -> list[str]:
+    """The reader's warnings of one trial as ``PATH:LINE: message [code]``."""
+    path = trial.source.path
+    out = []
+    for w in trial.warnings:
+        where = path if w.line is None else f"{path}:{w.line}"
+        out.append(f"{where}: {w.message} [{w.code}]")
+    return out
+
+
+def _progress_wanted() -> bool:
+    """Bars only for people: stderr is a terminal and the user did not ask for quiet."""
+    if settings().quiet or os.environ.get("TRIALPRESS_NO_PROGRESS"):
+        return False
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def progress() -> Iterator[Reporter]:
+    """A rich reporter (bars with counts and time left) when wanted, else the null one."""
+    rep: Reporter = RichReporter() if _progress_wanted() else NULL
+    try:
+        yield rep
+    finally:
+        rep.close()
+
+
+def read_all(
+    paths: Sequence[str], reporter: Reporter = NULL, *, show_warnings: bool | None = None
+) -> tuple[list[Trial], list[RecordError]]:
+    """Read every record, one progress step per file; errors are printed, never raised.
+
+    Warnings are printed when ``show_warnings`` (default: under --verbose).
+    """
+    if show_warnings is None:
+        show_warnings = settings().verbose
+    files = expand_paths(paths)
     trials: list[Trial] = []
     errors: list[RecordError] = []
-    for result in read_paths(paths):
-        if isinstance(result, RecordError):
-            _error(result)
-            errors.append(result)
-        else:
-            trials.append(result)
+    stage = reporter.stage("Reading records", len(files))
+    for path in files:
+        try:
+            results = read_file(path)
+        except RecordError as exc:
+            results = [exc]
+        for result in results:
+            if isinstance(result, RecordError):
+                _error(result)
+                errors.append(result)
+            else:
+                trials.append(result)
+                if show_warnings:
+                    for line in trial_warnings(result):
+                        warn(line)
+        stage.advance()
     return trials, errors
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@dataclass
+class RunSummary:
+    """End-of-run figures; ``line()`` gives ``Built 2 trials, 1 warning, 0 failures in 3.1 s``."""
+
+    verb: str = "Built"
+    trials: int = 0
+    warnings: int = 0
+    failures: int = 0
+    started: float = field(default_factory=time.monotonic)
+    #: False for work that reads no records (fetch): the line leaves warnings out.
+    with_warnings: bool = True
+
+    def add_read(self, trials: Sequence[Trial], errors: Sequence[RecordError]) -> None:
+        """Count what :func:`read_all` returned."""
+        self.warnings += sum(len(t.warnings) for t in trials)
+        self.failures += len(errors)
+
+    def line(self) -> str:
+        """One line for people."""
+        seconds = time.monotonic() - self.started
+        parts = [f"{self.verb} {_plural(self.trials, 'trial')}"]
+        if self.with_warnings:
+            parts.append(_plural(self.warnings, "warning"))
+        parts.append(_plural(self.failures, "failure"))
+        return f"{', '.join(parts)} in {seconds:.1f} s"
+
+    def print(self) -> None:
+        """Print the line on stderr unless --quiet."""
+        info(self.line())
+
+    @property
+    def exit_status(self) -> int:
+        """0 when nothing failed, else 1."""
+        return 1 if self.failures else 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# --------------------------------------------------------------------------- the group
+
+
+class _Group(click.Group):
+    """Turns every unexpected exception into one ``Error:`` line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except TrialpressError as exc:
+            fail(exc)
+        except Exception as exc:
+            if settings().verbose:
+                traceback.print_exc()
+            fail(f"internal error: {type(exc).__name__}: {exc}")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="trialpress")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every warning as it is found.")
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """Turn clinical-trial registry records into pages, checklists and PDF briefs."""
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose cannot be used together")
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = quiet
     ctx.obj["verbose"] = verbose
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+def validate(paths: tuple[str, ...], strict: bool) -> None:
+    """Read records and report every warning and error, without writing anything.
+
+    Ends with a summary line: N trials, N warnings, N errors.
+    """
+    with progress() as rep:
+        trials, errors = read_all(paths, rep, show_warnings=True)
+    n_warnings = sum(len(t.warnings) for t in trials)
+    info(
+        f"{_plural(len(trials), 'trial')}, {_plural(n_warnings, 'warning')}, "
+        f"{_plural(len(errors), 'error')}"
+    )
+    if strict and n_warnings and not errors:
+        fail(f"{_plural(n_warnings, 'warning')} in strict mode")
+    sys.exit(1 if errors or (strict and n_warnings) else 0)
+
+
+@cli.command()
+@click.argument("nct_ids", nargs=-1, required=True, metavar="NCT...")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default="records",
+    metavar="DIR",
+    show_default=True,
+    help="Folder to write <NCT>.json files into.",
+)
+@click.option("--refresh", is_flag=True, help="Download again records already present.")
+@click.option(
+    "--base-url",
+    envvar="TRIALPRESS_API_URL",
+    default=None,
+    metavar="URL",
+    help="API v2 base URL (env TRIALPRESS_API_URL)  [default: https://clinicaltrials.gov/api/v2]",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    metavar="SECONDS",
+    show_default=True,
+    help="Seconds to wait for each response.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=4,
+    metavar="N",
+    show_default=True,
+    help="Retries on rate limiting, server errors and connection errors.",
+)
+def fetch(
+    nct_ids: tuple[str, ...],
+    out_dir: str,
+    refresh: bool,
+    base_url: str | None,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Download ClinicalTrials.gov API v2 study JSON into OUT/<NCT>.json.
+
+    Records already present are skipped unless --refresh. Requests are spaced out politely
+    and retried with exponential backoff (honouring Retry-After) on HTTP 429 and 5xx.
+    """
+    from trialpress.fetch import Fetcher, FetchOptions
+
+    options = FetchOptions.from_env(base_url=base_url, timeout=timeout, retries=retries)
+    summary = RunSummary(verb="Fetched", with_warnings=False)
+    skipped = 0
+    with progress() as rep, Fetcher(options) as fetcher:
+        stage = rep.stage("Fetching", len(nct_ids))
+        for outcome in fetcher.fetch_all(nct_ids, out_dir, refresh=refresh):
+            if outcome.error is not None:
+                _error(outcome.error)
+                summary.failures += 1
+            elif outcome.skipped:
+                skipped += 1
+                if settings().verbose:
+                    info(f"{outcome.nct_id}: already in {outcome.path}, skipped")
+            else:
+                summary.trials += 1
+                if settings().verbose:
+                    info(f"{outcome.nct_id}: written to {outcome.path}")
+            stage.advance()
+    line = summary.line()
+    if skipped:
+        line = line.replace(" in ", f", {skipped} skipped (already present) in ", 1)
+    info(line)
+    sys.exit(summary.exit_status)
 
 
 @cli.command()
@@ -118,12 +369,11 @@ def pdf(
 ) -> None:
     """Render a brief PDF and an eligibility checklist PDF for every trial."""
     from trialpress.pdf import render_pdfs
-    from trialpress.progress import reporter
 
-    trials, errors = read_all(paths)
+    summary = RunSummary(verb="Rendered PDFs of")
     render_errors: list[RenderError] = []
-    quiet = bool((ctx.obj or {}).get("quiet"))
-    with reporter(not quiet) as rep:
+    with progress() as rep:
+        trials, errors = read_all(paths, rep)
         written = render_pdfs(
             trials,
             out_dir,
@@ -136,9 +386,12 @@ def pdf(
         )
     for err in render_errors:
         _error(err)
-    if not quiet:
-        click.echo(f"{len(written)} PDFs in {out_dir}", err=True)
-    sys.exit(1 if errors or render_errors else 0)
+    summary.add_read(trials, errors)
+    summary.trials = len({Path(p).name.rsplit("-", 1)[0] for p in written})
+    summary.failures += len(render_errors)
+    info(f"{len(written)} PDFs in {out_dir}")
+    summary.print()
+    sys.exit(summary.exit_status)
 
 
 @cli.command()
@@ -184,13 +437,16 @@ def build(
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
     from trialpress.build import build_site
     from trialpress.errors import TrialpressError
-    from trialpress.progress import reporter
 
     # SIGTERM unwinds like Ctrl-C, so the half-built temporary folder is removed and the
     # previous output stays as it was.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    def _terminate(signum: int, frame: object) -> None:
+        _error("terminated; the previous output is unchanged")
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        with reporter(sys.stderr.isatty() and not _quiet()) as rep:
+        with progress() as rep:
             result = build_site(
                 records,
                 out,
@@ -203,10 +459,12 @@ def build(
     except TrialpressError as exc:
         _error(exc)
         sys.exit(1)
+    except KeyboardInterrupt:
+        _error("interrupted; the previous output is unchanged")
+        sys.exit(130)
     for err in result.errors:
         _error(err)
-    if not _quiet():
-        click.echo(result.summary(), err=True)
+    info(result.summary())
     sys.exit(1 if result.errors else 0)
 
 
@@ -246,12 +504,6 @@ def serve(
     except BuildError as exc:
         _error(exc)
         sys.exit(1)
-
-
-def _quiet() -> bool:
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_object(dict) if ctx is not None else None
-    return bool(obj and obj.get("quiet"))
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
@@ -130,9 +131,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         docs = Path(config.docs_dir).resolve()
         cache = self.cache_dir.resolve()
         if cache == docs or docs in cache.parents:
-            raise RenderError(
-                f"cache_dir {cache} is inside docs_dir; choose a folder outside it",
-                config.config_file_path,
+            raise PluginError(
+                f"trialpress: cache_dir {cache} is inside docs_dir {docs}; "
+                "choose a folder outside it (MkDocs would publish and watch it)"
             )
         css = f"{ASSET_DEST}/trialpress.css"
         if css not in config.extra_css:
@@ -159,6 +160,14 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         """Read everything, link, render; add pages, data, PDFs and assets as files."""
+        try:
+            return self._files(files, config)
+        except RenderError as exc:
+            if self.preloaded is not None:
+                raise  # trialpress build reports it as `Error: PATH: message`
+            raise PluginError(f"trialpress: {exc}") from exc
+
+    def _files(self, files: Files, config: MkDocsConfig) -> Files:
         self.record_errors = []
         trials = list(self.preloaded) if self.preloaded is not None else self._read()
         corpus = Corpus(trials)
