@@ -254,3 +254,26 @@ def test_build_skips_bad_records_and_builds_the_rest(broken_folder: Path, tmp_pa
     # The first record with the duplicated ID is the one built.
     data = json.loads((out / "data" / "NCT99000920.json").read_text(encoding="utf-8"))
     assert data["source"]["path"].endswith("good.json")
+
+
+def test_cli_validate_reports_each_bad_file_once(broken_folder: Path) -> None:
+    result = run_cli("validate", broken_folder)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.returncode == 1
+    named = [Path(m["path"]).name for m in error_lines(result.stderr)]
+    for case in BROKEN_CASES:
+        if case.expect == "error" and case.name not in HUGE:
+            assert named.count(case.filename) == case.errors, (case.name, result.stderr)
+        if case.expect == "ok":
+            assert case.filename not in named, (case.name, result.stderr)
+
+
+def test_cli_validate_strict_fails_on_the_not_utf8_warning(tmp_path: Path) -> None:
+    case = next(c for c in BROKEN_CASES if c.name == "latin1-text")
+    path = write_case(tmp_path, case)
+    lenient = run_cli("validate", path)
+    assert lenient.returncode == 0, lenient.stderr
+    assert "not UTF-8" in lenient.stdout + lenient.stderr
+    strict = run_cli("validate", "--strict", path)
+    assert strict.returncode == 1, strict.stderr
+    assert "Traceback" not in strict.stderr
