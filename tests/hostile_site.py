@@ -21,9 +21,14 @@ SOURCE_DATE_EPOCH = "1700000000"  # 2023-11-14T22:13:20Z
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    """Environment for a CLI run: no colour, fixed width, reproducible dates."""
+    """Environment for a CLI run: no colour, fixed width, reproducible dates.
+
+    ``TRIALPRESS_CACHE_DIR`` is dropped: builds use their own temporary folder, as a user's
+    do, so no build reuses pages of another.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "TRIALPRESS_CACHE_DIR"}
     return {
-        **os.environ,
+        **env,
         "NO_COLOR": "1",
         "COLUMNS": "200",
         "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
@@ -64,17 +69,9 @@ class BuiltSite:
         return sorted(self.root.rglob("*.html"))
 
 
-def build_site(
-    records: list[Path], out: Path, *args: str | Path, cache: Path | None = None
-) -> BuiltSite:
-    """``trialpress build RECORDS --out OUT --pdf`` and the result; asserts no traceback.
-
-    Each build gets its own cache folder (``TRIALPRESS_CACHE_DIR``), so no build reuses
-    pages or PDFs of another, nor of a developer's own builds in the checkout.
-    """
-    cache = cache or out.with_name(out.name + "-cache")
-    env = cli_env(TRIALPRESS_CACHE_DIR=str(cache))
-    result = run_trialpress("build", *records, "--out", out, "--pdf", *args, env=env)
+def build_site(records: list[Path], out: Path, *args: str | Path) -> BuiltSite:
+    """``trialpress build RECORDS --out OUT --pdf`` and the result; asserts no traceback."""
+    result = run_trialpress("build", *records, "--out", out, "--pdf", *args)
     assert "Traceback" not in result.stderr, result.stderr[-4000:]
     return BuiltSite(out, records, result)
 

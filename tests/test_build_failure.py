@@ -36,21 +36,11 @@ def digest_tree(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The builds' cache folder, away from the folder that holds the site."""
-    return tmp_path_factory.mktemp("failure-cache")
-
-
-def build_env(cache: Path) -> dict[str, str]:
-    return cli_env(TRIALPRESS_CACHE_DIR=str(cache))
-
-
-@pytest.fixture(scope="module")
-def previous(tmp_path_factory: pytest.TempPathFactory, cache: Path) -> tuple[Path, dict[str, str]]:
+def previous(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A good site with PDFs in ``work/site``, and its digest."""
     work = tmp_path_factory.mktemp("failure")
     out = work / "site"
-    result = run_trialpress("build", EXAMPLES, "--out", out, "--pdf", env=build_env(cache))
+    result = run_trialpress("build", EXAMPLES, "--out", out, "--pdf", env=cli_env())
     assert result.returncode == 0, result.stderr[-4000:]
     assert (out / "pdf" / "NCT03820830-brief.pdf").is_file()
     return out, digest_tree(out)
@@ -62,6 +52,10 @@ def assert_untouched(out: Path, before: dict[str, str]) -> None:
     assert not changed, changed[:20]
     leftovers = sorted(p.name for p in out.parent.iterdir() if p.name != out.name)
     assert not leftovers, f"left beside the site: {leftovers}"
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def many_records(tmp: Path) -> list[Path]:
@@ -80,7 +74,7 @@ def many_records(tmp: Path) -> list[Path]:
 
 
 def test_exception_in_a_template_keeps_the_previous_site(
-    previous: tuple[Path, dict[str, str]], cache: Path, tmp_path: Path
+    previous: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     out, before = previous
     override = tmp_path / "templates"
@@ -88,9 +82,7 @@ def test_exception_in_a_template_keeps_the_previous_site(
     (override / "site" / "checklist.md").write_text(
         "{# raises on render #}{{ trial.no_such_attribute.deeper }}\n", encoding="utf-8"
     )
-    result = run_trialpress(
-        "build", EXAMPLES, "--out", out, "--templates", override, env=build_env(cache)
-    )
+    result = run_trialpress("build", EXAMPLES, "--out", out, "--templates", override, env=cli_env())
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     assert "Error:" in result.stderr
@@ -99,7 +91,7 @@ def test_exception_in_a_template_keeps_the_previous_site(
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_build_keeps_the_previous_site(
-    previous: tuple[Path, dict[str, str]], cache: Path, tmp_path: Path, sig: signal.Signals
+    previous: tuple[Path, dict[str, str]], tmp_path: Path, sig: signal.Signals
 ) -> None:
     out, before = previous
     records = many_records(tmp_path)
@@ -108,17 +100,21 @@ def test_interrupted_build_keeps_the_previous_site(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=build_env(cache),
+        env=cli_env(),
         cwd=ROOT,
         start_new_session=True,
+        # A shell starts background jobs with SIGINT ignored, and Python keeps an ignored
+        # SIGINT ignored: restore the default, as a terminal's Ctrl-C would find it.
+        preexec_fn=_default_sigint,
     )
-    # Wait until the build has started writing (a temp folder beside the site), then signal.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if any(p.name != out.name for p in out.parent.iterdir()):
-            break
+    # Wait until PDFs are being written into the build's temporary folder, then signal.
+    deadline = time.monotonic() + 90
+    rendering = False
+    while time.monotonic() < deadline and proc.poll() is None and not rendering:
+        temps = [p for p in out.parent.iterdir() if p.name != out.name]
+        rendering = any(any(t.rglob("*.pdf")) for t in temps if t.is_dir())
         time.sleep(0.05)
-    time.sleep(1.0)
+    assert rendering, "never saw PDFs being rendered in a temporary folder beside the site"
     assert proc.poll() is None, "build ended before it could be interrupted"
     proc.send_signal(sig)
     try:
@@ -129,4 +125,5 @@ def test_interrupted_build_keeps_the_previous_site(
         pytest.fail(f"build did not stop within 60 s of {sig.name}")
     assert proc.returncode != 0
     assert "Traceback" not in stderr, stderr[-3000:]
+    assert "Error:" in stderr, stderr[-3000:]
     assert_untouched(out, before)

@@ -45,7 +45,7 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuiltSite, Bui
     sites = []
     for n, tz in enumerate(("UTC", "Pacific/Kiritimati")):
         out = base / f"site{n}"
-        env = cli_env(TZ=tz, TRIALPRESS_CACHE_DIR=str(base / f"cache{n}"))
+        env = cli_env(TZ=tz)
         del env["SOURCE_DATE_EPOCH"]
         result = run_trialpress("build", *records, "--out", out, "--pdf", env=env)
         assert result.returncode == 0, result.stderr[-4000:]
@@ -99,7 +99,7 @@ def test_build_date_is_the_newest_record_update(two_builds: tuple[BuiltSite, Bui
 
 
 def test_source_date_epoch_is_honoured(tmp_path: Path) -> None:
-    env = cli_env(TRIALPRESS_CACHE_DIR=str(tmp_path / "cache"))
+    env = cli_env()
     out = tmp_path / "site"
     result = run_trialpress("build", EXAMPLES, "--out", out, "--pdf", env=env)
     assert result.returncode == 0, result.stderr[-4000:]
