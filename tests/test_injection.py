@@ -140,14 +140,14 @@ def test_every_hostile_record_built(hostile: BuiltSite) -> None:
 
 
 def test_markers_reach_the_model(hostile: BuiltSite) -> None:
-    """At least 95% of placements survive reading (the rest: reader-owned reshaping)."""
+    """Every placement survives reading: hostile text is kept, never dropped."""
     seen: set[str] = set()
     for nct in all_ncts():
         for _, text in strings(trial_json(hostile, nct)):
             seen.update(MARKER_RE.findall(text))
     markers = {c.marker for c in build_corpus().cases}
     missing = sorted(markers - seen)
-    assert len(missing) <= len(markers) // 20, missing
+    assert not missing, missing
 
 
 # --- text shows literally ------------------------------------------------------------------------
@@ -362,6 +362,13 @@ def test_no_dialog_and_no_record_script_in_chromium(served: str) -> None:
             page.mouse.move(200, 200)
             page.keyboard.press("Tab")
             assert page.evaluate("typeof window.__pwned") == "undefined", rel
+        # The checklist of hostile criteria: tick every box; the verdict is text, no script.
+        page.goto(served + f"checklists/{CRITERIA_NCT}/", wait_until="load")
+        radios = page.locator("input[type=radio]")
+        assert radios.count() > 20
+        for i in range(radios.count()):
+            radios.nth(i).check()
+        assert page.evaluate("typeof window.__pwned") == "undefined", "checklist verdict"
         # Search: hostile titles shown as search results (Material inserts them as HTML).
         titles = [c for c in build_corpus().cases if c.field == "title" and c.fmt == "ctgov-json"]
         page.goto(served + "trials/", wait_until="load")
