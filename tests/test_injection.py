@@ -387,3 +387,23 @@ def test_no_dialog_and_no_record_script_in_chromium(served: str) -> None:
         browser.close()
     assert not dialogs, dialogs
     assert not errors, errors[:10]
+
+
+def test_every_table_keeps_its_columns(hostile: BuiltSite) -> None:
+    """Pipes and Markdown tables in record text never add or remove a cell."""
+    problems: list[str] = []
+    tables = 0
+    for path in hostile.html_files():
+        for table in soup_of(path).find_all("table"):
+            tables += 1
+            widths = {
+                sum(
+                    int(str(c.get("colspan", 1)))
+                    for c in tr.find_all(["td", "th"], recursive=False)
+                )
+                for tr in table.find_all("tr")
+            }
+            if len(widths) > 1:
+                problems.append(f"{path.relative_to(hostile.root)}: rows of {sorted(widths)} cells")
+    assert tables > 10
+    assert not problems, "\n".join(problems[:20])
