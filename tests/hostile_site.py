@@ -92,18 +92,10 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 def launch_chromium(pw: object) -> object:
     """Debian chromium, headless, driven by playwright (no downloaded browser)."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
     return pw.chromium.launch(  # type: ignore[attr-defined]
-        executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )

@@ -7,16 +7,14 @@ words are covered too) and must report no serious or critical violation.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib.resources
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser import serve_dir
 from tests.hostile_corpus import CRITERIA_NCT, JSON_NCTS, TEXT_NCTS, build_corpus
 from tests.hostile_site import BuiltSite, build_site, launch_chromium
 
@@ -40,21 +38,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     return built
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
-
-
 @pytest.fixture(scope="module")
 def served(site: BuiltSite) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(site.root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """The site over HTTP on 127.0.0.1 (search needs http, not file://)."""
+    with serve_dir(site.root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

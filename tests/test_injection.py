@@ -16,11 +16,8 @@ HTML is parsed with html5lib (what a browser does), then:
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup, Tag
 
+from tests.browser import serve_dir
 from tests.hostile_corpus import CRITERIA_NCT, SLUG_NCT, build_corpus
 from tests.hostile_site import BuiltSite, build_site, visible
 
@@ -324,21 +322,9 @@ def test_pdfs_render_with_markers(hostile: BuiltSite, nct: str) -> None:
 
 @pytest.fixture(scope="module")
 def served(hostile: BuiltSite) -> Iterator[str]:
-    """The hostile site over HTTP on 127.0.0.1 (search needs http, not file://)."""
-    handler = functools.partial(_QuietHandler, directory=str(hostile.root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
+    """The site over HTTP on 127.0.0.1 (search needs http, not file://)."""
+    with serve_dir(hostile.root) as url:
+        yield url
 
 
 @pytest.mark.browser
@@ -357,6 +343,17 @@ def test_no_dialog_and_no_record_script_in_chromium(served: str) -> None:
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        foreign: list[str] = []
+
+        def only_local(route: Any) -> None:
+            """Record text must never make the page fetch from another host."""
+            if urlsplit(route.request.url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                foreign.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_local)
         for rel in pages:
             page.goto(served + rel, wait_until="load")
             page.mouse.move(200, 200)
@@ -386,6 +383,7 @@ def test_no_dialog_and_no_record_script_in_chromium(served: str) -> None:
         assert shown >= len(titles)
         browser.close()
     assert not dialogs, dialogs
+    assert not foreign, foreign[:10]
     assert not errors, errors[:10]
 
 
