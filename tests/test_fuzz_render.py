@@ -280,3 +280,31 @@ def test_a_few_real_pdfs_render(data: dict[str, Any]) -> None:
         # reads the same file cleanly): drop the NULs that leaves.
         text = "".join(p.extract_text() for p in reader.pages).replace("\x00", "")
         assert "NCT99000952" in text
+
+
+def test_hostile_studies_round_trip_through_registry_text() -> None:
+    """Every hostile JSON study, written as registry page text (the readers' test writer),
+    reads back with no marker lost: payloads never shift the text reader's structure."""
+    from tests.hostile_corpus import build_corpus
+    from tests.registry_text_writer import write_registry_text
+
+    for study in build_corpus().json_studies:
+        nct = study["protocolSection"]["identificationModule"]["nctId"]
+        (trial,) = only_own_errors(json.dumps(study, ensure_ascii=False), f"{nct}.json")
+        text = write_registry_text(trial)
+        (back,) = only_own_errors(text, f"{nct}.txt")
+        lost = set(re.findall(r"zq\d{4}x", text)) - set(
+            re.findall(r"zq\d{4}x", back.model_dump_json())
+        )
+        assert not lost, (nct, sorted(lost))
+
+        # The format has one value per line: line breaks inside a value become spaces.
+        def flat(values: list[str]) -> list[str]:
+            return [" ".join(v.split()) for v in values]
+
+        assert back.nct_id == nct and flat([back.title]) == flat([trial.title])
+        assert flat(back.conditions) == flat(trial.conditions)
+        assert flat([s.name for s in back.sponsors]) == flat([s.name for s in trial.sponsors])
+        assert flat([c.text for c in back.eligibility.all_criteria()]) == flat(
+            [c.text for c in trial.eligibility.all_criteria()]
+        )
