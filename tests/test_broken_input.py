@@ -278,3 +278,29 @@ def test_cli_validate_strict_fails_on_the_not_utf8_warning(tmp_path: Path) -> No
     strict = run_cli("validate", "--strict", path)
     assert strict.returncode == 1, strict.stderr
     assert "Traceback" not in strict.stderr
+
+
+def test_hostile_file_names_cannot_forge_or_reorder_output(tmp_path: Path) -> None:
+    """A newline, an escape sequence or a bidi control in a file name is shown escaped:
+    each bad file still gives exactly one ``Error:`` line, and no line is forged."""
+    (tmp_path / "bad\nError: forged.json").write_text("{", encoding="utf-8")
+    (tmp_path / "\u202eevil\x1b[2J.txt").write_text("junk", encoding="utf-8")
+    (tmp_path / "<img src=x onerror=alert(1)> {{7*7}}.txt").write_text(
+        good_text("NCT99000931"), encoding="utf-8"
+    )
+    (tmp_path / "warn\nError: forged-too.txt").write_bytes(_latin1_bytes())
+    result = run_cli("-v", "validate", tmp_path)
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "\x1b" not in output and "\u202e" not in output
+    errors = [line for line in output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 2, errors
+    assert not any(line.startswith("Error: forged") for line in output.splitlines())
+    assert any("bad\\nError: forged.json:" in line for line in errors), errors
+    warnings = [line for line in output.splitlines() if "not-utf8" in line]
+    assert len(warnings) == 1 and "warn\\nError: forged-too.txt" in warnings[0], output
+
+
+def _latin1_bytes() -> bytes:
+    case = next(c for c in BROKEN_CASES if c.name == "latin1-text")
+    return case.make()
