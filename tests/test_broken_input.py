@@ -304,3 +304,46 @@ def test_hostile_file_names_cannot_forge_or_reorder_output(tmp_path: Path) -> No
 def _latin1_bytes() -> bytes:
     case = next(c for c in BROKEN_CASES if c.name == "latin1-text")
     return case.make()
+
+
+@pytest.mark.slow
+def test_plain_mkdocs_build_with_the_plugin_reports_bad_records(broken_folder: Path) -> None:
+    """A user's own ``mkdocs.yml``: each bad record is one ERROR naming it, the good ones build,
+    and ``--strict`` fails the build rather than publishing with records missing."""
+    project = broken_folder.parent
+    (project / "docs").mkdir()
+    (project / "docs" / "index.md").write_text("# Trials\n", encoding="utf-8")
+    (project / "mkdocs.yml").write_text(
+        "site_name: hostile\ntheme:\n  name: material\nplugins:\n  - search\n"
+        "  - trialpress:\n      records: [records]\n      pdf: false\n",
+        encoding="utf-8",
+    )
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("TRIALPRESS_CACHE_DIR", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(mkdocs), "build", *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            check=False,
+        )
+
+    lenient = run()
+    output = lenient.stdout + lenient.stderr
+    assert "Traceback" not in output, output[-3000:]
+    assert lenient.returncode == 0, output[-3000:]
+    errors = [line for line in output.splitlines() if line.startswith("ERROR")]
+    for case in BROKEN_CASES:
+        if case.expect == "error" and case.name not in HUGE:
+            named = [e for e in errors if f"/{case.filename}" in e]
+            assert len(named) == case.errors, (case.name, errors)
+    for nct in ("NCT99000920", "NCT99000921", "NCT99000904"):
+        assert (project / "site" / "trials" / nct / "index.html").is_file(), nct
+    strict = run("--strict")
+    assert strict.returncode != 0
+    assert "Traceback" not in strict.stdout + strict.stderr
