@@ -43,7 +43,7 @@ def read_back(path: Path) -> ReadBack:
 
 def squash(text: str) -> str:
     """Compare text regardless of line breaks and spacing (wrapping breaks words anywhere)."""
-    return re.sub(r"\s+", "", text)
+    return re.sub(r"[\s\u200b]+", "", text)
 
 
 def body_text(doc: ReadBack, trial: Trial) -> str:

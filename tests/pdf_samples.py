@@ -159,14 +159,15 @@ def long_criterion_trial(n_chars: int = 6000) -> Trial:
 
 
 def unbroken_word_trial() -> Trial:
-    """Long unbroken words in the title, a criterion and a location must wrap, not overflow."""
-    word = "x" * 3000
+    """Long unbroken words in the title, a criterion and a location must wrap, not overflow
+    (and not take minutes: WeasyPrint's cost grows with the square of a word's length)."""
     return Trial.model_validate(
         _base(
             "NCT09000003",
             "Unbroken " + "A" * 400,
-            eligibility={"inclusion": [{"number": "1", "text": word}]},
-            locations=[{"facility": word, "country": "France"}],
+            eligibility={"inclusion": [{"number": "1", "text": "x" * 20000}]},
+            locations=[{"facility": "y" * 3000, "country": "F" * 300}],
+            summary="https://example.org/" + "a/b" * 500,
         )
     )
 

@@ -157,6 +157,19 @@ def test_printable_replaces_what_no_font_or_xmp_can_hold() -> None:
     assert pdf.printable(kept) == kept
 
 
+def test_break_long_words_only_in_body_text() -> None:
+    html = (
+        f"<html><head><title>{'T' * 50}</title></head><body>"
+        f'<p title="{"a" * 60}">{"x" * 45} short &amp;{"y" * 19}&lt;{"z" * 30}</p></body></html>'
+    )
+    out = pdf.break_long_words(html)
+    assert out.replace("\u200b", "") == html
+    assert f"<title>{'T' * 50}</title>" in out
+    assert f'title="{"a" * 60}"' in out
+    assert f"{'x' * 20}\u200b{'x' * 20}\u200b{'x' * 5} short" in out
+    assert f"&amp;{'y' * 19}\u200b&lt;{'z' * 19}\u200b{'z' * 11}" in out
+
+
 def test_record_text_is_escaped_not_rendered_as_template() -> None:
     html = pdf.get_renderer().html(hostile_trial(), "brief", pdf.Options())
     assert "<script>" not in html
@@ -267,8 +280,11 @@ def test_a_criterion_longer_than_a_page_splits_instead_of_hanging(samples: Rende
 def test_unbroken_words_wrap(samples: Rendered) -> None:
     trial = unbroken_word_trial()
     doc = samples.doc(trial.nct_id, "checklist")
-    assert "x" * 3000 in body_text(doc, trial)
-    assert len(doc.pages) <= 3
+    assert "x" * 20000 in body_text(doc, trial)
+    assert len(doc.pages) <= 8  # about 65 characters a line
+    brief = samples.doc(trial.nct_id, "brief")
+    assert "F" * 300 in squash(brief.text)
+    assert squash(trial.summary or "") in squash(brief.text)
     for page in doc.reader.pages:
         assert float(page.mediabox.width) < 600
 
@@ -453,3 +469,68 @@ def test_duplicate_nct_id_is_an_error_naming_both_sources(tmp_path: Path) -> Non
         "samples/minimal.txt"
     )
     assert list(tmp_path.glob("*.pdf")) == []
+
+
+@pytest.mark.slow
+def test_workers_from_a_threaded_process_give_the_same_bytes(
+    samples: Rendered, tmp_path: Path
+) -> None:
+    """With another thread alive (as in ``mkdocs serve``) workers come from a fork server."""
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        assert threading.active_count() > 1
+        paths = pdf.render_pdfs([minimal_trial()], tmp_path, jobs=2, site_url=SITE_URL)
+    finally:
+        stop.set()
+        thread.join()
+    for path in paths:
+        assert path.read_bytes() == (samples.out / path.name).read_bytes()
+
+
+@pytest.mark.slow
+def test_countries_without_sites_are_listed_without_counts(tmp_path: Path) -> None:
+    trial = minimal_trial().model_copy(update={"countries": ["France", "Česko"]})
+    doc = read_back_bytes(tmp_path, pdf.render_brief(trial))
+    assert "France; Česko" in doc.text
+    assert "(0)" not in doc.text
+    assert "sites in" not in doc.text
+
+
+@pytest.mark.slow
+def test_an_edited_override_stylesheet_is_used_at_once(tmp_path: Path) -> None:
+    """The renderer a process keeps is rebuilt when the templates change on disk."""
+    override = tmp_path / "templates"
+    (override / "pdf").mkdir(parents=True)
+    css = (default_templates_dir() / "pdf" / "print.css").read_text(encoding="utf-8")
+    (override / "pdf" / "print.css").write_text(css, encoding="utf-8")
+    trial = minimal_trial()
+    before = pdf.render_brief(trial, templates=override)
+    (override / "pdf" / "print.css").write_text(css + "\nh1 { font-size: 30pt; }\n")
+    after = pdf.render_brief(trial, templates=override)
+    assert after != before
+    assert after == pdf.Renderer(override).render(trial, "brief", pdf.Options())
+    out = tmp_path / "out"
+    paths = pdf.render_pdfs([trial], out, jobs=2, templates=override)
+    assert paths[0].read_bytes() == after
+
+
+def test_a_record_too_long_to_print_is_a_clear_error(tmp_path: Path) -> None:
+    huge = long_criterion_trial(pdf.MAX_HTML_CHARS + 1000)
+    errors: list[RenderError] = []
+    start = time.monotonic()
+    paths = pdf.render_pdfs([huge, minimal_trial()], tmp_path, jobs=1, errors=errors)
+    assert time.monotonic() - start < 60
+    assert [str(e) for e in errors] == [
+        f"samples/NCT09000002.json: NCT09000002: the checklist PDF would be too long to print "
+        f"({len(pdf.get_renderer().html(huge, 'checklist', pdf.Options())):,} characters of "
+        f"HTML, at most {pdf.MAX_HTML_CHARS:,})"
+    ]
+    assert [p.name for p in paths] == [
+        "NCT09000002-brief.pdf",
+        "NCT09000005-brief.pdf",
+        "NCT09000005-checklist.pdf",
+    ]

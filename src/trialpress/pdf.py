@@ -54,6 +54,10 @@ AVOID_BREAK_MAX_CHARS = 1800
 #: How much eligibility text the brief shows per list before pointing to the checklist.
 BRIEF_CRITERIA_CHARS = 900
 BRIEF_CRITERIA_ITEMS = 6
+#: A document's HTML beyond this many characters is refused with a RenderError naming the
+#: trial: about 150 pages and a minute of WeasyPrint. The largest real record here (19,020
+#: characters of eligibility text) makes about 45,000.
+MAX_HTML_CHARS = 600_000
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +183,34 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub("\ufffd", text)
 
 
+#: Runs of this many characters without a break opportunity get one (U+200B) every
+#: ``_BREAK_EVERY`` characters. WeasyPrint re-shapes the rest of an unbreakable word for
+#: every line it wraps (``overflow-wrap: anywhere``): 12,000 characters took 32 s, and with
+#: break opportunities 1.6 s. Text extraction drops U+200B, so copied text is unchanged.
+_LONG_RUN = 40
+_BREAK_EVERY = 20
+_TEXT_NODE = re.compile(r">([^<]+)<")
+_LONG_RUN_RE = re.compile(rf"[^\s<>\u200b]{{{_LONG_RUN + 1},}}")
+_TOKEN = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);|.", re.S)
+
+
+def _break_run(match: re.Match[str]) -> str:
+    tokens = _TOKEN.findall(match.group(0))  # entities stay whole
+    return "\u200b".join(
+        "".join(tokens[i : i + _BREAK_EVERY]) for i in range(0, len(tokens), _BREAK_EVERY)
+    )
+
+
+def break_long_words(html: str) -> str:
+    """Add break opportunities inside very long words in the body's text (not in tags,
+    attributes or the ``<title>``, which becomes the PDF's metadata)."""
+    head, sep, body = html.partition("<body")
+    if not sep:
+        return html
+    body = _TEXT_NODE.sub(lambda m: ">" + _LONG_RUN_RE.sub(_break_run, m.group(1)) + "<", body)
+    return head + sep + body
+
+
 def qr_data_uri(url: str) -> str:
     """A QR code of ``url`` as an SVG ``data:`` URI: made here, nothing fetched."""
     return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
@@ -259,22 +291,27 @@ def _weasyprint_version() -> str:
     return str(weasyprint.__version__)
 
 
-def content_key(trial: Trial, kind: Kind, options: Options, digest: str) -> str:
-    """What a PDF depends on, hashed: equal keys give byte-identical PDFs."""
+def content_key(
+    trial: Trial, kind: Kind, options: Options, digest: str, trial_json: bytes | None = None
+) -> str:
+    """What a PDF depends on, hashed: equal keys give byte-identical PDFs.
+
+    ``trial_json`` (``trial.model_dump_json()``) may be passed in to serialise a trial
+    once for both of its PDFs.
+    """
     payload = {
-        "trial": trial.model_dump(mode="json"),
         "kind": kind,
         "page_size": options.page_size,
         "site_url": options.site_url,
         "templates": digest,
         "weasyprint": _weasyprint_version(),
         "trialpress": __version__,
-        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH")
-        if not trial.last_updated
-        else None,
+        "date": document_date(trial),
     }
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(blob).hexdigest()
+    h = hashlib.sha256(json.dumps(payload, sort_keys=True).encode())
+    h.update(b"\0")
+    h.update(trial_json if trial_json is not None else trial.model_dump_json().encode())
+    return h.hexdigest()
 
 
 class Renderer:
@@ -286,6 +323,8 @@ class Renderer:
         from weasyprint.urls import URLFetcher
 
         self.templates = templates
+        #: The template sources this renderer was made from (see get_renderer).
+        self.digest = templates_digest(templates)
         self.env = _make_env(templates)
         self.font_config = FontConfiguration()
         #: Only data: URLs (our QR code); record text can never make WeasyPrint fetch.
@@ -327,7 +366,7 @@ class Renderer:
     def html(self, trial: Trial, kind: Kind, options: Options) -> str:
         """The HTML WeasyPrint lays out (exposed for the benchmark's floor and for tests)."""
         template = self.env.get_template(f"pdf/{kind}.html")
-        return printable(template.render(self.context(trial, kind, options)))
+        return break_long_words(printable(template.render(self.context(trial, kind, options))))
 
     def pdf_from_html(self, html: str, options: Options) -> bytes:
         """Lay out ``html`` with the pre-parsed stylesheets into reproducible PDF bytes."""
@@ -359,7 +398,14 @@ class Renderer:
         """
         with _capture_weasyprint() as messages:
             try:
-                data = self.pdf_from_html(self.html(trial, kind, options), options)
+                html = self.html(trial, kind, options)
+                if len(html) > MAX_HTML_CHARS:
+                    raise RenderError(
+                        f"{trial.nct_id}: the {kind} PDF would be too long to print "
+                        f"({len(html):,} characters of HTML, at most {MAX_HTML_CHARS:,})",
+                        trial.source.path,
+                    )
+                data = self.pdf_from_html(html, options)
             except RenderError:
                 raise
             except Exception as exc:
@@ -401,12 +447,17 @@ def _relog(trial: Trial, kind: Kind, messages: list[tuple[int, str]]) -> None:
 _RENDERERS: dict[str | None, Renderer] = {}
 
 
-def get_renderer(templates: Path | None = None) -> Renderer:
-    """This process's renderer for a template folder, created once and reused."""
+def get_renderer(templates: Path | None = None, digest: str | None = None) -> Renderer:
+    """This process's renderer for a template folder, created once and reused while the
+    templates stay the same (``digest``: their :func:`templates_digest`, computed when not
+    given). A changed stylesheet or template (``mkdocs serve`` with an override folder)
+    gets a new renderer: the parsed CSS must never be older than the content key says."""
     key = str(templates) if templates else None
-    if key not in _RENDERERS:
-        _RENDERERS[key] = Renderer(templates)
-    return _RENDERERS[key]
+    digest = digest or templates_digest(templates)
+    renderer = _RENDERERS.get(key)
+    if renderer is None or renderer.digest != digest:
+        renderer = _RENDERERS[key] = Renderer(templates)
+    return renderer
 
 
 def render_brief(
@@ -436,15 +487,15 @@ def render_checklist(
 # --------------------------------------------------------------------------------------
 
 
-def _init_worker(templates: Path | None) -> None:
+def _init_worker(templates: Path | None, digest: str) -> None:
     """Build the worker's renderer once: fonts and CSS are then reused for every task."""
-    get_renderer(templates)
+    get_renderer(templates, digest)
 
 
 def _render_task(
-    trial: Trial, kind: Kind, options: Options, templates: Path | None
+    trial: Trial, kind: Kind, options: Options, templates: Path | None, digest: str
 ) -> tuple[bytes, list[tuple[int, str]]]:
-    return get_renderer(templates).render_logged(trial, kind, options)
+    return get_renderer(templates, digest).render_logged(trial, kind, options)
 
 
 # --------------------------------------------------------------------------------------
@@ -517,7 +568,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _executor(jobs: int, templates: Path | None) -> ProcessPoolExecutor:
+def _executor(jobs: int, templates: Path | None, digest: str) -> ProcessPoolExecutor:
     """Worker processes, forked when this process has one thread (cheapest: WeasyPrint is
     already imported), else from a fork server (forking a threaded process, as in
     ``mkdocs serve``, can deadlock)."""
@@ -534,7 +585,10 @@ def _executor(jobs: int, templates: Path | None) -> ProcessPoolExecutor:
     else:  # pragma: no cover - platforms without fork
         ctx = mp.get_context("spawn")
     return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(templates,)
+        max_workers=jobs,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(templates, digest),
     )
 
 
@@ -593,10 +647,11 @@ def render_pdfs(
             )
             stage.advance(2)
             continue
+        trial_json = trial.model_dump_json().encode()
         for k, kind in enumerate(KINDS):
             i = 2 * n + k
             name = pdf_name(trial, kind)
-            key = content_key(trial, kind, options, digest)
+            key = content_key(trial, kind, options, digest, trial_json)
             if manifest.fresh(name, key):
                 results[i] = out_dir / name
                 stage.advance()
@@ -622,7 +677,7 @@ def render_pdfs(
     n_jobs = min(jobs or default_jobs(), max(1, len(todo)))
     try:
         if n_jobs <= 1:
-            renderer = get_renderer(templates)
+            renderer = get_renderer(templates, digest)
             for i, trial, kind, key in todo:
                 try:
                     finish(i, trial, kind, key, renderer.render(trial, kind, options))
@@ -631,7 +686,9 @@ def render_pdfs(
                     if errors is None:
                         break
         elif todo:
-            _run_pool(todo, n_jobs, options, templates, finish, fail, stop_on_error=errors is None)
+            _run_pool(
+                todo, n_jobs, options, templates, digest, finish, fail, stop_on_error=errors is None
+            )
     finally:
         # also after an interruption: the PDFs written so far are recorded and reused
         if todo or dirty:
@@ -646,6 +703,7 @@ def _run_pool(
     n_jobs: int,
     options: Options,
     templates: Path | None,
+    digest: str,
     finish: Callable[[int, Trial, Kind, str, bytes], None],
     fail: Callable[[RenderError], None],
     *,
@@ -656,10 +714,15 @@ def _run_pool(
     On an interruption (Ctrl-C, an exception in ``finish``) queued work is cancelled
     rather than waited for.
     """
-    pool = _executor(n_jobs, templates)
+    pool = _executor(n_jobs, templates, digest)
     try:
         futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]] = {
-            pool.submit(_render_task, trial, kind, options, templates): (i, trial, kind, key)
+            pool.submit(_render_task, trial, kind, options, templates, digest): (
+                i,
+                trial,
+                kind,
+                key,
+            )
             for i, trial, kind, key in todo
         }
         for fut in as_completed(futures):
