@@ -37,7 +37,7 @@ if [ "${#need_debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     say "Installing Debian packages: ${need_debs[*]}"
     apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
       "${need_debs[@]}" >&2
   else
     say "Please install these Debian packages first: sudo apt-get install ${need_debs[*]}"

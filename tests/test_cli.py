@@ -276,3 +276,17 @@ def test_run_summary_line() -> None:
     summary.failures = 1
     assert summary.exit_status == 1
     assert "1 failure in" in summary.line()
+
+
+@pytest.mark.slow
+def test_verbose_build_prints_every_warning_and_errors_once(records: Path) -> None:
+    (records / "bad.txt").write_text("not a record\n", encoding="utf-8")
+    result = run("--verbose", "build", "palmira.txt", "bad.txt", "--no-pdf", "--out", "out")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert [ln for ln in lines if ln.startswith("Warning: palmira.txt")] == PALMIRA_WARNINGS
+    assert [ln for ln in lines if ln.startswith("Error:")] == [
+        "Error: bad.txt:1: not a recognised trial record (expected registry page text or "
+        "ClinicalTrials.gov API v2 JSON)"
+    ]
+    assert (records / "out" / "trials" / "NCT03809988" / "index.html").is_file()

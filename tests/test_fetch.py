@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -74,8 +75,9 @@ def _handler(rec: Recorder) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def server() -> Iterator[Recorder]:
+@contextmanager
+def serve() -> Iterator[Recorder]:
+    """A real HTTP server on 127.0.0.1 (random port) in a thread, for the test's duration."""
     rec = Recorder()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rec))
     port = httpd.server_address[1]
@@ -91,11 +93,21 @@ def server() -> Iterator[Recorder]:
         thread.join()
 
 
-@pytest.fixture(scope="module")
-def studies(shared: Path) -> list[tuple[str, bytes]]:
+@pytest.fixture
+def server() -> Iterator[Recorder]:
+    with serve() as rec:
+        yield rec
+
+
+def two_studies() -> list[tuple[str, bytes]]:
     """Two real studies as the API would send them: (NCT ID, JSON bytes)."""
     picked = v2_studies()[:2]
     return [(nct, json.dumps(study, ensure_ascii=False).encode()) for nct, study in picked]
+
+
+@pytest.fixture(scope="module")
+def studies(shared: Path) -> list[tuple[str, bytes]]:
+    return two_studies()
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -278,3 +290,26 @@ def test_requests_are_spaced_out(
     assert result.exit_code == 0, result.stderr
     times = sorted(t for _, t in server.seen[-2:])
     assert times[1] - times[0] >= 0.45
+
+
+def test_bad_delay_in_the_environment_is_bad_usage(tmp_path: Path) -> None:
+    result = run(
+        "fetch", "NCT03820830", "--out", str(tmp_path), env={"TRIALPRESS_FETCH_BACKOFF": "soon"}
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: TRIALPRESS_FETCH_BACKOFF must be a number of seconds, got 'soon'"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_quiet_fetch_prints_only_errors(
+    server: Recorder, studies: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    nct, body = studies[0]
+    server.routes[f"/api/v2/studies/{nct}"] = [Reply(200, body)]
+    result = run(
+        "--quiet", "fetch", nct, "NCT99999999", "--out", str(tmp_path), "--base-url", server.url
+    )
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: NCT99999999: no such study on {server.host} (HTTP 404)\n"

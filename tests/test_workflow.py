@@ -7,7 +7,9 @@ where only package registries are reachable.
 
 from __future__ import annotations
 
+import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.test_fetch import FAST, Reply, serve, two_studies
 
 WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
 
@@ -127,3 +130,85 @@ def test_tests_fetch_strict_build_and_pages_deploy() -> None:
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["environment"]["name"] == "github-pages"
     assert any(str(s.get("uses", "")).startswith("actions/deploy-pages@") for s in deploy["steps"])
+
+
+# ---------------------------------------------------------------- the fetch step, for real
+
+
+def _step_script(name: str) -> str:
+    steps = _workflow()["jobs"]["build"]["steps"]
+    return str(next(s for s in steps if s.get("name") == name)["run"])
+
+
+def _run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """As GitHub runs a ``run:`` step on Linux: bash with -e and pipefail."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=cwd,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _workspace(tmp_path: Path, trials_txt: str) -> Path:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "trials.txt").write_text(trials_txt, encoding="utf-8")
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    trialpress = Path(sys.executable).parent / "trialpress"
+    (tmp_path / ".venv" / "bin" / "trialpress").symlink_to(trialpress)
+    return tmp_path
+
+
+def test_fetch_step_skips_when_no_ids_are_configured(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, (ROOT / ".github" / "trials.txt").read_text(encoding="utf-8"))
+    result = _run_step(_step_script("Fetch records from ClinicalTrials.gov"), ws, {})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "No NCT IDs in .github/trials.txt: nothing to fetch.\n"
+    assert not (ws / "build").exists()
+
+
+def test_fetch_step_fetches_listed_and_extra_ids(shared: Path, tmp_path: Path) -> None:
+    (nct_a, body_a), (nct_b, body_b) = two_studies()
+    ws = _workspace(tmp_path, f"# ours\n{nct_a}  # the first one\n# NCT00000000 retired\n")
+    with serve() as server:
+        server.routes[f"/api/v2/studies/{nct_a}"] = [Reply(200, body_a)]
+        server.routes[f"/api/v2/studies/{nct_b}"] = [Reply(200, body_b)]
+        env = {"EXTRA_IDS": nct_b, "TRIALPRESS_API_URL": server.url, **FAST}
+        result = _run_step(_step_script("Fetch records from ClinicalTrials.gov"), ws, env)
+    assert result.returncode == 0, result.stderr
+    assert (ws / "build" / "fetched" / f"{nct_a}.json").read_bytes() == body_a
+    assert (ws / "build" / "fetched" / f"{nct_b}.json").read_bytes() == body_b
+    assert sorted(p for p, _ in server.seen) == sorted(
+        f"/api/v2/studies/{n}" for n in (nct_a, nct_b)
+    )
+
+
+@pytest.mark.slow
+def test_build_step_builds_the_site_with_pdfs_in_strict_mode(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "")
+    shutil.copytree(ROOT / "examples" / "records", ws / "examples" / "records")
+    shutil.copy(ROOT / "mkdocs.yml", ws / "mkdocs.yml")
+    shutil.copytree(ROOT / "site", ws / "site")
+    result = _run_step(_step_script("Build the site with its PDFs (strict)"), ws, {})
+    assert result.returncode == 0, result.stderr
+    site = ws / "build" / "site"
+    assert (site / "index.html").is_file()
+    for nct in ("NCT03809988", "NCT03820830"):
+        assert (site / "trials" / nct / "index.html").is_file()
+        assert (site / "pdf" / f"{nct}-brief.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_workflow_installs_every_debian_package_the_scripts_want() -> None:
+    env_sh = (ROOT / "scripts" / "_env.sh").read_text(encoding="utf-8")
+    wanted = {
+        pkg
+        for line in env_sh.splitlines()
+        if line.strip().startswith("want_debs")
+        for pkg in re.findall(r'"([a-z0-9.+-]+)"', line)
+    }
+    assert {"libpango-1.0-0", "chromium", "python3-venv"} <= wanted
+    installed = set(_step_script("Install Debian packages").replace("\\", " ").split())
+    assert wanted - installed == set()

@@ -270,14 +270,20 @@ def fetch(
     timeout: float,
     retries: int,
 ) -> None:
-    """Download ClinicalTrials.gov API v2 study JSON into OUT/<NCT>.json.
+    """Download ClinicalTrials.gov API v2 study JSON into DIR/<NCT>.json.
 
     Records already present are skipped unless --refresh. Requests are spaced out politely
-    and retried with exponential backoff (honouring Retry-After) on HTTP 429 and 5xx.
+    (TRIALPRESS_FETCH_INTERVAL seconds apart, default 1.2) and retried with exponential
+    backoff from TRIALPRESS_FETCH_BACKOFF seconds (default 2), honouring Retry-After, on
+    HTTP 429, 5xx and connection errors.
     """
+    from trialpress.errors import FetchError
     from trialpress.fetch import Fetcher, FetchOptions
 
-    options = FetchOptions.from_env(base_url=base_url, timeout=timeout, retries=retries)
+    try:
+        options = FetchOptions.from_env(base_url=base_url, timeout=timeout, retries=retries)
+    except FetchError as exc:  # a bad delay in the environment is bad usage
+        raise click.UsageError(exc.message) from None
     summary = RunSummary(verb="Fetched", with_warnings=False)
     skipped = 0
     with progress() as rep, Fetcher(options) as fetcher:
@@ -437,7 +443,7 @@ def build(
     pdf: bool | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
-    from trialpress.build import build_site
+    from trialpress.build import build_trials, choose_config
     from trialpress.errors import TrialpressError
 
     # SIGTERM unwinds like Ctrl-C, so the half-built temporary folder is removed and the
@@ -447,16 +453,22 @@ def build(
         sys.exit(128 + signum)
 
     signal.signal(signal.SIGTERM, _terminate)
+    start = time.monotonic()
     try:
+        choose_config(config_file)  # fail on a missing --config before reading anything
         with progress() as rep:
-            result = build_site(
-                records,
+            # read_all prints read errors as they come, and warnings under --verbose
+            trials, read_errors = read_all(records, rep)
+            result = build_trials(
+                trials,
                 out,
+                errors=read_errors,
                 config_file=config_file,
                 strict=strict,
                 templates=templates,
                 pdf=pdf,
                 reporter=rep,
+                start=start,
             )
     except TrialpressError as exc:
         _error(exc)
@@ -464,7 +476,7 @@ def build(
     except KeyboardInterrupt:
         _error("interrupted; the previous output is unchanged")
         sys.exit(130)
-    for err in result.errors:
+    for err in result.errors[len(read_errors) :]:
         _error(err)
     info(result.summary())
     sys.exit(1 if result.errors else 0)

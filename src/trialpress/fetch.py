@@ -125,7 +125,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 def check_study(body: bytes, nct: str) -> None:
     """Raise FetchError unless ``body`` is the API v2 JSON of study ``nct``."""
     try:
-        data = json.loads(body)
+        text = body.decode("utf-8")
+        data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FetchError(f"response is not JSON ({exc})", nct) from None
     try:
@@ -137,7 +138,7 @@ def check_study(body: bytes, nct: str) -> None:
     from trialpress.readers import ctgov_json
 
     try:
-        results = ctgov_json.read(body.decode("utf-8"), f"{nct}.json")
+        results = ctgov_json.read(text, f"{nct}.json")
     except RecordError as exc:
         raise FetchError(f"response is not a readable study: {exc.message}", nct) from None
     problems = [r for r in results if isinstance(r, RecordError)]
