@@ -91,9 +91,9 @@ def test_exception_in_a_template_keeps_the_previous_site(
 
 SIGTERM_FLAKE = pytest.mark.xfail(
     strict=False,
-    reason="known, intermittent (in about half the runs of this module, not seen in isolation): a SIGTERM sent "
-    "while PDFs render is sometimes not acted on and the build completes with status 0; "
-    "reported to the site/pdf owners, not yet understood",
+    reason="known, intermittent (about half the runs of this module, not seen alone): "
+    "a SIGTERM sent while PDFs render is sometimes not acted on and the build "
+    "completes with status 0; reported to the site/pdf owners, not yet understood",
 )
 
 
