@@ -38,3 +38,44 @@ def shared() -> Path:
     """The shared data folder; fail loudly (not skip) when it is missing."""
     assert SHARED.is_dir(), f"shared data not found at {SHARED}: clone beside ../shared"
     return SHARED
+
+
+# --- hostile and broken input summary (issue 6) ----------------------------------------------
+
+_HOSTILE_MODULES = ("test_injection.py", "test_fuzz_render.py", "test_hostile_summary.py")
+_BROKEN_MODULES = ("test_broken_input.py", "test_build_failure.py")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many hostile and broken cases the run tried and how their tests came out."""
+    from tests.hostile_corpus import BROKEN_CASES, PAYLOADS, build_corpus
+
+    outcomes: dict[str, dict[str, int]] = {"hostile": {}, "broken": {}}
+    for key in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(key, []):
+            nodeid = getattr(report, "nodeid", "")
+            if getattr(report, "when", "call") not in ("call", "setup") or not nodeid:
+                continue
+            if key == "passed" and getattr(report, "when", "") != "call":
+                continue
+            group = (
+                "hostile"
+                if any(m in nodeid for m in _HOSTILE_MODULES)
+                else "broken"
+                if any(m in nodeid for m in _BROKEN_MODULES)
+                else None
+            )
+            if group:
+                outcomes[group][key] = outcomes[group].get(key, 0) + 1
+    if not any(outcomes.values()):
+        return
+    cases = len(build_corpus().cases)
+
+    def fmt(group: str) -> str:
+        return ", ".join(f"{n} {k}" for k, n in sorted(outcomes[group].items())) or "not run"
+
+    terminalreporter.section("hostile and broken input")
+    terminalreporter.write_line(
+        f"hostile cases: {cases} placements of {len(PAYLOADS)} payloads; tests: {fmt('hostile')}"
+    )
+    terminalreporter.write_line(f"broken cases: {len(BROKEN_CASES)} files; tests: {fmt('broken')}")

@@ -26,7 +26,7 @@ from typing import Any, Literal, NoReturn
 import click
 
 from trialpress import __version__
-from trialpress.errors import RecordError, RenderError, TrialpressError
+from trialpress.errors import RecordError, RenderError, TrialpressError, printable
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter, RichReporter
 from trialpress.readers import expand_paths, read_file
@@ -82,7 +82,9 @@ def trial_warnings(trial: Trial, severity: str = "warning") -> list[str]:
         if w.severity != severity:
             continue
         where = path if w.line is None else f"{path}:{w.line}"
-        out.append(f"{where}: {w.message} [{w.code}]")
+        # Record text in a warning (an unplaced line) must not reach the terminal raw: an
+        # escape sequence or a newline from a record could forge or hide output.
+        out.append(printable(f"{where}: {w.message} [{w.code}]"))
     return out
 
 

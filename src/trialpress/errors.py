@@ -6,7 +6,21 @@ Each carries the file (and line, where known) so the CLI can print
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+#: Characters that would break the one-line ``Error: PATH:LINE: message`` shape or reorder it
+#: on a terminal: C0/C1 controls (newlines), line separators and bidi controls. A file name
+#: or record value holding one is shown escaped (``\\n``, ``\\u202e``), so no file name can
+#: start a forged ``Error:`` line of its own.
+_UNPRINTABLE_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with line-breaking, control and bidi characters shown as escapes."""
+    return _UNPRINTABLE_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class TrialpressError(Exception):
@@ -21,9 +35,10 @@ class TrialpressError(Exception):
     def __str__(self) -> str:
         where = ""
         if self.path is not None:
-            where = self.path if self.line is None else f"{self.path}:{self.line}"
+            path = printable(self.path)
+            where = path if self.line is None else f"{path}:{self.line}"
             where += ": "
-        return f"{where}{self.message}"
+        return f"{where}{printable(self.message)}"
 
 
 class RecordError(TrialpressError):

@@ -127,10 +127,14 @@ def url_path(value: object) -> Markup:
 
 
 def _json_script(text: str) -> str:
+    # U+0085, U+2028 and U+2029 are line boundaries to str.splitlines() (the page's HTML
+    # block is re-joined line by line) but not escaped by json.dumps: a raw one would become
+    # a newline inside a JSON string, and the JSON-LD would no longer parse.
     return (
         text.replace("&", "\\u0026")
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
+        .replace("\x85", "\\u0085")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )

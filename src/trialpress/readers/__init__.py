@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from trialpress.errors import RecordError
-from trialpress.models import Trial
+from trialpress.models import ReadWarning, Trial
 
 _LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
@@ -43,20 +43,37 @@ def _readers() -> list[Reader]:
     return [registry_text, ctgov_json]
 
 
-def decode(data: bytes, path: str) -> str:
-    """Bytes to text: UTF-8 (with or without BOM), else Latin-1 would be a guess, so refuse."""
+def decode(data: bytes, path: str, warnings: list[ReadWarning] | None = None) -> str:
+    """Bytes to text: UTF-8 (with or without BOM); line ends normalised to LF.
+
+    Text that is not UTF-8 is refused, unless the caller passes ``warnings``: then it is
+    read as Windows-1252 (Latin-1's superset, what old exports use) and a ``not-utf8``
+    warning names the first bad byte, so the record still builds and the user knows.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise RecordError("UTF-16 text; save the record as UTF-8", path, 1)
     if b"\x00" in data[:4096]:
         raise RecordError("binary file, not a trial record", path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise RecordError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "save the record as UTF-8",
-            path,
-            line,
-        ) from None
+        where = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        if warnings is None:
+            raise RecordError(
+                f"not UTF-8 text ({where}); save the record as UTF-8", path, line
+            ) from None
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        warnings.append(
+            ReadWarning(
+                code="not-utf8",
+                message=f"not UTF-8 ({where}): read as Windows-1252; check accented letters",
+                line=line,
+            )
+        )
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -90,6 +107,9 @@ def read_file(path: str | Path) -> list[Trial | RecordError]:
     """Read one file; raises RecordError naming the file when it cannot be read at all."""
     p = Path(path)
     try:
+        if p.exists() and not p.is_file() and not p.is_dir():
+            # A FIFO or device (/dev/zero) would block or never end.
+            raise RecordError("not a regular file", p)
         size = p.stat().st_size
         if size > MAX_RECORD_BYTES:
             raise RecordError(f"file is {size} bytes, more than the {MAX_RECORD_BYTES} allowed", p)
@@ -102,7 +122,12 @@ def read_file(path: str | Path) -> list[Trial | RecordError]:
         raise RecordError("permission denied", p) from None
     except OSError as exc:
         raise RecordError(f"cannot read file: {exc.strerror or exc}", p) from None
-    return read_text(decode(data, str(p)), str(p))
+    warnings: list[ReadWarning] = []
+    results = read_text(decode(data, str(p), warnings), str(p))
+    for result in results:
+        if isinstance(result, Trial):
+            result.warnings[:0] = warnings
+    return results
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
