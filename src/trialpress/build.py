@@ -13,8 +13,10 @@ import calendar
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -132,6 +134,61 @@ def _reproducible_dates(trials: Sequence[Trial]) -> Iterator[None]:
         yield
     finally:
         os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
+class BuildInterrupted(BaseException):
+    """SIGTERM stopped the build (SIGINT stays :class:`KeyboardInterrupt`)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: Signals caught by :func:`stop_on_signals` during this process's current build.
+_received: list[int] = []
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """Record the signal, then unwind the build by raising."""
+    _received.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise BuildInterrupted(signum)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM stop a build, which then leaves the previous output as it was.
+
+    The handler raises, and also records the signal: when a signal lands while CPython runs
+    an at-fork callback (PDF workers are forked), the exception is swallowed ("Exception
+    ignored in ... _releaseLock") and the build would go on, so :func:`build_trials` checks
+    the record once more before publishing. A SIGINT that was ignored when the process
+    started (a background job) stays ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _received.clear()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, _on_signal)
+    if previous[signal.SIGINT] is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_signal)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _received.clear()
+
+
+def _raise_if_signalled() -> None:
+    """Refuse to publish after a signal whose exception was swallowed (see above)."""
+    if _received:
+        signum = _received[0]
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise BuildInterrupted(signum)
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
@@ -261,6 +318,7 @@ def build_trials(
                 raise
             stage.advance()
             all_errors.extend(plugin.record_errors)
+            _raise_if_signalled()
             _swap_into_place(tmp / "site", out_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

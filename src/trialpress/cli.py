@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import time
 import traceback
@@ -460,20 +459,15 @@ def build(
     pdf: bool | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
-    from trialpress.build import build_trials, choose_config
+    from trialpress.build import BuildInterrupted, build_trials, choose_config, stop_on_signals
     from trialpress.errors import TrialpressError
 
-    # SIGTERM unwinds like Ctrl-C, so the half-built temporary folder is removed and the
-    # previous output stays as it was.
-    def _terminate(signum: int, frame: object) -> None:
-        _error("terminated; the previous output is unchanged")
-        sys.exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, _terminate)
     start = time.monotonic()
     try:
         choose_config(config_file)  # fail on a missing --config before reading anything
-        with progress() as rep:
+        # SIGTERM unwinds like Ctrl-C: the half-built temporary folder is removed and the
+        # previous output stays as it was.
+        with stop_on_signals(), progress() as rep:
             # read_all prints read errors as they come, and warnings under --verbose
             trials, read_errors = read_all(records, rep)
             result = build_trials(
@@ -493,6 +487,9 @@ def build(
     except KeyboardInterrupt:
         _error("interrupted; the previous output is unchanged")
         sys.exit(130)
+    except BuildInterrupted as exc:
+        _error("terminated; the previous output is unchanged")
+        sys.exit(128 + exc.signum)
     for err in result.errors[len(read_errors) :]:
         _error(err)
     info(result.summary())

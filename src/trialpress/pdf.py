@@ -21,7 +21,9 @@ import json
 import logging
 import os
 import re
+import signal
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -487,8 +489,39 @@ def render_checklist(
 # --------------------------------------------------------------------------------------
 
 
+#: Signals that stop a build; the parent handles them, workers are shut down by the pool.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while worker processes are forked from this thread.
+
+    A signal that lands while CPython runs its at-fork callbacks has its handler's exception
+    swallowed and printed as "Exception ignored in ... _releaseLock" (a traceback on the
+    user's terminal, and a build that would go on). Held, it arrives just after the fork,
+    where the exception unwinds normally.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _init_worker(templates: Path | None, digest: str) -> None:
-    """Build the worker's renderer once: fonts and CSS are then reused for every task."""
+    """Build the worker's renderer once: fonts and CSS are then reused for every task.
+
+    A forked worker inherits the parent's signal handlers and held signals: Ctrl-C (sent to
+    the whole process group) is for the parent to act on, and SIGTERM (the pool's way to
+    stop a worker) must simply end it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     get_renderer(templates, digest)
 
 
@@ -716,15 +749,17 @@ def _run_pool(
     """
     pool = _executor(n_jobs, templates, digest)
     try:
-        futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]] = {
-            pool.submit(_render_task, trial, kind, options, templates, digest): (
-                i,
-                trial,
-                kind,
-                key,
-            )
-            for i, trial, kind, key in todo
-        }
+        futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]]
+        with _stop_signals_held():  # the pool forks its workers during the first submit
+            futures = {
+                pool.submit(_render_task, trial, kind, options, templates, digest): (
+                    i,
+                    trial,
+                    kind,
+                    key,
+                )
+                for i, trial, kind, key in todo
+            }
         for fut in as_completed(futures):
             i, trial, kind, key = futures[fut]
             try:
