@@ -49,11 +49,17 @@ SITE_URL = "https://trials.example.org/site"
 # --------------------------------------------------------------------------------------
 
 
-def test_label_reads_like_words() -> None:
-    assert pdf.label("ACTIVE_NOT_RECRUITING") == "Active not recruiting"
-    assert pdf.label("PHASE2") == "Phase 2"
-    assert pdf.label("NA") == "Not applicable"
-    assert pdf.label(None) == ""
+def test_label_reads_like_words_and_as_on_the_page() -> None:
+    """The PDF and the page share one label table: the same words for the same value."""
+    from trialpress import render
+
+    label = pdf._make_env(None).filters["label"]
+    assert label is render.environment(None).filters["label"]
+    assert label("ACTIVE_NOT_RECRUITING") == "Active, not recruiting"
+    assert label("PHASE2") == "Phase 2"
+    assert label("NA") == "Not applicable"
+    assert label("OTHER_GOV") == "Other government"
+    assert label(None) == ""
 
 
 def test_number_label_keeps_source_numbering() -> None:

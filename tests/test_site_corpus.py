@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
-from trialpress.corpus import Corpus, enum_label, slugify
+from trialpress.corpus import Corpus, slugify
+from trialpress.labels import enum_label
 from trialpress.models import Sponsor
 
 

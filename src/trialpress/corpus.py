@@ -21,6 +21,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from trialpress.errors import RecordError
+from trialpress.labels import enum_label
 from trialpress.models import Trial
 
 IndexKind = Literal["condition", "intervention", "sponsor", "country", "status", "phase"]
@@ -37,33 +38,6 @@ KINDS: dict[IndexKind, tuple[str, str, str]] = {
 
 _RESERVED_SLUGS = {"index", "", "x"}
 _MAX_SLUG = 60
-
-_STATUS_LABELS = {
-    "ACTIVE_NOT_RECRUITING": "Active, not recruiting",
-    "ENROLLING_BY_INVITATION": "Enrolling by invitation",
-    "NOT_YET_RECRUITING": "Not yet recruiting",
-    "NO_LONGER_AVAILABLE": "No longer available",
-    "TEMPORARILY_NOT_AVAILABLE": "Temporarily not available",
-    "APPROVED_FOR_MARKETING": "Approved for marketing",
-}
-_PHASE_LABELS = {
-    "NA": "Not applicable",
-    "EARLY_PHASE1": "Early phase 1",
-    "PHASE1": "Phase 1",
-    "PHASE2": "Phase 2",
-    "PHASE3": "Phase 3",
-    "PHASE4": "Phase 4",
-}
-
-
-def enum_label(value: object) -> str:
-    """People's wording for an API v2 enumeration value (``PHASE3`` -> ``Phase 3``)."""
-    text = str(value)
-    if text in _PHASE_LABELS:
-        return _PHASE_LABELS[text]
-    if text in _STATUS_LABELS:
-        return _STATUS_LABELS[text]
-    return text.replace("_", " ").capitalize()
 
 
 def slugify(text: str) -> str:

@@ -38,6 +38,7 @@ import segno
 
 from trialpress import __version__
 from trialpress.errors import RenderError
+from trialpress.labels import enum_label
 from trialpress.models import Criterion, Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.templating import template_dirs
@@ -67,38 +68,6 @@ log = logging.getLogger(__name__)
 # --------------------------------------------------------------------------------------
 # Presentation helpers (pure; used by the templates)
 # --------------------------------------------------------------------------------------
-
-_LABELS = {
-    "NA": "Not applicable",
-    "EARLY_PHASE1": "Early phase 1",
-    "PHASE1": "Phase 1",
-    "PHASE2": "Phase 2",
-    "PHASE3": "Phase 3",
-    "PHASE4": "Phase 4",
-    "ALL": "All",
-    "NIH": "NIH",
-    "FED": "Federal",
-    "OTHER_GOV": "Other government",
-    "INDIV": "Individual",
-    "AMBIG": "Ambiguous",
-    "ECT": "Expanded care",
-    "EUDRACT_NUMBER": "EudraCT number",
-    "EU_CT_NUMBER": "EU CT number",
-    "CTIS": "EU CTIS",
-    "FDA": "FDA",
-    "VA": "VA",
-    "AHRQ": "AHRQ",
-}
-
-
-def label(value: object) -> str:
-    """An API enumeration value for people: ``NOT_YET_RECRUITING`` -> ``Not yet recruiting``."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text in _LABELS:
-        return _LABELS[text]
-    return text.replace("_", " ").capitalize()
 
 
 def number_label(criterion: Criterion) -> str:
@@ -265,7 +234,7 @@ def _make_env(templates: Path | None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["label"] = label
+    env.filters["label"] = enum_label
     env.filters["number_label"] = number_label
     env.globals["AVOID_BREAK_MAX_CHARS"] = AVOID_BREAK_MAX_CHARS
     return env

@@ -22,8 +22,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup, escape
 
 from trialpress import escaping
-from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind, enum_label
+from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind
 from trialpress.errors import RenderError
+from trialpress.labels import enum_label
 from trialpress.models import Criterion, Trial
 from trialpress.templating import template_dirs
 
