@@ -15,9 +15,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PALMIRA, POLAR, ROOT
+from tests.conftest import PALMIRA, POLAR, ROOT, v2_studies
 from tests.registry_text_writer import write_registry_text
 from trialpress.cli import cli
+from trialpress.eligibility import parse_criteria
 from trialpress.enums import DesignTimePerspective, ObservationalModel, StudyType
 from trialpress.errors import RecordError
 from trialpress.models import Criterion, Eligibility, Trial
@@ -288,6 +289,41 @@ def test_writer_labels_only_what_would_be_ambiguous() -> None:
     lines = write_registry_text(observational).split("\n")
     assert lines.count("OTHER") == 2
     assert one("\n".join(lines)).design == observational.design
+
+
+def _strip(criteria: list[Criterion]) -> list[Any]:
+    return [(c.number, c.text, _strip(c.children)) for c in criteria]
+
+
+STUDIES = v2_studies()
+
+
+@pytest.mark.parametrize("mode", ["raw_text", "tree"])
+@pytest.mark.parametrize("study", [s for _, s in STUDIES], ids=[n for n, _ in STUDIES])
+def test_api_criteria_survive_the_page_format(study: dict[str, Any], mode: str) -> None:
+    """Every API study's criteria, written into a page (as text, or from the tree alone)
+    and read back, give the same trees; the facts after them stay facts."""
+    module = study["protocolSection"].get("eligibilityModule", {})
+    text = module.get("eligibilityCriteria") or ""
+    parsed = parse_criteria(text)
+    elig = Eligibility(
+        minimum_age=module.get("minimumAge"),
+        maximum_age=module.get("maximumAge"),
+        sex=module.get("sex"),
+        healthy_volunteers=module.get("healthyVolunteers"),
+        raw_text=(text or None) if mode == "raw_text" else None,
+        inclusion=parsed.inclusion,
+        exclusion=parsed.exclusion,
+        other=parsed.other,
+    )
+    trial = _read(POLAR).model_copy(update={"eligibility": elig})
+    got = one(write_registry_text(trial)).eligibility
+    for section in ("other", "inclusion", "exclusion"):
+        assert _strip(getattr(got, section)) == _strip(getattr(elig, section)), section
+    for fact in ("minimum_age", "maximum_age", "sex", "healthy_volunteers"):
+        assert getattr(got, fact) == getattr(elig, fact), fact
+    if mode == "raw_text":
+        assert got.raw_text == (text.strip("\n") or None)
 
 
 # -- Basic Information ----------------------------------------------------------------------
