@@ -441,6 +441,34 @@ def test_helper_sentence_is_skipped_only_when_it_is_the_known_one() -> None:
     assert one(text).conditions == ["Breast Cancer", "Lung Cancer"]
 
 
+def test_headings_any_case_with_colon_and_out_of_order_with_their_sentence() -> None:
+    text = "\n".join(
+        [
+            "T",
+            "NCT ID: NCT01234567",
+            "CONDITIONS:",
+            "Asthma",
+            "study design",
+            "RANDOMIZED",
+            "Conditions",
+            SENTENCES["Conditions"] or "",
+            "COPD",
+        ]
+    )
+    t = one(text)
+    assert t.conditions == ["Asthma", "COPD"]
+    assert t.design.allocation == "RANDOMIZED"
+
+
+def test_a_heading_word_inside_a_section_is_content_when_out_of_order() -> None:
+    t = one(page({"Brief Summary": ["First.", "Conditions"], "Study Design": ["NONE"]}))
+    # "Conditions" comes after Brief Summary in page order, so it is a heading here ...
+    assert t.summary == "First."
+    t = one(page({"Study Design": ["NONE", "Conditions"]}))
+    # ... but after Study Design it is not, and nothing is lost.
+    assert [u["text"] for u in t.extra["unplaced"]] == ["Conditions"]
+
+
 def test_countries_section_when_present() -> None:
     t = one(page({"Locations": ["Clinic", "Seoul, , Korea, Republic of"], "Countries": ["Korea"]}))
     assert t.locations[0].country == "Korea, Republic of"
