@@ -271,6 +271,19 @@ CASES: list[tuple[str, str, dict[str, Tree], list[tuple[str, int | None]]]] = [
         [("list-starts-late", 3)],
     ),
     (
+        "number-inside-a-bullet-and-accidental-indentation",
+        "Exclusion Criteria:\n\n* 1. Unwilling\n\n  2. Allergy\n\n  3. Drug use:\n\n"
+        "     1. cocaine",
+        {
+            "exclusion": [
+                ("1", "Unwilling"),
+                ("2", "Allergy"),
+                ("3", "Drug use:", [("1", "cocaine")]),
+            ]
+        },
+        [],
+    ),
+    (
         "empty-heading-warns",
         "Inclusion Criteria:\n\n* A\n\nExclusion Criteria:\n",
         {"inclusion": [(None, "A")]},
