@@ -62,6 +62,10 @@ __all__ = ["ParsedCriteria", "parse_criteria", "unescape"]
 
 Section = str  # "other" | "inclusion" | "exclusion"
 
+#: Lists nest at most this deep (real records use 3 or 4): a hostile record cannot make
+#: trees that overflow recursive renderers.
+MAX_DEPTH = 12
+
 _ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 _DECOR = r"(?:#{1,6}\s*)?(?:\*\*|__)?\s*"
@@ -297,6 +301,9 @@ class _Parser:
         self.current.last = _Item(crit, level, marked)
 
     def _open_child(self, parent: _Item, indent: int) -> _Level:
+        if len(self.current.stack) >= MAX_DEPTH:
+            # Deeper nesting than any real record has: keep the item, as a sibling.
+            return self.current.stack[-1]
         level = _Level(parent.crit.children, indent, parent.crit)
         self.current.stack.append(level)
         return level
