@@ -101,21 +101,24 @@ def _design(trial: Trial) -> list[str]:
     return out
 
 
-def _tree_lines(criteria: list[Criterion], depth: int, indent: bool) -> list[str]:
+def _tree_lines(criteria: list[Criterion], depth: int, indent: bool, plain: bool) -> list[str]:
+    """Criteria as lines: numbered ones with their number, unnumbered top-level ones as plain
+    lines (``plain``) or bullets, nested ones as bullets; indented by depth if ``indent``."""
     out: list[str] = []
     for c in criteria:
         if c.number is None:
-            marker = "*"
+            marker = "" if plain and depth == 0 else "*"
         elif re.fullmatch(r"\d+|[a-zA-Z]+", c.number):
             marker = f"{c.number}."
         else:
             marker = c.number
         pad = "    " * depth if indent else ""
         text_lines = c.text.split("\n")
-        out.append(f"{pad}{marker} {text_lines[0]}".rstrip())
+        first = f"{marker} {text_lines[0]}" if marker else text_lines[0]
+        out.append(f"{pad}{first}".rstrip())
         cont_pad = pad + " " * (len(marker) + 1) if indent else ""
         out.extend(f"{cont_pad}{t}" if t else "" for t in text_lines[1:])
-        out.extend(_tree_lines(c.children, depth + 1, indent))
+        out.extend(_tree_lines(c.children, depth + 1, indent, plain))
     return out
 
 
@@ -132,12 +135,13 @@ def criteria_lines(elig: Eligibility) -> list[str]:
     if not (elig.other or elig.inclusion or elig.exclusion):
         return []
     want = [_strip_lines(s) for s in (elig.other, elig.inclusion, elig.exclusion)]
-    for indent in (False, True):
-        lines = _tree_lines(elig.other, 0, indent)
+    lines: list[str] = []
+    for indent, plain in ((False, False), (False, True), (True, False), (True, True)):
+        lines = _tree_lines(elig.other, 0, indent, plain)
         if elig.inclusion:
-            lines += ["Inclusion Criteria", *_tree_lines(elig.inclusion, 0, indent)]
+            lines += ["Inclusion Criteria", *_tree_lines(elig.inclusion, 0, indent, plain)]
         if elig.exclusion:
-            lines += ["Exclusion Criteria", *_tree_lines(elig.exclusion, 0, indent)]
+            lines += ["Exclusion Criteria", *_tree_lines(elig.exclusion, 0, indent, plain)]
         parsed = parse_criteria("\n".join(lines))
         got = [_strip_lines(s) for s in (parsed.other, parsed.inclusion, parsed.exclusion)]
         if got == want:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import PALMIRA, POLAR, v2_studies
-from trialpress.eligibility import ParsedCriteria, parse_criteria, unescape
+from trialpress.eligibility import MAX_DEPTH, ParsedCriteria, parse_criteria, unescape
 from trialpress.models import Criterion
 
 Tree = list[Any]
@@ -271,6 +271,19 @@ CASES: list[tuple[str, str, dict[str, Tree], list[tuple[str, int | None]]]] = [
         [("list-starts-late", 3)],
     ),
     (
+        "number-inside-a-bullet-and-accidental-indentation",
+        "Exclusion Criteria:\n\n* 1. Unwilling\n\n  2. Allergy\n\n  3. Drug use:\n\n"
+        "     1. cocaine",
+        {
+            "exclusion": [
+                ("1", "Unwilling"),
+                ("2", "Allergy"),
+                ("3", "Drug use:", [("1", "cocaine")]),
+            ]
+        },
+        [],
+    ),
+    (
         "empty-heading-warns",
         "Inclusion Criteria:\n\n* A\n\nExclusion Criteria:\n",
         {"inclusion": [(None, "A")]},
@@ -308,6 +321,18 @@ def test_first_line_offsets_every_line_number() -> None:
     ]
     assert [(c.number, c.line) for c in parsed.exclusion] == [("2", 73)]
     assert warnings(parsed) == [("list-starts-late", 73)]
+
+
+def test_nesting_depth_is_capped_and_nothing_is_lost() -> None:
+    text = "Inclusion Criteria:\n" + "\n".join(" " * i + f"* level {i}" for i in range(200))
+    parsed = parse_criteria(text)
+    depth, node = 0, parsed.inclusion
+    while node:
+        depth += 1
+        node = node[-1].children
+    assert depth == MAX_DEPTH
+    assert len(flatten(parsed.inclusion)) == 200
+    assert_nothing_lost(text, parsed)
 
 
 def test_empty_text() -> None:

@@ -15,9 +15,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PALMIRA, POLAR, ROOT
+from tests.conftest import PALMIRA, POLAR, ROOT, v2_studies
 from tests.registry_text_writer import write_registry_text
 from trialpress.cli import cli
+from trialpress.eligibility import parse_criteria
 from trialpress.enums import DesignTimePerspective, ObservationalModel, StudyType
 from trialpress.errors import RecordError
 from trialpress.models import Criterion, Eligibility, Trial
@@ -290,6 +291,41 @@ def test_writer_labels_only_what_would_be_ambiguous() -> None:
     assert one("\n".join(lines)).design == observational.design
 
 
+def _strip(criteria: list[Criterion]) -> list[Any]:
+    return [(c.number, c.text, _strip(c.children)) for c in criteria]
+
+
+STUDIES = v2_studies()
+
+
+@pytest.mark.parametrize("mode", ["raw_text", "tree"])
+@pytest.mark.parametrize("study", [s for _, s in STUDIES], ids=[n for n, _ in STUDIES])
+def test_api_criteria_survive_the_page_format(study: dict[str, Any], mode: str) -> None:
+    """Every API study's criteria, written into a page (as text, or from the tree alone)
+    and read back, give the same trees; the facts after them stay facts."""
+    module = study["protocolSection"].get("eligibilityModule", {})
+    text = module.get("eligibilityCriteria") or ""
+    parsed = parse_criteria(text)
+    elig = Eligibility(
+        minimum_age=module.get("minimumAge"),
+        maximum_age=module.get("maximumAge"),
+        sex=module.get("sex"),
+        healthy_volunteers=module.get("healthyVolunteers"),
+        raw_text=(text or None) if mode == "raw_text" else None,
+        inclusion=parsed.inclusion,
+        exclusion=parsed.exclusion,
+        other=parsed.other,
+    )
+    trial = _read(POLAR).model_copy(update={"eligibility": elig})
+    got = one(write_registry_text(trial)).eligibility
+    for section in ("other", "inclusion", "exclusion"):
+        assert _strip(getattr(got, section)) == _strip(getattr(elig, section)), section
+    for fact in ("minimum_age", "maximum_age", "sex", "healthy_volunteers"):
+        assert getattr(got, fact) == getattr(elig, fact), fact
+    if mode == "raw_text":
+        assert got.raw_text == (text.strip("\n") or None)
+
+
 # -- Basic Information ----------------------------------------------------------------------
 
 
@@ -403,6 +439,34 @@ def test_missing_sections_and_values_are_fine() -> None:
 def test_helper_sentence_is_skipped_only_when_it_is_the_known_one() -> None:
     text = "\n".join(["T", "NCT ID: NCT01234567", "Conditions", "Breast Cancer", "Lung Cancer"])
     assert one(text).conditions == ["Breast Cancer", "Lung Cancer"]
+
+
+def test_headings_any_case_with_colon_and_out_of_order_with_their_sentence() -> None:
+    text = "\n".join(
+        [
+            "T",
+            "NCT ID: NCT01234567",
+            "CONDITIONS:",
+            "Asthma",
+            "study design",
+            "RANDOMIZED",
+            "Conditions",
+            SENTENCES["Conditions"] or "",
+            "COPD",
+        ]
+    )
+    t = one(text)
+    assert t.conditions == ["Asthma", "COPD"]
+    assert t.design.allocation == "RANDOMIZED"
+
+
+def test_a_heading_word_inside_a_section_is_content_when_out_of_order() -> None:
+    t = one(page({"Brief Summary": ["First.", "Conditions"], "Study Design": ["NONE"]}))
+    # "Conditions" comes after Brief Summary in page order, so it is a heading here ...
+    assert t.summary == "First."
+    t = one(page({"Study Design": ["NONE", "Conditions"]}))
+    # ... but after Study Design it is not, and nothing is lost.
+    assert [u["text"] for u in t.extra["unplaced"]] == ["Conditions"]
 
 
 def test_countries_section_when_present() -> None:

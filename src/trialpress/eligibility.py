@@ -21,10 +21,13 @@ Choices, so that callers know what to expect:
   ``text-outside-sections``); with no heading at all, everything is in ``other`` (warning
   ``no-headings``).
 * **Markers.** Bullets ``*``, ``-``, ``+``, ``•``, ``o``; numbers ``2.``, ``2)``, ``13.)``,
-  ranges ``8.-10.``; letters ``a.``/``a)``; roman numerals ``iv.``/``iv)``. ``number`` keeps
-  the source's numbering: ``"2"`` for ``2.``/``2)``/``2.)``, ranges verbatim (``"8.-10."``),
-  letters and numerals as written (``"a"``, ``"iv"``); ``None`` for bullets and plain lines.
-* **Nesting**, with a stack of open lists. Deeper indentation opens a child list; shallower
+  ranges ``8.-10.``; letters ``a.``/``a)``; roman numerals ``iv.``/``iv)``; escaped markers
+  (``8\\.``, ``\\-``) count as markers; in ``* 1. Text`` the number counts, the bullet
+  not. ``number`` keeps the source's numbering: ``"2"`` for ``2.``/``2)``/``2.)``, ranges
+  verbatim (``"8.-10."``), letters and numerals as written (``"a"``, ``"iv"``); ``None`` for
+  bullets and plain lines.
+* **Nesting**, with a stack of open lists. Deeper indentation opens a child list (unless the
+  number continues an open list: ``* 4. A`` then ``  5. B`` are siblings); shallower
   indentation closes lists. At equal indentation (always, in registry text) numbering decides:
   an item that continues an open list (last + 1, same style) goes there, the nearest
   indentation winning; an item numbered ``1``/``a``/``i`` after a marked item opens a list
@@ -41,6 +44,11 @@ Choices, so that callers know what to expect:
   whitespace and, for ``.`` markers, not by a lower-case letter, so doses, ``grade 1.`` or
   ``v.1.1`` are not split.
 * **Escapes**: a backslash before ASCII punctuation is removed (``\\<60`` -> ``<60``).
+
+To check that nothing is lost, compare the criteria texts (in line order) with the source
+after removing escapes, whitespace, the plain heading lines and list markers *wherever they
+stand*: a run-on line is split at markers in the middle of the line, and ``* 1.`` carries
+two markers (``tests/test_eligibility.py`` has such a comparison).
 """
 
 from __future__ import annotations
@@ -53,6 +61,10 @@ from trialpress.models import Criterion, ReadWarning
 __all__ = ["ParsedCriteria", "parse_criteria", "unescape"]
 
 Section = str  # "other" | "inclusion" | "exclusion"
+
+#: Lists nest at most this deep (real records use 3 or 4): a hostile record cannot make
+#: trees that overflow recursive renderers.
+MAX_DEPTH = 12
 
 _ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
@@ -289,6 +301,9 @@ class _Parser:
         self.current.last = _Item(crit, level, marked)
 
     def _open_child(self, parent: _Item, indent: int) -> _Level:
+        if len(self.current.stack) >= MAX_DEPTH:
+            # Deeper nesting than any real record has: keep the item, as a sibling.
+            return self.current.stack[-1]
         level = _Level(parent.crit.children, indent, parent.crit)
         self.current.stack.append(level)
         return level
@@ -311,8 +326,14 @@ class _Parser:
         last = st.last
         top = st.stack[-1]
 
-        # Deeper than the last item: a child list under it.
-        if last is not None and indent > last.level.indent and last.marked:
+        # Deeper than the last item: a child list under it, unless the number continues an
+        # open list ("* 4. ..." then an indented "5. ...": the indentation is an accident).
+        continues = any(
+            level.style == style and level.last + 1 == value and level.container
+            for level in st.stack
+            for style, value in marker.readings
+        )
+        if last is not None and indent > last.level.indent and last.marked and not continues:
             level = self._open_child(last, indent)
             style, value = self._choose_reading(marker)
             level.style, level.last = style, value + marker.span
@@ -544,6 +565,10 @@ class _Parser:
                 self.place_plain(stripped, indent, line_no, after_blank)
             else:
                 body = stripped[marker.end :].strip()
+                inner = _match_marker(body) if marker.is_bullet else None
+                if inner is not None and not inner.is_bullet:
+                    # "* 1. Text": a numbered item written inside a bullet; the number counts.
+                    marker, body = inner, body[inner.end :].strip()
                 if marker.is_bullet and not body:
                     after_blank = False
                     continue  # a lone bullet carries no text

@@ -162,6 +162,13 @@ SECTIONS: tuple[tuple[str, str | None], ...] = (
 )
 HEADINGS: tuple[str, ...] = tuple(name for name, _ in SECTIONS)
 SENTENCES: dict[str, str | None] = dict(SECTIONS)
+_HEADING_KEYS = {name.lower(): name for name in HEADINGS}
+
+
+def heading_name(text: str) -> str | None:
+    """The canonical section name if ``text`` is a heading (any case, optional colon)."""
+    return _HEADING_KEYS.get(text.strip().rstrip(":").rstrip().lower())
+
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -467,7 +474,7 @@ class _Reader:
         if not self.lines or not self.lines[0].text.strip():
             raise RecordError("no title on line 1", self.path, 1)
         title = self.lines[0].text.strip()
-        if title.startswith("NCT ID:") or title in HEADINGS:
+        if title.startswith("NCT ID:") or heading_name(title) is not None:
             raise RecordError("no title on line 1", self.path, 1)
         self.v["title"] = title
         i = 1
@@ -499,13 +506,13 @@ class _Reader:
 
     def _is_heading(self, i: int, position: int) -> bool:
         """A known heading later in page order, or any known heading with its sentence."""
-        text = self.lines[i].text.strip()
-        if text not in SENTENCES:
+        name = heading_name(self.lines[i].text)
+        if name is None:
             return False
-        if HEADINGS.index(text) > position:
+        if HEADINGS.index(name) > position:
             return True
         nxt = self.lines[i + 1].text.strip() if i + 1 < len(self.lines) else None
-        return nxt is not None and nxt == SENTENCES[text]
+        return nxt is not None and nxt == SENTENCES[name]
 
     def sections(self, start: int) -> list[tuple[str, Line, list[Line]]]:
         """``(heading, heading line, content lines)`` in page order, helper sentences skipped."""
@@ -514,7 +521,8 @@ class _Reader:
         i = start
         while i < len(self.lines):
             head = self.lines[i]
-            name = head.text.strip()
+            name = heading_name(head.text)
+            assert name is not None  # _is_heading said so
             position = HEADINGS.index(name)
             i += 1
             sentence = SENTENCES[name]
