@@ -351,7 +351,7 @@ def test_interrupted_build_leaves_previous_output_untouched(
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 128 + sig
+    assert proc.returncode == 128 + sig, stderr[-3000:]
     assert "Traceback" not in stderr
     assert "the previous output is unchanged" in stderr
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]
