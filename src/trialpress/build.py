@@ -176,19 +176,27 @@ def stop_on_signals() -> Iterator[None]:
         signal.signal(signal.SIGINT, _on_signal)
     try:
         yield
+    except Exception as exc:
+        # A library may wrap the handler's exception in its own (pydantic's Rust
+        # serialiser reports it as PydanticSerializationError): still an interruption.
+        if _received:
+            raise _interruption(_received[0]) from exc
+        raise
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         _received.clear()
 
 
+def _interruption(signum: int) -> BaseException:
+    """The exception a stop signal unwinds the build with."""
+    return KeyboardInterrupt() if signum == signal.SIGINT else BuildInterrupted(signum)
+
+
 def _raise_if_signalled() -> None:
     """Refuse to publish after a signal whose exception was swallowed (see above)."""
     if _received:
-        signum = _received[0]
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise BuildInterrupted(signum)
+        raise _interruption(_received[0])
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
