@@ -28,7 +28,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from trialpress import render
+from trialpress import finder, render
 from trialpress.corpus import Corpus
 from trialpress.errors import RecordError, RenderError, TrialpressError
 from trialpress.models import Trial
@@ -206,6 +206,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             data = json.dumps(trial.model_dump(mode="json"), indent=2, ensure_ascii=False)
             write_if_changed(out / src, (data + "\n").encode("utf-8"))
             generated[src] = out / src
+        # The finder's data: one script shared by the All trials page and trial pages.
+        write_if_changed(out / finder.DATA_PATH, finder.finder_script(corpus))
+        generated[finder.DATA_PATH] = out / finder.DATA_PATH
         self._prune(out, set(generated))
         generated.update(pdf_paths)
         for name in render.ASSETS:

@@ -24,6 +24,8 @@ from markupsafe import Markup, escape
 from trialpress import escaping
 from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind
 from trialpress.errors import RenderError
+from trialpress.finder import DATA_PATH as FINDER_DATA
+from trialpress.finder import finder_form
 from trialpress.labels import enum_label
 from trialpress.models import Criterion, Trial
 from trialpress.templating import template_dirs
@@ -250,6 +252,7 @@ def render_trial(trial: Trial, ctx: SiteContext) -> str:
         exclusion=criteria_view("exclusion", elig.exclusion),
         other=criteria_view("other", elig.other),
         json_ld=json_ld(trial, ctx),
+        finder_src=FINDER_DATA,
     )
 
 
@@ -270,9 +273,14 @@ def render_checklist(trial: Trial, ctx: SiteContext) -> str:
 
 
 def render_trials_index(ctx: SiteContext) -> str:
-    """``trials/index.md``: every trial in a sortable, filterable table."""
+    """``trials/index.md``: the trial finder, and every trial in a plain table without
+    JavaScript."""
     return _render(
-        ctx, "trials_index.md", "trials/index.md", trials=list(ctx.corpus.trials.values())
+        ctx,
+        "trials_index.md",
+        "trials/index.md",
+        trials=list(ctx.corpus.trials.values()),
+        finder=finder_form(ctx.corpus),
     )
 
 
