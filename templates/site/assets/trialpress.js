@@ -673,6 +673,7 @@
     box.hidden = false;
     fromLocation();
     window.trialpressFinderReady = true;
+    if (window.performance && performance.mark) { performance.mark("trialpress-finder-ready"); }
   }
 
   /* ---- A trial page opened from the finder with ?near=: its sites by distance -------- */
