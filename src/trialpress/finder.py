@@ -35,31 +35,25 @@ DATA_PATH = "data/finder.js"
 _ALWAYS = (OverallStatus.RECRUITING, OverallStatus.NOT_YET_RECRUITING)
 
 _AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\s*$", re.I)
-#: Trial age limits are converted to years: months, weeks and days as the registry counts
-#: them (a year of 365.25 days).
+#: Trial age limits are converted to years as ``number * a / b``: months, weeks and days as
+#: the registry counts them (a year of 365.25 days).
 _YEARS_PER = {
-    "year": 1.0,
-    "month": 1 / 12,
-    "week": 7 / 365.25,
-    "day": 1 / 365.25,
-    "hour": 1 / (365.25 * 24),
-    "minute": 1 / (365.25 * 24 * 60),
+    "year": (1, 1),
+    "month": (1, 12),
+    "week": (7, 365.25),
+    "day": (1, 365.25),
+    "hour": (1, 365.25 * 24),
+    "minute": (1, 365.25 * 24 * 60),
 }
 
 
 def age_in_years(text: str | None) -> float | None:
     """``"18 Months"`` -> 1.5; ``None`` (no limit) for a missing or unreadable age."""
-    if not text:
-        return None
-    match = _AGE_RE.match(text)
+    match = _AGE_RE.match(text or "")
     if not match:
         return None
-    number, unit = float(match.group(1)), match.group(2).lower()
-    if unit == "year":
-        return number
-    if unit == "month":
-        return number / 12
-    return number * _YEARS_PER[unit]
+    times, per = _YEARS_PER[match.group(2).lower()]
+    return float(match.group(1)) * times / per
 
 
 def _enum_table(values: list[Any]) -> list[list[str]]:
