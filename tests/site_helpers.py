@@ -72,20 +72,23 @@ def site_trials() -> list[Trial]:
     return [*read_ok([POLAR, PALMIRA]), hostile_trial(), *v2_sample()]
 
 
+def build_pages(trials: list[Trial], base: Path) -> BuiltSite:
+    """A strict build of the demo config, pages only, into ``base/out``."""
+    result = build_trials(
+        trials,
+        base / "out",
+        config_file=ROOT / "mkdocs.yml",
+        strict=True,
+        cache_dir=base / "cache",
+        pdf=False,  # PDFs are checked on the two examples (test_site_cli.py)
+    )
+    return BuiltSite(base / "out", trials, result)
+
+
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """Build the demo config (strict) once per session into a temporary folder."""
     if "site" not in _CACHE:
-        trials = site_trials()
-        base = tmp_path_factory.mktemp("site")
-        result = build_trials(
-            trials,
-            base / "out",
-            config_file=ROOT / "mkdocs.yml",
-            strict=True,
-            cache_dir=base / "cache",
-            pdf=False,  # PDFs are checked on the two examples (test_site_cli.py)
-        )
-        _CACHE["site"] = BuiltSite(base / "out", trials, result)
+        _CACHE["site"] = build_pages(site_trials(), tmp_path_factory.mktemp("site"))
     return _CACHE["site"]
 
 

@@ -16,8 +16,6 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -25,27 +23,19 @@ import pytest
 
 from tests.browser import browser, page, serve_dir  # noqa: F401  (fixtures)
 from tests.conftest import PALMIRA, POLAR, v2_studies, v2_study_files
-from tests.site_helpers import read_ok
-from trialpress.build import build_trials
+from tests.site_helpers import BuiltSite, build_pages, read_ok
 from trialpress.enums import InterventionType, OverallStatus, Phase, StudyType
 from trialpress.models import Trial
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[1]
 MONTHS_NCT = "NCT06058104"
 PAGE_SIZE = 50
 EARTH_KM = 6371.0088
 
 
-@dataclass
-class FinderSite:
-    root: Path
-    trials: list[Trial]
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> FinderSite:
+def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     base = tmp_path_factory.mktemp("finder")
     study = json.loads(json.dumps(dict(v2_studies())[MONTHS_NCT]))
     elig = study["protocolSection"]["eligibilityModule"]
@@ -57,20 +47,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> FinderSite:
         months_trial if t.nct_id == MONTHS_NCT else t
         for t in read_ok([POLAR, PALMIRA, *v2_study_files()])
     ]
-    result = build_trials(
-        trials,
-        base / "out",
-        config_file=ROOT / "mkdocs.yml",
-        strict=True,
-        cache_dir=base / "cache",
-        pdf=False,
-    )
-    assert not result.errors, result.errors
-    return FinderSite(base / "out", trials)
+    built = build_pages(trials, base)
+    assert not built.result.errors, built.result.errors
+    return built
 
 
 @pytest.fixture(scope="module")
-def base_url(site: FinderSite) -> Iterator[str]:
+def base_url(site: BuiltSite) -> Iterator[str]:
     with serve_dir(site.root) as url:
         yield url
 
@@ -295,7 +278,7 @@ def _count(pg: Any) -> int:
     return int(pg.locator("[data-finder-count]").inner_text())
 
 
-def _check_view(pg: Any, site: FinderSite, query: str) -> None:
+def _check_view(pg: Any, site: BuiltSite, query: str) -> None:
     expected, ignored = reference(site.trials, query)
     assert _count(pg) == len(expected), query
     shown = _listed(pg)
@@ -314,7 +297,7 @@ def _clean(pg: Any) -> None:
     assert log.console_errors == [] and log.page_errors == [] and log.foreign_requests == []
 
 
-def test_reference_exercises_every_filter(site: FinderSite) -> None:
+def test_reference_exercises_every_filter(site: BuiltSite) -> None:
     """The queries are not vacuous: each selects some trials but not all, the MeSH
     condition finds trials that do not name it, the months trial decides the age query."""
     n = len(site.trials)
@@ -337,7 +320,7 @@ def test_reference_exercises_every_filter(site: FinderSite) -> None:
 def test_finder_matches_reference_over_http(
     page: Any,  # noqa: F811
     base_url: str,
-    site: FinderSite,
+    site: BuiltSite,
     name: str,
 ) -> None:
     query = QUERIES[name]
@@ -346,7 +329,7 @@ def test_finder_matches_reference_over_http(
     _clean(page)
 
 
-def test_finder_matches_reference_from_file(page: Any, site: FinderSite) -> None:  # noqa: F811
+def test_finder_matches_reference_from_file(page: Any, site: BuiltSite) -> None:  # noqa: F811
     """From disk the finder's data loads (a script, not a fetch); only the engine's search
     index fails to load there, which is the search's own limitation."""
     failed: list[str] = []
@@ -364,7 +347,7 @@ def test_finder_matches_reference_from_file(page: Any, site: FinderSite) -> None
 def test_long_lists_page_and_count_stays_full(
     page: Any,  # noqa: F811
     base_url: str,
-    site: FinderSite,
+    site: BuiltSite,
 ) -> None:
     _open(page, f"{base_url}trials/")
     assert _count(page) == len(site.trials)
@@ -396,7 +379,7 @@ def test_back_button_and_copied_link_restore_the_view(
     browser: Any,  # noqa: F811
     page: Any,  # noqa: F811
     base_url: str,
-    site: FinderSite,
+    site: BuiltSite,
 ) -> None:
     _open(page, f"{base_url}trials/?{_q(status='RECRUITING')}")
     first = _state(page)
@@ -436,7 +419,7 @@ def test_back_button_and_copied_link_restore_the_view(
     _clean(page)
 
 
-def test_finder_works_by_keyboard_alone(page: Any, base_url: str, site: FinderSite) -> None:  # noqa: F811
+def test_finder_works_by_keyboard_alone(page: Any, base_url: str, site: BuiltSite) -> None:  # noqa: F811
     _open(page, f"{base_url}trials/")
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('#tp-finder input, #tp-finder select')].filter(
@@ -490,7 +473,7 @@ def test_finder_works_by_keyboard_alone(page: Any, base_url: str, site: FinderSi
 def test_trial_page_from_finder_lists_sites_by_distance(
     page: Any,  # noqa: F811
     base_url: str,
-    site: FinderSite,
+    site: BuiltSite,
 ) -> None:
     place = "Boston, United States"
     _open(page, f"{base_url}trials/?{_q(near=place, radius_km='50', sort='distance')}")
@@ -532,7 +515,7 @@ def test_finder_fits_a_phone_screen(browser: Any, base_url: str) -> None:  # noq
 def test_without_javascript_every_trial_is_listed(
     browser: Any,  # noqa: F811
     base_url: str,
-    site: FinderSite,
+    site: BuiltSite,
 ) -> None:
     context = browser.new_context(java_script_enabled=False)
     try:
