@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# One headless Chromium per test process, shared by every browser test: playwright's sync
+# API cannot start a second instance while one runs, so no module launches its own.
+from tests.browser import browser, page  # noqa: F401  (fixtures)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 REGISTRY_TEXT = SHARED / "registry-text"

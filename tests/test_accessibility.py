@@ -16,7 +16,7 @@ import pytest
 
 from tests.browser import serve_dir
 from tests.hostile_corpus import CRITERIA_NCT, JSON_NCTS, TEXT_NCTS, build_corpus
-from tests.hostile_site import BuiltSite, build_site, launch_chromium
+from tests.hostile_site import BuiltSite, build_site
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -43,16 +43,6 @@ def served(site: BuiltSite) -> Iterator[str]:
     """The site over HTTP on 127.0.0.1 (search needs http, not file://)."""
     with serve_dir(site.root) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = launch_chromium(pw)
-        yield chromium
-        chromium.close()  # type: ignore[attr-defined]
 
 
 PAGES = [

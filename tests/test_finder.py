@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
 
-from tests.browser import browser, page, serve_dir  # noqa: F401  (fixtures)
+from tests.browser import serve_dir
 from tests.conftest import PALMIRA, POLAR, v2_studies, v2_study_files
 from tests.site_helpers import BuiltSite, build_pages, read_ok
 from trialpress.enums import InterventionType, OverallStatus, Phase, StudyType
@@ -318,7 +318,7 @@ def test_reference_exercises_every_filter(site: BuiltSite) -> None:
 
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_finder_matches_reference_over_http(
-    page: Any,  # noqa: F811
+    page: Any,
     base_url: str,
     site: BuiltSite,
     name: str,
@@ -329,7 +329,7 @@ def test_finder_matches_reference_over_http(
     _clean(page)
 
 
-def test_finder_matches_reference_from_file(page: Any, site: BuiltSite) -> None:  # noqa: F811
+def test_finder_matches_reference_from_file(page: Any, site: BuiltSite) -> None:
     """From disk the finder's data loads (a script, not a fetch); only the engine's search
     index fails to load there, which is the search's own limitation."""
     failed: list[str] = []
@@ -345,7 +345,7 @@ def test_finder_matches_reference_from_file(page: Any, site: BuiltSite) -> None:
 
 
 def test_long_lists_page_and_count_stays_full(
-    page: Any,  # noqa: F811
+    page: Any,
     base_url: str,
     site: BuiltSite,
 ) -> None:
@@ -376,8 +376,8 @@ def _state(pg: Any) -> dict[str, Any]:
 
 
 def test_back_button_and_copied_link_restore_the_view(
-    browser: Any,  # noqa: F811
-    page: Any,  # noqa: F811
+    browser: Any,
+    page: Any,
     base_url: str,
     site: BuiltSite,
 ) -> None:
@@ -419,7 +419,7 @@ def test_back_button_and_copied_link_restore_the_view(
     _clean(page)
 
 
-def test_finder_works_by_keyboard_alone(page: Any, base_url: str, site: BuiltSite) -> None:  # noqa: F811
+def test_finder_works_by_keyboard_alone(page: Any, base_url: str, site: BuiltSite) -> None:
     _open(page, f"{base_url}trials/")
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('#tp-finder input, #tp-finder select')].filter(
@@ -471,7 +471,7 @@ def test_finder_works_by_keyboard_alone(page: Any, base_url: str, site: BuiltSit
 
 
 def test_trial_page_from_finder_lists_sites_by_distance(
-    page: Any,  # noqa: F811
+    page: Any,
     base_url: str,
     site: BuiltSite,
 ) -> None:
@@ -498,7 +498,7 @@ def test_trial_page_from_finder_lists_sites_by_distance(
     _clean(page)
 
 
-def test_finder_fits_a_phone_screen(browser: Any, base_url: str) -> None:  # noqa: F811
+def test_finder_fits_a_phone_screen(browser: Any, base_url: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844})
     try:
         pg = context.new_page()
@@ -513,7 +513,7 @@ def test_finder_fits_a_phone_screen(browser: Any, base_url: str) -> None:  # noq
 
 
 def test_without_javascript_every_trial_is_listed(
-    browser: Any,  # noqa: F811
+    browser: Any,
     base_url: str,
     site: BuiltSite,
 ) -> None:
