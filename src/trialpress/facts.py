@@ -89,7 +89,7 @@ _ANCHORS: list[tuple[str, str]] = [
     (
         "ecog",
         r"\bECOG\b|Eastern\s+Co\w*\s+(?:Cancer\s+)?(?:Oncology\s+)?(?:Cooperative\s+)?Group"
-        r"|\bZubrod\b|\bWHO\s+performance\s+status|World\s+Health\s+Organi[sz]ation\s+"
+        r"|\bZubrod\b|\bWHO\s+(?:performance(?:\s+status)?|PS)\b|World\s+Health\s+Organi[sz]ation\s+"
         r"(?:\(WHO\)\s+)?performance\s+status|\bperformance\s+status\b",
     ),
     ("karnofsky", r"\bKarnofsky\b|\bKPS\b|\bLansky\b"),
@@ -102,8 +102,8 @@ _ANCHORS: list[tuple[str, str]] = [
     ("hemoglobin", r"\bha?emoglobin\b|\bHgb\b|\bHGB\b|\bHb\b|\bHB\b"),
     (
         "crcl",
-        r"creatinine\s+clearance(?:\s+rate)?|\bCrCl\b|\bCCr\b|\bClCr\b"
-        r"|(?:estimated\s+)?glomerular\s+filtration\s+rate|\beGFR\b|\bGFR\b",
+        r"(?:serum\s+)?creatinine\s+clearance(?:\s+rate)?|\bCrCl\b|\bCCr\b|\bClCr\b"
+        r"|(?:estimated\s+)?glomerular\s+filtration\s+rate|\beGFR\b|\bGFR\b|\bclearance\b",
     ),
     ("creatinine", r"(?:serum\s+)?creatinine\b|\bSCr\b|\bCr\b"),
     ("bilirubin", r"(?:total\s+|serum\s+)*(?:total\s+)?bilirubin\b|\bT?BIL\b|\bTBil\b"),
@@ -112,7 +112,7 @@ _ANCHORS: list[tuple[str, str]] = [
         r"\bAST\b|\bALT\b|\bSGOT\b|\bSGPT\b|\bASAT\b|\bALAT\b|\bALA\s+T\b|aspartate\s+"
         r"(?:amino\s*)?transferase|alanine\s+(?:amino\s*)?transferase|\btransaminases?\b",
     ),
-    ("life", r"life\s+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
+    ("life", r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
      r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival"),
     # Other tests: they end the reach of the anchor before them.
     (
@@ -177,7 +177,8 @@ _LT = r"<|less\s+than|lower\s+than|below|under"
 _NUM = r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
 _WORDNUM = "|".join(_WORD_NUMBERS)
 _UNIT = (
-    r"(?P<uln>(?:(?:x|X|×|\*|⋅|·|times)\s*(?:greater\s+than\s+)?(?:the\s+)?)?(?:institutional\s+)?"
+    r"(?P<uln>(?:(?:x|X|×|\*|⋅|·|\?|times)\s*(?:greater\s+than\s+)?(?:of\s+)?(?:the\s+)?)?"
+    r"(?:institutional\s+)?"
     r"(?:I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?"
     r"(?:\s+value)?))"
     r"|(?P<e9>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*)?\s*(?:9|⁹)\s*(?:cells\s*)?/\s*L|(?-i:G/L|Gi/L))"
@@ -359,7 +360,7 @@ def _ecog_values(text: str, start: int, end: int) -> tuple[int, int, str | None,
         rf"[^0-9;.]{{0,60}}?(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*"
         r"(?:of\s+|:\s*|=\s*|is\s+)?(?P<a>[0-5])(?!\.\d|\d|%)"
         r"(?:\s*(?:-|–|—|~|to|,|or|and|/)\s*(?P<b>[0-5])(?!\.\d|\d|%)"
-        r"(?:\s*(?:,|or|and)\s*(?P<c>[0-5])(?!\.\d|\d|%))?)?"
+        r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%))?)?"
         r"(?P<tail>\s*(?:points?\s*)?(?:or\s+(?:less|lower|below|better|more|higher|greater|above)))?",
         seg,
         re.IGNORECASE,
@@ -469,7 +470,8 @@ def _lab(
     elif kind == "hemoglobin":
         converted, low, high, name = _hemoglobin(value), 5.0, 15.0, "hemoglobin_min"
     elif kind == "crcl":
-        ok = value.unit == "mlmin" or (value.unit is None and value.cmp is not None)
+        bare = text[anchor.start : anchor.end].lower() == "clearance"
+        ok = value.unit == "mlmin" or (value.unit is None and value.cmp is not None and not bare)
         converted, low, high, name = (value.number if ok else None), 10.0, 150.0, "crcl_min"
     elif kind == "life":
         converted, low, high, name = _weeks(value), 1.0, 520.0, "life_expectancy_min_weeks"
@@ -579,6 +581,8 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int] | None:
         return None
     s, e = _sentence(text, m.start(), m.end())
     before = text[max(0, m.start() - 60) : m.start()]
+    if re.search(r"\btreat(?:ment)?\s+(?:of\s+|for\s+)?$", before, re.IGNORECASE):
+        return None  # "radiosensitizers used to treat brain metastases": about a treatment
     after = text[m.end() : e]
     if exclusion:
         symptoms = re.search(r"\bsymptom|\bactive\b", after, re.IGNORECASE)
