@@ -98,9 +98,7 @@ def table(name: str, s: Score) -> str:
     lines = [f"{name}: kind, correct, wrong, missed, precision, recall"]
     for kind in sorted(set(s.tp) | set(s.fp) | set(s.fn)):
         tp, fp, fn = s.tp[kind], s.fp[kind], s.fn[kind]
-        lines.append(
-            f"  {kind:28} {tp:3} {fp:3} {fn:3} {_pct(tp, tp + fp)} {_pct(tp, tp + fn)}"
-        )
+        lines.append(f"  {kind:28} {tp:3} {fp:3} {fn:3} {_pct(tp, tp + fp)} {_pct(tp, tp + fn)}")
     tp, fp, fn = s.figures(NUMERIC_KINDS)
     lines.append(
         f"  {'numeric kinds together':28} {tp:3} {fp:3} {fn:3} {_pct(tp, tp + fp)} "

@@ -25,9 +25,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from trialpress.models import Criterion, Eligibility, EligibilityFact, FactSource
+from trialpress.models import Criterion, Eligibility, EligibilityFact
 
-__all__ = ["criterion_ref", "extract_facts", "iter_criteria", "NUMERIC_KINDS"]
+__all__ = ["NUMERIC_KINDS", "criterion_ref", "extract_facts", "iter_criteria"]
 
 #: Kinds with a numeric value (the evaluation's "numeric kinds").
 NUMERIC_KINDS = (
@@ -112,8 +112,11 @@ _ANCHORS: list[tuple[str, str]] = [
         r"\bAST\b|\bALT\b|\bSGOT\b|\bSGPT\b|\bASAT\b|\bALAT\b|\bALA\s+T\b|aspartate\s+"
         r"(?:amino\s*)?transferase|alanine\s+(?:amino\s*)?transferase|\btransaminases?\b",
     ),
-    ("life", r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
-     r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival"),
+    (
+        "life",
+        r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
+        r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival",
+    ),
     # Other tests: they end the reach of the anchor before them.
     (
         "stop",
@@ -128,7 +131,9 @@ _ANCHORS: list[tuple[str, str]] = [
 _ANCHOR_RE = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _ANCHORS), re.IGNORECASE)
 _CASE_SENSITIVE = {"ANC", "AGC", "PLT", "Hb", "HB", "Hgb", "HGB", "Cr", "SCr", "ALT", "AST", "PT"}
 _SHORT_UPPER = {w.upper() for w in _CASE_SENSITIVE}
-_JOIN_RE = re.compile(r"[\s()\[\]/,、（）]*(?:(?:and|or|and/or|&)[\s()\[\]/,、（）]*)?", re.IGNORECASE)
+_JOIN_RE = re.compile(
+    r"[\s()\[\]/,、（）]*(?:(?:and|or|and/or|&)[\s()\[\]/,、（）]*)?", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -139,14 +144,18 @@ class _Anchor:
 
 
 def _anchors(text: str) -> list[_Anchor]:
-    out = []
+    out: list[_Anchor] = []
     for m in _ANCHOR_RE.finditer(text):
         word = m.group(0)
         # Short abbreviations count only as written ("CR" is a complete response, not Cr).
         if word.upper() in _SHORT_UPPER and word not in _CASE_SENSITIVE:
             continue
         kind = m.lastgroup or "stop"
-        if out and out[-1].kind == kind != "stop" and _JOIN_RE.fullmatch(text, out[-1].end, m.start()):
+        if (
+            out
+            and out[-1].kind == kind != "stop"
+            and _JOIN_RE.fullmatch(text, out[-1].end, m.start())
+        ):
             # "Alanine aminotransferase (ALT) and AST": one anchor, quoted from its start.
             out[-1] = _Anchor(kind, out[-1].start, m.end())
             continue
@@ -170,9 +179,15 @@ _WORD_NUMBERS = {
     "twelve": 12,
 }
 
-_GE = r"≥|>=|=>|≧|⩾|>\s*/\s*=|at\s+least|no\s+less\s+than|not\s+less\s+than|minimum\s+of|a\s+minimum\s+of|greater\s+than\s+or\s+equal\s+to|more\s+than\s+or\s+equal\s+to|or\s+more"
+_GE = (
+    r"≥|>=|=>|≧|⩾|>\s*/\s*=|at\s+least|no\s+less\s+than|not\s+less\s+than|a?\s*minimum\s+of"
+    r"|greater\s+than\s+or\s+equal\s+to|more\s+than\s+or\s+equal\s+to|or\s+more"
+)
 _GT = r">|more\s+than|greater\s+than|higher\s+than|above|over|exceeding|exceeds"
-_LE = r"≤|<=|=<|≦|⩽|<\s*/\s*=|no\s+more\s+than|not\s+more\s+than|not\s+exceeding|not\s+exceed|up\s+to|maximum\s+of|less\s+than\s+or\s+equal\s+to|or\s+less|within"
+_LE = (
+    r"≤|<=|=<|≦|⩽|<\s*/\s*=|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?|up\s+to"
+    r"|maximum\s+of|less\s+than\s+or\s+equal\s+to|or\s+less|within"
+)
 _LT = r"<|less\s+than|lower\s+than|below|under"
 _NUM = r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
 _WORDNUM = "|".join(_WORD_NUMBERS)
@@ -205,6 +220,13 @@ _BARE_ULN_RE = re.compile(
 )
 
 
+_CMP_GROUPS = ("ge", "gt", "le", "lt")
+_UNIT_GROUPS = (
+    *("uln", "e9", "e3", "ul", "gdl", "gl", "mmol", "mlmin"),
+    *("weeks", "months", "years", "days", "pct"),
+)
+
+
 @dataclass(frozen=True)
 class _Value:
     start: int
@@ -230,32 +252,19 @@ def _values(text: str, start: int, end: int) -> list[_Value]:
         bare = _BARE_ULN_RE.search(text, pos, end)
         m = _VALUE_RE.search(text, pos, end)
         if bare and (m is None or bare.start() <= m.start()):
-            cmp = next((k for k in ("le", "lt", "gt", "ge") if bare.groupdict().get(k)), "le")
-            out.append(_Value(bare.start(), bare.end(), cmp, 1.0, "uln"))
+            bare_cmp = next((k for k in _CMP_GROUPS if bare.groupdict().get(k)), "le")
+            out.append(_Value(bare.start(), bare.end(), bare_cmp, 1.0, "uln"))
             pos = bare.end()
             continue
         if m is None:
             break
-        # A number glued to letters ("CTCAE5", "T790M") is not a threshold.
-        if m.start("num") > 0 and text[m.start("num") - 1].isalnum() and not m.group("ge"):
-            if not (m.group("le") or m.group("lt") or m.group("gt")):
-                pos = m.end("num")
-                continue
-        if m.end("num") < len(text) and text[m.end("num")].isalpha() and not m.lastgroup:
-            pos = m.end("num")
+        cmp = next((k for k in _CMP_GROUPS if m.group(k)), None)
+        unit = next((k for k in _UNIT_GROUPS if m.group(k)), None)
+        glued_before = m.start("num") > 0 and text[m.start("num") - 1].isalnum()
+        glued_after = m.end("num") < len(text) and text[m.end("num")].isalpha()
+        if (glued_before and cmp is None) or (glued_after and unit is None):
+            pos = m.end("num")  # part of a word ("CTCAE5", "T790M", "2nd"), not a threshold
             continue
-        cmp = next((k for k in ("ge", "gt", "le", "lt") if m.group(k)), None)
-        unit = next(
-            (
-                k
-                for k in (
-                    "uln", "e9", "e3", "ul", "gdl", "gl", "mmol", "mlmin", "weeks", "months",
-                    "years", "days", "pct",
-                )
-                if m.group(k)
-            ),
-            None,
-        )
         out.append(_Value(m.start(), m.end(), cmp, _number(m.group("num")), unit))
         pos = m.end()
     return out
@@ -263,10 +272,16 @@ def _values(text: str, start: int, end: int) -> list[_Value]:
 
 # -- contexts ------------------------------------------------------------------------------
 
-_LIVER_RE = re.compile(r"\b(?:liver|hepatic)\b[^;.]{0,25}?(?:metasta|involvement|lesion)"
-                       r"|metasta\w*\s+(?:to|in|of)\s+the\s+liver", re.IGNORECASE)
-_LIVER_NEG_RE = re.compile(r"\b(?:no|without|absence\s+of|not)\b[^;.]{0,30}?"
-                           r"(?:liver|hepatic)", re.IGNORECASE)
+_LIVER_RE = re.compile(
+    r"\b(?:liver|hepatic)\b[^;.]{0,25}?(?:metasta|involvement|lesion)"
+    r"|metasta\w*\s+(?:to|in|of)\s+the\s+liver",
+    re.IGNORECASE,
+)
+_LIVER_NEG_RE = re.compile(
+    r"\b(?:no|without|absence\s+of|not)\b[^;.]{0,30}?"
+    r"(?:liver|hepatic)",
+    re.IGNORECASE,
+)
 _GILBERT_RE = re.compile(r"gilbert|hyperbilirubin", re.IGNORECASE)
 _PART_RE = re.compile(r"\b(?:cohort|phase|part\s+[A-Z0-9]|arm)\b", re.IGNORECASE)
 _OR_RE = re.compile(r"\bor\b", re.IGNORECASE)
@@ -302,8 +317,8 @@ def _about_liver(back: str, fwd: str) -> bool:
 @dataclass
 class _Found:
     kind: str
-    value: float
-    comparator: str
+    value: bool | int | float | str
+    comparator: str | None
     start: int
     end: int
     anchor_kind: str
@@ -490,9 +505,9 @@ def _mark_alternatives(text: str, found: list[_Found]) -> None:
     anchors = [a for a in _anchors(text) if a.kind != "stop"]
     for f in found:
         after = next((a for a in anchors if a.start >= f.end), None)
-        if after and after.kind != f.anchor_kind and after.start - f.end <= 40:
-            if _OR_RE.search(text[f.end : after.start]):
-                f.note = NOTE_ALTERNATIVE
+        near = after is not None and after.kind != f.anchor_kind and after.start - f.end <= 40
+        if after is not None and near and _OR_RE.search(text[f.end : after.start]):
+            f.note = NOTE_ALTERNATIVE
         before = [g for g in found if g.end <= f.start and f.start - g.end <= 40]
         for g in before:
             if g.anchor_kind != f.anchor_kind and _OR_RE.search(text[g.end : f.start]):
@@ -608,8 +623,8 @@ def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
             if not _PREG_NOT_RE.search(near):
                 return _sentence(text, m.start(), m.end())
         return None
-    m = _PREG_INCLUSION_RE.search(text)
-    return _sentence(text, m.start(), m.end()) if m else None
+    found = _PREG_INCLUSION_RE.search(text)
+    return _sentence(text, found.start(), found.end()) if found else None
 
 
 def _measurable(text: str) -> tuple[int, int] | None:
@@ -624,36 +639,32 @@ def _measurable(text: str) -> tuple[int, int] | None:
 # -- the whole trial -----------------------------------------------------------------------
 
 
-def _criterion_facts(crit: Criterion, exclusion: bool) -> list[tuple[str, object, str, int, int, str | None]]:
-    """(kind, value, comparator, start, end, note) found in one criterion's own text."""
+def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
+    """The facts in one criterion's own text, one per kind and value."""
     text = crit.text
-    out: list[tuple[str, object, str, int, int, str | None]] = []
     found = _numeric_facts(text, exclusion)
     _mark_alternatives(text, found)
-    by_kind: dict[str, set[float]] = {}
+    out: list[_Found] = []
     for f in found:
-        by_kind.setdefault(f.kind, set()).add(f.value)
-    seen: set[tuple[str, float]] = set()
-    for f in found:
-        if (f.kind, f.value) in seen:
-            continue
         same = [g for g in found if (g.kind, g.value) == (f.kind, f.value)]
-        seen.add((f.kind, f.value))
+        if same[0] is not f:
+            continue
         note = next((g.note for g in same if g.note), None)
-        if len(by_kind[f.kind]) > 1:
+        if len({g.value for g in found if g.kind == f.kind}) > 1:
             note = note or NOTE_SEVERAL
-        value: object = int(f.value) if f.value.is_integer() else f.value
-        out.append((f.kind, value, f.comparator, f.start, f.end, note))
+        value = f.value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        out.append(_Found(f.kind, value, f.comparator, f.start, f.end, f.anchor_kind, note))
     cns = _cns(text, exclusion)
     if cns:
-        out.append(("cns_metastases", cns[0], "=", cns[1], cns[2], None))
+        out.append(_Found("cns_metastases", cns[0], None, cns[1], cns[2], "cns"))
     preg = _pregnancy(text, exclusion)
     if preg:
-        out.append(("pregnancy_excluded", True, "=", preg[0], preg[1], None))
-    if not exclusion:
-        meas = _measurable(text)
-        if meas:
-            out.append(("measurable_disease_required", True, "=", meas[0], meas[1], None))
+        out.append(_Found("pregnancy_excluded", True, None, *preg, "pregnancy"))
+    meas = None if exclusion else _measurable(text)
+    if meas:
+        out.append(_Found("measurable_disease_required", True, None, *meas, "measurable"))
     return out
 
 
@@ -663,18 +674,15 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
     for list_name in ("inclusion", "exclusion"):
         criteria = getattr(eligibility, list_name)
         for ref, path, crit in iter_criteria(criteria):
-            for kind, value, comparator, start, end, note in _criterion_facts(
-                crit, list_name == "exclusion"
-            ):
-                facts.append(
-                    EligibilityFact(
-                        kind=kind,  # type: ignore[arg-type]
-                        value=value,  # type: ignore[arg-type]
-                        unit=UNITS.get(kind),
-                        comparator=comparator,
-                        criterion=FactSource(list=list_name, number=ref, path=list(path)),  # type: ignore[arg-type]
-                        quote=crit.text[start:end],
-                        note=note,
-                    )
-                )
+            for f in _criterion_facts(crit, list_name == "exclusion"):
+                fact = {
+                    "kind": f.kind,
+                    "value": f.value,
+                    "unit": UNITS.get(f.kind),
+                    "comparator": f.comparator,
+                    "criterion": {"list": list_name, "number": ref, "path": list(path)},
+                    "quote": crit.text[f.start : f.end],
+                    "note": f.note,
+                }
+                facts.append(EligibilityFact.model_validate(fact))
     return facts

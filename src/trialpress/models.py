@@ -7,6 +7,7 @@ Values that the source did not give stay ``None`` or empty; nothing is invented.
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Any, Literal
 
@@ -104,7 +105,7 @@ class FactSource(_Model):
     number: str = Field(
         description='The criterion as people name it: "3", "2.1", "bullet 2", "17, bullet 1".'
     )
-    path: list[int] = Field(
+    path: builtins.list[int] = Field(
         description="1-based positions from the top of the list down to the criterion."
     )
 
@@ -119,7 +120,9 @@ class EligibilityFact(_Model):
     )
     unit: str | None = Field(default=None, description='Canonical unit: "10^9/L", "x ULN", ...')
     comparator: str | None = Field(
-        default=None, description="`>=`, `>`, `<=`, `<` as a requirement to take part; `=`."
+        default=None,
+        description="`>=`, `>`, `<=`, `<` as a requirement to take part; null for yes/no "
+        "and categories.",
     )
     criterion: FactSource
     quote: str = Field(description="The exact words of the criterion the fact rests on.")
