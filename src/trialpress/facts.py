@@ -27,7 +27,16 @@ from dataclasses import dataclass
 
 from trialpress.models import Criterion, Eligibility, EligibilityFact
 
-__all__ = ["NUMERIC_KINDS", "criterion_ref", "extract_facts", "iter_criteria"]
+__all__ = [
+    "NUMERIC_KINDS",
+    "FactGroup",
+    "FactRow",
+    "criterion_ref",
+    "extract_facts",
+    "fact_groups",
+    "fact_rows",
+    "iter_criteria",
+]
 
 #: Kinds with a numeric value (the evaluation's "numeric kinds").
 NUMERIC_KINDS = (
@@ -686,3 +695,90 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
                 }
                 facts.append(EligibilityFact.model_validate(fact))
     return facts
+
+
+# -- for people ----------------------------------------------------------------------------
+
+LABELS = {
+    "ecog_max": "ECOG performance status",
+    "karnofsky_min": "Karnofsky / Lansky score",
+    "anc_min": "Absolute neutrophil count",
+    "platelets_min": "Platelets",
+    "hemoglobin_min": "Hemoglobin",
+    "crcl_min": "Creatinine clearance / eGFR",
+    "creatinine_max_uln": "Serum creatinine",
+    "bilirubin_max_uln": "Total bilirubin",
+    "ast_alt_max_uln": "AST / ALT",
+    "ast_alt_max_uln_liver_mets": "AST / ALT with liver metastases",
+    "cns_metastases": "Brain (CNS) metastases",
+    "pregnancy_excluded": "Pregnancy",
+    "measurable_disease_required": "Measurable disease",
+    "life_expectancy_min_weeks": "Life expectancy",
+}
+_SHOWN_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+_SHOWN_UNIT = {
+    "10^9/L": "× 10⁹/L",
+    "x ULN": "× ULN",
+    "weeks": "weeks",
+    "g/dL": "g/dL",
+    "mL/min": "mL/min",
+}
+_SHOWN_CATEGORY = {
+    ("cns_metastases", "excluded"): "Excluded",
+    ("cns_metastases", "allowed_if_treated_stable"): "Allowed if treated and stable",
+    ("cns_metastases", "allowed"): "Allowed",
+    ("pregnancy_excluded", True): "Excluded",
+    ("measurable_disease_required", True): "Required",
+}
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """A fact as pages and PDFs show it (plain text: templates escape it)."""
+
+    label: str
+    value: str
+    where: str
+    anchor: str
+    quote: str
+    note: str | None
+
+
+def fact_rows(facts: list[EligibilityFact]) -> list[FactRow]:
+    """Facts in display form: "≤ 2.5 × ULN", "inclusion 3", and the criterion's page id
+    (``inclusion-3-1``, the id the trial and checklist pages give that criterion)."""
+    rows = []
+    for f in facts:
+        shown = _SHOWN_CATEGORY.get((f.kind, f.value))
+        if shown is None:
+            symbol = _SHOWN_SYMBOL.get(f.comparator or "", "")
+            unit = _SHOWN_UNIT.get(f.unit or "", "")
+            shown = " ".join(part for part in (symbol, f"{f.value}", unit) if part)
+        src = f.criterion
+        anchor = "-".join([src.list, *(str(p) for p in src.path)])
+        rows.append(
+            FactRow(LABELS[f.kind], shown, f"{src.list} {src.number}", anchor, f.quote, f.note)
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class FactGroup:
+    """Facts with the same check and requirement, for compact displays (the brief)."""
+
+    label: str
+    value: str
+    noted: bool
+    sources: tuple[str, ...]
+
+
+def fact_groups(facts: list[EligibilityFact]) -> list[FactGroup]:
+    """One entry per check and requirement, naming every criterion that states it:
+    "Pregnancy: Excluded (inclusion 10, exclusion 17, exclusion 18)"."""
+    groups: dict[tuple[str, str], list[FactRow]] = {}
+    for row in fact_rows(facts):
+        groups.setdefault((row.label, row.value), []).append(row)
+    return [
+        FactGroup(label, value, any(r.note for r in rows), tuple(r.where for r in rows))
+        for (label, value), rows in groups.items()
+    ]
