@@ -160,13 +160,12 @@ def _anchors(text: str) -> list[_Anchor]:
         if word.upper() in _SHORT_UPPER and word not in _CASE_SENSITIVE:
             continue
         kind = m.lastgroup or "stop"
-        if (
-            out
-            and out[-1].kind == kind != "stop"
-            and _JOIN_RE.fullmatch(text, out[-1].end, m.start())
-        ):
-            # "Alanine aminotransferase (ALT) and AST": one anchor, quoted from its start.
-            out[-1] = _Anchor(kind, out[-1].start, m.end())
+        # "Alanine aminotransferase (ALT) and AST" is one anchor, quoted from its start; so is
+        # "Karnofsky performance status" (the generic words belong to the named scale).
+        same = bool(out) and out[-1].kind == kind != "stop"
+        scale = bool(out) and out[-1].kind == "karnofsky" and kind == "ecog"
+        if (same or scale) and _JOIN_RE.fullmatch(text, out[-1].end, m.start()):
+            out[-1] = _Anchor(out[-1].kind, out[-1].start, m.end())
             continue
         out.append(_Anchor(kind, m.start(), m.end()))
     return out
