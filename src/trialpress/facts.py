@@ -288,6 +288,9 @@ _LIVER_NEG_RE = re.compile(
 _GILBERT_RE = re.compile(r"gilbert|hyperbilirubin", re.IGNORECASE)
 _PART_RE = re.compile(r"\b(?:cohort|phase|part\s+[A-Z0-9]|arm)\b", re.IGNORECASE)
 _OR_RE = re.compile(r"\bor\b", re.IGNORECASE)
+_SHARED_RE = re.compile(
+    r"[\s()\[\]/,、（）]*(?:and|&|,)[\s()\[\]/,、（）]*(?:(?:blood|serum|total)\s+)?", re.IGNORECASE
+)
 _MAYBE_NUMERIC_RE = re.compile(
     r"\d|\bI?ULN\b|\bUNL\b|upper\s+limit|normal\s+limits|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b",
     re.IGNORECASE,
@@ -408,7 +411,11 @@ def _numeric_facts(text: str, anchors: list[_Anchor], exclusion: bool) -> list[_
     for i, anchor in enumerate(anchors):
         if anchor.kind == "stop":
             continue
-        limit = anchors[i + 1].start if i + 1 < len(anchors) else len(text)
+        # "Creatinine and blood urea nitrogen <= 1.5 x ULN": one value for a list of tests
+        j = i + 1
+        while j < len(anchors) and _SHARED_RE.fullmatch(text, anchors[j - 1].end, anchors[j].start):
+            j += 1
+        limit = anchors[j].start if j < len(anchors) else len(text)
         limit = min(limit, anchor.end + 160)
         if anchor.kind == "ecog":
             found.extend(_ecog(text, anchor, limit, exclusion))
