@@ -1,7 +1,8 @@
 """Eligibility facts against hand labels (issue 16), and provenance over all shared studies.
 
 The labels in ``facts_labels.json`` were written by reading the criteria (``LABELLING.md``
-says how, and records the first-run measurements on the two held-out sets). A fact matches
+says how, and records the first-run measurements on the three held-out sets: those are the
+figures on unseen trials; this test guards all labelled trials against regressions). A fact matches
 a label when trial, kind, value, list and criterion number all agree. A label marked
 ``ambiguous`` is not counted for recall; a fact there is right only if it carries a note.
 """

@@ -90,7 +90,7 @@ _ANCHORS: list[tuple[str, str]] = [
         "ecog",
         r"\bECOG\b|Eastern\s+Co\w*\s+(?:Cancer\s+)?(?:Oncology\s+)?(?:Cooperative\s+)?Group"
         r"|\bZubrod\b|\bWHO\s+(?:performance(?:\s+status)?|PS)\b|World\s+Health\s+Organi[sz]ation\s+"
-        r"(?:\(WHO\)\s+)?performance\s+status|\bperformance\s+status\b",
+        r"(?:\(WHO\)\s+)?performance\s+status|\bperformance\s+status\b|(?-i:\bPS\b)",
     ),
     ("karnofsky", r"\bKarnofsky\b|\bKPS\b|\bLansky\b"),
     (
@@ -286,7 +286,9 @@ _LIVER_NEG_RE = re.compile(
     re.IGNORECASE,
 )
 _GILBERT_RE = re.compile(r"gilbert|hyperbilirubin", re.IGNORECASE)
-_PART_RE = re.compile(r"\b(?:cohort|phase|part\s+[A-Z0-9]|arm)\b", re.IGNORECASE)
+_PART_RE = re.compile(
+    r"\b(?:cohort|phase|part\s+[A-Z0-9]|arm|dose\s+(?:escalation|expansion))\b", re.IGNORECASE
+)
 _OR_RE = re.compile(r"\bor\b", re.IGNORECASE)
 _SHARED_RE = re.compile(
     r"[\s()\[\]/,、（）]*(?:and|&|,)[\s()\[\]/,、（）]*(?:(?:blood|serum|total)\s+)?", re.IGNORECASE
@@ -380,9 +382,9 @@ def _weeks(value: _Value) -> float | None:
 
 _ECOG_VALUE_RE = re.compile(
     rf"[^0-9;.]{{0,60}}?(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*"
-    r"(?:of\s+|:\s*|=\s*|is\s+)?(?P<a>[0-5])(?!\.\d|\d|%)"
-    r"(?:\s*(?:-|–|—|~|to|,|or|and|/)\s*(?P<b>[0-5])(?!\.\d|\d|%)"
-    r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%))?)?"
+    r"(?:of\s+|:\s*|=\s*|is\s+)?(?P<a>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
+    r"(?:\s*(?:-|–|—|~|to|,|or|and|/)\s*(?P<b>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
+    r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b))?)?"
     r"(?P<tail>\s*(?:points?\s*)?(?:or\s+(?:less|lower|below|better|more|higher|greater|above)))?",
     re.IGNORECASE,
 )
@@ -413,7 +415,11 @@ def _numeric_facts(text: str, anchors: list[_Anchor], exclusion: bool) -> list[_
             continue
         # "Creatinine and blood urea nitrogen <= 1.5 x ULN": one value for a list of tests
         j = i + 1
-        while j < len(anchors) and _SHARED_RE.fullmatch(text, anchors[j - 1].end, anchors[j].start):
+        while j < len(anchors) and (
+            _SHARED_RE.fullmatch(text, anchors[j - 1].end, anchors[j].start)
+            # "ECOG performance score (PS) of 0-1": the scale named again
+            or (anchors[j].kind == anchor.kind and anchors[j].start - anchors[j - 1].end <= 30)
+        ):
             j += 1
         limit = anchors[j].start if j < len(anchors) else len(text)
         limit = min(limit, anchor.end + 160)
@@ -432,7 +438,7 @@ def _numeric_facts(text: str, anchors: list[_Anchor], exclusion: bool) -> list[_
 
 
 def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Found]:
-    generic = text[anchor.start : anchor.end].lower().startswith("performance")
+    generic = text[anchor.start : anchor.end].lower().startswith(("performance", "ps"))
     if generic and re.search(r"karnofsky|lansky|\bKPS\b", text, re.IGNORECASE):
         return []
     got = _ecog_values(text, anchor.end, limit)
@@ -455,7 +461,11 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
             value = high
     if value < 0:
         return []
-    return [_Found("ecog_max", float(value), "<=", anchor.start, end, "ecog")]
+    # "0, 1 or 2 for dose escalation, and 0 or 1 for dose expansion": a threshold per part
+    again = _ECOG_VALUE_RE.match(text, end, limit)
+    part = _PART_RE.search(text, end, min(limit, end + 40))
+    note = NOTE_SEVERAL if again else NOTE_CONDITIONAL if part else None
+    return [_Found("ecog_max", float(value), "<=", anchor.start, end, "ecog", note)]
 
 
 def _lab(
@@ -534,7 +544,7 @@ def _mark_alternatives(text: str, anchors: list[_Anchor], found: list[_Found]) -
 
 _CNS_RE = re.compile(
     r"\b(?:brain|CNS|central\s+nervous\s+system(?:\s+\(CNS\))?|intracranial|cerebral)\s+"
-    r"(?:metasta\w*|lesions?|mets)\b|metasta\w*\s+(?:to|in)\s+the\s+brain",
+    r"(?:tumou?r\s+)?(?:metasta\w*|lesions?|mets)\b|metasta\w*\s+(?:to|in)\s+the\s+brain",
     re.IGNORECASE,
 )
 _CNS_ACTIVE_RE = re.compile(
@@ -634,6 +644,9 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int] | None:
 
 def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
     if exclusion:
+        men_only = re.match(r"\s*(?:men|males?)\b", text, re.IGNORECASE)
+        if men_only and not re.search(r"\b(?:wom[ae]n|females?)\b", text, re.IGNORECASE):
+            return None  # "Men who plan to become pregnant": about partners, not participants
         for m in _PREG_WORD_RE.finditer(text):
             near = text[max(0, m.start() - 30) : m.end() + 30]
             if not _PREG_NOT_RE.search(near):
