@@ -553,7 +553,7 @@ _CNS_ACTIVE_RE = re.compile(
     r"|recurrent|symptoms?\s+of)\b",
     re.IGNORECASE,
 )
-_CNS_ALLOW_RE = re.compile(
+_CNS_EXCEPTION_RE = re.compile(
     r"\b(?:may|can|could|will|are|is|be)\s+(?:be\s+)?(?:eligible|allowed|permitted|included"
     r"|enrolled|admitted|considered|participate|accepted)|\bunless\b|\bexcept\b|\bprovided\b",
     re.IGNORECASE,
@@ -617,6 +617,8 @@ def _sentence(text: str, start: int, end: int, limit: int = 200) -> tuple[int, i
 
 
 def _cns(text: str, exclusion: bool) -> tuple[str, int, int] | None:
+    """(category, quote span): an exclusion of only active/untreated/symptomatic brain
+    metastases, or one with an exception, admits treated stable ones; a plain one excludes."""
     m = _CNS_RE.search(text)
     if not m:
         return None
@@ -627,7 +629,7 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int] | None:
     after = text[m.end() : e]
     if exclusion:
         symptoms = re.search(r"\bsymptom|\bactive\b", after, re.IGNORECASE)
-        if _CNS_ACTIVE_RE.search(before) or _CNS_ALLOW_RE.search(text) or symptoms:
+        if _CNS_ACTIVE_RE.search(before) or _CNS_EXCEPTION_RE.search(text) or symptoms:
             return "allowed_if_treated_stable", s, e
         if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
             return None
@@ -643,6 +645,8 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int] | None:
 
 
 def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
+    """Quote span: an exclusion naming pregnancy, or an inclusion asking for a negative
+    test or for not being pregnant (contraception alone says nothing about it)."""
     if exclusion:
         men_only = re.match(r"\s*(?:men|males?)\b", text, re.IGNORECASE)
         if men_only and not re.search(r"\b(?:wom[ae]n|females?)\b", text, re.IGNORECASE):
@@ -657,6 +661,7 @@ def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
 
 
 def _measurable(text: str) -> tuple[int, int] | None:
+    """Quote span of an inclusion requiring measurable disease, not "measurable or not"."""
     m = _MEASURABLE_RE.search(text)
     if not m or _MEASURABLE_NOT_RE.search(text):
         return None
