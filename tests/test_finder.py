@@ -31,6 +31,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 MONTHS_NCT = "NCT06058104"
 PAGE_SIZE = 50
+#: Key eligibility facts: cns_metastases values strictest first, and what each filter keeps.
+CNS_ORDER = ["excluded", "allowed_if_treated_stable", "allowed"]
+CNS_ALLOWED = {"treated": {"allowed_if_treated_stable", "allowed"}, "untreated": {"allowed"}}
 EARTH_KM = 6371.0088
 
 
@@ -163,6 +166,16 @@ def reference(trials: list[Trial], query: str) -> tuple[list[str], int]:
                 want["healthy"] = value.lower() in ("yes", "true")
             else:
                 ignored += 1
+        elif name == "ecog":
+            if re.fullmatch(r"[0-5]", value):
+                want["ecog"] = int(value)
+            else:
+                ignored += 1
+        elif name == "cns":
+            if value.lower() in CNS_ALLOWED:
+                want["cns"] = CNS_ALLOWED[value.lower()]
+            else:
+                ignored += 1
         elif name == "near":
             if value.lower() in places:
                 want["near"] = places[value.lower()]
@@ -202,6 +215,13 @@ def reference(trials: list[Trial], query: str) -> tuple[list[str], int]:
             continue
         if "healthy" in want and e.healthy_volunteers is not want["healthy"]:
             continue
+        ecog = [f.value for f in e.facts if f.kind == "ecog_max"]
+        if "ecog" in want and ecog and want["ecog"] > min(ecog):  # type: ignore[type-var]
+            continue
+        cns = [str(f.value) for f in e.facts if f.kind == "cns_metastases"]
+        strictest = min(cns, key=CNS_ORDER.index) if cns else None
+        if "cns" in want and strictest not in want["cns"]:
+            continue
         nearest = None
         if "near" in want:
             lat, lon = want["near"]
@@ -237,6 +257,8 @@ QUERIES = {
     "age-in-months": _q(age="2"),
     "age-70-woman": _q(age="70", sex="female"),
     "healthy": _q(healthy="yes"),
+    "ecog-2": _q(ecog="2"),
+    "cns-treated": _q(cns="treated", status="COMPLETED,RECRUITING,ACTIVE_NOT_RECRUITING"),
     "near-radius": _q(near="Boston, United States", radius_km="300"),
     "near-zero-inclusive": _q(near="paris, france", radius_km="0"),
     "near-sort": _q(near="Madrid, Spain", sort="distance"),
@@ -255,6 +277,7 @@ QUERIES = {
         near="Atlantis, Nowhere",
         radius_km="-5",
         colour="blue",
+        ecog="9",
         condition="Not A Condition Anywhere",
     ),
 }
@@ -311,7 +334,7 @@ def test_reference_exercises_every_filter(site: BuiltSite) -> None:
     )
     assert MONTHS_NCT in reference(site.trials, QUERIES["age-in-months"])[0]
     assert MONTHS_NCT not in reference(site.trials, _q(age="2.6"))[0]
-    assert reference(site.trials, QUERIES["malformed"])[1] == 6
+    assert reference(site.trials, QUERIES["malformed"])[1] == 7
     zero = reference(site.trials, QUERIES["near-zero-inclusive"])[0]
     assert zero and len(zero) < len(reference(site.trials, _q(near="Paris, France"))[0])
 

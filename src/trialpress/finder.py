@@ -31,6 +31,8 @@ VERSION = 1
 GLOBAL = "trialpressFinder"
 #: Site path of the data script.
 DATA_PATH = "data/finder.js"
+#: ``cns_metastases`` fact values, strictest first (the data stores their index).
+CNS = ("excluded", "allowed_if_treated_stable", "allowed")
 #: Statuses the finder always offers (its one-click "recruiting or not yet recruiting").
 _ALWAYS = (OverallStatus.RECRUITING, OverallStatus.NOT_YET_RECRUITING)
 
@@ -126,6 +128,9 @@ def _row(
     interventions: list[str] = []
     for i in trial.interventions:
         interventions += [i.name, *i.other_names]
+    # Key eligibility facts (issue 16); where a trial states several, the strictest counts.
+    ecog = [int(f.value) for f in e.facts if f.kind == "ecog_max" and not isinstance(f.value, str)]
+    cns = [f.value for f in e.facts if f.kind == "cns_metastases" and f.value in CNS]
     site_points: list[int] = []
     for loc in trial.locations:
         if loc.geo:
@@ -152,6 +157,8 @@ def _row(
         SEXES.index(e.sex) if e.sex else -1,
         None if e.healthy_volunteers is None else int(e.healthy_volunteers),
         site_points,
+        min(ecog) if ecog else None,
+        min(CNS.index(str(v)) for v in cns) if cns else None,
     ]
 
 

@@ -114,7 +114,9 @@
   var EARTH_KM = 6371.0088;
   var ENUM_PARAMS = ["status", "phase", "type", "intervention_type"];
   var PARAMS = ["q", "status", "phase", "type", "condition", "intervention_type", "country",
-    "age", "sex", "healthy", "near", "radius_km", "sort"];
+    "age", "sex", "healthy", "ecog", "cns", "near", "radius_km", "sort"];
+  /* cns=treated keeps trials allowing treated, stable metastases (or any); untreated: any. */
+  var CNS_ALLOWED = { treated: [1, 2], untreated: [2] };
   var SORTS = ["distance", "nct", "title"];
   var NUMBER_RE = /^\s*\d+(\.\d+)?\s*$/;
 
@@ -171,7 +173,7 @@
         order: order, id: r[0], title: r[1], acronym: r[2], status: r[3], phases: r[4],
         type: r[5], cond: r[6], mesh: r[7], interv: r[8], itypes: r[9], sponsors: r[10],
         idents: r[11], countries: r[12], ageMin: r[13], ageMax: r[14], sex: r[15],
-        healthy: r[16], points: r[17]
+        healthy: r[16], points: r[17], ecogMax: r[18], cns: r[19]
       };
       var words = [t.id, t.title, t.acronym];
       [t.cond, t.interv, t.sponsors].forEach(function (ids) {
@@ -202,7 +204,8 @@
 
   function emptyState() {
     return { q: "", status: [], phase: [], type: [], condition: [], intervention_type: [],
-      country: [], age: null, sex: [], healthy: null, near: null, radius_km: null, sort: "" };
+      country: [], age: null, sex: [], healthy: null, ecog: null, cns: "", near: null,
+      radius_km: null, sort: "" };
   }
 
   /* Query string -> state; every value that is unknown or malformed is left out and
@@ -256,6 +259,12 @@
         if (h === "yes" || h === "true") { st.healthy = true; }
         else if (h === "no" || h === "false") { st.healthy = false; }
         else { notes.push("healthy=" + value + " is not yes or no"); }
+      } else if (name === "ecog") {
+        if (/^\s*[0-5]\s*$/.test(value)) { st.ecog = parseInt(value, 10); }
+        else { notes.push("ecog=" + value + " is not an ECOG score from 0 to 5"); }
+      } else if (name === "cns") {
+        if (CNS_ALLOWED[lower(value)]) { st.cns = lower(value); }
+        else { notes.push("cns=" + value + " is not treated or untreated"); }
       } else if (name === "near") {
         var place = db.places[lower(value.replace(/\s+/g, " "))];
         if (place) { st.near = place.label; }
@@ -359,6 +368,8 @@
       }
       if (sexes.length && t.sex !== -1 && t.sex !== sexAll && sexes.indexOf(t.sex) === -1) { return; }
       if (st.healthy !== null && t.healthy !== (st.healthy ? 1 : 0)) { return; }
+      if (st.ecog !== null && t.ecogMax !== null && st.ecog > t.ecogMax) { return; }
+      if (st.cns && CNS_ALLOWED[st.cns].indexOf(t.cns) === -1) { return; }
       var nearest = null;
       if (dists) {
         for (i = 0; i < t.points.length; i += 1) {
@@ -443,6 +454,8 @@
     var q = document.getElementById("tp-q");
     var age = document.getElementById("tp-age");
     var healthy = document.getElementById("tp-healthy");
+    var ecog = document.getElementById("tp-ecog");
+    var cns = document.getElementById("tp-cns");
     var near = document.getElementById("tp-near");
     var radius = document.getElementById("tp-radius");
     var unitSelect = document.getElementById("tp-unit");
@@ -538,6 +551,8 @@
       });
       age.value = state.age === null ? "" : String(state.age);
       healthy.value = state.healthy === null ? "" : state.healthy ? "yes" : "no";
+      ecog.value = state.ecog === null ? "" : String(state.ecog);
+      cns.value = state.cns;
       near.value = state.near || "";
       var factor = unitSelect.value === "mi" ? KM_PER_MILE : 1;
       radius.value = state.radius_km === null ? "" : String(+(state.radius_km / factor).toFixed(3));
@@ -560,6 +575,8 @@
       state.age = a && NUMBER_RE.test(a) ? parseFloat(a) : null;
       if (a && state.age === null) { notes.push("“" + a + "” is not an age in years"); }
       state.healthy = healthy.value === "" ? null : healthy.value === "yes";
+      state.ecog = ecog.value === "" ? null : parseInt(ecog.value, 10);
+      state.cns = cns.value;
       var placeText = near.value.trim().replace(/\s+/g, " ");
       var place = placeText ? db.places[lower(placeText)] : null;
       if (placeText && !place) { notes.push("“" + placeText + "” is not a city of any trial site on this site"); }
