@@ -566,8 +566,11 @@
       var notes = [];
       state.q = q.value.trim();
       ["status", "phase", "type", "intervention_type"].forEach(function (name) {
-        state[name] = Array.prototype.filter.call(form.querySelectorAll("input[name=" + name + "]:checked"),
-          function () { return true; }).map(function (c) { return c.value; });
+        var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=" + name + "]"));
+        var offered = boxes.map(function (c) { return c.value; });
+        // A value from a link that no trial here has (so no box offers it) is kept.
+        state[name] = state[name].filter(function (v) { return offered.indexOf(v) === -1; })
+          .concat(boxes.filter(function (c) { return c.checked; }).map(function (c) { return c.value; }));
       });
       var sex = form.querySelector("input[name=sex]:checked");
       state.sex = sex && sex.value ? [sex.value] : [];
