@@ -554,13 +554,13 @@ def test_arm_equal_to_an_intervention_followed_by_it_is_an_arm() -> None:
                     "A",
                     "Drug A arm",
                     "Drug A",
-                    "pill",
+                    "One pill a day.",
                     "Drug B",
-                    "tab",
+                    "One tablet at night.",
                     "Drug B",
-                    "tab",
+                    "One tablet at night.",
                 ],
-                "Interventions": ["Drug A", "pill", "Drug B", "tab"],
+                "Interventions": ["Drug A", "One pill a day.", "Drug B", "One tablet at night."],
             }
         )
     )
