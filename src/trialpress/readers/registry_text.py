@@ -698,7 +698,9 @@ class _Reader:
         others = self.bodies.get("Other Intervention Names", [])
         if not (groups or items or others):
             return
-        reading = read_groups(groups, items, others)
+        model = self.v["design"].intervention_model if "design" in self.v else None
+        single = None if model is None else model == InterventionalAssignment.SINGLE_GROUP
+        reading = read_groups(groups, items, others, single)
         interventions = [
             Intervention(name=b.head.text.strip(), description=b.description)
             for b in reading.interventions
@@ -712,12 +714,12 @@ class _Reader:
             )
             for arm in reading.arms
         ]
-        for line in reading.ambiguous:
+        if reading.ambiguous is not None:
             self.warn(
                 "ambiguous-groups",
                 "Study Groups and Interventions can be read another way almost as well from "
                 "here; kept the reading the page's order and line shapes support",
-                line,
+                reading.ambiguous,
             )
         self.other_names(others)
 
