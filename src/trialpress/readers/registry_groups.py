@@ -86,6 +86,14 @@ AMBIGUOUS_MARGIN = 0.5
 SEARCH_LIMIT = 60
 #: Shortest Interventions section (in lines) worth a lower bound to skip segmentations.
 PRUNE_FROM = 4
+#: Most lines one intervention (name and description) may span (real ones: a dozen).
+MAX_BLOCK_LINES = 40
+#: Most steps one parse of Study Groups may take (a real page takes a few thousand); a page
+#: that would need more (thousands of repeated lines) is read as arms alone, to stay fast.
+PARSE_LIMIT = 100_000
+#: Most steps all the parses for one page may take, searching segmentations; the search
+#: stops there and keeps the best reading so far.
+SEARCH_BUDGET = 1_000_000
 
 #: Line shape: log-likelihood ratio of "description line" over "label or name" per feature:
 #: length (up to 20 or 50 characters with one, two or three, or more words; up to 100
@@ -204,22 +212,25 @@ def _parse_groups(
     groups: _Lines,
     keys: Sequence[tuple[str, ...]],
     single_group: bool | None,
+    spent: list[int],
     ordered: bool = True,
-) -> list[_Parse]:
+) -> list[_Parse] | None:
     """The two cheapest parses of Study Groups (best first), by dynamic programming over
     its lines; each state keeps its two cheapest ways in, so the runner-up can be rebuilt.
 
     ``keys`` are the distinct intervention blocks in page order; ``single_group`` is what
     the design says (one group, several, or nothing); ``ordered=False`` drops the order
-    cost (for a lower bound over segmentations).
+    cost (for a lower bound over segmentations). ``spent[0]`` counts the steps taken; None
+    when the parse would take more than ``PARSE_LIMIT`` of them.
     """
     texts = groups.texts
     n = len(texts)
     if n == 0:
         return [_Parse(0.0, [], {})]
-    by_first: dict[str, list[int]] = {}
-    for j, key in enumerate(keys):
-        by_first.setdefault(key[0], []).append(j)
+    found, steps = _references(texts, keys)
+    spent[0] += steps
+    if found is None:
+        return None
     noiv_edge = ARM_WITHOUT_INTERVENTION if keys else 0.0
     noiv_between = ARM_WITHOUT_INTERVENTION_BETWEEN if keys else 0.0
     table: list[dict[_State, list[_Way]]] = [{} for _ in range(n + 1)]
@@ -242,11 +253,7 @@ def _parse_groups(
                 break  # the ways in are sorted: the next one costs more
 
     for i, text in enumerate(texts):
-        matches = [
-            (j, i + len(keys[j]))
-            for j in by_first.get(text, ())
-            if tuple(texts[i : i + len(keys[j])]) == keys[j]
-        ]
+        matches = found[i]
         for state in list(table[i]):
             kind, k = state
             in_arm = kind in ("F", "D")
@@ -277,6 +284,34 @@ def _parse_groups(
         finals += [(way[0] + close, state, rank) for rank, way in enumerate(ways)]
     finals.sort(key=lambda f: f[0])
     return [_rebuild(table, n, cost, state, rank) for cost, state, rank in finals[:2]]
+
+
+def _references(
+    texts: Sequence[str], keys: Sequence[tuple[str, ...]]
+) -> tuple[list[list[tuple[int, int]]] | None, int]:
+    """``(key, end)`` of every key that starts at each line (None when parsing with them
+    would take more than ``PARSE_LIMIT`` steps: each state at a line tries each match), and
+    the steps counted."""
+    by_first: dict[str, list[int]] = {}
+    for j, key in enumerate(keys):
+        by_first.setdefault(key[0], []).append(j)
+    found: list[list[tuple[int, int]]] = []
+    ending = [0] * (len(texts) + 1)
+    steps = 0
+    for i, text in enumerate(texts):
+        here = []
+        for j in by_first.get(text, ()):
+            steps += 1
+            end = i + len(keys[j])
+            if tuple(texts[i:end]) == keys[j]:
+                here.append((j, end))
+                ending[end] += 1
+        # States at this line: a handful in arms, one per reference ending here.
+        steps += (6 + ending[i]) * (2 + len(here))
+        if steps > PARSE_LIMIT and keys:
+            return None, steps
+        found.append(here)
+    return found, steps
 
 
 def _rebuild(
@@ -327,13 +362,21 @@ class _Search:
         self.items = items
         self.n = len(items.texts)
         # The Other Intervention Names lines each Interventions line would name.
-        self.names = [
-            frozenset(k for k, other in enumerate(others) if t and other.startswith(t + ":"))
-            for t in items.texts
-        ]
+        named: dict[str, set[int]] = {}
+        for k, other in enumerate(others):
+            for colon in re.finditer(":", other):
+                named.setdefault(other[: colon.start()], set()).add(k)
+        self.names = [frozenset(named.get(t, ())) if t else frozenset() for t in items.texts]
+        # Prefix sums over Interventions lines: text costs and non-blank lines.
+        self.text_sum = [0.0]
+        self.filled = [0]
+        for t, cost in zip(items.texts, items.as_text, strict=True):
+            self.text_sum.append(self.text_sum[-1] + (cost if t else 0.0))
+            self.filled.append(self.filled[-1] + bool(t))
         self.others = len(others)
         self.done: dict[tuple[int, ...], _Candidate] = {}
         self.best = INF
+        self.spent = [0]
         self._floor: float | None = None
 
     @property
@@ -350,23 +393,23 @@ class _Search:
             tuple(texts[p:q]): None
             for p in range(self.n)
             if texts[p]
-            for q in range(p + 1, self.n + 1)
+            for q in range(p + 1, min(p + MAX_BLOCK_LINES, self.n) + 1)
         }
-        return _parse_groups(self.groups, list(keys), self.single_group, ordered=False)[0].cost
+        parses = _parse_groups(self.groups, list(keys), self.single_group, self.spent, False)
+        return 0.0 if parses is None else parses[0].cost  # no parse costs less than nothing
 
     def block_cost(self, p: int, q: int) -> float:
         """One intervention: its name and description lines ``p+1 .. q-1``."""
-        if not self.items.texts[p]:
+        if not self.items.texts[p] or q - p > MAX_BLOCK_LINES:
             return INF
-        desc = range(p + 1, q)
-        lines = [i for i in desc if self.items.texts[i]]
-        cost = INTERVENTION + self.items.as_title[p] + sum(self.items.as_text[i] for i in lines)
+        lines = self.filled[q] - self.filled[p + 1]
+        cost = INTERVENTION + self.items.as_title[p] + self.text_sum[q] - self.text_sum[p + 1]
         if not lines:
             cost += INTERVENTION_NO_DESCRIPTION
-        elif len(lines) > 1:
-            cost += INTERVENTION_SECOND_LINE + (len(lines) - 2) * INTERVENTION_MORE_LINES
-        if len(desc) > 1:  # a blank line alone is the placeholder
-            cost += STRAY_BLANK * (len(desc) - len(lines))
+        elif lines > 1:
+            cost += INTERVENTION_SECOND_LINE + (lines - 2) * INTERVENTION_MORE_LINES
+        if q - p > 2:  # a blank line alone is the placeholder
+            cost += STRAY_BLANK * (q - p - 1 - lines)
         return cost
 
     def own_cost(self, bounds: tuple[int, ...]) -> float:
@@ -400,7 +443,11 @@ class _Search:
             if key not in keys:
                 keys.append(key)
             block_keys.append(keys.index(key))
-        parses = _parse_groups(self.groups, keys, self.single_group)
+        # Too many references to weigh (thousands of repeated lines): arms alone.
+        parses = _parse_groups(self.groups, keys, self.single_group, self.spent) or _parse_groups(
+            self.groups, [], self.single_group, self.spent
+        )
+        assert parses is not None  # without keys there is no limit
         for parse in parses:
             parse.cost += self._global_costs(parse, len(keys))
         parses.sort(key=lambda p: p.cost)
@@ -421,7 +468,7 @@ class _Search:
         """The cheapest segmentation by Interventions alone (shapes and other names)."""
         best: list[tuple[float, int]] = [(0.0, -1)] + [(INF, -1)] * self.n
         for q in range(1, self.n + 1):
-            for p in range(q):
+            for p in range(max(0, q - MAX_BLOCK_LINES), q):
                 bonus = 2.0 if self.names[p] else 0.0
                 cost = best[p][0] + self.block_cost(p, q) - bonus
                 if cost < best[q][0]:
@@ -438,9 +485,11 @@ class _Search:
         current = self.evaluate(start, prune=False)
         if current is None or self.n > SEARCH_LIMIT:
             return
-        while True:
+        while self.spent[0] < SEARCH_BUDGET:
             best = current
             for move in self._moves(set(current.bounds)):
+                if self.spent[0] >= SEARCH_BUDGET:
+                    break
                 found = self.evaluate(move)
                 if found is not None and found.cost < best.cost - 1e-9:
                     best = found
@@ -469,6 +518,16 @@ def _first_difference(
     return min(lines, default=None)
 
 
+def _content(lines: Sequence[SourceLine]) -> list[SourceLine]:
+    """The lines without leading blank lines and with one blank line for several (only a
+    blank line alone can be a placeholder; more carry nothing)."""
+    out: list[SourceLine] = []
+    for line in lines:
+        if line.text.strip() or (out and out[-1].text.strip()):
+            out.append(line)
+    return out
+
+
 def read_groups(
     groups: Sequence[SourceLine],
     interventions: Sequence[SourceLine],
@@ -478,11 +537,9 @@ def read_groups(
     """Arms and interventions from the three sections' lines (see the module docstring);
     ``single_group`` is whether the design's intervention model has one group or several
     (None when it does not say)."""
-    items = list(interventions)
-    while items and not items[0].text.strip():
-        items.pop(0)
+    items = _content(interventions)
     others = [t for ln in other_names if (t := ln.text.strip())]
-    search = _Search(_Lines(groups), _Lines(items), others, single_group)
+    search = _Search(_Lines(_content(groups)), _Lines(items), others, single_group)
     starts = [search.by_interventions() if items else ()]
     if len(items) % 2 == 0 and all(search.items.texts[0::2]):
         starts.append(tuple(range(0, len(items), 2)))
