@@ -362,11 +362,14 @@ class _Search:
         self.items = items
         self.n = len(items.texts)
         # The Other Intervention Names lines each Interventions line would name.
+        texts = {t for t in items.texts if t}
+        sizes = {len(t) for t in texts}
         named: dict[str, set[int]] = {}
         for k, other in enumerate(others):
-            for colon in re.finditer(":", other):
-                named.setdefault(other[: colon.start()], set()).add(k)
-        self.names = [frozenset(named.get(t, ())) if t else frozenset() for t in items.texts]
+            for size in sizes:
+                if other[size : size + 1] == ":" and other[:size] in texts:
+                    named.setdefault(other[:size], set()).add(k)
+        self.names = [frozenset(named.get(t, ())) for t in items.texts]
         # Prefix sums over Interventions lines: text costs and non-blank lines.
         self.text_sum = [0.0]
         self.filled = [0]

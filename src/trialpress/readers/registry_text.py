@@ -7,6 +7,12 @@ position, and labelled lines (``Clinical Phase: PHASE2``) are accepted too. Noth
 dropped: a line the reader cannot place is kept in ``trial.extra["unplaced"]`` and reported
 as an ``unplaced-line`` warning with its line number. See ``../shared/DESIGN.md`` section 2.
 
+Study Groups, Interventions and Other Intervention Names are read together, as a whole
+(``registry_groups``): nothing on the page marks which Study Groups line is an arm label,
+a description line or an intervention, so the reader chooses the most likely reading of
+all three sections at once, and warns (``ambiguous-groups``) where another reading is
+almost as likely.
+
 Writing the format back is a test helper (``tests/registry_text_writer.py``); it reuses the
 small pure functions here (``assign_design``, ``split_facts``, ...) to know when a value
 needs a label.
