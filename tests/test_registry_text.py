@@ -580,61 +580,29 @@ def arms_and_interventions(t: Trial) -> tuple[list[Any], list[Any]]:
     )
 
 
-def test_arm_label_and_description_equal_to_names_as_in_the_issue() -> None:
-    """The issue's example: arms without description, an arm label equal to an intervention
-    name, and a description equal to a name."""
-    t = one(
-        page(
-            {
-                "Study Groups": [
-                    "Vandetanib",
-                    "Vandetanib",
-                    "Tablet, oral, daily",
-                    "Placebo",
-                    "Placebo",
-                    "Placebo",
-                ],
-                "Interventions": ["Vandetanib", "Tablet, oral, daily", "Placebo", "Placebo"],
-            }
-        )
-    )
-    assert arms_and_interventions(t) == (
+#: (Study Groups, Interventions, arms, interventions) for each layout real pages use.
+REAL_LAYOUTS = {
+    # The issue's example: arms without description, an arm label equal to an
+    # intervention name, and a description equal to a name.
+    "labels-and-descriptions-equal-to-names": (
+        ["Vandetanib", "Vandetanib", "Tablet, oral, daily", "Placebo", "Placebo", "Placebo"],
+        ["Vandetanib", "Tablet, oral, daily", "Placebo", "Placebo"],
         [("Vandetanib", None, ["Vandetanib"]), ("Placebo", None, ["Placebo"])],
         [
             ("Vandetanib", "Tablet, oral, daily", [], ["Vandetanib"]),
             ("Placebo", "Placebo", [], ["Placebo"]),
         ],
-    )
-    assert codes(t) == []
-
-
-def test_descriptions_over_several_lines() -> None:
-    t = one(
-        page(
-            {
-                "Study Groups": [
-                    "Arm A",
-                    "Patients receive drug X.",
-                    "Treatment repeats every 21 days.",
-                    "Drug X",
-                    "Given IV over 30 minutes.",
-                    "On day 1 of each cycle.",
-                    "Arm B",
-                    "Patients receive placebo.",
-                    "Placebo",
-                    "Matching placebo.",
-                ],
-                "Interventions": [
-                    "Drug X",
-                    "Given IV over 30 minutes.",
-                    "On day 1 of each cycle.",
-                    "Placebo",
-                    "Matching placebo.",
-                ],
-            }
-        )
-    )
-    assert arms_and_interventions(t) == (
+    ),
+    "descriptions-over-several-lines": (
+        [
+            *("Arm A", "Patients receive drug X.", "Treatment repeats every 21 days."),
+            *("Drug X", "Given IV over 30 minutes.", "On day 1 of each cycle."),
+            *("Arm B", "Patients receive placebo.", "Placebo", "Matching placebo."),
+        ],
+        [
+            *("Drug X", "Given IV over 30 minutes.", "On day 1 of each cycle."),
+            *("Placebo", "Matching placebo."),
+        ],
         [
             ("Arm A", "Patients receive drug X.\nTreatment repeats every 21 days.", ["Drug X"]),
             ("Arm B", "Patients receive placebo.", ["Placebo"]),
@@ -643,33 +611,15 @@ def test_descriptions_over_several_lines() -> None:
             ("Drug X", "Given IV over 30 minutes.\nOn day 1 of each cycle.", [], ["Arm A"]),
             ("Placebo", "Matching placebo.", [], ["Arm B"]),
         ],
-    )
-    assert codes(t) == []
-
-
-def test_arm_without_description_or_intervention_and_a_bare_intervention() -> None:
-    """An arm label followed directly by its first intervention, an intervention that is a
-    name alone (in both sections), and a control arm that lists nothing."""
-    t = one(
-        page(
-            {
-                "Study Groups": [
-                    "Exercise",
-                    "Walking program",
-                    "Thirty minutes a day, five days a week.",
-                    "Pedometer",
-                    "Usual care",
-                    "Participants continue their usual care.",
-                ],
-                "Interventions": [
-                    "Walking program",
-                    "Thirty minutes a day, five days a week.",
-                    "Pedometer",
-                ],
-            }
-        )
-    )
-    assert arms_and_interventions(t) == (
+    ),
+    # An arm label followed directly by its first intervention, an intervention that is a
+    # name alone (in both sections), and a control arm that lists nothing.
+    "no-description-no-intervention-bare-intervention": (
+        [
+            *("Exercise", "Walking program", "Thirty minutes a day, five days a week."),
+            *("Pedometer", "Usual care", "Participants continue their usual care."),
+        ],
+        ["Walking program", "Thirty minutes a day, five days a week.", "Pedometer"],
         [
             ("Exercise", None, ["Walking program", "Pedometer"]),
             ("Usual care", "Participants continue their usual care.", []),
@@ -678,7 +628,15 @@ def test_arm_without_description_or_intervention_and_a_bare_intervention() -> No
             ("Walking program", "Thirty minutes a day, five days a week.", [], ["Exercise"]),
             ("Pedometer", None, [], ["Exercise"]),
         ],
-    )
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", REAL_LAYOUTS)
+def test_study_groups_as_real_pages_lay_it_out(layout: str) -> None:
+    groups, interventions, arms, items = REAL_LAYOUTS[layout]
+    t = one(page({"Study Groups": groups, "Interventions": interventions}))
+    assert arms_and_interventions(t) == (arms, items)
     assert codes(t) == []
 
 
