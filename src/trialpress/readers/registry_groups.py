@@ -24,8 +24,8 @@ marker) were measured on the 238 shared ClinicalTrials.gov studies, rounded, and
 named constants below.
 
 For one segmentation of Interventions, Study Groups is parsed by dynamic programming over
-its lines. Segmentations are searched from two starting points (the best by Interventions
-alone, and the one-line-description reading) by adding, dropping or shifting one boundary
+its lines. Segmentations are searched from three starting points (the best by Interventions
+alone, the one-line-description reading, and names alone) by adding, dropping or shifting one boundary
 at a time while the total cost falls; a segmentation whose own cost plus a lower bound of
 any Study Groups parse cannot come near the best is not parsed at all.
 
@@ -484,8 +484,9 @@ class _Search:
         return tuple(reversed(bounds))
 
     def descend(self, start: tuple[int, ...]) -> None:
-        """Add, drop or shift one boundary at a time while the cost falls."""
-        current = self.evaluate(start, prune=False)
+        """Add, drop or shift one boundary at a time while the cost falls (from the first
+        start always; from a later one when it can come near the best so far)."""
+        current = self.evaluate(start, prune=bool(self.done))
         if current is None or self.n > SEARCH_LIMIT:
             return
         while self.spent[0] < SEARCH_BUDGET:
@@ -543,9 +544,14 @@ def read_groups(
     items = _content(interventions)
     others = [t for ln in other_names if (t := ln.text.strip())]
     search = _Search(_Lines(_content(groups)), _Lines(items), others, single_group)
+    # Starting points: the best by Interventions alone, every description on one line, and
+    # no descriptions at all (a page that leaves them out does so throughout, which no
+    # one-boundary move from the others reaches).
+    texts = search.items.texts
     starts = [search.by_interventions() if items else ()]
-    if len(items) % 2 == 0 and all(search.items.texts[0::2]):
+    if len(items) % 2 == 0 and all(texts[0::2]):
         starts.append(tuple(range(0, len(items), 2)))
+    starts.append(tuple(i for i, t in enumerate(texts) if t))
     for start in starts:
         search.descend(start)
     found = sorted(search.done.values(), key=lambda c: c.cost)
