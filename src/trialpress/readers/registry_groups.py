@@ -24,10 +24,11 @@ marker) were measured on the 238 shared ClinicalTrials.gov studies, rounded, and
 named constants below.
 
 For one segmentation of Interventions, Study Groups is parsed by dynamic programming over
-its lines. Segmentations are searched from three starting points (the best by Interventions
-alone, the one-line-description reading, and names alone) by adding, dropping or shifting one boundary
-at a time while the total cost falls; a segmentation whose own cost plus a lower bound of
-any Study Groups parse cannot come near the best is not parsed at all.
+its lines. Segmentations are searched from three starting points (the best by
+Interventions alone, the one-line-description reading, and names alone) by adding,
+dropping or shifting one boundary at a time while the total cost falls; a segmentation
+whose own cost plus a lower bound of any Study Groups parse cannot come near the best is
+not parsed at all.
 
 Where the best reading and a different one cost almost the same, the text itself does not
 settle it: the reader keeps the best (the one the page's order and line shapes support) and
@@ -62,6 +63,9 @@ INTERVENTION_MORE_LINES = 0.5
 #: arm, listed first or last (5% of arms); between two other arms (never seen).
 ARM_WITHOUT_INTERVENTION = 3.0
 ARM_WITHOUT_INTERVENTION_BETWEEN = 6.0
+#: A new arm where the previous one could go on listing interventions in page order (the
+#: new arm's lines copy the next intervention exactly).
+ARM_INSTEAD_OF_INTERVENTION = 2.0
 #: An intervention no arm lists, in a study that has arms.
 UNUSED_INTERVENTION = 4.0
 #: An intervention with the same name as an earlier one (1% of interventions).
@@ -109,6 +113,9 @@ _OTHER_END_LLR = -1.1
 _MARKER_LLR = 3.2
 _MARKER_RE = re.compile(r"^(?:[*\-\u2022]\s|\(?\d+[.)]\s|[a-zA-Z][.)]\s)")
 _COMMA_LLR = 1.5
+#: The most a line's shape may count (the features above are not independent, and pages
+#: unlike the measured ones have labels that read like sentences).
+SHAPE_CAP = 5.0
 
 
 def text_likeness(text: str) -> float:
@@ -141,8 +148,8 @@ class _Lines:
         self.lines = list(lines)
         self.texts = [ln.text.strip() for ln in lines]
         likeness = [text_likeness(t) if t else 0.0 for t in self.texts]
-        self.as_title = [max(0.0, v) for v in likeness]
-        self.as_text = [max(0.0, -v) for v in likeness]
+        self.as_title = [min(SHAPE_CAP, max(0.0, v)) for v in likeness]
+        self.as_text = [min(SHAPE_CAP, max(0.0, -v)) for v in likeness]
 
 
 # -- result ---------------------------------------------------------------------------------
@@ -264,6 +271,8 @@ def _parse_groups(
                     push(i + 1, (kind, -1), 0.0, i, state, BLANK)
                 continue
             close = noiv_edge if kind == "F" else noiv_between if kind == "D" else 0.0
+            if not in_arm and any(j > k for j, _ in matches):
+                close += ARM_INSTEAD_OF_INTERVENTION
             start = ARM + ARM_NO_DESCRIPTION + groups.as_title[i]
             push(i + 1, ("F" if kind == "S" else "D", 0), close + start, i, state, LABEL)
             if kind == "S":
