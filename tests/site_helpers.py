@@ -175,7 +175,7 @@ def check_links(root: Path) -> int:
         rel = path.relative_to(root).as_posix()
         base = urljoin(_SITE, rel)
         for attr, value in _parsed(path).links:
-            if not value or value.startswith(("mailto:", "data:")):
+            if not value or value.startswith(("mailto:", "tel:", "data:")):
                 continue
             url = urlparse(urljoin(base, value))
             if f"{url.scheme}://{url.netloc}/" != _SITE:
