@@ -118,7 +118,7 @@ def url(value: object) -> Markup:
 
 #: A phone number as registries write them: digits with spaces, dots, dashes, slashes,
 #: brackets and one leading plus; nothing else (no letters, so no ``javascript:``).
-_PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().\-/]*[0-9]$")
+_PHONE_RE = re.compile(r"^\+?[0-9(][0-9 ().\-/]*[0-9]$")
 _EXT_RE = re.compile(r"^[0-9]{1,10}$")
 #: An e-mail address of the ordinary shape (no quotes, comments, spaces or IP literals).
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")

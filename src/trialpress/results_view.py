@@ -162,7 +162,8 @@ def flow_table(groups: list[ResultGroup], period: FlowPeriod, title: str) -> Tab
     return Table(period.title or title, "participants", groups, rows)
 
 
-def _ae_groups(ae: AdverseEvents) -> list[ResultGroup]:
+def ae_groups(ae: AdverseEvents) -> list[ResultGroup]:
+    """The adverse-event groups as table columns."""
     return [ResultGroup(id=g.id, title=g.title, description=g.description) for g in ae.event_groups]
 
 
@@ -172,7 +173,7 @@ def _ratio(affected: int | None, at_risk: int | None) -> str:
 
 def ae_totals(ae: AdverseEvents) -> Table:
     """Participants affected / at risk per group: deaths, serious and other events."""
-    groups = _ae_groups(ae)
+    groups = ae_groups(ae)
     rows = []
     for label, prefix in (
         ("Deaths (all causes)", "deaths"),
@@ -192,7 +193,7 @@ def ae_totals(ae: AdverseEvents) -> Table:
 
 def ae_table(ae: AdverseEvents, events: list[AdverseEvent], caption: str) -> Table:
     """Events by organ system, each with affected / at risk (and events) per group."""
-    groups = _ae_groups(ae)
+    groups = ae_groups(ae)
     rows: list[Row] = []
     systems: dict[str, list[AdverseEvent]] = {}
     for event in events:
@@ -203,7 +204,9 @@ def ae_table(ae: AdverseEvents, events: list[AdverseEvent], caption: str) -> Tab
             by_id = {
                 s.group_id: Cell(
                     _ratio(s.num_affected, s.num_at_risk),
-                    None if s.num_events is None else f"{s.num_events} events",
+                    None
+                    if s.num_events is None
+                    else f"{s.num_events} event{'' if s.num_events == 1 else 's'}",
                 )
                 for s in event.stats
             }
