@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from trialpress.build import build_trials
 from trialpress.models import Trial
 from trialpress.readers import read_paths
 
 from .conftest import V2_JSON, v2_studies
-from .site_helpers import ROOT, article_of
+from .site_helpers import article_of, build_once
 
 pytestmark = pytest.mark.slow
 
@@ -44,19 +43,12 @@ def text_of(node: Tag | None) -> str:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All 238 shared studies, built strictly."""
     trials = [t for t in read_paths([V2_JSON]) if isinstance(t, Trial)]
     assert len(trials) == 238
-    base = tmp_path_factory.mktemp("whole")
-    result = build_trials(
-        trials,
-        base / "out",
-        config_file=ROOT / "mkdocs.yml",
-        strict=True,
-        cache_dir=base / "cache",
-        pdf=False,
-    )
-    assert result.trials == 238
-    return base / "out"
+    built = build_once("whole", trials, tmp_path_factory)
+    assert built.result.trials == 238
+    return built.root
 
 
 def page(site: Path, folder: str, nct: str) -> BeautifulSoup:

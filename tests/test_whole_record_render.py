@@ -19,6 +19,7 @@ from trialpress.readers import read_file, read_paths
 from trialpress.render import (
     SiteContext,
     json_ld,
+    render_checklist,
     render_kind_overview,
     render_results,
     render_site,
@@ -152,3 +153,14 @@ def test_results_pages_only_for_trials_with_results(all_trials: list[Trial]) -> 
     assert {p.split("/")[1].removesuffix(".md") for p in pages if p.startswith("results/")} == (
         with_results
     )
+
+
+def test_checklist_page_names_the_contact(all_trials: list[Trial]) -> None:
+    trial = next(t for t in all_trials if t.nct_id == CONTACTS_ID)
+    soup = BeautifulSoup(render_checklist(trial, SiteContext(Corpus([trial]))), "html.parser")
+    contact = soup.select_one(".tp-check-contact")
+    assert contact is not None
+    assert "Nicole A Short, PhD" in contact.get_text()
+    assert contact.select_one('a[href="tel:7028950606"]') is not None
+    bare = trial.model_copy(update={"contacts": [], "locations": []})
+    assert "tp-check-contact" not in render_checklist(bare, SiteContext(Corpus([bare])))
