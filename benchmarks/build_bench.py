@@ -83,7 +83,7 @@ def section_costs(trials: list[Trial], pdf_trials: int = 12) -> None:
     bare = [_without_whole_record(t) for t in trials]
     print("whole-record sections (best of 3):")
     print()
-    print("| output | as read | without the new fields | pages |")
+    print("| output | as read | without the new fields | pages (as read / without) |")
     print("| --- | --- | --- | --- |")
     for name, fn in (
         ("all generated pages", render.render_site),
@@ -96,7 +96,10 @@ def section_costs(trials: list[Trial], pdf_trials: int = 12) -> None:
         ctx_bare = render.SiteContext(Corpus(bare))
         full_s = _best(lambda: fn(ctx_full))  # noqa: B023
         bare_s = _best(lambda: fn(ctx_bare))  # noqa: B023
-        pages = len(render.render_site(ctx_full)) if name.startswith("all") else len(trials)
+        if name.startswith("all"):
+            pages = f"{len(render.render_site(ctx_full))} / {len(render.render_site(ctx_bare))}"
+        else:
+            pages = str(len(trials))
         print(f"| {name} | {full_s:.2f} s | {bare_s:.2f} s | {pages} |")
     with_results = [t for t in trials if t.results is not None]
     ctx = render.SiteContext(Corpus(trials))
