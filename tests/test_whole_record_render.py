@@ -164,3 +164,36 @@ def test_checklist_page_names_the_contact(all_trials: list[Trial]) -> None:
     assert contact.select_one('a[href="tel:7028950606"]') is not None
     bare = trial.model_copy(update={"contacts": [], "locations": []})
     assert "tp-check-contact" not in render_checklist(bare, SiteContext(Corpus([bare])))
+
+
+def test_whole_record_fields_are_documented_in_the_schema() -> None:
+    """``trialpress schema`` documents every field of the whole-record contract."""
+    schema = Trial.model_json_schema()
+    models = {name: defn for name, defn in schema["$defs"].items()}
+    new = [
+        "Outcome", "Contact", "GeoPoint", "MeshTerm", "BrowseLeaf", "BrowseBranch",
+        "MeshBrowse", "Mesh", "Document", "Oversight", "IpdSharingStatement", "ExpandedAccess",
+        "ResultGroup", "DenomCount", "Denom", "Measurement", "MeasureCategory", "MeasureClass",
+        "BaselineMeasure", "Baseline", "FlowStats", "FlowMilestone", "FlowDropWithdraw",
+        "FlowPeriod", "ParticipantFlow", "Analysis", "OutcomeMeasureResult", "EventGroup",
+        "EventStats", "AdverseEvent", "AdverseEvents", "PointOfContact", "CertainAgreement",
+        "Results",
+    ]  # fmt: skip
+    undocumented = [
+        f"{name}.{field}"
+        for name in new
+        for field, prop in models[name]["properties"].items()
+        if not prop.get("description")
+    ]
+    trial_fields = [
+        "why_stopped", "last_known_status", "first_posted", "results_first_posted",
+        "status_verified", "mesh", "outcomes", "contacts", "documents", "oversight",
+        "ipd_sharing", "expanded_access", "results",
+    ]  # fmt: skip
+    undocumented += [f for f in trial_fields if not schema["properties"][f].get("description")]
+    undocumented += [
+        f"Location.{f}"
+        for f in ("status", "contacts", "geo")
+        if not models["Location"]["properties"][f].get("description")
+    ]
+    assert undocumented == []
