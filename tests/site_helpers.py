@@ -72,24 +72,27 @@ def site_trials() -> list[Trial]:
     return [*read_ok([POLAR, PALMIRA]), hostile_trial(), *v2_sample()]
 
 
-def build_pages(trials: list[Trial], base: Path) -> BuiltSite:
-    """A strict build of the demo config, pages only, into ``base/out``."""
-    result = build_trials(
-        trials,
-        base / "out",
-        config_file=ROOT / "mkdocs.yml",
-        strict=True,
-        cache_dir=base / "cache",
-        pdf=False,  # PDFs are checked on the two examples (test_site_cli.py)
-    )
-    return BuiltSite(base / "out", trials, result)
+def build_once(
+    name: str, trials: list[Trial], tmp_path_factory: pytest.TempPathFactory
+) -> BuiltSite:
+    """Build ``trials`` with the demo config (strict, no PDFs) once per session and name."""
+    if name not in _CACHE:
+        base = tmp_path_factory.mktemp(name)
+        result = build_trials(
+            trials,
+            base / "out",
+            config_file=ROOT / "mkdocs.yml",
+            strict=True,
+            cache_dir=base / "cache",
+            pdf=False,  # PDFs are checked on the two examples (test_site_cli.py)
+        )
+        _CACHE[name] = BuiltSite(base / "out", trials, result)
+    return _CACHE[name]
 
 
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    """Build the demo config (strict) once per session into a temporary folder."""
-    if "site" not in _CACHE:
-        _CACHE["site"] = build_pages(site_trials(), tmp_path_factory.mktemp("site"))
-    return _CACHE["site"]
+    """The shared test build: examples, hostile trial, API v2 studies."""
+    return build_once("site", site_trials(), tmp_path_factory)
 
 
 _SOUPS: dict[Path, BeautifulSoup] = {}
@@ -178,7 +181,7 @@ def check_links(root: Path) -> int:
         rel = path.relative_to(root).as_posix()
         base = urljoin(_SITE, rel)
         for attr, value in _parsed(path).links:
-            if not value or value.startswith(("mailto:", "data:")):
+            if not value or value.startswith(("mailto:", "tel:", "data:")):
                 continue
             url = urlparse(urljoin(base, value))
             if f"{url.scheme}://{url.netloc}/" != _SITE:

@@ -23,7 +23,7 @@ import pytest
 
 from tests.browser import serve_dir
 from tests.conftest import PALMIRA, POLAR, v2_studies, v2_study_files
-from tests.site_helpers import BuiltSite, build_pages, read_ok
+from tests.site_helpers import BuiltSite, build_once, read_ok
 from trialpress.enums import InterventionType, OverallStatus, Phase, StudyType
 from trialpress.models import Trial
 
@@ -50,7 +50,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
         months_trial if t.nct_id == MONTHS_NCT else t
         for t in read_ok([POLAR, PALMIRA, *v2_study_files()])
     ]
-    built = build_pages(trials, base)
+    built = build_once("finder", trials, tmp_path_factory)
     assert not built.result.errors, built.result.errors
     return built
 

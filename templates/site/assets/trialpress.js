@@ -724,7 +724,9 @@
         li.setAttribute("data-distance-km", item.km.toFixed(3));
         li.appendChild(el("span", "tp-distance", formatDistance(item.km, unit)));
         li.appendChild(document.createTextNode(" "));
-        var label = el("span", "", item.li.textContent.trim());
+        var copy = item.li.cloneNode(true);  // the site's own line, without its contacts
+        Array.prototype.forEach.call(copy.querySelectorAll("ul"), function (u) { u.parentNode.removeChild(u); });
+        var label = el("span", "", copy.textContent.replace(/\s+/g, " ").trim());
         label.dir = "auto";
         li.appendChild(label);
         ol.appendChild(li);
