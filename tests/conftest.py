@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 REGISTRY_TEXT = SHARED / "registry-text"
 V2_JSON = SHARED / "ctgov" / "v2-json"
+LEGACY_XML = SHARED / "ctgov" / "legacy-xml"
 SPEC = SHARED / "ctgov-spec" / "ctg-oas-v2.yaml"
 POLAR = REGISTRY_TEXT / "NCT03820830.txt"
 PALMIRA = REGISTRY_TEXT / "NCT03809988.txt"
