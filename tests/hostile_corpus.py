@@ -704,6 +704,36 @@ def _nan_json() -> bytes:
     return raw.replace('"count": 42', '"count": NaN').encode("utf-8")
 
 
+_XML_BOMB = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE clinical_study [\n <!ENTITY a "aaaaaaaaaa">\n'
+    + b"".join(
+        f' <!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">\n'.encode() for i in range(9)
+    )
+    + b"]>\n<clinical_study><brief_title>&j;</brief_title></clinical_study>\n"
+)
+_XML_EXTERNAL = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE clinical_study [\n'
+    b' <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
+    b"<clinical_study><id_info><nct_id>NCT99000916</nct_id></id_info>"
+    b"<brief_title>&xxe;</brief_title></clinical_study>\n"
+)
+
+
+def _xml_deep() -> bytes:
+    return b"<clinical_study>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</clinical_study>"
+
+
+def good_xml(nct: str = "NCT99000917") -> bytes:
+    """A harmless, valid legacy ClinicalTrials.gov XML record."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<clinical_study>\n'
+        f"  <id_info><nct_id>{nct}</nct_id></id_info>\n"
+        "  <brief_title>A harmless legacy record</brief_title>\n"
+        "  <overall_status>Completed</overall_status>\n  <phase>Phase 1/Phase 2</phase>\n"
+        "</clinical_study>\n"
+    ).encode()
+
+
 def _truncated_text() -> bytes:
     return good_text("NCT99000915").encode("utf-8")[:60]
 
@@ -745,6 +775,14 @@ BROKEN_CASES: list[BrokenCase] = [
     BrokenCase("bom-crlf-text", "bom-crlf.txt", _bom_crlf_text, "ok", errors=0),
     BrokenCase("bom-crlf-json", "bom-crlf.json", _bom_crlf_json, "ok", errors=0),
     BrokenCase("cr-only-text", "cr.txt", _cr_only_text, "ok", errors=0),
+    BrokenCase("xml-ok", "legacy.xml", good_xml, "ok", errors=0),
+    BrokenCase("xml-billion-laughs", "bomb.xml", lambda: _XML_BOMB, "error", 0),
+    BrokenCase("xml-external-entity", "xxe.xml", lambda: _XML_EXTERNAL, "error", 0),
+    BrokenCase("xml-not-well-formed", "broken.xml", lambda: good_xml()[:-25], "error", 0),
+    BrokenCase("xml-deeply-nested", "deep.xml", _xml_deep, "error", 0),
+    BrokenCase(
+        "xml-wrong-root", "feed.xml", lambda: b'<?xml version="1.0"?>\n<feed/>\n', "error", 0
+    ),
     BrokenCase("huge-eligibility", "huge.json", _huge_eligibility, "ok", errors=0),
     BrokenCase("many-locations", "locations.json", _many_locations, "ok", errors=0),
 ]
