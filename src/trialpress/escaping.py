@@ -100,6 +100,24 @@ def markdown_text(value: object) -> Markup:
     return Markup(str(text).replace(".", "&#46;").replace("(", "&#40;").replace(")", "&#41;"))
 
 
+#: The punctuation that makes Markdown markup: emphasis, code, links and images, raw HTML,
+#: entities, headings, tables, strikethrough. A backslash before each keeps it literal;
+#: ``.``, ``(``, ``-`` and the like stay bare so the text still reads well as plain text
+#: (at worst they make a list, which is structure, not markup).
+_MARKDOWN_PUNCT = re.compile(r"([\\`*_\[\]<>&!#|~])")
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def markdown_literal(value: object) -> str:
+    """Record text for a field that consumers render as Markdown (FHIR ``markdown``).
+
+    The source's own backslash escapes (API v2 text has ``\\<``) are removed first, then
+    the markup characters are escaped, so a renderer never makes a link, image, heading,
+    entity or HTML tag of it. Controls are made visible as in :func:`clean`.
+    """
+    return _MARKDOWN_PUNCT.sub(r"\\\1", _MARKDOWN_ESCAPE.sub(r"\1", clean(value)))
+
+
 _URL_SCHEMES = ("https://", "http://")
 
 
