@@ -118,6 +118,32 @@ def markdown_literal(value: object) -> str:
     return _MARKDOWN_PUNCT.sub(r"\\\1", _MARKDOWN_ESCAPE.sub(r"\1", clean(value)))
 
 
+#: Every line boundary ``str.splitlines`` knows, plus runs of blanks around them.
+_LINE_BREAKS_RE = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
+
+
+def one_line(value: object) -> str:
+    """Record text for a line-based format (RIS ``TAG  - value``): one line, controls shown.
+
+    Line breaks of every kind become a space *before* controls are made visible, so no
+    record text can start a line (a forged ``ER  -`` or ``TY  -`` tag) of its own.
+    """
+    text = "" if value is None else str(value)
+    return clean(_LINE_BREAKS_RE.sub(" ", text)).strip()
+
+
+#: First characters that make a spreadsheet read a cell as a formula, and the tab and line
+#: ends some strip before doing so (a CR is already a newline after :func:`clean`).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\n")
+
+
+def csv_cell(value: object) -> str:
+    """Record text for a CSV cell: a cell a spreadsheet would run as a formula is prefixed
+    with ``'`` (OWASP's advice), so ``=HYPERLINK(...)`` stays text; controls are shown."""
+    text = clean(value)
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
+
+
 _URL_SCHEMES = ("https://", "http://")
 
 
