@@ -259,7 +259,11 @@ class ResponsibleParty(_Model):
 class MeshTerm(_Model):
     """A MeSH descriptor: ``D012559`` / ``Schizophrenia``."""
 
-    id: str = Field(description="MeSH descriptor ID, e.g. `D001943`.")
+    id: str | None = Field(
+        default=None,
+        description="MeSH descriptor ID, e.g. `D001943`; null where the source gives the "
+        "heading only (legacy XML).",
+    )
     term: str = Field(description="MeSH heading, e.g. `Breast Neoplasms`.")
 
 

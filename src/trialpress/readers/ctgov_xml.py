@@ -40,6 +40,7 @@ from trialpress.eligibility import parse_criteria, starts_item
 from trialpress.enums import (
     AgencyClass,
     ArmGroupType,
+    ContactRole,
     DateType,
     DesignAllocation,
     DesignMasking,
@@ -47,6 +48,8 @@ from trialpress.enums import (
     EnrollmentType,
     InterventionalAssignment,
     InterventionType,
+    IpdSharing,
+    IpdSharingInfoType,
     ObservationalModel,
     OfficialRole,
     OverallStatus,
@@ -63,13 +66,22 @@ from trialpress.errors import RecordError
 from trialpress.models import (
     NCT_ID_RE,
     Arm,
+    Contact,
     Design,
+    Document,
     Eligibility,
     Enrollment,
+    ExpandedAccess,
     Identifier,
     Intervention,
+    IpdSharingStatement,
     Location,
+    Mesh,
+    MeshBrowse,
+    MeshTerm,
     Official,
+    Outcome,
+    Oversight,
     ReadWarning,
     Reference,
     ResponsibleParty,
@@ -133,6 +145,9 @@ _ALIASES: dict[str, str] = {
     "OBSERVATIONAL_PATIENT_REGISTRY": "OBSERVATIONAL",
     "ACCEPTS_HEALTHY_VOLUNTEERS": "YES",
     "NONE_OPEN_LABEL": "NONE",
+    "STATISTICAL_ANALYSIS_PLAN_SAP": "SAP",
+    "INFORMED_CONSENT_FORM_ICF": "ICF",
+    "CLINICAL_STUDY_REPORT_CSR": "CSR",
 }
 
 
@@ -498,6 +513,39 @@ class _Mapper:
             self.invalid(where, elem, value, "not a date like 'December 13, 2017'")
         return day, kind
 
+    def posted(self, parent: Element, tag: str) -> str | None:
+        """A date whose ``type`` attribute the model has no field for (kept in extra)."""
+        day, kind = self.date(parent, tag)
+        if kind is not None:
+            self.keep(f"{tag}@type", kind.value)
+        return day
+
+    def yes_no(self, parent: Element, tag: str, path: str) -> bool | None:
+        """``Yes`` / ``No`` as a boolean; anything else kept as invalid."""
+        found = self.child(parent, tag, path)
+        if found is None:
+            return None
+        value = self.leaf_text(*found)
+        if value is None:
+            return None
+        name = api_name(value)
+        if name not in ("YES", "NO"):
+            self.invalid(found[0], found[1], value, "expected Yes or No")
+            return None
+        return name == "YES"
+
+    def contact(self, elem: Element, where: str, role: ContactRole | None) -> Contact | None:
+        """A contact (``last_name`` holds the whole name), or None when it is empty."""
+        found = Contact(
+            name=self.text(elem, "last_name", where),
+            role=role,
+            phone=self.text(elem, "phone", where),
+            phone_ext=self.text(elem, "phone_ext", where),
+            email=self.text(elem, "email", where),
+        )
+        self.rest(elem, where, {"last_name", "phone", "phone_ext", "email"})
+        return None if found == Contact(role=role) else found
+
     # ---- the study
 
     def trial(self) -> Trial:
@@ -516,6 +564,8 @@ class _Mapper:
         self._eligibility(fields, warnings)
         self._people_and_places(fields)
         self._references(fields)
+        self._outcomes(fields)
+        self._registry_extras(fields)
         fields["has_results"] = any(c.tag == "clinical_results" for c in r)
         self.rest(
             r,
@@ -548,6 +598,22 @@ class _Mapper:
                 "responsible_party",
                 "reference",
                 "results_reference",
+                "study_first_posted",
+                "results_first_posted",
+                "verification_date",
+                "why_stopped",
+                "last_known_status",
+                "has_expanded_access",
+                "primary_outcome",
+                "secondary_outcome",
+                "other_outcome",
+                "overall_contact",
+                "overall_contact_backup",
+                "condition_browse",
+                "intervention_browse",
+                "oversight_info",
+                "patient_data",
+                "provided_document_section",
             },
         )
         if self.unmapped:
@@ -629,10 +695,15 @@ class _Mapper:
             fields["primary_completion_date_type"],
         ) = self.date(r, "primary_completion_date")
         fields["completion_date"], fields["completion_date_type"] = self.date(r, "completion_date")
-        last, kind = self.date(r, "last_update_posted")
-        fields["last_updated"] = last
-        if kind is not None:
-            self.keep("last_update_posted@type", kind.value)
+        fields["last_updated"] = self.posted(r, "last_update_posted")
+        fields["first_posted"] = self.posted(r, "study_first_posted")
+        fields["results_first_posted"] = self.posted(r, "results_first_posted")
+        fields["status_verified"] = self.posted(r, "verification_date")
+        fields["why_stopped"] = self.text(r, "why_stopped", "")
+        fields["last_known_status"] = self.enum(r, "last_known_status", "", OverallStatus)
+        available = self.yes_no(r, "has_expanded_access", "")
+        if available is not None:
+            fields["expanded_access"] = ExpandedAccess(available=available)
 
     def _sponsors(self, fields: dict[str, Any]) -> None:
         sponsors: list[Sponsor] = []
@@ -867,6 +938,13 @@ class _Mapper:
             )
             self.rest(obj, q, {"last_name", "role", "affiliation"})
         fields["officials"] = officials
+        contacts: list[Contact] = []
+        for tag in ("overall_contact", "overall_contact_backup"):
+            for q, elem in self.children(self.root, tag, ""):
+                person = self.contact(elem, q, ContactRole.CONTACT)
+                if person is not None:
+                    contacts.append(person)
+        fields["contacts"] = contacts
         locations: list[Location] = []
         countries: dict[str, None] = {}
         for q, obj in self.children(self.root, "location", ""):
@@ -884,10 +962,20 @@ class _Mapper:
                     site.country = self.text(addr, "country", aq)
                     self.rest(addr, aq, {"city", "state", "zip", "country"})
                 self.rest(fac, fq, {"name", "address"})
+            for tag in ("contact", "contact_backup"):
+                for cq, elem in self.children(obj, tag, q):
+                    person = self.contact(elem, cq, ContactRole.CONTACT)
+                    if person is not None:
+                        site.contacts.append(person)
+            for iq, elem in self.children(obj, "investigator", q):
+                role = self.enum(elem, "role", iq, ContactRole)
+                person = self.contact(elem, iq, role)
+                if person is not None:
+                    site.contacts.append(person)
             if site.country:
                 countries[site.country] = None
             locations.append(site)
-            self.rest(obj, q, {"status", "facility"})
+            self.rest(obj, q, {"status", "facility", "contact", "contact_backup", "investigator"})
         # The registry's own country list also names countries of sites no longer listed.
         found = self.child(self.root, "location_countries", "")
         if found is not None:
@@ -912,3 +1000,121 @@ class _Mapper:
                 refs.append(Reference(citation=citation, pmid=self.text(obj, "PMID", q), type=kind))
                 self.rest(obj, q, {"citation", "PMID"})
         fields["references"] = refs
+
+    def _outcomes(self, fields: dict[str, Any]) -> None:
+        outcomes: list[Outcome] = []
+        for tag, kind in (
+            ("primary_outcome", "primary"),
+            ("secondary_outcome", "secondary"),
+            ("other_outcome", "other"),
+        ):
+            for q, obj in self.children(self.root, tag, ""):
+                measure = self.text(obj, "measure", q)
+                if measure is None:
+                    self.invalid(q, obj, element_value(obj), "outcome without a measure")
+                    continue
+                outcomes.append(
+                    Outcome(
+                        kind=kind,
+                        measure=measure,
+                        time_frame=self.text(obj, "time_frame", q),
+                        description=self.text(obj, "description", q),
+                    )
+                )
+                self.rest(obj, q, {"measure", "time_frame", "description"})
+        fields["outcomes"] = outcomes
+
+    def _mesh_terms(self, tag: str) -> MeshBrowse:
+        found = self.child(self.root, tag, "")
+        if found is None:
+            return MeshBrowse()
+        where, elem = found
+        terms = [MeshTerm(term=t) for t in self.texts(elem, "mesh_term", where)]
+        self.rest(elem, where, {"mesh_term"})
+        return MeshBrowse(terms=terms)
+
+    def _registry_extras(self, fields: dict[str, Any]) -> None:
+        """MeSH terms, oversight flags, data sharing plan and posted documents."""
+        r = self.root
+        fields["mesh"] = Mesh(
+            conditions=self._mesh_terms("condition_browse"),
+            interventions=self._mesh_terms("intervention_browse"),
+        )
+        found = self.child(r, "oversight_info", "")
+        if found is not None:
+            where, elem = found
+            flags = {
+                "has_dmc": "has_dmc",
+                "fda_regulated_drug": "is_fda_regulated_drug",
+                "fda_regulated_device": "is_fda_regulated_device",
+                "unapproved_device": "is_unapproved_device",
+                "ppsd": "is_ppsd",
+                "us_export": "is_us_export",
+            }
+            fields["oversight"] = Oversight(
+                **{key: self.yes_no(elem, tag, where) for key, tag in flags.items()}
+            )
+            self.rest(elem, where, set(flags.values()))
+        found = self.child(r, "patient_data", "")
+        if found is not None:
+            where, elem = found
+            info_types = []
+            for q, item in self.children(elem, "ipd_info_type", where):
+                value = self.leaf_text(q, item)
+                member = (
+                    None if value is None else self.enum_value(value, q, item, IpdSharingInfoType)
+                )
+                if member is not None:
+                    info_types.append(member)
+            fields["ipd_sharing"] = IpdSharingStatement(
+                plan=self.enum(elem, "sharing_ipd", where, IpdSharing),
+                description=self.text(elem, "ipd_description", where),
+                info_types=info_types,
+                time_frame=self.text(elem, "ipd_time_frame", where),
+                access_criteria=self.text(elem, "ipd_access_criteria", where),
+                url=self.text(elem, "ipd_url", where),
+            )
+            self.rest(
+                elem,
+                where,
+                {
+                    "sharing_ipd",
+                    "ipd_description",
+                    "ipd_info_type",
+                    "ipd_time_frame",
+                    "ipd_access_criteria",
+                    "ipd_url",
+                },
+            )
+        documents: list[Document] = []
+        found = self.child(r, "provided_document_section", "")
+        if found is not None:
+            where, section = found
+            for q, doc in self.children(section, "provided_document", where):
+                day = self.text(doc, "document_date", q)
+                if day is not None and api_date(day) is None:
+                    self.invalid(f"{q}.document_date", doc, day, "not a date")
+                documents.append(
+                    Document(
+                        label=self.text(doc, "document_type", q),
+                        has_protocol=self.yes_no(doc, "document_has_protocol", q),
+                        has_sap=self.yes_no(doc, "document_has_sap", q),
+                        has_icf=self.yes_no(doc, "document_has_icf", q),
+                        date=None if day is None else api_date(day),
+                        url=self.text(doc, "document_url", q),
+                    )
+                )
+                self.rest(
+                    doc,
+                    q,
+                    {
+                        "document_type",
+                        "document_has_protocol",
+                        "document_has_sap",
+                        "document_has_icf",
+                        "document_date",
+                        "document_url",
+                    },
+                )
+            self.rest(section, where, {"provided_document"})
+        fields["documents"] = documents
