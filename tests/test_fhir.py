@@ -25,6 +25,8 @@ from trialpress.labels import enum_label
 from trialpress.models import Trial
 from trialpress.readers import read_paths
 
+OBJECTIVE = "http://terminology.hl7.org/CodeSystem/research-study-objective-type"
+OUTCOME_KIND = {"primary": "primary", "secondary": "secondary", "other": "exploratory"}
 PHASE_CODES = {
     ("PHASE1",): "phase-1",
     ("PHASE2",): "phase-2",
@@ -76,17 +78,30 @@ def check_against_model(trial: Trial, study: dict[str, Any]) -> None:
         assert hl7 == [PHASE_CODES[tuple(trial.phases)]]
     else:
         assert "phase" not in study
-    assert [c.get("text") for c in study.get("condition", [])] == [
-        clean(c) for c in trial.conditions if c.strip()
-    ]
+    conditions = study.get("condition", [])
+    texts = [clean(c) for c in trial.conditions if c.strip()]
+    assert [c.get("text") for c in conditions[: len(texts)]] == texts
+    mesh_ids = {t.id for t in trial.mesh.conditions.terms if t.id}
+    coded = {code for c in conditions for code in _coding(c, fhir.MESH_SYSTEM)}
+    assert coded == mesh_ids
     groups = study.get("comparisonGroup", [])
     assert [g["name"] for g in groups] == [clean(a.label) for a in trial.arms]
     arm_types = [_coding(g.get("type", {}), fhir.CTGOV_ENUM + "ArmGroupType") for g in groups]
     assert arm_types == [[a.type] if a.type else [] for a in trial.arms]
     outcomes = study.get("outcomeMeasure", [])
-    assert len(outcomes) == len(getattr(trial, "outcomes", []))
+    assert [o["name"] for o in outcomes] == [clean(o.measure) for o in trial.outcomes]
+    kinds = [_coding(o["type"][0], OBJECTIVE)[0] for o in outcomes]
+    assert kinds == [OUTCOME_KIND[o.kind] for o in trial.outcomes]
     locations = [c for c in study.get("contained", []) if c["resourceType"] == "Location"]
     assert len(locations) == len(study.get("site", [])) == len(trial.locations)
+    for resource, site in zip(locations, trial.locations, strict=True):
+        assert len(resource.get("contact", [])) == len(site.contacts)
+        if site.geo is not None:
+            assert resource["position"] == {"latitude": site.geo.lat, "longitude": site.geo.lon}
+    people = [c for c in study.get("contained", []) if c["resourceType"] == "Practitioner"]
+    assert len(people) == len(trial.contacts)
+    if trial.why_stopped:
+        assert study["whyStopped"]["text"] == clean(trial.why_stopped)
     if trial.enrollment and trial.enrollment.count is not None:
         numbers = study["recruitment"]
         assert trial.enrollment.count in (numbers.get("actualNumber"), numbers.get("targetNumber"))
@@ -132,12 +147,39 @@ def test_one_study_in_detail() -> None:
     assert "Histologically confirmed MBC" in group["description"]
     roles = [_coding(p["role"], "http://hl7.org/fhir/research-study-party-role")[0]
              for p in study["associatedParty"]]  # fmt: skip
-    assert roles == ["lead-sponsor", "collaborator", "primary-investigator"]
+    assert roles == [
+        "lead-sponsor",
+        "collaborator",
+        "primary-investigator",
+        "recruitment-contact",
+        "recruitment-contact",
+    ]
+    [dang, _] = [c for c in study["contained"] if c["resourceType"] == "Practitioner"]
+    assert dang["telecom"] == [
+        {"system": "phone", "value": "914-367-7181", "use": "work"},
+        {"system": "email", "value": "dangc@mskcc.org", "use": "work"},
+    ]
+    [mtd] = study["outcomeMeasure"]
+    assert mtd["name"] == "Maximum Tolerated Dose (MTD)"
+    assert mtd["description"].endswith("Time frame: 1 year")
     assert [f["concept"]["text"] for f in study["focus"]] == [
         "Drug: Capecitabine",
         "Drug: Neratinib",
         "Behavioral: EORTC QLQ - BR23, EQ-5D-5L, EORTC QLQ-C30",
     ]
+
+
+def test_whole_record_fields_reach_the_export(shared_trials: list[Trial]) -> None:
+    """Across the shared studies each of the newer elements is really exercised."""
+    studies = [fhir.research_study(t) for t in shared_trials]
+    assert sum(len(s.get("outcomeMeasure", [])) for s in studies) > 1000
+    assert sum(1 for s in studies if "whyStopped" in s) > 20
+    contained = [c for s in studies for c in s.get("contained", [])]
+    assert sum(1 for c in contained if "position" in c) > 1000
+    assert sum(1 for c in contained if c.get("contact")) > 100
+    assert sum(1 for c in contained if c["resourceType"] == "Practitioner") > 50
+    mesh = [c for s in studies for cond in s.get("condition", []) for c in cond.get("coding", [])]
+    assert len(mesh) > 100
 
 
 def test_references_carry_pmids_and_dois(shared_trials: list[Trial]) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from trialpress.escaping import clean, markdown_literal
 from trialpress.labels import enum_label
-from trialpress.models import Reference, Trial
+from trialpress.models import Contact, MeshTerm, Reference, Trial
 from trialpress.render import doi_from_citation
 
 #: HL7's naming system for ClinicalTrials.gov identifiers (NCT numbers).
@@ -89,6 +89,7 @@ _OFFICIAL_ROLE = {
     "STUDY_DIRECTOR": "study-director",
     "STUDY_CHAIR": "study-chair",
 }
+_OUTCOME_TYPE = {"primary": "primary", "secondary": "secondary", "other": "exploratory"}
 _AGENCY = {"NIH": "nih", "FED": "government", "OTHER_GOV": "government", "INDUSTRY": "industry"}
 _SEX = {"FEMALE": "female", "MALE": "male"}
 _AGE_UNITS = {
@@ -174,6 +175,40 @@ def age_quantity(age: str | None) -> dict[str, Any] | None:
     number = float(m.group(1))
     value: int | float = int(number) if number.is_integer() else number
     return {"value": value, "unit": unit, "system": UCUM, "code": code}
+
+
+def _telecom(contact: Contact) -> list[dict[str, Any]]:
+    """Phone (with its extension) and e-mail of a contact, as written."""
+    out = []
+    if contact.phone:
+        phone = (
+            contact.phone if not contact.phone_ext else f"{contact.phone} ext. {contact.phone_ext}"
+        )
+        out.append({"system": "phone", "value": _text(phone), "use": "work"})
+    if contact.email:
+        out.append({"system": "email", "value": _text(contact.email), "use": "work"})
+    return out
+
+
+def _mesh_coding(term: MeshTerm) -> dict[str, str] | None:
+    """A MeSH coding; a heading without a descriptor ID (legacy XML) has no code to give."""
+    return _coding(MESH_SYSTEM, term.id, term.term) if term.id else None
+
+
+def _with_mesh(texts: list[str], terms: list[MeshTerm], coded: bool) -> list[dict[str, Any]]:
+    """One concept per text, coded with the MeSH term of the same name; then each MeSH term
+    that names none of the texts, as a concept of its own (coded where it has an ID)."""
+    by_name = {t.term.casefold(): t for t in terms}
+    out = [
+        _concept(
+            text, _mesh_coding(by_name[text.casefold()]) if text.casefold() in by_name else None
+        )
+        for text in texts
+    ]
+    if coded:
+        named = {text.casefold() for text in texts}
+        out += [_concept(t.term, _mesh_coding(t)) for t in terms if t.term.casefold() not in named]
+    return out
 
 
 # --------------------------------------------------------------------------- parts
@@ -285,7 +320,8 @@ def _phase(trial: Trial) -> dict[str, Any] | None:
 
 
 def _conditions(trial: Trial) -> list[dict[str, Any]]:
-    return [_concept(c) for c in trial.conditions]
+    """The record's conditions, then the registry's MeSH headings for them."""
+    return _with_mesh(trial.conditions, trial.mesh.conditions.terms, coded=True)
 
 
 def _sites(trial: Trial) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -308,6 +344,18 @@ def _sites(trial: Trial) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         }
         if loc.status is not None:
             resource["description"] = markdown_literal(f"Recruitment: {enum_label(loc.status)}")
+        if loc.geo is not None:
+            resource["position"] = {"latitude": loc.geo.lat, "longitude": loc.geo.lon}
+        resource["contact"] = [
+            {
+                "purpose": _concept(enum_label(c.role), _enum_coding("ContactRole", c.role))
+                if c.role
+                else None,
+                "name": [{"text": _text(c.name)}] if _text(c.name) else [],
+                "telecom": _telecom(c),
+            }
+            for c in loc.contacts
+        ]
         contained.append(resource)
         refs.append({"reference": f"#{lid}", "display": _text(loc.facility)})
     return contained, refs
@@ -395,13 +443,63 @@ def _arms(trial: Trial) -> list[dict[str, Any]]:
 
 
 def _focus(trial: Trial) -> list[dict[str, Any]]:
+    """Interventions (with a MeSH coding where a heading has the intervention's name)."""
+    by_name = {t.term.casefold(): t for t in trial.mesh.interventions.terms}
     out = []
     for iv in trial.interventions:
         kind = f"{enum_label(iv.type)}: " if iv.type else ""
+        mesh = by_name.get(iv.name.casefold())
+        concept = _concept(
+            f"{kind}{iv.name}",
+            _enum_coding("InterventionType", iv.type),
+            _mesh_coding(mesh) if mesh else None,
+        )
+        out.append({"concept": concept})
+    return out
+
+
+def _outcomes(trial: Trial) -> list[dict[str, Any]]:
+    out = []
+    for o in trial.outcomes:
+        text = o.description or ""
+        if o.time_frame:
+            text = f"{text}\n\nTime frame: {o.time_frame}".strip()
+        objective = _coding(_THO + "research-study-objective-type", _OUTCOME_TYPE[o.kind])
         out.append(
-            {"concept": _concept(f"{kind}{iv.name}", _enum_coding("InterventionType", iv.type))}
+            {
+                "name": _text(o.measure),
+                "type": [_concept(o.kind.capitalize(), objective)],
+                "description": _markdown(text),
+            }
         )
     return out
+
+
+def _central_contacts(trial: Trial) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Contained Practitioners for the central contacts, and their associatedParty entries."""
+    contained: list[dict[str, Any]] = []
+    parties: list[dict[str, Any]] = []
+    for i, c in enumerate(trial.contacts, start=1):
+        cid = f"contact-{i}"
+        contained.append(
+            {
+                "resourceType": "Practitioner",
+                "id": cid,
+                "name": [{"text": _text(c.name)}] if _text(c.name) else [],
+                "telecom": _telecom(c),
+            }
+        )
+        parties.append(
+            {
+                "name": _text(c.name),
+                "role": _concept(
+                    "Recruitment contact",
+                    _coding(_HL7 + "research-study-party-role", "recruitment-contact"),
+                ),
+                "party": {"reference": f"#{cid}"},
+            }
+        )
+    return contained, parties
 
 
 def _parties(trial: Trial) -> list[dict[str, Any]]:
@@ -469,7 +567,8 @@ def research_study(trial: Trial) -> dict[str, Any]:
     """The trial as an R5 ``ResearchStudy`` (JSON-ready dict, empty elements left out)."""
     sites, site_refs = _sites(trial)
     group = _eligibility_group(trial)
-    contained = [*sites, *([group] if group else [])]
+    people, contact_parties = _central_contacts(trial)
+    contained = [*sites, *([group] if group else []), *people]
     start = trial.start_date
     end = trial.completion_date or trial.primary_completion_date
     study: dict[str, Any] = {
@@ -501,10 +600,12 @@ def research_study(trial: Trial) -> dict[str, Any]:
         "description": _markdown(trial.description),
         "period": {"start": start, "end": end},
         "site": site_refs,
-        "associatedParty": _parties(trial),
+        "associatedParty": [*_parties(trial), *contact_parties],
         "progressStatus": _progress(trial),
         "recruitment": _recruitment(trial, group),
         "comparisonGroup": _arms(trial),
+        "outcomeMeasure": _outcomes(trial),
+        "whyStopped": _concept(trial.why_stopped) if trial.why_stopped else None,
         "relatedArtifact": [_artifact(r) for r in trial.references],
     }  # fmt: skip
     pruned: dict[str, Any] = _prune(study)
