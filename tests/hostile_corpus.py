@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 #: 5,000 characters with no break opportunity.
 LONG_WORD = ("Pneumonoultramicroscopic" * 209)[:4997] + "end"
@@ -154,7 +155,7 @@ class HostileCase:
 
     marker: str
     nct_id: str
-    fmt: str  # "ctgov-json" or "registry-text"
+    fmt: str  # "ctgov-json", "registry-text" or "ctgov-xml"
     field: str
     payload: Payload
     text: str
@@ -487,12 +488,119 @@ def _registry_text(nct: str, put: Callable[..., str]) -> str:
     return "\n".join(out) + "\n"
 
 
+# --- legacy ClinicalTrials.gov XML ----------------------------------------------------------
+
+#: Characters XML 1.0 cannot carry at all, not even as character references.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _legacy_xml(nct: str, put: Callable[..., str]) -> str:
+    """One record in legacy ``<clinical_study>`` XML; payloads are one line each (the
+    reader undoes the format's hard wrapping, which would reflow multi-line payloads)."""
+
+    def x(name: str) -> str:
+        text = _NOT_XML_RE.sub("\ufffd", put(name, one_line=True))
+        return xml_escape(text, {'"': "&quot;"})
+
+    def block(name: str) -> str:
+        return f"<textblock>\n        {x(name)}\n      </textblock>"
+
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<clinical_study>
+  <id_info>
+    <org_study_id>{x("identifiers.org_study_id")}</org_study_id>
+    <secondary_id>{x("identifiers.secondary_id")}</secondary_id>
+    <nct_id>{nct}</nct_id>
+  </id_info>
+  <brief_title>{x("title")}</brief_title>
+  <acronym>{x("acronym")}</acronym>
+  <official_title>{x("official_title")}</official_title>
+  <sponsors>
+    <lead_sponsor><agency>{x("sponsors[0].name")}</agency><agency_class>Other</agency_class>
+    </lead_sponsor>
+    <collaborator><agency>{x("sponsors[1].name")}</agency><agency_class>Industry</agency_class>
+    </collaborator>
+  </sponsors>
+  <brief_summary>{block("summary")}</brief_summary>
+  <detailed_description>{block("description")}</detailed_description>
+  <overall_status>Terminated</overall_status>
+  <why_stopped>{x("why_stopped")}</why_stopped>
+  <start_date type="Actual">March 1, 2021</start_date>
+  <phase>Phase 2/Phase 3</phase>
+  <study_type>Interventional</study_type>
+  <primary_outcome>
+    <measure>{x("outcomes[0].measure")}</measure>
+    <time_frame>{x("outcomes[0].time_frame")}</time_frame>
+    <description>{x("outcomes[0].description")}</description>
+  </primary_outcome>
+  <enrollment type="Actual">42</enrollment>
+  <condition>{x("conditions[0]")}</condition>
+  <condition>{x("conditions[1]")}</condition>
+  <arm_group>
+    <arm_group_label>{x("arms[0].label")}</arm_group_label>
+    <arm_group_type>Experimental</arm_group_type>
+    <description>{x("arms[0].description")}</description>
+  </arm_group>
+  <intervention>
+    <intervention_type>Drug</intervention_type>
+    <intervention_name>{x("interventions[0].name")}</intervention_name>
+    <description>{x("interventions[0].description")}</description>
+  </intervention>
+  <eligibility>
+    <criteria>
+      <textblock>
+        Inclusion Criteria:
+
+          -  {x("eligibility.inclusion[0]")}
+
+          -  {x("eligibility.inclusion[1]")}
+
+        Exclusion Criteria:
+
+          -  {x("eligibility.exclusion[0]")}
+      </textblock>
+    </criteria>
+    <gender>All</gender>
+    <minimum_age>18 Years</minimum_age>
+    <maximum_age>N/A</maximum_age>
+    <healthy_volunteers>No</healthy_volunteers>
+  </eligibility>
+  <overall_official>
+    <last_name>{x("officials[0].name")}</last_name>
+    <role>Principal Investigator</role>
+    <affiliation>{x("officials[0].affiliation")}</affiliation>
+  </overall_official>
+  <overall_contact>
+    <last_name>{x("contacts[0].name")}</last_name>
+    <phone>{x("contacts[0].phone")}</phone>
+    <email>{x("contacts[0].email")}</email>
+  </overall_contact>
+  <location>
+    <facility>
+      <name>{x("locations[0].facility")}</name>
+      <address><city>{x("locations[0].city")}</city><country>{x("locations[0].country")}</country>
+      </address>
+    </facility>
+    <status>Recruiting</status>
+    <contact><last_name>{x("locations[0].contacts[0].name")}</last_name></contact>
+  </location>
+  <reference>
+    <citation>{x("references[0]")}</citation>
+    <PMID>12345678</PMID>
+  </reference>
+  <keyword>{x("keywords[0]")}</keyword>
+  <condition_browse><mesh_term>{x("mesh.conditions.terms[0]")}</mesh_term></condition_browse>
+</clinical_study>
+"""
+
+
 # --- the corpus --------------------------------------------------------------------------------
 
 JSON_NCTS = [f"NCT9900{i:04d}" for i in range(1, 7)]
 SLUG_NCT = "NCT99000101"
 CRITERIA_NCT = "NCT99000102"
 TEXT_NCTS = [f"NCT9900{i:04d}" for i in range(201, 205)]
+XML_NCTS = [f"NCT9900{i:04d}" for i in range(301, 303)]
 
 
 @dataclass
@@ -502,6 +610,8 @@ class Corpus:
     json_studies: list[dict[str, Any]]
     texts: dict[str, str]
     cases: list[HostileCase]
+    #: Legacy ClinicalTrials.gov XML records by NCT ID.
+    xml_texts: dict[str, str] = field(default_factory=dict)
 
     def write(self, folder: Path) -> list[Path]:
         """Write one file per record under ``folder``; returns the paths."""
@@ -514,6 +624,10 @@ class Corpus:
             paths.append(p)
         for nct, text in self.texts.items():
             p = folder / f"{nct}.txt"
+            p.write_text(text, encoding="utf-8")
+            paths.append(p)
+        for nct, text in self.xml_texts.items():
+            p = folder / f"{nct}.xml"
             p.write_text(text, encoding="utf-8")
             paths.append(p)
         return paths
@@ -544,7 +658,11 @@ def build_corpus(*, benign: bool = False) -> Corpus:
         put = _Placer("registry-text", cases, counter, benign, nct, rotation=r * 17 + 3)
         # NUL makes a file binary to decode(); the registry text format cannot carry it.
         texts[nct] = _registry_text(nct, put).replace("\x00", "\ufffd")
-    return Corpus(studies, texts, cases)
+    xml_texts: dict[str, str] = {}
+    for r, nct in enumerate(XML_NCTS):
+        put = _Placer("ctgov-xml", cases, counter, benign, nct, rotation=r * 13 + 7)
+        xml_texts[nct] = _legacy_xml(nct, put)
+    return Corpus(studies, texts, cases, xml_texts)
 
 
 def benign_twin_study(nct: str) -> dict[str, Any]:
