@@ -17,26 +17,16 @@ from click.testing import CliRunner, Result
 from fhir.resources.bundle import Bundle
 from fhir.resources.researchstudy import ResearchStudy
 
-from tests.conftest import LEGACY_XML, V2_JSON
+from tests.conftest import LEGACY_XML, V2_JSON, read_trials
 from tests.hostile_corpus import build_corpus, good_study
 from trialpress.cli import cli
 from trialpress.escaping import csv_cell, one_line
 from trialpress.exports import COLUMNS, trial_ris, trials_csv, trials_ris
-from trialpress.models import Trial
-from trialpress.readers import read_paths
 
 PALLAS_XML = next(LEGACY_XML.rglob("NCT02513394.xml"))
 PALLAS_JSON = next(V2_JSON.rglob("NCT02513394.json"))
 CAPECITABINE_XML = next(LEGACY_XML.rglob("NCT03377387.xml"))
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def _read(*paths: Path) -> list[Trial]:
-    out = []
-    for result in read_paths(paths):
-        assert isinstance(result, Trial), str(result)
-        out.append(result)
-    return out
 
 
 def run(*args: str) -> Result:
@@ -47,7 +37,7 @@ def run(*args: str) -> Result:
 
 
 def test_ris_reads_back_with_the_trial_and_its_references() -> None:
-    [trial] = _read(PALLAS_JSON)
+    [trial] = read_trials(PALLAS_JSON)
     entries = rispy.loads(trial_ris(trial))
     assert len(entries) == 1 + len(trial.references) == 5
     record, *refs = entries
@@ -64,7 +54,7 @@ def test_ris_reads_back_with_the_trial_and_its_references() -> None:
 
 
 def test_ris_of_every_shared_study_reads_back() -> None:
-    trials = _read(V2_JSON, LEGACY_XML)
+    trials = read_trials(V2_JSON, LEGACY_XML)
     entries = rispy.loads(trials_ris(trials))
     assert len(entries) == sum(1 + len(t.references) for t in trials)
     assert [e["accession_number"] for e in entries if e["type_of_reference"] == "ELEC"] == [
@@ -74,7 +64,7 @@ def test_ris_of_every_shared_study_reads_back() -> None:
 
 def test_hostile_text_in_ris_stays_in_its_value(tmp_path: Path) -> None:
     corpus = build_corpus()
-    trials = _read(*corpus.write(tmp_path / "records"))
+    trials = read_trials(*corpus.write(tmp_path / "records"))
     text = trials_ris(trials)
     entries = rispy.loads(text)
     # exactly one entry per record and reference: no value forged a TY or ER line
@@ -95,12 +85,12 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 
 def test_csv_has_one_row_per_trial_with_the_finders_columns() -> None:
-    trials = _read(V2_JSON, LEGACY_XML)
+    trials = read_trials(V2_JSON, LEGACY_XML)
     rows = _rows(trials_csv(trials))
     assert len(rows) == len(trials)
     assert list(rows[0]) == [name for name, _ in COLUMNS]
     by_id = {r["NCT ID"]: r for r in rows}
-    [cape] = _read(CAPECITABINE_XML)
+    [cape] = read_trials(CAPECITABINE_XML)
     row = by_id["NCT03377387"]
     assert row["Title"] == cape.title
     assert row["Status"] == "Recruiting" and row["Phase"] == "Phase 1/Phase 2"
@@ -133,14 +123,14 @@ def test_ordinary_cells_are_left_alone() -> None:
 
 def test_hostile_text_in_csv_never_starts_a_formula(tmp_path: Path) -> None:
     corpus = build_corpus()
-    trials = _read(*corpus.write(tmp_path / "records"))
+    trials = read_trials(*corpus.write(tmp_path / "records"))
     study = good_study("NCT99000930")
     ident = study["protocolSection"]["identificationModule"]
     ident["briefTitle"] = '=HYPERLINK("http://evil.example","click")'
     ident["acronym"] = "@SUM(1+1)*cmd|' /C calc'!A0"
     study["protocolSection"]["conditionsModule"]["conditions"] = ["-1+1", "\t=1"]
     (tmp_path / "formula.json").write_text(json.dumps(study), encoding="utf-8")
-    trials += _read(tmp_path / "formula.json")
+    trials += read_trials(tmp_path / "formula.json")
     rows = _rows(trials_csv(trials))
     assert len(rows) == len(trials)
     for row in rows:

@@ -16,14 +16,13 @@ import pytest
 from fhir.resources.bundle import Bundle
 from fhir.resources.researchstudy import ResearchStudy
 
-from tests.conftest import LEGACY_XML, REGISTRY_TEXT, V2_JSON
+from tests.conftest import LEGACY_XML, REGISTRY_TEXT, V2_JSON, read_trials
 from tests.hostile_corpus import build_corpus
 from trialpress import fhir
 from trialpress.corpus import Corpus
 from trialpress.escaping import clean
 from trialpress.labels import enum_label
 from trialpress.models import Trial
-from trialpress.readers import read_paths
 
 OBJECTIVE = "http://terminology.hl7.org/CodeSystem/research-study-objective-type"
 OUTCOME_KIND = {"primary": "primary", "secondary": "secondary", "other": "exploratory"}
@@ -39,18 +38,10 @@ PHASE_CODES = {
 }
 
 
-def _read(*paths: Path) -> list[Trial]:
-    out = []
-    for result in read_paths(paths):
-        assert isinstance(result, Trial), str(result)
-        out.append(result)
-    return out
-
-
 @pytest.fixture(scope="module")
 def shared_trials() -> list[Trial]:
     """Every shared study in all three formats: 238 JSON, 67 legacy XML, 2 registry texts."""
-    trials = _read(V2_JSON, LEGACY_XML, REGISTRY_TEXT)
+    trials = read_trials(V2_JSON, LEGACY_XML, REGISTRY_TEXT)
     formats = {t.source.format for t in trials}
     assert formats == {"ctgov-json", "ctgov-xml", "registry-text"}
     assert len(trials) == 238 + 67 + len(list(REGISTRY_TEXT.glob("*.txt")))
@@ -125,7 +116,7 @@ def test_the_bundle_of_every_shared_study_validates(shared_trials: list[Trial]) 
 
 
 def test_one_study_in_detail() -> None:
-    [trial] = _read(next(LEGACY_XML.rglob("NCT03377387.xml")))
+    [trial] = read_trials(next(LEGACY_XML.rglob("NCT03377387.xml")))
     study = fhir.research_study(trial)
     assert study["id"] == "NCT03377387"
     assert study["url"] == "https://clinicaltrials.gov/study/NCT03377387"
@@ -233,7 +224,7 @@ def _strings(value: Any, key: str = "") -> list[tuple[str, str]]:
 
 def test_hostile_records_export_valid_fhir_with_text_kept_as_text(tmp_path: Path) -> None:
     corpus = build_corpus()
-    trials = _read(*corpus.write(tmp_path / "records"))
+    trials = read_trials(*corpus.write(tmp_path / "records"))
     markers = {c.marker for c in corpus.cases}
     found: set[str] = set()
     for trial in trials:
@@ -256,7 +247,7 @@ def test_hostile_records_export_valid_fhir_with_text_kept_as_text(tmp_path: Path
 
 
 def test_enum_labels_are_the_display_of_api_codings() -> None:
-    [trial] = _read(next(LEGACY_XML.rglob("NCT03377387.xml")))
+    [trial] = read_trials(next(LEGACY_XML.rglob("NCT03377387.xml")))
     design = fhir.research_study(trial)["studyDesign"]
     shown = {c["coding"][0]["code"]: c["coding"][0]["display"] for c in design}
     assert shown == {k: enum_label(k) for k in shown}
