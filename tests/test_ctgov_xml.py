@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fhir.resources.researchstudy import ResearchStudy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import LEGACY_XML, V2_JSON
 from tests.test_eligibility import assert_nothing_lost
+from trialpress import fhir
 from trialpress.eligibility import ParsedCriteria, unescape
 from trialpress.errors import RecordError
 from trialpress.models import Trial
@@ -570,3 +574,48 @@ def test_hostile_xml_is_refused_with_one_error(name: str, text: str, line: int, 
     assert error.path == "bad.xml" and error.line == line, str(error)
     assert words in error.message, error.message
     assert "\n" not in str(error) and len(error.message) < 200
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+SMALL = sorted((p for p in FILES if p.stat().st_size < 12_000), key=lambda p: p.name)[:8]
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _outcome_is_clean(text: str) -> None:
+    """Only a Trial or a RecordError; a Trial serialises and exports valid FHIR."""
+    try:
+        results = read_text(text, "fuzz.xml")
+    except RecordError as exc:
+        assert "\n" not in str(exc)
+        return
+    for result in results:
+        assert isinstance(result, Trial | RecordError)
+        if isinstance(result, Trial):
+            result.model_dump_json()
+            ResearchStudy.model_validate(fhir.research_study(result))
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_real_xml_gives_a_trial_or_a_record_error(data: st.DataObject) -> None:
+    path = data.draw(st.sampled_from(SMALL))
+    root = ET.parse(path).getroot()
+    elements = list(root.iter())
+    for _ in range(data.draw(st.integers(1, 6))):
+        elem = data.draw(st.sampled_from(elements))
+        action = data.draw(st.sampled_from(["text", "drop", "attr"]))
+        if action == "text":
+            elem.text = data.draw(st.text(alphabet=st.characters(blacklist_categories=["Cs"])))
+            elem.text = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", elem.text)
+        elif action == "attr":
+            elem.set("type", data.draw(st.text(max_size=20)).replace("\x00", ""))
+        else:
+            for parent in elements:
+                if elem in list(parent):
+                    parent.remove(elem)
+                    break
+    text = ET.tostring(root, encoding="unicode")
+    if data.draw(st.booleans()):
+        text = text[: data.draw(st.integers(0, len(text)))]
+    _outcome_is_clean(text)
