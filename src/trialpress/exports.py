@@ -135,6 +135,33 @@ def fhir_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+#: Site paths of the exports every built site offers.
+BUNDLE_PATH = "data/trials.fhir.json"
+CSV_PATH = "data/trials.csv"
+
+
+def fhir_path(nct_id: str) -> str:
+    """Site path of a trial's ResearchStudy."""
+    return f"data/{nct_id}.fhir.json"
+
+
+def ris_path(nct_id: str) -> str:
+    """Site path of a trial's RIS (its registry record and references)."""
+    return f"data/{nct_id}.ris"
+
+
+def site_files(trials: Sequence[Trial]) -> dict[str, str]:
+    """Every export file of a site, by site path: each trial's FHIR and RIS, then the
+    Bundle of all trials and the trials table as CSV."""
+    out: dict[str, str] = {}
+    for trial in trials:
+        out[fhir_path(trial.nct_id)] = fhir_json(fhir.research_study(trial))
+        out[ris_path(trial.nct_id)] = trial_ris(trial)
+    out[BUNDLE_PATH] = fhir_json(fhir.bundle(trials))
+    out[CSV_PATH] = trials_csv(trials)
+    return out
+
+
 def export_text(trials: Sequence[Trial], fmt: ExportFormat) -> str:
     """The one file ``trialpress export`` writes for ``fmt``.
 
