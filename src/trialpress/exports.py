@@ -136,18 +136,18 @@ def fhir_json(data: dict[str, Any]) -> str:
 
 
 #: Site paths of the exports every built site offers.
-BUNDLE_PATH = "data/trials.fhir.json"
-CSV_PATH = "data/trials.csv"
+BUNDLE_PATH = "exports/trials.fhir.json"
+CSV_PATH = "exports/trials.csv"
 
 
 def fhir_path(nct_id: str) -> str:
     """Site path of a trial's ResearchStudy."""
-    return f"data/{nct_id}.fhir.json"
+    return f"exports/{nct_id}.fhir.json"
 
 
 def ris_path(nct_id: str) -> str:
     """Site path of a trial's RIS (its registry record and references)."""
-    return f"data/{nct_id}.ris"
+    return f"exports/{nct_id}.ris"
 
 
 def site_files(trials: Sequence[Trial]) -> dict[str, str]:
