@@ -894,16 +894,7 @@ class _Mapper:
                         code=w.code, message="eligibility criteria: " + w.message, line=line
                     )
                 )
-        healthy = None
-        found_hv = self.child(elem, "healthy_volunteers", where)
-        if found_hv is not None:
-            value = self.leaf_text(*found_hv)
-            if value is not None:
-                name = api_name(value)
-                if name in ("YES", "NO"):
-                    healthy = name == "YES"
-                else:
-                    self.invalid(found_hv[0], found_hv[1], value, "expected Yes or No")
+        healthy = self.yes_no(elem, "healthy_volunteers", where)
         ages = []
         for tag in ("minimum_age", "maximum_age"):
             value = self.text(elem, tag, where)
