@@ -437,14 +437,17 @@ class _Mapper:
         where, elem = found[0]
         return (where.removesuffix("[0]"), elem)
 
-    def leaf_text(self, where: str, elem: Element) -> str | None:
+    def leaf_text(
+        self, where: str, elem: Element, attrs: frozenset[str] | set[str] = frozenset()
+    ) -> str | None:
         """The stripped text of a leaf element, indentation of continuation lines removed."""
         if len(elem):
             self.invalid(where, elem, element_value(elem), "expected text, found elements")
             return None
         text = "\n".join(line.strip() for line in _newlines(elem.text or "").strip().split("\n"))
         for name, value in elem.attrib.items():
-            self.keep(f"{where}@{name}", value)
+            if name not in attrs:  # the caller reads these itself
+                self.keep(f"{where}@{name}", value)
         return text or None
 
     def text(self, parent: Element, tag: str, path: str) -> str | None:
@@ -503,9 +506,7 @@ class _Mapper:
         kind = None
         if "type" in elem.attrib:
             kind = self.enum_value(elem.attrib["type"], f"{where}@type", elem, DateType)
-        attrs = {k: v for k, v in elem.attrib.items() if k != "type"}
-        elem.attrib = attrs
-        value = self.leaf_text(where, elem)
+        value = self.leaf_text(where, elem, {"type"})
         if value is None:
             return None, kind
         day = api_date(value)
@@ -776,8 +777,7 @@ class _Mapper:
             kind = None
             if "type" in elem.attrib:
                 kind = self.enum_value(elem.attrib["type"], f"{where}@type", elem, EnrollmentType)
-            elem.attrib = {k: v for k, v in elem.attrib.items() if k != "type"}
-            value = self.leaf_text(where, elem)
+            value = self.leaf_text(where, elem, {"type"})
             count = None
             if value is not None:
                 if value.isdigit() and len(value) < 16:
