@@ -89,7 +89,7 @@ from trialpress.models import (
     Sponsor,
     Trial,
 )
-from trialpress.readers.ctgov_json import MAX_LISTED, _describe_validation, _summarise
+from trialpress.readers.ctgov_json import _describe_validation, kept_warnings
 
 NAME = "ctgov-xml"
 
@@ -617,26 +617,9 @@ class _Mapper:
                 "provided_document_section",
             },
         )
-        if self.unmapped:
-            warnings.append(
-                ReadWarning(
-                    code="unmapped-fields",
-                    message="kept in extra, no model field for: " + _summarise(self.unmapped),
-                    line=self.line(r),
-                    severity="note",
-                )
-            )
-        if self.invalid_notes:
-            shown = "; ".join(self.invalid_notes[:MAX_LISTED])
-            if len(self.invalid_notes) > MAX_LISTED:
-                shown += f"; and {len(self.invalid_notes) - MAX_LISTED} more"
-            warnings.append(
-                ReadWarning(
-                    code="invalid-value",
-                    message="kept in extra, the model cannot take: " + shown,
-                    line=self.first_invalid_line or self.line(r),
-                )
-            )
+        warnings += kept_warnings(
+            self.unmapped, self.invalid_notes, self.line(r), self.first_invalid_line
+        )
         return Trial(
             **fields,
             source=Source(format="ctgov-xml", path=self.path),
