@@ -49,7 +49,7 @@ def shared_trials() -> list[Trial]:
 
 
 def _coding(concept: dict[str, Any], system: str) -> list[str]:
-    return [c["code"] for c in concept.get("coding", []) if c["system"] == system]
+    return [c["code"] for c in concept.get("coding", []) if c["system"] == system and "code" in c]
 
 
 def check_against_model(trial: Trial, study: dict[str, Any]) -> None:
@@ -75,6 +75,10 @@ def check_against_model(trial: Trial, study: dict[str, Any]) -> None:
     mesh_ids = {t.id for t in trial.mesh.conditions.terms if t.id}
     coded = {code for c in conditions for code in _coding(c, fhir.MESH_SYSTEM)}
     assert coded == mesh_ids
+    # every MeSH heading is there as a MeSH coding, with its descriptor ID where known
+    named = [m.get("display") for c in conditions for m in c.get("coding", [])
+             if m["system"] == fhir.MESH_SYSTEM]  # fmt: skip
+    assert sorted(named) == sorted(clean(t.term) for t in trial.mesh.conditions.terms)
     groups = study.get("comparisonGroup", [])
     assert [g["name"] for g in groups] == [clean(a.label) for a in trial.arms]
     arm_types = [_coding(g.get("type", {}), fhir.CTGOV_ENUM + "ArmGroupType") for g in groups]

@@ -190,9 +190,11 @@ def _telecom(contact: Contact) -> list[dict[str, Any]]:
     return out
 
 
-def _mesh_coding(term: MeshTerm) -> dict[str, str] | None:
-    """A MeSH coding; a heading without a descriptor ID (legacy XML) has no code to give."""
-    return _coding(MESH_SYSTEM, term.id, term.term) if term.id else None
+def _mesh_coding(term: MeshTerm) -> dict[str, str]:
+    """A MeSH coding; a heading without a descriptor ID (legacy XML) is given by name only."""
+    if term.id:
+        return _coding(MESH_SYSTEM, term.id, term.term) or {}
+    return {"system": MESH_SYSTEM, "display": clean(term.term)}
 
 
 def _with_mesh(texts: list[str], terms: list[MeshTerm], coded: bool) -> list[dict[str, Any]]:
