@@ -786,7 +786,7 @@ def _legacy_xml(nct: str, put: Callable[..., str]) -> str:
   </overall_official>
   <overall_contact>
     <last_name>{x("contacts[0].name")}</last_name>
-    <phone>{x("contacts[0].phone")}</phone>
+    <phone>{xml_escape(_fixed(put, JS_PHONE))}</phone>
     <email>{x("contacts[0].email")}</email>
   </overall_contact>
   <location>
