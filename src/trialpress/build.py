@@ -23,9 +23,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trialpress.errors import BuildError, RecordError, TrialpressError
-from trialpress.models import Trial
+from trialpress.errors import BuildError, TrialpressError
+from trialpress.models import Trial, count_warnings
 from trialpress.progress import NULL, Reporter
+from trialpress.readers import read_records
 from trialpress.templating import default_templates_dir
 
 log = logging.getLogger("trialpress.build")
@@ -67,27 +68,6 @@ def choose_config(config_file: str | Path | None) -> tuple[Path, bool]:
     if local.is_file():
         return local.resolve(), False
     return bundled_config(), True
-
-
-def read_records(
-    paths: Sequence[str | Path], reporter: Reporter = NULL
-) -> tuple[list[Trial], list[RecordError]]:
-    """Every trial and every record error under ``paths``, in file order."""
-    from trialpress.readers import expand_paths, read_file
-
-    files = expand_paths(paths)
-    stage = reporter.stage("Reading records", len(files))
-    trials: list[Trial] = []
-    errors: list[RecordError] = []
-    for path in files:
-        try:
-            results = read_file(path)
-        except RecordError as exc:
-            results = [exc]
-        for r in results:
-            (errors if isinstance(r, RecordError) else trials).append(r)  # type: ignore[arg-type]
-        stage.advance()
-    return trials, errors
 
 
 class _MkDocsLogHandler(logging.Handler):
@@ -334,7 +314,7 @@ def build_trials(
     return BuildResult(
         out=out_dir,
         trials=plugin.trial_count,
-        warnings=sum(1 for t in trials for w in t.warnings if w.severity == "warning"),
+        warnings=count_warnings(trials),
         errors=all_errors,
         seconds=time.monotonic() - start,
     )

@@ -26,9 +26,9 @@ import click
 
 from trialpress import __version__
 from trialpress.errors import RecordError, RenderError, TrialpressError, printable
-from trialpress.models import Trial
+from trialpress.models import Trial, count_warnings
 from trialpress.progress import NULL, Reporter, RichReporter
-from trialpress.readers import expand_paths, read_file
+from trialpress.readers import read_records
 
 # --------------------------------------------------------------------------- output helpers
 
@@ -93,11 +93,6 @@ def note(message: object) -> None:
         click.echo(f"Note: {message}", err=True)
 
 
-def count_warnings(trials: Sequence[Trial], severity: str = "warning") -> int:
-    """How many reader warnings (or notes) the trials carry."""
-    return sum(1 for t in trials for w in t.warnings if w.severity == severity)
-
-
 def _progress_wanted() -> bool:
     """Bars only for people: stderr is a terminal and the user did not ask for quiet."""
     if settings().quiet or os.environ.get("TRIALPRESS_NO_PROGRESS"):
@@ -122,30 +117,18 @@ def read_all(
 
     Warnings are printed when ``show_warnings`` (default: under --verbose).
     """
-    if show_warnings is None:
-        show_warnings = settings().verbose
-    files = expand_paths(paths)
-    trials: list[Trial] = []
-    errors: list[RecordError] = []
-    stage = reporter.stage("Reading records", len(files))
-    for path in files:
-        try:
-            results = read_file(path)
-        except RecordError as exc:
-            results = [exc]
-        for result in results:
-            if isinstance(result, RecordError):
-                _error(result)
-                errors.append(result)
-            else:
-                trials.append(result)
-                if show_warnings:
-                    for line in trial_warnings(result):
-                        warn(line)
-                    for line in trial_warnings(result, "note"):
-                        note(line)
-        stage.advance()
-    return trials, errors
+    verbose = settings().verbose if show_warnings is None else show_warnings
+
+    def show(result: Trial | RecordError) -> None:
+        if isinstance(result, RecordError):
+            _error(result)
+        elif verbose:
+            for line in trial_warnings(result):
+                warn(line)
+            for line in trial_warnings(result, "note"):
+                note(line)
+
+    return read_records(paths, reporter, show)
 
 
 @dataclass

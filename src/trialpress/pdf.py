@@ -39,6 +39,7 @@ import segno
 from trialpress import __version__
 from trialpress.errors import RenderError
 from trialpress.labels import enum_label
+from trialpress.layout import PDF_MANIFEST, Layout
 from trialpress.models import Criterion, Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.templating import template_dirs
@@ -49,7 +50,7 @@ KINDS: tuple[Kind, ...] = ("brief", "checklist")
 #: The stylesheet every PDF template shares, parsed once per process.
 STYLESHEET = "pdf/print.css"
 #: Manifest of content keys, beside the PDFs; a dot file so site builders skip it.
-MANIFEST = ".trialpress-pdf.json"
+MANIFEST = PDF_MANIFEST.rsplit("/", 1)[1]
 #: Criteria shorter than this (characters) are kept on one page (``break-inside: avoid``);
 #: longer ones may split, because WeasyPrint blows up when an unbreakable block is
 #: taller than a page.
@@ -187,20 +188,6 @@ def qr_data_uri(url: str) -> str:
     return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
 
 
-def trial_page_url(trial: Trial, site_url: str | None) -> str | None:
-    """The trial's page on our site (fixed layout ``trials/<NCT>/``), if the site URL is known."""
-    if not site_url:
-        return None
-    return f"{site_url.rstrip('/')}/trials/{trial.nct_id}/"
-
-
-def checklist_page_url(trial: Trial, site_url: str | None) -> str | None:
-    """The trial's checklist page on our site, if the site URL is known."""
-    if not site_url:
-        return None
-    return f"{site_url.rstrip('/')}/checklists/{trial.nct_id}/"
-
-
 def document_date(trial: Trial) -> str | None:
     """W3C date for the PDF's created/modified metadata: the record's, never the clock."""
     if trial.last_updated:
@@ -222,6 +209,12 @@ class Options:
 
     page_size: PageSize = "A4"
     site_url: str | None = None
+    use_directory_urls: bool = True
+
+    @property
+    def layout(self) -> Layout:
+        """Where the site's pages are: the PDFs link them and the QR code points at one."""
+        return Layout(self.use_directory_urls, self.site_url)
 
 
 def _make_env(templates: Path | None) -> jinja2.Environment:
@@ -274,6 +267,7 @@ def content_key(
         "kind": kind,
         "page_size": options.page_size,
         "site_url": options.site_url,
+        "use_directory_urls": options.use_directory_urls,
         "templates": digest,
         "weasyprint": _weasyprint_version(),
         "trialpress": __version__,
@@ -310,7 +304,7 @@ class Renderer:
     def context(self, trial: Trial, kind: Kind, options: Options) -> dict[str, Any]:
         """The template context (a tested contract: see each template's first comment)."""
         elig = trial.eligibility
-        page_url = trial_page_url(trial, options.site_url)
+        page_url = options.layout.trial_url(trial.nct_id)
         return {
             "trial": trial,
             "kind": kind,
@@ -318,7 +312,7 @@ class Renderer:
             "page_size": options.page_size,
             "doc_date": document_date(trial),
             "page_url": page_url,
-            "checklist_url": checklist_page_url(trial, options.site_url),
+            "checklist_url": options.layout.checklist_url(trial.nct_id),
             "registry_url": trial.registry_url,
             # only the brief shows it; making one costs a few milliseconds
             "qr_uri": qr_data_uri(page_url or trial.registry_url) if kind == "brief" else None,
@@ -506,8 +500,8 @@ def _render_task(
 
 
 def pdf_name(trial: Trial, kind: Kind) -> str:
-    """File name in the fixed site layout: ``<NCT>-brief.pdf``, ``<NCT>-checklist.pdf``."""
-    return f"{trial.nct_id}-{kind}.pdf"
+    """File name: ``<NCT>-brief.pdf``, ``<NCT>-checklist.pdf`` (as the site layout has it)."""
+    return Layout.pdf(trial.nct_id, kind).rsplit("/", 1)[1]
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -601,6 +595,7 @@ def render_pdfs(
     jobs: int | None = None,
     page_size: PageSize = "A4",
     site_url: str | None = None,
+    use_directory_urls: bool = True,
     templates: Path | None = None,
     reporter: Reporter = NULL,
     errors: list[RenderError] | None = None,
@@ -619,7 +614,7 @@ def render_pdfs(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    options = Options(page_size=page_size, site_url=site_url)
+    options = Options(page_size, site_url, use_directory_urls)
     digest = templates_digest(templates)
     manifest = _Manifest.load(out_dir)
     earlier = _Manifest.load(Path(cache_dir)) if cache_dir is not None else None

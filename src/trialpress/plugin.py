@@ -30,7 +30,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 
 from trialpress import render
 from trialpress.corpus import Corpus
-from trialpress.errors import RecordError, RenderError, TrialpressError
+from trialpress.errors import RenderError, TrialpressError
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
 
@@ -148,14 +148,10 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         return config
 
     def _read(self) -> list[Trial]:
-        from trialpress.readers import read_paths
+        from trialpress.readers import read_records
 
-        trials: list[Trial] = []
-        for result in read_paths(self._resolve(p) for p in self.records):
-            if isinstance(result, RecordError):
-                self.record_errors.append(result)
-            else:
-                trials.append(result)
+        trials, errors = read_records([self._resolve(p) for p in self.records])
+        self.record_errors.extend(errors)
         return trials
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
@@ -247,6 +243,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             jobs=self.config.jobs,
             page_size="Letter" if self.config.page_size == "Letter" else "A4",
             site_url=config.site_url or None,
+            use_directory_urls=config.use_directory_urls,
             templates=templates,
             errors=errors,
             reporter=self.reporter,

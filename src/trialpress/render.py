@@ -25,6 +25,7 @@ from trialpress import escaping
 from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind
 from trialpress.errors import RenderError
 from trialpress.labels import enum_label
+from trialpress.layout import TRIALS_INDEX, Layout, PdfKind
 from trialpress.models import Criterion, Trial
 from trialpress.templating import template_dirs
 
@@ -42,20 +43,6 @@ def doi_from_citation(citation: str) -> str | None:
     if not match:
         return None
     return match.group(1).rstrip(".,;:)]")
-
-
-def page_url(src_path: str, use_directory_urls: bool) -> str:
-    """Site-root-relative URL of a page built from ``src_path`` (``trials/NCT1.md``)."""
-    stem = src_path.removesuffix(".md")
-    if stem == "index" or stem.endswith("/index"):
-        return stem.removesuffix("index")
-    return f"{stem}/" if use_directory_urls else f"{stem}.html"
-
-
-def root_of(src_path: str, use_directory_urls: bool) -> str:
-    """Relative prefix from a page to the site root (``../../`` for ``trials/NCT1/``)."""
-    url = page_url(src_path, use_directory_urls)
-    return "../" * url.count("/")
 
 
 @dataclass(frozen=True)
@@ -142,6 +129,11 @@ class SiteContext:
     templates: str | None = None
 
     @property
+    def layout(self) -> Layout:
+        """Paths and URLs of this site."""
+        return Layout(self.use_directory_urls, self.site_url)
+
+    @property
     def env(self) -> Environment:
         """The template environment."""
         return environment(self.templates)
@@ -152,25 +144,35 @@ class _Urls:
 
     def __init__(self, ctx: SiteContext, src_path: str):
         self._ctx = ctx
-        self.root = root_of(src_path, ctx.use_directory_urls)
+        self._layout = ctx.layout
+        self.root = self._layout.root(src_path)
 
     def page(self, src_path: str) -> Markup:
-        return escape(self.root + page_url(src_path, self._ctx.use_directory_urls))
+        return escape(self.root + self._layout.url(src_path))
 
     def file(self, path: str) -> Markup:
         return escape(self.root + path)
 
     def trial(self, nct_id: str) -> Markup:
-        return self.page(f"trials/{nct_id}.md")
+        return self.page(Layout.trial_src(nct_id))
 
     def checklist(self, nct_id: str) -> Markup:
-        return self.page(f"checklists/{nct_id}.md")
+        return self.page(Layout.checklist_src(nct_id))
+
+    def results(self, nct_id: str) -> Markup:
+        return self.page(Layout.results_src(nct_id))
+
+    def pdf(self, nct_id: str, kind: PdfKind) -> Markup:
+        return self.file(Layout.pdf(nct_id, kind))
+
+    def data(self, nct_id: str) -> Markup:
+        return self.file(Layout.data(nct_id))
 
     def entry(self, entry: IndexEntry) -> Markup:
         return self.page(entry.src_path)
 
     def kind(self, kind: IndexKind) -> Markup:
-        return self.page(f"{KINDS[kind][0]}/index.md")
+        return self.page(Layout.kind_src(KINDS[kind][0]))
 
     def term(self, kind: IndexKind, term: str) -> Markup | None:
         entry = self._ctx.corpus.entry(kind, term)
@@ -198,8 +200,7 @@ def _render(ctx: SiteContext, template: str, src_path: str, **context: Any) -> s
 
 def json_ld(trial: Trial, ctx: SiteContext) -> dict[str, Any]:
     """schema.org ``MedicalTrial`` description of a trial."""
-    page = page_url(f"trials/{trial.nct_id}.md", ctx.use_directory_urls)
-    own_url = f"{ctx.site_url.rstrip('/')}/{page}" if ctx.site_url else trial.registry_url
+    own_url = ctx.layout.trial_url(trial.nct_id) or trial.registry_url
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "MedicalTrial",
@@ -236,7 +237,7 @@ def _description(trial: Trial) -> str:
 
 def render_trial(trial: Trial, ctx: SiteContext) -> str:
     """The trial summary page ``trials/<NCT>.md``."""
-    src = f"trials/{trial.nct_id}.md"
+    src = Layout.trial_src(trial.nct_id)
     elig = trial.eligibility
     return _render(
         ctx,
@@ -255,7 +256,7 @@ def render_trial(trial: Trial, ctx: SiteContext) -> str:
 
 def render_checklist(trial: Trial, ctx: SiteContext) -> str:
     """The eligibility checklist page ``checklists/<NCT>.md``."""
-    src = f"checklists/{trial.nct_id}.md"
+    src = Layout.checklist_src(trial.nct_id)
     elig = trial.eligibility
     return _render(
         ctx,
@@ -271,14 +272,12 @@ def render_checklist(trial: Trial, ctx: SiteContext) -> str:
 
 def render_trials_index(ctx: SiteContext) -> str:
     """``trials/index.md``: every trial in a sortable, filterable table."""
-    return _render(
-        ctx, "trials_index.md", "trials/index.md", trials=list(ctx.corpus.trials.values())
-    )
+    return _render(ctx, "trials_index.md", TRIALS_INDEX, trials=list(ctx.corpus.trials.values()))
 
 
 def render_kind_overview(kind: IndexKind, ctx: SiteContext) -> str:
     """``conditions/index.md`` etc.: every term of one kind with its trial count."""
-    src = f"{KINDS[kind][0]}/index.md"
+    src = Layout.kind_src(KINDS[kind][0])
     entries = list(ctx.corpus.indexes[kind].values())
     return _render(ctx, "kind_index.md", src, kind=kind, entries=entries)
 

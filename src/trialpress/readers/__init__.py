@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from trialpress.errors import RecordError
 from trialpress.models import ReadWarning, Trial
+from trialpress.progress import NULL, Reporter
 
 _LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
@@ -153,3 +154,30 @@ def read_paths(paths: Iterable[str | Path]) -> Iterator[Trial | RecordError]:
             yield from read_file(p)
         except RecordError as exc:
             yield exc
+
+
+def read_records(
+    paths: Sequence[str | Path],
+    reporter: Reporter = NULL,
+    on_result: Callable[[Trial | RecordError], None] | None = None,
+) -> tuple[list[Trial], list[RecordError]]:
+    """Every trial and every record error under ``paths``, in file order, one progress step
+    per file; ``on_result`` sees each as it comes (the CLI prints errors at once)."""
+    files = expand_paths(paths)
+    stage = reporter.stage("Reading records", len(files))
+    trials: list[Trial] = []
+    errors: list[RecordError] = []
+    for path in files:
+        try:
+            results = read_file(path)
+        except RecordError as exc:
+            results = [exc]
+        for result in results:
+            if isinstance(result, RecordError):
+                errors.append(result)
+            else:
+                trials.append(result)
+            if on_result is not None:
+                on_result(result)
+        stage.advance()
+    return trials, errors
