@@ -180,7 +180,7 @@ def test_plain_mkdocs_build_uses_the_plugin_entry_point(tmp_path: Path) -> None:
         for kind in ("brief", "checklist"):
             pdf = tmp_path / "site" / "pdf" / f"{nct}-{kind}.pdf"
             assert pdf.read_bytes().startswith(b"%PDF-"), pdf
-            assert (tmp_path / ".trialpress" / "pdf" / pdf.name).is_file()
+            assert (tmp_path / ".trialpress" / "site" / "pdf" / pdf.name).is_file()
     assert f'href="../../pdf/{POLAR_ID}-brief.pdf"' in html
     assert check_links(tmp_path / "site") > 100
 

@@ -401,6 +401,28 @@ def pdf(
     sys.exit(summary.exit_status)
 
 
+def _cache_options(f: Any) -> Any:
+    """``--cache DIR`` and ``--no-cache``: where unchanged work is reused from."""
+    f = click.option(
+        "--no-cache",
+        is_flag=True,
+        envvar="TRIALPRESS_NO_CACHE",
+        help="Reuse nothing: render every page and PDF (env TRIALPRESS_NO_CACHE=1).",
+    )(f)
+    return click.option(
+        "--cache",
+        type=click.Path(file_okay=False, path_type=str),
+        default=".trialpress/cache",
+        show_default=True,
+        metavar="DIR",
+        help="Reuse store: unchanged trials are not rendered again. Keep it between runs.",
+    )(f)
+
+
+def _cache(cache: str, no_cache: bool) -> str | None:
+    return None if no_cache else cache
+
+
 @cli.command()
 @click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
@@ -433,6 +455,19 @@ def pdf(
     help="Folder of templates overriding the shipped ones (site/, pdf/).",
 )
 @click.option("--pdf/--no-pdf", default=None, help="Render PDFs [default: as the config says].")
+@_cache_options
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for PDFs [default: as the config says, else all cores].",
+)
+@click.option(
+    "--executor",
+    default=None,
+    metavar="URL",
+    help="Render PDFs on a Dask cluster: dask://HOST:PORT [default: local processes].",
+)
 def build(
     records: tuple[str, ...],
     out: str | None,
@@ -440,10 +475,15 @@ def build(
     strict: bool,
     templates: str | None,
     pdf: bool | None,
+    cache: str,
+    no_cache: bool,
+    jobs: int | None,
+    executor: str | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
-    from trialpress.build import BuildInterrupted, build_trials, choose_config, stop_on_signals
+    from trialpress.build import build_trials, choose_config
     from trialpress.errors import TrialpressError
+    from trialpress.stopping import BuildInterrupted, stop_on_signals
 
     start = time.monotonic()
     try:
@@ -461,6 +501,9 @@ def build(
                 strict=strict,
                 templates=templates,
                 pdf=pdf,
+                cache=_cache(cache, no_cache),
+                jobs=jobs,
+                executor=executor,
                 reporter=rep,
                 start=start,
             )
@@ -503,18 +546,97 @@ def build(
     metavar="IP:PORT",
     help="Address to serve on [127.0.0.1:8000].",
 )
+@_cache_options
 def serve(
-    records: tuple[str, ...], config_file: str | None, templates: str | None, dev_addr: str | None
+    records: tuple[str, ...],
+    config_file: str | None,
+    templates: str | None,
+    dev_addr: str | None,
+    cache: str,
+    no_cache: bool,
 ) -> None:
     """Serve the site with MkDocs' dev server; pages rebuild when RECORDS change."""
     from trialpress.build import serve_site
     from trialpress.errors import BuildError
 
     try:
-        serve_site(records, config_file=config_file, templates=templates, dev_addr=dev_addr)
+        serve_site(
+            records,
+            config_file=config_file,
+            templates=templates,
+            cache=_cache(cache, no_cache),
+            dev_addr=dev_addr,
+        )
     except BuildError as exc:
         _error(exc)
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    metavar="DIR",
+    help="Docs folder to write the generated pages, data and assets into.",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Folder of templates overriding the shipped ones (site/, pdf/).",
+)
+@click.option("--pdf/--no-pdf", default=False, show_default=True, help="Render PDFs too.")
+@click.option(
+    "--no-directory-urls",
+    is_flag=True,
+    help="Link pages as trials/NCT.html (the engine's use_directory_urls: false).",
+)
+@click.option("--site-url", default=None, help="Site root URL, for PDF links and QR codes.")
+@_cache_options
+def generate(
+    records: tuple[str, ...],
+    out_dir: Path,
+    templates: Path | None,
+    pdf: bool,
+    no_directory_urls: bool,
+    site_url: str | None,
+    cache: str,
+    no_cache: bool,
+) -> None:
+    """Write the trial, checklist and index pages as Markdown into a docs folder.
+
+    For site engines that run no MkDocs plugins (Zensical): add the folder's
+    assets/trialpress/trialpress.css and .js to the engine's extra CSS and JavaScript.
+    Files in DIR that the records no longer produce are removed.
+    """
+    from trialpress.corpus import Corpus
+    from trialpress.publish import PublishOptions
+    from trialpress.publish import generate as generate_site
+
+    summary = RunSummary(verb="Generated")
+    with progress() as rep:
+        trials, errors = read_all(records, rep)
+        corpus = Corpus(trials)
+        options = PublishOptions(
+            templates=templates,
+            pdf=pdf,
+            use_directory_urls=not no_directory_urls,
+            site_url=site_url,
+            cache=None if no_cache else Path(cache),
+        )
+        result = generate_site(corpus, options, out_dir, reporter=rep)
+    for err in [*corpus.errors, *result.errors]:
+        _error(err)
+    summary.add_read(trials, errors)
+    summary.trials = len(corpus)
+    summary.failures += len(corpus.errors) + len(result.errors)
+    info(f"{len(result.pages)} pages in {out_dir}")
+    summary.print()
+    sys.exit(summary.exit_status)
 
 
 def main() -> None:

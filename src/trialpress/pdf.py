@@ -26,12 +26,12 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jinja2
 import segno
@@ -42,7 +42,11 @@ from trialpress.labels import enum_label
 from trialpress.layout import PDF_MANIFEST, Layout
 from trialpress.models import Criterion, Trial
 from trialpress.progress import NULL, Reporter
+from trialpress.stopping import checkpoint
 from trialpress.templating import template_dirs
+
+if TYPE_CHECKING:
+    from trialpress.publish import Store
 
 PageSize = Literal["A4", "Letter"]
 Kind = Literal["brief", "checklist"]
@@ -600,13 +604,19 @@ def render_pdfs(
     reporter: Reporter = NULL,
     errors: list[RenderError] | None = None,
     cache_dir: Path | None = None,
+    executor: str | None = None,
+    store: Store | None = None,
+    rendered: list[str] | None = None,
 ) -> list[Path]:
     """Write ``<NCT>-brief.pdf`` and ``<NCT>-checklist.pdf`` for every trial into ``out_dir``.
 
     Unchanged PDFs (same content key as recorded in the folder's manifest) are reused;
     ``cache_dir`` names another folder with earlier output to reuse from (for a build into
-    a fresh temporary folder that is swapped in at the end). ``jobs`` worker processes
-    render the rest (default: all cores; 1 renders in this process). A failure raises
+    a fresh temporary folder that is swapped in at the end), and ``store`` a
+    content-addressed store (:class:`trialpress.publish.Store`) kept between runs.
+    ``jobs`` worker processes render the rest (default: all cores; 1 renders in this
+    process), or the Dask cluster ``executor`` names (``dask://HOST:PORT``); ``rendered``
+    receives ``pdf:<site path>`` for each PDF rendered rather than reused. A failure raises
     :class:`RenderError` naming the trial, unless ``errors`` is given: then failures are
     appended there and the other PDFs are still written. A second trial with an NCT ID
     already seen is a failure too (its PDFs would overwrite the first one's).
@@ -652,8 +662,7 @@ def render_pdfs(
             if manifest.fresh(name, key):
                 results[i] = out_dir / name
                 stage.advance()
-            elif earlier is not None and earlier.fresh(name, key):
-                data = (earlier.path.parent / name).read_bytes()
+            elif (data := _reusable(name, key, earlier, store)) is not None:
                 write_atomic(out_dir / name, data)
                 manifest.record(name, key, data)
                 dirty = True
@@ -668,12 +677,19 @@ def render_pdfs(
         name = pdf_name(trial, kind)
         write_atomic(out_dir / name, data)
         manifest.record(name, key, data)
+        if store is not None:
+            store.put(key, data)
+        if rendered is not None:
+            rendered.append(f"pdf:{Layout.pdf(trial.nct_id, kind)}")
         results[i] = out_dir / name
         stage.advance()
+        checkpoint()  # a stop signal ends the build after the PDF it was waiting for
 
     n_jobs = min(jobs or default_jobs(), max(1, len(todo)))
     try:
-        if n_jobs <= 1:
+        if executor is not None and todo:
+            _run_dask(executor, todo, options, templates, digest, finish, fail, errors is None)
+        elif n_jobs <= 1:
             renderer = get_renderer(templates, digest)
             for i, trial, kind, key in todo:
                 try:
@@ -693,6 +709,13 @@ def render_pdfs(
     if failure is not None:
         raise failure
     return [results[i] for i in sorted(results)]
+
+
+def _reusable(name: str, key: str, earlier: _Manifest | None, store: Store | None) -> bytes | None:
+    """An intact PDF made from ``key``: from the output being replaced, or from the store."""
+    if earlier is not None and earlier.fresh(name, key):
+        return (earlier.path.parent / name).read_bytes()
+    return store.get(key) if store is not None else None
 
 
 def _run_pool(
@@ -724,27 +747,69 @@ def _run_pool(
                 )
                 for i, trial, kind, key in todo
             }
-        for fut in as_completed(futures):
-            i, trial, kind, key = futures[fut]
-            try:
-                data, messages = fut.result()
-            except RenderError as exc:
-                fail(exc)
-                if stop_on_error:
-                    break
-                continue
-            except Exception as exc:  # a worker died (e.g. killed): still name the trial
-                fail(
-                    RenderError(
-                        f"{trial.nct_id}: cannot render the {kind} PDF: "
-                        f"{type(exc).__name__}: {exc}",
-                        trial.source.path,
-                    )
-                )
-                if stop_on_error:
-                    break
-                continue
-            _relog(trial, kind, messages)
-            finish(i, trial, kind, key, data)
+        _collect(as_completed(futures), futures, finish, fail, stop_on_error)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_Task = tuple[int, Trial, Kind, str]
+
+
+def _collect(
+    completed: Iterable[Any],
+    futures: Mapping[Any, _Task],
+    finish: Callable[[int, Trial, Kind, str, bytes], None],
+    fail: Callable[[RenderError], None],
+    stop_on_error: bool,
+) -> None:
+    """Write each finished PDF as it arrives (local or Dask futures alike); a failure
+    names the trial, and stops the rest when ``stop_on_error``."""
+    for fut in completed:
+        i, trial, kind, key = futures[fut]
+        try:
+            data, messages = fut.result()
+        except Exception as exc:  # a RenderError, or a worker that died: name the trial
+            fail(
+                exc
+                if isinstance(exc, RenderError)
+                else RenderError(
+                    f"{trial.nct_id}: cannot render the {kind} PDF: {type(exc).__name__}: {exc}",
+                    trial.source.path,
+                )
+            )
+            if stop_on_error:
+                break
+            continue
+        _relog(trial, kind, messages)
+        finish(i, trial, kind, key, data)
+
+
+def _run_dask(
+    address: str,
+    todo: list[tuple[int, Trial, Kind, str]],
+    options: Options,
+    templates: Path | None,
+    digest: str,
+    finish: Callable[[int, Trial, Kind, str, bytes], None],
+    fail: Callable[[RenderError], None],
+    stop_on_error: bool,
+) -> None:
+    """Render ``todo`` on the Dask cluster at ``address`` (``dask://HOST:PORT`` or
+    ``tcp://HOST:PORT``); each worker keeps one renderer, as local workers do. Results are
+    written here, in the order they finish; the output does not depend on that order."""
+    from distributed import Client, as_completed
+
+    scheme, sep, rest = address.partition("://")
+    target = f"tcp://{rest}" if sep and scheme == "dask" else address
+    with Client(target) as client:  # type: ignore[no-untyped-call]
+        futures = {
+            client.submit(
+                _render_task, trial, kind, options, templates, digest, key=f"trialpress-pdf-{key}"
+            ): (i, trial, kind, key)
+            for i, trial, kind, key in todo
+        }
+        try:
+            done = as_completed(list(futures))  # type: ignore[no-untyped-call]
+            _collect(done, futures, finish, fail, stop_on_error)
+        finally:
+            client.cancel(list(futures))

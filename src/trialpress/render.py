@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -99,9 +99,11 @@ def _html_block(value: Markup | str) -> Markup:
     return Markup("\n" + "\n".join(line for line in lines if line) + "\n\n")
 
 
-@lru_cache(maxsize=8)
 def environment(override: str | None = None) -> Environment:
-    """The Jinja environment for site templates (cached per override folder)."""
+    """The Jinja environment for site templates: made once per build (a :class:`SiteContext`).
+
+    Not cached across builds: Jinja notices a changed template file, but not a new one in
+    the override folder that now shadows a shipped one (``mkdocs serve``, reuse keys)."""
     env = Environment(
         loader=FileSystemLoader([str(d / "site") for d in template_dirs(override)]),
         autoescape=True,
@@ -133,7 +135,7 @@ class SiteContext:
         """Paths and URLs of this site."""
         return Layout(self.use_directory_urls, self.site_url)
 
-    @property
+    @cached_property
     def env(self) -> Environment:
         """The template environment."""
         return environment(self.templates)
