@@ -322,7 +322,7 @@ def test_a_dask_cluster_build_is_byte_identical_to_a_local_one(in_tmp: Path) -> 
 
     trials = [polar(), palmira()]
     _build(trials, in_tmp / "local", None, pdf=True, jobs=2)
-    with LocalCluster(
+    with LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         address = cluster.scheduler_address.replace("tcp://", "dask://")

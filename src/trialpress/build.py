@@ -151,6 +151,7 @@ def build_site(
     cache: str | Path | None = None,
     jobs: int | None = None,
     executor: str | None = None,
+    site_url: str | None = None,
     reporter: Reporter = NULL,
 ) -> BuildResult:
     """Read ``records``, build the site with MkDocs and put it at ``out`` atomically.
@@ -172,6 +173,7 @@ def build_site(
         cache=cache,
         jobs=jobs,
         executor=executor,
+        site_url=site_url,
         reporter=reporter,
         start=start,
     )
@@ -192,8 +194,12 @@ def build_trials(
     cache: str | Path | None = None,
     jobs: int | None = None,
     executor: str | None = None,
+    site_url: str | None = None,
 ) -> BuildResult:
     """Build the site from trials already read (``errors``: record errors to report).
+
+    ``site_url`` overrides the config's (CI passes the deployed Pages URL, so the 404 page,
+    sitemap, canonical links and QR codes point at the site).
 
     ``templates``, ``pdf``, ``jobs`` and ``executor`` override the config's plugin options;
     ``cache`` is the reuse store kept between builds (default: none, everything is
@@ -219,6 +225,8 @@ def build_trials(
         plugin = next((p for p in config.plugins.values() if isinstance(p, TrialpressPlugin)), None)
         if plugin is None:
             raise BuildError("the MkDocs config does not use the trialpress plugin", cfg_path)
+        if site_url:
+            config.site_url = site_url if site_url.endswith("/") else f"{site_url}/"
         if out_dir is None:
             # The bundled config lives in the installed package: build next to the user.
             out_dir = Path("build/site") if bundled else Path(config.site_dir)

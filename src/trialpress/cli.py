@@ -468,6 +468,13 @@ def _cache(cache: str, no_cache: bool) -> str | None:
     metavar="URL",
     help="Render PDFs on a Dask cluster: dask://HOST:PORT [default: local processes].",
 )
+@click.option(
+    "--site-url",
+    default=None,
+    metavar="URL",
+    help="Where the site is published (overrides the config's site_url): the 404 page, "
+    "sitemap, canonical links and PDF QR codes point there.",
+)
 def build(
     records: tuple[str, ...],
     out: str | None,
@@ -479,6 +486,7 @@ def build(
     no_cache: bool,
     jobs: int | None,
     executor: str | None,
+    site_url: str | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
     from trialpress.build import build_trials, choose_config
@@ -504,6 +512,7 @@ def build(
                 cache=_cache(cache, no_cache),
                 jobs=jobs,
                 executor=executor,
+                site_url=site_url,
                 reporter=rep,
                 start=start,
             )
