@@ -259,28 +259,20 @@ def generate(
     )
     stage = reporter.stage("Rendering pages", len(corpus))
     engine = (options.use_directory_urls, options.site_url, __version__)
-    page_key = digest(engine, template_sources(ctx.env, "trial.md"))
-    checklist_key = digest(engine, template_sources(ctx.env, "checklist.md"))
+    page_keys = [digest(engine, template_sources(ctx.env, p.template)) for p in render.TRIAL_PAGES]
     for trial in corpus.trials.values():
         checkpoint()
         trial_json = trial.model_dump_json()
         view = corpus_view(corpus, trial)
         has_pdf = trial.nct_id in pdf_ready
-        for src, key, make in (
-            (
-                Layout.trial_src(trial.nct_id),
-                digest("page", page_key, has_pdf, view, trial_json),
-                render.render_trial,
-            ),
-            (
-                Layout.checklist_src(trial.nct_id),
-                digest("checklist", checklist_key, has_pdf, view, trial_json),
-                render.render_checklist,
-            ),
-        ):
+        for page, page_key in zip(render.TRIAL_PAGES, page_keys, strict=True):
+            if not page.applies(trial):
+                continue
+            src = page.src(trial.nct_id)
+            key = digest("page", page.template, page_key, has_pdf, view, trial_json)
             text = _cached_text(store, key)
             if text is None:
-                text = make(trial, ctx)
+                text = page.render(trial, ctx)
                 store.put(key, text.encode("utf-8"))
                 result.rendered.append(f"page:{src}")
             result.pages[src] = text

@@ -12,7 +12,7 @@ relative to the page, for either value of MkDocs' ``use_directory_urls``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -290,16 +290,38 @@ def render_term(entry: IndexEntry, ctx: SiteContext) -> str:
     return _render(ctx, "term.md", entry.src_path, entry=entry, trials=trials)
 
 
+@dataclass(frozen=True)
+class TrialPage:
+    """A page made for each trial (the publish stage renders, keys and reuses these)."""
+
+    src: Callable[[str], str]
+    """The page's source path from the NCT ID (a :class:`Layout` method)."""
+    template: str
+    """The template it is made with (a change to it, or to what it extends, re-renders)."""
+    render: Callable[[Trial, SiteContext], str]
+    applies: Callable[[Trial], bool] = lambda trial: True
+    """Whether this trial has the page at all (a results page only with posted results)."""
+
+
+#: Every per-trial page, in the order they are generated. Add a page here (a results page,
+#: say) and the publish stage renders, caches and links it like the others.
+TRIAL_PAGES: tuple[TrialPage, ...] = (
+    TrialPage(Layout.trial_src, "trial.md", render_trial),
+    TrialPage(Layout.checklist_src, "checklist.md", render_checklist),
+)
+
+
 def render_site(ctx: SiteContext) -> dict[str, str]:
     """Every generated page, by source path relative to the docs dir, in a stable order."""
-    pages: dict[str, str] = {"trials/index.md": render_trials_index(ctx)}
+    pages: dict[str, str] = {TRIALS_INDEX: render_trials_index(ctx)}
     for kind in KINDS:
-        pages[f"{KINDS[kind][0]}/index.md"] = render_kind_overview(kind, ctx)
+        pages[Layout.kind_src(KINDS[kind][0])] = render_kind_overview(kind, ctx)
         for entry in ctx.corpus.indexes[kind].values():
             pages[entry.src_path] = render_term(entry, ctx)
     for trial in ctx.corpus.trials.values():
-        pages[f"trials/{trial.nct_id}.md"] = render_trial(trial, ctx)
-        pages[f"checklists/{trial.nct_id}.md"] = render_checklist(trial, ctx)
+        for page in TRIAL_PAGES:
+            if page.applies(trial):
+                pages[page.src(trial.nct_id)] = page.render(trial, ctx)
     return pages
 
 
