@@ -527,6 +527,8 @@ def build(
         sys.exit(128 + exc.signum)
     for err in result.errors[len(read_errors) :]:
         _error(err)
+    if settings().verbose:
+        info(f"Rendered {len(result.rendered)} pages and PDFs; everything else was reused.")
     info(result.summary())
     sys.exit(1 if result.errors else 0)
 

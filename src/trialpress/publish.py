@@ -278,8 +278,14 @@ def generate(
             result.pages[src] = text
             result.standalone.append(src)
         data_path = Layout.data(trial.nct_id)
-        data = json.dumps(trial.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-        write_if_changed(out / data_path, data.encode("utf-8"))
+        data_key = digest("data", __version__, trial_json)
+        data = store.get(data_key)
+        if data is None:  # json's indenting encoder is slow: reuse like a page
+            text = json.dumps(trial.model_dump(mode="json"), indent=2, ensure_ascii=False)
+            data = (text + "\n").encode("utf-8")
+            store.put(data_key, data)
+            result.rendered.append(f"data:{data_path}")
+        write_if_changed(out / data_path, data)
         result.files[data_path] = out / data_path
         result.search.append(_search_entry(trial, layout))
         stage.advance()
