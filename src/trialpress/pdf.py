@@ -688,7 +688,9 @@ def render_pdfs(
     n_jobs = min(jobs or default_jobs(), max(1, len(todo)))
     try:
         if executor is not None and todo:
-            _run_dask(executor, todo, options, templates, digest, finish, fail, errors is None)
+            _run_dask(
+                executor, _Batch(todo, options, templates, digest, finish, fail, errors is None)
+            )
         elif n_jobs <= 1:
             renderer = get_renderer(templates, digest)
             for i, trial, kind, key in todo:
@@ -700,7 +702,7 @@ def render_pdfs(
                         break
         elif todo:
             _run_pool(
-                todo, n_jobs, options, templates, digest, finish, fail, stop_on_error=errors is None
+                n_jobs, _Batch(todo, options, templates, digest, finish, fail, errors is None)
             )
     finally:
         # also after an interruption: the PDFs written so far are recorded and reused
@@ -718,22 +720,26 @@ def _reusable(name: str, key: str, earlier: _Manifest | None, store: Store | Non
     return store.get(key) if store is not None else None
 
 
-def _run_pool(
-    todo: list[tuple[int, Trial, Kind, str]],
-    n_jobs: int,
-    options: Options,
-    templates: Path | None,
-    digest: str,
-    finish: Callable[[int, Trial, Kind, str, bytes], None],
-    fail: Callable[[RenderError], None],
-    *,
-    stop_on_error: bool,
-) -> None:
-    """Render ``todo`` in worker processes, writing each PDF as soon as it arrives.
+@dataclass(frozen=True)
+class _Batch:
+    """PDFs to render elsewhere (worker processes, a Dask cluster) and what to do with each."""
+
+    todo: list[tuple[int, Trial, Kind, str]]
+    options: Options
+    templates: Path | None
+    digest: str
+    finish: Callable[[int, Trial, Kind, str, bytes], None]
+    fail: Callable[[RenderError], None]
+    stop_on_error: bool
+
+
+def _run_pool(n_jobs: int, batch: _Batch) -> None:
+    """Render ``batch`` in worker processes, writing each PDF as soon as it arrives.
 
     On an interruption (Ctrl-C, an exception in ``finish``) queued work is cancelled
     rather than waited for.
     """
+    todo, options, templates, digest = batch.todo, batch.options, batch.templates, batch.digest
     pool = _executor(n_jobs, templates, digest)
     try:
         futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]]
@@ -747,7 +753,7 @@ def _run_pool(
                 )
                 for i, trial, kind, key in todo
             }
-        _collect(as_completed(futures), futures, finish, fail, stop_on_error)
+        _collect(as_completed(futures), futures, batch)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -755,21 +761,15 @@ def _run_pool(
 _Task = tuple[int, Trial, Kind, str]
 
 
-def _collect(
-    completed: Iterable[Any],
-    futures: Mapping[Any, _Task],
-    finish: Callable[[int, Trial, Kind, str, bytes], None],
-    fail: Callable[[RenderError], None],
-    stop_on_error: bool,
-) -> None:
+def _collect(completed: Iterable[Any], futures: Mapping[Any, _Task], batch: _Batch) -> None:
     """Write each finished PDF as it arrives (local or Dask futures alike); a failure
-    names the trial, and stops the rest when ``stop_on_error``."""
+    names the trial, and stops the rest when ``batch.stop_on_error``."""
     for fut in completed:
         i, trial, kind, key = futures[fut]
         try:
             data, messages = fut.result()
         except Exception as exc:  # a RenderError, or a worker that died: name the trial
-            fail(
+            batch.fail(
                 exc
                 if isinstance(exc, RenderError)
                 else RenderError(
@@ -777,24 +777,15 @@ def _collect(
                     trial.source.path,
                 )
             )
-            if stop_on_error:
+            if batch.stop_on_error:
                 break
             continue
         _relog(trial, kind, messages)
-        finish(i, trial, kind, key, data)
+        batch.finish(i, trial, kind, key, data)
 
 
-def _run_dask(
-    address: str,
-    todo: list[tuple[int, Trial, Kind, str]],
-    options: Options,
-    templates: Path | None,
-    digest: str,
-    finish: Callable[[int, Trial, Kind, str, bytes], None],
-    fail: Callable[[RenderError], None],
-    stop_on_error: bool,
-) -> None:
-    """Render ``todo`` on the Dask cluster at ``address`` (``dask://HOST:PORT`` or
+def _run_dask(address: str, batch: _Batch) -> None:
+    """Render ``batch`` on the Dask cluster at ``address`` (``dask://HOST:PORT`` or
     ``tcp://HOST:PORT``); each worker keeps one renderer, as local workers do. Results are
     written here, in the order they finish; the output does not depend on that order."""
     from distributed import Client, as_completed
@@ -804,12 +795,18 @@ def _run_dask(
     with Client(target) as client:  # type: ignore[no-untyped-call]
         futures = {
             client.submit(
-                _render_task, trial, kind, options, templates, digest, key=f"trialpress-pdf-{key}"
+                _render_task,
+                trial,
+                kind,
+                batch.options,
+                batch.templates,
+                batch.digest,
+                key=f"trialpress-pdf-{key}",
             ): (i, trial, kind, key)
-            for i, trial, kind, key in todo
+            for i, trial, kind, key in batch.todo
         }
         try:
             done = as_completed(list(futures))  # type: ignore[no-untyped-call]
-            _collect(done, futures, finish, fail, stop_on_error)
+            _collect(done, futures, batch)
         finally:
             client.cancel(list(futures))

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +30,7 @@ from trialpress.corpus import KINDS, Corpus, _terms
 from trialpress.errors import RenderError
 from trialpress.layout import ASSET_DIR, PDF_MANIFEST, TRIALS_INDEX, Layout
 from trialpress.models import Trial
+from trialpress.pdf import write_atomic
 from trialpress.progress import NULL, Reporter
 from trialpress.stopping import checkpoint
 
@@ -129,15 +128,7 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
     return True
 
 
