@@ -285,6 +285,36 @@ def test_a_trial_page_has_the_theme_header_navigation_and_search(
     assert page.locator("link[href$='trialpress.css']").count() == 1
 
 
+def test_plain_mkdocs_builds_reuse_the_store_between_runs(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    cfg = _site(tmp_path, False)
+    cfg.write_text(
+        cfg.read_text().replace(
+            "      engine_pages: false\n",
+            "      engine_pages: false\n      pdf: false\n"
+            f"      records: [{root}/examples/records]\n",
+        )
+    )
+
+    def build() -> str:
+        run = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(cfg)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr
+        (line,) = [ln for ln in run.stderr.splitlines() if "trialpress: 2 trials" in ln]
+        return line
+
+    assert "rendered 0 " not in build()
+    first = (tmp_path / "site" / "trials" / POLAR_ID / "index.html").read_bytes()
+    assert "rendered 0 pages" in build()
+    assert (tmp_path / "site" / "trials" / POLAR_ID / "index.html").read_bytes() == first
+    assert any((tmp_path / ".trialpress" / "store").rglob("*"))
+
+
 # ----------------------------------------------------------------- URLs without directories
 
 

@@ -351,8 +351,14 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         """List standalone pages in the sitemap and give the search entries to the indexer."""
         if self._standalone:
             self._sitemap(config)
-        if self.generated is not None and not self.config.engine_pages:
-            self.search_indexer(self.generated.search, config)
+        if self.generated is not None:
+            log.info(
+                "trialpress: %d trials; rendered %d pages, data files and PDFs, reused the rest",
+                self.trial_count,
+                len(self.generated.rendered),
+            )
+            if not self.config.engine_pages:
+                self.search_indexer(self.generated.search, config)
 
     def _sitemap(self, config: MkDocsConfig) -> None:
         """Render the theme's sitemap again with the standalone pages in it."""
