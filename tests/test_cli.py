@@ -103,7 +103,7 @@ def test_unexpected_exception_is_one_line_without_traceback(
 ) -> None:
     import trialpress.readers as readers_module
 
-    def explode(path: object) -> list[object]:
+    def explode(*args: object) -> list[object]:
         raise RuntimeError("boom")
 
     # A bug we cannot provoke through input: simulate it where reading happens.

@@ -28,7 +28,8 @@ from trialpress.build import BuildResult, build_trials
 from trialpress.corpus import Corpus
 from trialpress.layout import Layout
 from trialpress.models import Trial
-from trialpress.publish import PublishOptions, Store, generate
+from trialpress.publish import PublishOptions, generate
+from trialpress.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -411,3 +412,27 @@ def test_generate_writes_markdown_an_engine_without_plugins_can_build(tmp_path: 
     assert not (docs / "trials" / f"{PALMIRA_ID}.md").exists()
     assert (docs / "trials" / f"{POLAR_ID}.md").is_file()
     assert (docs / "index.md").read_text().startswith("# Our trials")
+
+
+def test_records_read_from_the_store_equal_records_read_from_their_files(tmp_path: Path) -> None:
+    from tests.conftest import v2_study_files
+    from trialpress.readers import read_records
+
+    root = Path(__file__).resolve().parents[1]
+    paths = [root / "examples" / "records", *v2_study_files()[:2]]
+    fresh, errors = read_records(paths)
+    assert fresh and errors == []
+    store = Store(tmp_path / "store")
+    first, _ = read_records(paths, store=store)
+    entries = sorted(p for p in (tmp_path / "store").rglob("*") if p.is_file())
+    assert entries
+    stamps = {p: p.stat().st_mtime_ns for p in entries}
+    again, _ = read_records(paths, store=store)
+    assert again == fresh and first == fresh
+    assert [t.model_dump_json() for t in again] == [t.model_dump_json() for t in fresh]
+    assert {p: p.stat().st_mtime_ns for p in entries} == stamps  # read, not written
+    # A damaged entry is read from the file again.
+    entries[0].write_bytes(entries[0].read_bytes()[:-5])
+    damaged, _ = read_records(paths, store=store)
+    assert damaged == fresh and store.corrupt == [entries[0].name]
+    assert Store(tmp_path / "store").get(entries[0].name) is not None  # rewritten

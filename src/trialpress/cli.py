@@ -114,7 +114,11 @@ def progress() -> Iterator[Reporter]:
 
 
 def read_all(
-    paths: Sequence[str], reporter: Reporter = NULL, *, show_warnings: bool | None = None
+    paths: Sequence[str],
+    reporter: Reporter = NULL,
+    *,
+    show_warnings: bool | None = None,
+    cache: str | None = None,
 ) -> tuple[list[Trial], list[RecordError]]:
     """Read every record, one progress step per file; errors are printed, never raised.
 
@@ -131,7 +135,9 @@ def read_all(
             for line in trial_warnings(result, "note"):
                 note(line)
 
-    return read_records(paths, reporter, show)
+    from trialpress.store import Store
+
+    return read_records(paths, reporter, show, Store(Path(cache)) if cache else None)
 
 
 @dataclass
@@ -550,7 +556,7 @@ def build(
         # previous output stays as it was.
         with stop_on_signals(), progress() as rep:
             # read_all prints read errors as they come, and warnings under --verbose
-            trials, read_errors = read_all(records, rep)
+            trials, read_errors = read_all(records, rep, cache=_cache(cache, no_cache))
             result = build_trials(
                 trials,
                 out,
@@ -680,7 +686,7 @@ def generate(
 
     summary = RunSummary(verb="Generated")
     with progress() as rep:
-        trials, errors = read_all(records, rep)
+        trials, errors = read_all(records, rep, cache=None if no_cache else cache)
         corpus = Corpus(trials)
         options = PublishOptions(
             templates=templates,

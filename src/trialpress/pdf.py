@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import signal
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -44,10 +43,11 @@ from trialpress.layout import PDF_MANIFEST, Layout
 from trialpress.models import Criterion, Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.stopping import checkpoint
+from trialpress.store import write_atomic
 from trialpress.templating import template_dirs
 
 if TYPE_CHECKING:
-    from trialpress.publish import Store
+    from trialpress.store import Store
 
 PageSize = Literal["A4", "Letter"]
 Kind = Literal["brief", "checklist"]
@@ -511,19 +511,6 @@ def pdf_name(trial: Trial, kind: Kind) -> str:
     return Layout.pdf(trial.nct_id, kind).rsplit("/", 1)[1]
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and rename: never a half-written file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @dataclass
 class _Manifest:
     """Content key and SHA-256 of each PDF in an output folder."""
@@ -616,7 +603,7 @@ def render_pdfs(
     Unchanged PDFs (same content key as recorded in the folder's manifest) are reused;
     ``cache_dir`` names another folder with earlier output to reuse from (for a build into
     a fresh temporary folder that is swapped in at the end), and ``store`` a
-    content-addressed store (:class:`trialpress.publish.Store`) kept between runs.
+    content-addressed store (:class:`trialpress.store.Store`) kept between runs.
     ``jobs`` worker processes render the rest (default: all cores; 1 renders in this
     process), or the Dask cluster ``executor`` names (``dask://HOST:PORT``); ``rendered``
     receives ``pdf:<site path>`` for each PDF rendered rather than reused. A failure raises

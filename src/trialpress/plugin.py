@@ -47,15 +47,9 @@ from trialpress.errors import RenderError, TrialpressError
 from trialpress.layout import ASSET_DIR
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
-from trialpress.publish import (
-    Generated,
-    PublishOptions,
-    SearchEntry,
-    Store,
-    digest,
-    generate,
-)
+from trialpress.publish import Generated, PublishOptions, SearchEntry, generate
 from trialpress.stopping import checkpoint
+from trialpress.store import Store, digest
 
 log = logging.getLogger("mkdocs.plugins.trialpress")
 
@@ -219,7 +213,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
     def _read(self) -> list[Trial]:
         from trialpress.readers import read_records
 
-        trials, errors = read_records([self._resolve(p) for p in self._records])
+        assert self.options is not None
+        store = Store(self.options.cache)
+        trials, errors = read_records([self._resolve(p) for p in self._records], store=store)
         self.record_errors.extend(errors)
         return trials
 

@@ -16,7 +16,6 @@ payload, so a corrupt or foreign entry is detected, rendered again and never pub
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -30,9 +29,9 @@ from trialpress.corpus import KINDS, Corpus, _terms
 from trialpress.errors import RenderError
 from trialpress.layout import ASSET_DIR, PDF_MANIFEST, TRIALS_INDEX, Layout
 from trialpress.models import Trial
-from trialpress.pdf import write_atomic
 from trialpress.progress import NULL, Reporter
 from trialpress.stopping import checkpoint
+from trialpress.store import Store, digest, write_if_changed
 
 PageSize = Literal["A4", "Letter"]
 
@@ -66,76 +65,6 @@ class PublishOptions:
     def with_engine(self, *, use_directory_urls: bool, site_url: str | None) -> PublishOptions:
         """The same options with what the engine's config decides."""
         return replace(self, use_directory_urls=use_directory_urls, site_url=site_url or None)
-
-
-# ------------------------------------------------------------------------------- the store
-
-_MAGIC = b"trialpress-cache 1"
-
-
-class Store:
-    """Content-addressed entries under ``root/<key[:2]>/<key>``.
-
-    An entry is one line ``trialpress-cache 1 <key> <sha256 of payload>`` and the payload.
-    :meth:`get` returns the payload only when the header names the key asked for and the
-    payload's checksum matches: a truncated, edited or foreign file is a miss (counted in
-    :attr:`corrupt`) and is overwritten by the next :meth:`put`.
-    """
-
-    def __init__(self, root: Path | None) -> None:
-        self.root = Path(root) if root is not None else None
-        #: Keys whose entry was present but damaged or foreign in this run.
-        self.corrupt: list[str] = []
-
-    def _path(self, key: str) -> Path:
-        assert self.root is not None
-        return self.root / key[:2] / key
-
-    def get(self, key: str) -> bytes | None:
-        """The payload stored under ``key``, if intact."""
-        if self.root is None:
-            return None
-        try:
-            blob = self._path(key).read_bytes()
-        except OSError:
-            return None
-        header, sep, payload = blob.partition(b"\n")
-        expected = b" ".join((_MAGIC, key.encode(), hashlib.sha256(payload).hexdigest().encode()))
-        if not sep or header != expected:
-            self.corrupt.append(key)
-            return None
-        return payload
-
-    def put(self, key: str, payload: bytes) -> None:
-        """Store ``payload`` under ``key`` (atomically: a reader never sees half an entry)."""
-        if self.root is None:
-            return
-        header = b" ".join((_MAGIC, key.encode(), hashlib.sha256(payload).hexdigest().encode()))
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_if_changed(path, header + b"\n" + payload)
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write atomically (temp file + rename) unless the file already holds ``data``.
-
-    The one writer of generated files: a failed or interrupted build never leaves half a
-    file, and unchanged files keep their time stamps (``mkdocs serve`` reloads less).
-    """
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, data)
-    return True
-
-
-def digest(*parts: object) -> str:
-    """SHA-256 of JSON-encoded parts: the one way keys are made."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # ------------------------------------------------------------------------------- the result
