@@ -23,7 +23,7 @@ import pytest
 
 from tests.browser import browser, page, serve_dir  # noqa: F401  (fixtures)
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
-from tests.site_helpers import check_links, v2_sample
+from tests.site_helpers import check_links, mkdocs_build, v2_sample
 from trialpress.build import BuildResult, build_trials
 from trialpress.corpus import Corpus
 from trialpress.layout import Layout
@@ -298,13 +298,7 @@ def test_plain_mkdocs_builds_reuse_the_store_between_runs(tmp_path: Path) -> Non
     )
 
     def build() -> str:
-        run = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(cfg)],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        run = mkdocs_build(cfg, "--strict")
         assert run.returncode == 0, run.stderr
         (line,) = [ln for ln in run.stderr.splitlines() if "trialpress: 2 trials" in ln]
         return line
@@ -395,13 +389,7 @@ def test_generate_writes_markdown_an_engine_without_plugins_can_build(tmp_path: 
         "extra_css: [assets/trialpress/trialpress.css]\n"
         "markdown_extensions: [toc, admonition, attr_list, tables]\n"
     )
-    built = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-f", "mkdocs.yml", "-d", "site"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    built = mkdocs_build(tmp_path / "mkdocs.yml", "-d", str(tmp_path / "site"))
     assert built.returncode == 0, built.stderr
     assert "Palbociclib" in (tmp_path / "site" / "trials" / POLAR_ID / "index.html").read_text(
         "utf-8"
