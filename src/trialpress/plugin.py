@@ -289,9 +289,11 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             return env
         assert self.options is not None
         store = Store(self.options.cache)
+        # Computed once: MkDocs' context helper would walk every file for every page.
+        doc_files = files.documentation_pages()
         chrome = digest(
             __version__,
-            self._render(_PROBE_SRC, _PROBE_MD, env, config, files),
+            self._render(_PROBE_SRC, _PROBE_MD, env, config, files, doc_files),
             [str(e) for e in config.markdown_extensions],
             config.mdx_configs,
         )
@@ -301,7 +303,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             key = digest("html", chrome, src, markdown)
             cached = store.get(key)
             if cached is None:
-                cached = self._render(src, markdown, env, config, files).encode(
+                cached = self._render(src, markdown, env, config, files, doc_files).encode(
                     "utf-8", errors="xmlcharrefreplace"
                 )
                 store.put(key, cached)
@@ -319,7 +321,15 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             )
         return env
 
-    def _render(self, src: str, markdown: str, env: Any, config: MkDocsConfig, files: Files) -> str:
+    def _render(
+        self,
+        src: str,
+        markdown: str,
+        env: Any,
+        config: MkDocsConfig,
+        files: Files,
+        doc_files: Sequence[File],
+    ) -> str:
         """One page as MkDocs' page loop makes it (Markdown, template, our post-page step)."""
         from mkdocs.commands.build import get_context
 
@@ -331,7 +341,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             page.read_source(config)
             page.render(config, files)
             page.active = True
-            context = get_context(self._nav, files, config, page)
+            context = get_context(self._nav, doc_files, config, page)
             template = env.get_template(page.meta.get("template", "main.html"))
             return self.on_post_page(template.render(context), page=page, config=config)
         finally:
