@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Registered here once for every module: one Chromium and one Playwright per process.
+from tests.browser import browser, page  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 REGISTRY_TEXT = SHARED / "registry-text"

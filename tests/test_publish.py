@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser import browser, page, serve_dir  # noqa: F401  (fixtures)
+from tests.browser import serve_dir
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
 from tests.site_helpers import check_links, mkdocs_build, v2_sample
 from trialpress.build import BuildResult, build_trials
@@ -269,7 +269,7 @@ def served(parity: tuple[Path, Path]) -> Iterator[str]:
 
 
 def test_a_trial_page_has_the_theme_header_navigation_and_search(
-    page: Any,  # noqa: F811
+    page: Any,
     served: str,
 ) -> None:
     page.goto(f"{served}trials/{POLAR_ID}/")
