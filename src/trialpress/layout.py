@@ -112,3 +112,7 @@ class Layout:
     def checklist_url(self, nct_id: str) -> str | None:
         """Absolute URL of a checklist page, when the site URL is known."""
         return self.absolute(self.url(self.checklist_src(nct_id)))
+
+    def results_url(self, nct_id: str) -> str | None:
+        """Absolute URL of a results page, when the site URL is known."""
+        return self.absolute(self.url(self.results_src(nct_id)))

@@ -42,6 +42,7 @@ from trialpress.labels import enum_label
 from trialpress.layout import PDF_MANIFEST, Layout
 from trialpress.models import Criterion, Trial
 from trialpress.progress import NULL, Reporter
+from trialpress.render import first_contacts
 from trialpress.stopping import checkpoint
 from trialpress.store import write_atomic
 from trialpress.templating import template_dirs
@@ -193,6 +194,18 @@ def qr_data_uri(url: str) -> str:
     return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
 
 
+def results_page_url(trial: Trial, layout: Layout) -> str:
+    """Where a trial's posted results are: our results page if the site URL is known and the
+    record carries them, else the registry's results tab."""
+    ours = layout.results_url(trial.nct_id) if trial.results is not None else None
+    return ours or f"{trial.registry_url}?tab=results"
+
+
+#: Primary outcomes and contacts a brief shows before pointing at the trial page.
+BRIEF_OUTCOMES = 3
+BRIEF_CONTACTS = 2
+
+
 def document_date(trial: Trial) -> str | None:
     """W3C date for the PDF's created/modified metadata: the record's, never the clock."""
     if trial.last_updated:
@@ -312,6 +325,7 @@ class Renderer:
         """The template context (a tested contract: see each template's first comment)."""
         elig = trial.eligibility
         page_url = options.layout.trial_url(trial.nct_id)
+        primary = [o for o in trial.outcomes if o.kind == "primary"]
         return {
             "trial": trial,
             "kind": kind,
@@ -333,6 +347,11 @@ class Renderer:
             "summary": _clip(trial.summary or "", 1800),
             "summary_clipped": len(trial.summary or "") > 1800,
             "arm_description": lambda text: _clip(text or "", 260),
+            "primary_outcomes": primary[:BRIEF_OUTCOMES],
+            "more_outcomes": len(trial.outcomes) - len(primary[:BRIEF_OUTCOMES]),
+            "clip": _clip,
+            "contacts": first_contacts(trial, BRIEF_CONTACTS),
+            "results_url": results_page_url(trial, options.layout),
         }
 
     def html(self, trial: Trial, kind: Kind, options: Options) -> str:
