@@ -29,6 +29,7 @@ from trialpress.corpus import Corpus
 from trialpress.layout import Layout
 from trialpress.models import Trial
 from trialpress.publish import PublishOptions, generate
+from trialpress.render import TRIAL_PAGES
 from trialpress.store import Store
 
 pytestmark = pytest.mark.slow
@@ -70,8 +71,11 @@ def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
     cache = in_tmp / "cache"
     first = _build(trials, in_tmp / "a", cache)
     n = len(trials)
-    # Every trial and checklist page rendered once (Markdown, then HTML), plus term pages.
-    assert sum(r.startswith("page:") for r in first.rendered) == 2 * n
+    # Every per-trial page (trial, checklist, results if posted) rendered once (Markdown,
+    # then HTML), plus term pages.
+    per_trial = sum(1 for t in trials for p in TRIAL_PAGES if p.applies(t))
+    assert per_trial >= 2 * n
+    assert sum(r.startswith("page:") for r in first.rendered) == per_trial
     assert sum(r.startswith("html:trials/") for r in first.rendered) == n
     reference = digest_tree(in_tmp / "a")
 
@@ -93,7 +97,8 @@ def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
         for e in entries.values()
         if changed_id in e.nct_ids
     }
-    own = {Layout.trial_src(changed_id), Layout.checklist_src(changed_id)}
+    changed_trial = next(t for t in changed if t.nct_id == changed_id)
+    own = {p.src(changed_id) for p in TRIAL_PAGES if p.applies(changed_trial)}
     assert {f"page:{s}" for s in own} | {f"html:{s}" for s in own} <= set(third.rendered)
     assert f"data:{Layout.data(changed_id)}" in third.rendered
     assert {r.split(":", 1)[1] for r in third.rendered} <= own | listing | {Layout.data(changed_id)}
