@@ -74,9 +74,9 @@ async () => {
 
 def finder_bytes(site: Path) -> tuple[int, int]:
     """(raw, gzip -9) bytes of a built site's finder data."""
-    from trialpress.finder import DATA_PATH
+    from trialpress.layout import FINDER_DATA
 
-    data = (site / DATA_PATH).read_bytes()
+    data = (site / FINDER_DATA).read_bytes()
     return len(data), len(gzip.compress(data, 9, mtime=0))
 
 
@@ -138,7 +138,8 @@ def main() -> None:
     """Build the shared site once, then measure the finder with N-trial data."""
     from trialpress.build import build_trials, bundled_config
     from trialpress.corpus import Corpus
-    from trialpress.finder import DATA_PATH, finder_script
+    from trialpress.finder import finder_script
+    from trialpress.layout import FINDER_DATA
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[1000, 10000])
@@ -155,7 +156,7 @@ def main() -> None:
         )
         assert not result.errors, result.errors
         for n in args.n:
-            (work / "site" / DATA_PATH).write_bytes(finder_script(Corpus(cycled_trials(n))))
+            (work / "site" / FINDER_DATA).write_bytes(finder_script(Corpus(cycled_trials(n))))
             print_figures(n, measure(work / "site"))
     finally:
         shutil.rmtree(work, ignore_errors=True)

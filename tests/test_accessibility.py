@@ -87,7 +87,11 @@ NARROW = ["trials/", PAGES[2]]
     ],
 )
 def test_axe_finds_no_serious_violation(
-    site: BuiltSite, browser: Any, served: str, rel: str, width: int | None
+    site: BuiltSite,
+    browser: Any,
+    served: str,
+    rel: str,
+    width: int | None,
 ) -> None:
     if rel.startswith("term:"):  # one condition / sponsor page (slugs are the site's)
         folder = site.root / rel.removeprefix("term:")

@@ -16,6 +16,7 @@ HTML is parsed with html5lib (what a browser does), then:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections import Counter
@@ -82,7 +83,7 @@ def soup_of(path: Path) -> BeautifulSoup:
 def all_ncts() -> list[str]:
     corpus = build_corpus()
     ncts = [s["protocolSection"]["identificationModule"]["nctId"] for s in corpus.json_studies]
-    return ncts + list(corpus.texts)
+    return ncts + list(corpus.texts) + list(corpus.xml_texts)
 
 
 def trial_json(site: BuiltSite, nct: str) -> dict[str, Any]:
@@ -381,55 +382,59 @@ def served(hostile: BuiltSite) -> Iterator[str]:
 
 
 @pytest.mark.browser
-def test_no_dialog_and_no_record_script_in_chromium(served: str, browser: Any) -> None:
-
+def test_no_dialog_and_no_record_script_in_chromium(
+    served: str,
+    browser: Any,
+) -> None:
     pages = [f"trials/{n}/" for n in all_ncts()] + [f"checklists/{n}/" for n in all_ncts()[:3]]
     pages += ["", "trials/", "conditions/", "sponsors/", "countries/"]
     dialogs: list[str] = []
     errors: list[str] = []
-    page = browser.new_page()
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    foreign: list[str] = []
+    # The session's one Chromium (tests/browser.py): a second Playwright in this process
+    # would fail ("Sync API inside the asyncio loop").
+    with contextlib.closing(browser.new_context()) as context:
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        foreign: list[str] = []
 
-    def only_local(route: Any) -> None:
-        """Record text must never make the page fetch from another host."""
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            foreign.append(route.request.url)
-            route.abort()
+        def only_local(route: Any) -> None:
+            """Record text must never make the page fetch from another host."""
+            if urlsplit(route.request.url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                foreign.append(route.request.url)
+                route.abort()
 
-    page.route("**/*", only_local)
-    for rel in pages:
-        page.goto(served + rel, wait_until="load")
-        page.mouse.move(200, 200)
-        page.keyboard.press("Tab")
-        assert page.evaluate("typeof window.__pwned") == "undefined", rel
-    # The checklist of hostile criteria: tick every box; the verdict is text, no script.
-    page.goto(served + f"checklists/{CRITERIA_NCT}/", wait_until="load")
-    radios = page.locator("input[type=radio]")
-    assert radios.count() > 20
-    for i in range(radios.count()):
-        radios.nth(i).check()
-    assert page.evaluate("typeof window.__pwned") == "undefined", "checklist verdict"
-    # Search: hostile titles shown as search results (Material inserts them as HTML).
-    titles = [c for c in build_corpus().cases if c.field == "title" and c.fmt == "ctgov-json"]
-    page.goto(served + "trials/", wait_until="load")
-    search = page.locator("input[data-md-component=search-query]")
-    assert search.count() == 1, "no search box"
-    shown = 0
-    for case in titles:
-        search.click()
-        search.fill(case.marker)
-        page.keyboard.press("End")
-        results = page.locator(".md-search-result__item")
-        results.first.wait_for(timeout=10_000)
-        shown += results.count()
-        assert page.evaluate("typeof window.__pwned") == "undefined", case.payload.name
-    assert shown >= len(titles)
-    page.close()
+        page.route("**/*", only_local)
+        for rel in pages:
+            page.goto(served + rel, wait_until="load")
+            page.mouse.move(200, 200)
+            page.keyboard.press("Tab")
+            assert page.evaluate("typeof window.__pwned") == "undefined", rel
+        # The checklist of hostile criteria: tick every box; the verdict is text, no script.
+        page.goto(served + f"checklists/{CRITERIA_NCT}/", wait_until="load")
+        radios = page.locator("input[type=radio]")
+        assert radios.count() > 20
+        for i in range(radios.count()):
+            radios.nth(i).check()
+        assert page.evaluate("typeof window.__pwned") == "undefined", "checklist verdict"
+        # Search: hostile titles shown as search results (Material inserts them as HTML).
+        titles = [c for c in build_corpus().cases if c.field == "title" and c.fmt == "ctgov-json"]
+        page.goto(served + "trials/", wait_until="load")
+        search = page.locator("input[data-md-component=search-query]")
+        assert search.count() == 1, "no search box"
+        shown = 0
+        for case in titles:
+            search.click()
+            search.fill(case.marker)
+            page.keyboard.press("End")
+            results = page.locator(".md-search-result__item")
+            results.first.wait_for(timeout=10_000)
+            shown += results.count()
+            assert page.evaluate("typeof window.__pwned") == "undefined", case.payload.name
+        assert shown >= len(titles)
     assert not dialogs, dialogs
     assert not foreign, foreign[:10]
     assert not errors, errors[:10]

@@ -23,14 +23,13 @@ from trialpress import escaping
 from trialpress.corpus import Corpus
 from trialpress.enums import InterventionType, OverallStatus, Phase, Sex, StudyType
 from trialpress.labels import enum_label
+from trialpress.layout import FINDER_DATA
 from trialpress.models import Trial
 
 #: Format version of the data, so a cached old script is recognised.
 VERSION = 1
 #: The global the data script assigns.
 GLOBAL = "trialpressFinder"
-#: Site path of the data script.
-DATA_PATH = "data/finder.js"
 #: ``cns_metastases`` fact values, strictest first (the data stores their index).
 CNS = ("excluded", "allowed_if_treated_stable", "allowed")
 #: Statuses the finder always offers (its one-click "recruiting or not yet recruiting").
@@ -186,7 +185,7 @@ def finder_form(corpus: Corpus) -> FinderForm:
         return [(v.value, enum_label(v)) for v in table if v in present]
 
     return FinderForm(
-        src=DATA_PATH,
+        src=FINDER_DATA,
         statuses=pick(STATUSES, statuses),
         phases=pick(PHASES, phases),
         types=pick(STUDY_TYPES, types),
