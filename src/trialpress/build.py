@@ -69,6 +69,17 @@ def choose_config(config_file: str | Path | None) -> tuple[Path, bool]:
     return bundled_config(), True
 
 
+def history_dir(history: str | Path | None, bundled: bool) -> Path | None:
+    """The history store a build uses: the one asked for, else (with the bundled config,
+    which lives in the installed package) the default in the current folder, else None:
+    the config's ``history`` option, beside ``mkdocs.yml``."""
+    from trialpress.history import DEFAULT_DIR
+
+    if history is not None:
+        return Path(history).resolve()
+    return DEFAULT_DIR.resolve() if bundled else None
+
+
 def read_records(
     paths: Sequence[str | Path], reporter: Reporter = NULL
 ) -> tuple[list[Trial], list[RecordError]]:
@@ -226,6 +237,7 @@ def build_site(
     templates: str | Path | None = None,
     pdf: bool | None = None,
     reporter: Reporter = NULL,
+    history: str | Path | None = None,
 ) -> BuildResult:
     """Read ``records``, build the site with MkDocs and put it at ``out`` atomically.
 
@@ -245,6 +257,7 @@ def build_site(
         pdf=pdf,
         reporter=reporter,
         start=start,
+        history=history,
     )
 
 
@@ -260,10 +273,13 @@ def build_trials(
     reporter: Reporter = NULL,
     start: float | None = None,
     cache_dir: str | Path | None = None,
+    history: str | Path | None = None,
 ) -> BuildResult:
     """Build the site from trials already read (``errors``: record errors to report).
 
     ``cache_dir`` sets the plugin's generated folder (default: a temporary one per build).
+    ``history`` sets the history store (default: the config's ``history`` option, or
+    ``.trialpress/history`` in the current folder with the bundled config).
     """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -311,6 +327,7 @@ def build_trials(
                 plugin.config.templates = str(Path(templates).resolve())
             if pdf is not None:
                 plugin.config.pdf = pdf
+            plugin.history_dir = history_dir(history, bundled)
             # Generated pages go to this build's own temporary folder (concurrent builds of
             # one project never share one), and unchanged PDFs are reused from the output
             # this build replaces.
@@ -347,6 +364,7 @@ def serve_site(
     templates: str | Path | None = None,
     dev_addr: str | None = None,
     open_in_browser: bool = False,
+    history: str | Path | None = None,
 ) -> None:
     """Run MkDocs' dev server with the trial pages of ``records`` (rebuilt on change)."""
     from mkdocs.commands.serve import serve
@@ -355,6 +373,9 @@ def serve_site(
     env = {"TRIALPRESS_RECORDS": os.pathsep.join(str(Path(r).resolve()) for r in records)}
     if templates is not None:
         env["TRIALPRESS_TEMPLATES"] = str(Path(templates).resolve())
+    history_path = history_dir(history, bundled)
+    if history_path is not None:
+        env["TRIALPRESS_HISTORY"] = str(history_path)
     cache = None
     if bundled:
         cache = tempfile.mkdtemp(prefix="trialpress-serve-")

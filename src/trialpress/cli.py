@@ -344,6 +344,59 @@ def parse(paths: tuple[str, ...], fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("old", type=click.Path(exists=True, path_type=str))
+@click.argument("new", type=click.Path(exists=True, path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line per change; json: a list of changes per trial.",
+)
+def diff(old: str, new: str, fmt: str) -> None:
+    """Print what changed from OLD to NEW (two records, or two folders of records).
+
+    Trials are matched by NCT ID; the changes are those the site's "What changed" pages
+    show. Lines read ``NCT: change``; a trial in only one of them is said to be added or
+    removed.
+    """
+    from trialpress.changes import compare
+    from trialpress.history import stored_form
+
+    before, old_errors = read_all([old])
+    after, new_errors = read_all([new])
+    old_by = {t.nct_id: t for t in before}
+    new_by = {t.nct_id: t for t in after}
+    result: list[dict[str, Any]] = []
+    for nct_id in sorted(old_by.keys() | new_by.keys()):
+        if nct_id not in new_by:
+            result.append({"nct_id": nct_id, "trial": "removed", "changes": []})
+        elif nct_id not in old_by:
+            result.append({"nct_id": nct_id, "trial": "added", "changes": []})
+        else:
+            changes = compare(stored_form(old_by[nct_id]), stored_form(new_by[nct_id]))
+            if changes:
+                result.append(
+                    {
+                        "nct_id": nct_id,
+                        "trial": "changed",
+                        "changes": [c.as_json() for c in changes],
+                    }
+                )
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        for item in result:
+            if item["trial"] != "changed":
+                click.echo(f"{item['nct_id']}: trial {item['trial']}")
+            for change in item["changes"]:
+                click.echo(printable(f"{item['nct_id']}: {change['text']}"))
+        info(f"{_plural(len(result), 'trial')} changed")
+    sys.exit(1 if old_errors or new_errors else 0)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of the trial model."""
     click.echo(json.dumps(Trial.model_json_schema(), indent=2))
@@ -450,6 +503,14 @@ def pdf(
     help="Folder of templates overriding the shipped ones (site/, pdf/).",
 )
 @click.option("--pdf/--no-pdf", default=None, help="Render PDFs [default: as the config says].")
+@click.option(
+    "--history",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    metavar="DIR",
+    help="History store of every trial version seen, for the change pages and feed "
+    "[default: .trialpress/history beside mkdocs.yml, or in the current folder]",
+)
 def build(
     records: tuple[str, ...],
     out: str | None,
@@ -457,6 +518,7 @@ def build(
     strict: bool,
     templates: str | None,
     pdf: bool | None,
+    history: str | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
     from trialpress.build import BuildInterrupted, build_trials, choose_config, stop_on_signals
@@ -480,6 +542,7 @@ def build(
                 pdf=pdf,
                 reporter=rep,
                 start=start,
+                history=history,
             )
     except TrialpressError as exc:
         _error(exc)
@@ -520,15 +583,33 @@ def build(
     metavar="IP:PORT",
     help="Address to serve on [127.0.0.1:8000].",
 )
+@click.option(
+    "--history",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    metavar="DIR",
+    help="History store of every trial version seen, for the change pages and feed "
+    "[default: .trialpress/history beside mkdocs.yml, or in the current folder]",
+)
 def serve(
-    records: tuple[str, ...], config_file: str | None, templates: str | None, dev_addr: str | None
+    records: tuple[str, ...],
+    config_file: str | None,
+    templates: str | None,
+    dev_addr: str | None,
+    history: str | None,
 ) -> None:
     """Serve the site with MkDocs' dev server; pages rebuild when RECORDS change."""
     from trialpress.build import serve_site
     from trialpress.errors import BuildError
 
     try:
-        serve_site(records, config_file=config_file, templates=templates, dev_addr=dev_addr)
+        serve_site(
+            records,
+            config_file=config_file,
+            templates=templates,
+            dev_addr=dev_addr,
+            history=history,
+        )
     except BuildError as exc:
         _error(exc)
         sys.exit(1)

@@ -37,6 +37,7 @@ import jinja2
 import segno
 
 from trialpress import __version__
+from trialpress.changes import criteria_fingerprint
 from trialpress.errors import RenderError
 from trialpress.labels import enum_label
 from trialpress.models import Criterion, Trial
@@ -320,6 +321,7 @@ class Renderer:
             "page_url": page_url,
             "checklist_url": checklist_page_url(trial, options.site_url),
             "registry_url": trial.registry_url,
+            "criteria_fingerprint": criteria_fingerprint(elig.model_dump(mode="json")),
             # only the brief shows it; making one costs a few milliseconds
             "qr_uri": qr_data_uri(page_url or trial.registry_url) if kind == "brief" else None,
             "qr_target": page_url or trial.registry_url,

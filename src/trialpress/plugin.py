@@ -31,6 +31,8 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from trialpress import render
 from trialpress.corpus import Corpus
 from trialpress.errors import RecordError, RenderError, TrialpressError
+from trialpress.feed import atom_feed
+from trialpress.history import ChangeLog, HistoryStore
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
 
@@ -64,6 +66,10 @@ class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
 
     cache_dir = c.Type(str, default=".trialpress")
     """Generated pages, data and PDFs, relative to ``mkdocs.yml``; keep it out of git."""
+
+    history = c.Type(str, default=".trialpress/history")
+    """The history store (every trial version seen), relative to ``mkdocs.yml``: keep it
+    across builds (commit it, or cache it in CI) for the "What changed" pages and feed."""
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -100,6 +106,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         #: An earlier build's ``pdf/`` folder whose unchanged PDFs are reused
         #: (``trialpress build`` passes the previous output's).
         self.pdf_reuse_dir: Path | None = None
+        #: The history store (``trialpress build --history``); default: the ``history`` option.
+        self.history_dir: Path | None = None
         self._config_dir = Path.cwd()
 
     # -- paths ---------------------------------------------------------------------------
@@ -117,6 +125,14 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
     def cache_dir(self) -> Path:
         """The generated folder (absolute)."""
         return self._resolve(os.environ.get("TRIALPRESS_CACHE_DIR") or self.config.cache_dir)
+
+    @property
+    def history_root(self) -> Path:
+        """The history store (absolute): ``--history``, else ``TRIALPRESS_HISTORY``, else the
+        ``history`` option."""
+        if self.history_dir is not None:
+            return self.history_dir
+        return self._resolve(os.environ.get("TRIALPRESS_HISTORY") or self.config.history)
 
     @property
     def templates_dir(self) -> str | None:
@@ -186,6 +202,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         out = self.cache_dir / "site"
         generated: dict[str, Path] = {}
         pdf_paths = self._pdfs(corpus, config) if self.config.pdf else {}
+        changes, history_files = self._history(corpus)
         ctx = render.SiteContext(
             corpus=corpus,
             use_directory_urls=config.use_directory_urls,
@@ -196,11 +213,21 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             ),
             site_url=config.site_url or None,
             templates=self.templates_dir,
+            changes=changes,
         )
         for src, text in render.render_site(ctx).items():
             path = out / src
             write_if_changed(path, text.encode("utf-8"))
             generated[src] = path
+        feed = atom_feed(
+            changes,
+            corpus,
+            title=config.site_name,
+            site_url=config.site_url or None,
+            use_directory_urls=config.use_directory_urls,
+        )
+        write_if_changed(out / render.FEED_PATH, feed)
+        generated[render.FEED_PATH] = out / render.FEED_PATH
         for trial in corpus.trials.values():
             src = f"data/{trial.nct_id}.json"
             data = json.dumps(trial.model_dump(mode="json"), indent=2, ensure_ascii=False)
@@ -208,6 +235,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             generated[src] = out / src
         self._prune(out, set(generated))
         generated.update(pdf_paths)
+        generated.update(history_files)
         for name in render.ASSETS:
             dest = f"{ASSET_DEST}/{Path(name).name}"
             generated[dest] = render.asset_path(name, self.templates_dir)
@@ -223,6 +251,25 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 )
             )
         return files
+
+    def _history(self, corpus: Corpus) -> tuple[ChangeLog, dict[str, Path]]:
+        """Compare every trial with its stored history, store its new version (if any) and
+        return the change log with the stored versions' files by site path."""
+        store = HistoryStore(self.history_root)
+        changes = store.changelog(list(corpus.trials.values()))
+        try:
+            store.commit(changes)
+        except OSError as exc:  # history is a convenience: losing it never fails a build
+            logging.getLogger("trialpress.history").warning(
+                "history: not stored in %s: %s", store.root, exc
+            )
+        files: dict[str, Path] = {}
+        for nct_id, timeline in changes.timelines.items():
+            for step in timeline.steps:
+                path = store.version_path(nct_id, step.version.id)
+                if path.is_file():
+                    files[render.version_data_path(nct_id, step.version.id)] = path
+        return changes, files
 
     def _prune(self, out: Path, keep: set[str]) -> None:
         """Remove generated files of trials no longer in the build (serve, changed records)."""
@@ -270,8 +317,15 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         return result
 
     def on_post_page(self, output: str, /, *, page: Any, config: MkDocsConfig) -> str:
-        """Name Material's search dialog for screen readers (axe: aria-dialog-name)."""
-        return output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
+        """Name Material's search dialog for screen readers (axe: aria-dialog-name) and
+        advertise the feed of recent changes in the page's head (feed readers find it)."""
+        output = output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
+        root = render.root_of(page.file.src_uri, config.use_directory_urls)
+        link = (
+            f'<link rel="alternate" type="application/atom+xml" '
+            f'title="Recent changes" href="{root}{render.FEED_PATH}">'
+        )
+        return output.replace("</head>", f"{link}\n</head>", 1)
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when a record or an override template changes."""

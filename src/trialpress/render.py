@@ -22,8 +22,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup, escape
 
 from trialpress import escaping
+from trialpress.changes import FILTER_KINDS, criteria_fingerprint
 from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind
 from trialpress.errors import RenderError
+from trialpress.history import ChangeLog, Timeline
 from trialpress.labels import enum_label
 from trialpress.models import Criterion, Trial
 from trialpress.templating import template_dirs
@@ -56,6 +58,20 @@ def root_of(src_path: str, use_directory_urls: bool) -> str:
     """Relative prefix from a page to the site root (``../../`` for ``trials/NCT1/``)."""
     url = page_url(src_path, use_directory_urls)
     return "../" * url.count("/")
+
+
+#: Where the feed of recent changes is, from the site root.
+FEED_PATH = "changes/feed.xml"
+
+
+def version_data_path(nct_id: str, vid: str) -> str:
+    """Where a stored version's JSON is published, from the site root."""
+    return f"data/history/{nct_id}/{vid}.json"
+
+
+def change_pages() -> dict[str, str | None]:
+    """The recent-changes pages by source path: all kinds, then one per filter kind."""
+    return {"changes/index.md": None, **{f"changes/{k}.md": k for k in FILTER_KINDS}}
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,8 @@ class SiteContext:
     """NCT IDs whose brief and checklist PDFs are in the build (their pages link them)."""
     site_url: str | None = None
     templates: str | None = None
+    changes: ChangeLog | None = None
+    """Every trial's versions and changes; None builds no change pages (no history)."""
 
     @property
     def env(self) -> Environment:
@@ -165,6 +183,12 @@ class _Urls:
 
     def checklist(self, nct_id: str) -> Markup:
         return self.page(f"checklists/{nct_id}.md")
+
+    def changes(self, kind: str | None = None) -> Markup:
+        return self.page(f"changes/{kind or 'index'}.md")
+
+    def version(self, nct_id: str, vid: str) -> Markup:
+        return self.file(version_data_path(nct_id, vid))
 
     def entry(self, entry: IndexEntry) -> Markup:
         return self.page(entry.src_path)
@@ -250,7 +274,12 @@ def render_trial(trial: Trial, ctx: SiteContext) -> str:
         exclusion=criteria_view("exclusion", elig.exclusion),
         other=criteria_view("other", elig.other),
         json_ld=json_ld(trial, ctx),
+        timeline=_timeline(trial, ctx),
     )
+
+
+def _timeline(trial: Trial, ctx: SiteContext) -> Timeline | None:
+    return ctx.changes.timeline(trial.nct_id) if ctx.changes else None
 
 
 def render_checklist(trial: Trial, ctx: SiteContext) -> str:
@@ -266,6 +295,26 @@ def render_checklist(trial: Trial, ctx: SiteContext) -> str:
         inclusion=criteria_view("inclusion", elig.inclusion),
         exclusion=criteria_view("exclusion", elig.exclusion),
         other=criteria_view("other", elig.other),
+        fingerprint=criteria_fingerprint(elig.model_dump(mode="json")),
+        timeline=_timeline(trial, ctx),
+    )
+
+
+def render_changes(ctx: SiteContext, src: str, kind: str | None) -> str:
+    """A recent-changes page: every version with changes (of ``kind``), by registry date."""
+    assert ctx.changes is not None
+    groups: dict[str, list[tuple[Trial, Any]]] = {}
+    for nct_id, step in ctx.changes.recent():
+        if kind is None or kind in step.kinds:
+            groups.setdefault(step.date or "", []).append((ctx.corpus.trials[nct_id], step))
+    return _render(
+        ctx,
+        "changes.md",
+        src,
+        kind=kind,
+        filter_kinds=FILTER_KINDS,
+        groups=groups,
+        feed=FEED_PATH,
     )
 
 
@@ -299,6 +348,9 @@ def render_site(ctx: SiteContext) -> dict[str, str]:
     for trial in ctx.corpus.trials.values():
         pages[f"trials/{trial.nct_id}.md"] = render_trial(trial, ctx)
         pages[f"checklists/{trial.nct_id}.md"] = render_checklist(trial, ctx)
+    if ctx.changes is not None:
+        for src, change_kind in change_pages().items():
+            pages[src] = render_changes(ctx, src, change_kind)
     return pages
 
 

@@ -1,0 +1,361 @@
+"""What changed between two versions of a trial, in clinical terms, field by field.
+
+Versions are compared as their public JSON (``Trial.model_dump(mode="json")``), not as
+models: a version stored by an older trialpress must still compare after the model grows.
+A field the older version does not have at all is *unknown before*, not *added*, so
+upgrading trialpress never reports a whole new field as a change of the trial.
+
+Only meaning counts: list order, whitespace and case of a site's name are not changes.
+Eligibility is compared criterion by criterion (added, removed, reworded), each named by
+its source number, so a screener knows which line of the checklist to look at again.
+
+To compare a new field, add one entry to :data:`SCALARS` (a value), :data:`NAMED_LISTS`
+(items identified by a name) or write a comparer and add it to :data:`COMPARERS`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from trialpress.labels import enum_label
+
+ChangeKind = Literal[
+    "status",
+    "phase",
+    "enrollment",
+    "dates",
+    "arms",
+    "outcomes",
+    "eligibility",
+    "sites",
+    "contacts",
+    "results",
+]
+#: Kinds the recent-changes page offers as filters, with their headings, in page order.
+FILTER_KINDS: dict[str, str] = {
+    "status": "Recruitment status",
+    "eligibility": "Eligibility",
+    "sites": "Sites",
+    "results": "Results",
+}
+#: Words for a criterion list in change lines.
+_LIST_NAMES = {"inclusion": "Inclusion", "exclusion": "Exclusion", "other": "Eligibility text"}
+#: Two criteria at least this similar (difflib ratio of their normalised texts) are the
+#: same criterion reworded; below it, one was removed and another added.
+REWORD_RATIO = 0.6
+
+Version = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change, worded for people (``text``) and typed for machines (``kind``, ``field``)."""
+
+    kind: ChangeKind
+    field: str
+    text: str
+    old: Any = None
+    new: Any = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The change as a JSON object (``trialpress diff --format json``)."""
+        return asdict(self)
+
+
+def norm(text: object) -> str:
+    """Text with whitespace runs collapsed: layout is never a change."""
+    return " ".join(str(text or "").split())
+
+
+def _shown(value: object) -> str:
+    """A value in a change line: enumerations as labels, nothing as "not given"."""
+    if value is None or value == "" or value == []:
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value)
+    text = str(value)
+    return enum_label(text) if text.isupper() else text
+
+
+def _get(version: Version, path: str) -> tuple[bool, Any]:
+    """(present, value) at a dotted path; ``present`` is False when a key is missing."""
+    value: Any = version
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return True, value
+
+
+# ------------------------------------------------------------------------ scalar fields
+
+#: (path, kind, people's name, compare as a set): one change line when the value differs.
+SCALARS: tuple[tuple[str, ChangeKind, str, bool], ...] = (
+    ("status", "status", "Recruitment status", False),
+    ("phases", "phase", "Phase", True),
+    ("enrollment.count", "enrollment", "Enrollment", False),
+    ("enrollment.type", "enrollment", "Enrollment type", False),
+    ("start_date", "dates", "Start date", False),
+    ("start_date_type", "dates", "Start date type", False),
+    ("primary_completion_date", "dates", "Primary completion date", False),
+    ("primary_completion_date_type", "dates", "Primary completion date type", False),
+    ("completion_date", "dates", "Completion date", False),
+    ("completion_date_type", "dates", "Completion date type", False),
+    ("eligibility.minimum_age", "eligibility", "Minimum age", False),
+    ("eligibility.maximum_age", "eligibility", "Maximum age", False),
+    ("eligibility.sex", "eligibility", "Sex", False),
+    ("eligibility.healthy_volunteers", "eligibility", "Healthy volunteers", False),
+)
+
+
+def _scalars(old: Version, new: Version) -> Iterator[Change]:
+    for path, kind, name, as_set in SCALARS:
+        had, before = _get(old, path)
+        has, after = _get(new, path)
+        if not had or not has:
+            continue
+        if isinstance(before, str) and isinstance(after, str):
+            same = norm(before) == norm(after)
+        elif as_set:
+            same = sorted(map(str, before or [])) == sorted(map(str, after or []))
+        else:
+            same = before == after
+        if not same:
+            text = f"{name}: {_shown(before)} → {_shown(after)}"
+            yield Change(kind, path, text, before, after)
+
+
+def _results(old: Version, new: Version) -> Iterator[Change]:
+    had, before = _get(old, "has_results")
+    has, after = _get(new, "has_results")
+    if had and has and bool(before) != bool(after):
+        text = "Results posted" if after else "Results no longer posted"
+        yield Change("results", "has_results", text, before, after)
+
+
+# ----------------------------------------------------------------- lists of named items
+
+#: (path, kind, singular noun, key of the item's name): added and removed by name.
+NAMED_LISTS: tuple[tuple[str, ChangeKind, str, str], ...] = (
+    ("arms", "arms", "Arm", "label"),
+    ("interventions", "arms", "Intervention", "name"),
+)
+
+
+def _name_key(name: object) -> str:
+    return norm(name).casefold()
+
+
+def _named_lists(old: Version, new: Version) -> Iterator[Change]:
+    for path, kind, noun, key in NAMED_LISTS:
+        had, before = _get(old, path)
+        has, after = _get(new, path)
+        if not had or not has:
+            continue
+        old_names = {_name_key(item.get(key)): item.get(key) for item in before or []}
+        new_names = {_name_key(item.get(key)): item.get(key) for item in after or []}
+        for k in sorted(new_names.keys() - old_names.keys()):
+            yield Change(kind, path, f"{noun} added: {norm(new_names[k])}", None, new_names[k])
+        for k in sorted(old_names.keys() - new_names.keys()):
+            yield Change(kind, path, f"{noun} removed: {norm(old_names[k])}", old_names[k], None)
+
+
+# ------------------------------------------------------------------------------ sites
+
+
+def site_name(site: dict[str, Any]) -> str:
+    """A site as people name it: facility, city, country."""
+    parts = [site.get("facility"), site.get("city"), site.get("country")]
+    return ", ".join(norm(p) for p in parts if p) or "Site without a name"
+
+
+def _site_key(site: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(_name_key(site.get(k)) for k in ("facility", "city", "state", "country"))
+
+
+def _sites(old: Version, new: Version) -> Iterator[Change]:
+    had, before = _get(old, "locations")
+    has, after = _get(new, "locations")
+    if not had or not has:
+        return
+    old_by: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    new_by: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for site in before or []:
+        old_by.setdefault(_site_key(site), []).append(site)
+    for site in after or []:
+        new_by.setdefault(_site_key(site), []).append(site)
+    added: list[Change] = []
+    removed: list[Change] = []
+    status: list[Change] = []
+    for key in sorted(old_by.keys() | new_by.keys()):
+        olds, news = old_by.get(key, []), new_by.get(key, [])
+        # Same-named sites pair up by status first, so a reorder is never a change.
+        old_status = Counter(s.get("status") for s in olds)
+        new_status = Counter(s.get("status") for s in news)
+        common = old_status & new_status
+        gone = list((old_status - common).elements())
+        came = list((new_status - common).elements())
+        name = site_name((news or olds)[0])
+        for before_s, after_s in zip(sorted(gone, key=str), sorted(came, key=str), strict=False):
+            text = f"Site {name}: {_shown(before_s)} → {_shown(after_s)}"
+            status.append(Change("sites", "locations.status", text, before_s, after_s))
+        for _ in came[len(gone) :]:
+            added.append(Change("sites", "locations", f"Site added: {name}", None, name))
+        for _ in gone[len(came) :]:
+            removed.append(Change("sites", "locations", f"Site removed: {name}", name, None))
+    yield from added
+    yield from removed
+    yield from status
+
+
+# ------------------------------------------------------------------------ eligibility
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A criterion flattened out of its list: people's reference and normalised text."""
+
+    ref: str
+    text: str
+    path: tuple[str, ...]
+
+
+def criterion_ref(number: str | None, position: int, parent_ref: str) -> str:
+    """How people name a criterion: its source number (``3``, ``8.-10.``), ``2.1`` for a
+    numbered child, ``bullet 2`` or ``17, bullet 1`` for unnumbered items."""
+    if number:
+        return f"{parent_ref}.{number}" if parent_ref else number
+    return f"{parent_ref}, bullet {position}" if parent_ref else f"bullet {position}"
+
+
+def _flatten(
+    items: Iterable[dict[str, Any]], parent_ref: str = "", parent: tuple[str, ...] = ()
+) -> list[_Item]:
+    out: list[_Item] = []
+    for pos, crit in enumerate(items, start=1):
+        ref = criterion_ref(crit.get("number"), pos, parent_ref)
+        text = norm(crit.get("text"))
+        out.append(_Item(ref, text, parent))
+        out.extend(_flatten(crit.get("children") or [], ref, (*parent, text)))
+    return out
+
+
+def _criteria_lists(old: Version, new: Version) -> Iterator[Change]:
+    for name, label in _LIST_NAMES.items():
+        had, before = _get(old, f"eligibility.{name}")
+        has, after = _get(new, f"eligibility.{name}")
+        if not had or not has:
+            continue
+        yield from _criteria_changes(name, label, _flatten(before or []), _flatten(after or []))
+
+
+def _criteria_changes(
+    name: str, label: str, old: list[_Item], new: list[_Item]
+) -> Iterator[Change]:
+    """Exact texts match first (so a reorder is nothing), then the closest remaining pairs
+    are rewordings, and what is left was removed or added."""
+    field = f"eligibility.{name}"
+    left = Counter(i.text for i in new)
+    old_rest: list[_Item] = []
+    for item in old:
+        if left[item.text]:
+            left[item.text] -= 1
+        else:
+            old_rest.append(item)
+    seen = Counter(i.text for i in old)
+    new_rest: list[_Item] = []
+    for item in new:
+        if seen[item.text]:
+            seen[item.text] -= 1
+        else:
+            new_rest.append(item)
+    pairs = sorted(
+        (
+            (difflib.SequenceMatcher(None, o.text, n.text, autojunk=False).ratio(), i, j)
+            for i, o in enumerate(old_rest)
+            for j, n in enumerate(new_rest)
+        ),
+        key=lambda p: (-p[0], p[1], p[2]),
+    )
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    reworded: list[tuple[int, int]] = []
+    for ratio, i, j in pairs:
+        if ratio < REWORD_RATIO:
+            break
+        if i in used_old or j in used_new:
+            continue
+        used_old.add(i)
+        used_new.add(j)
+        reworded.append((i, j))
+    for i, j in sorted(reworded, key=lambda p: p[1]):
+        o, n = old_rest[i], new_rest[j]
+        text = f"{label} criterion {n.ref} reworded: “{n.text}” (was “{o.text}”)"
+        yield Change("eligibility", field, text, o.text, n.text)
+    for j, n in enumerate(new_rest):
+        if j not in used_new:
+            yield Change(
+                "eligibility", field, f"{label} criterion {n.ref} added: “{n.text}”", None, n.text
+            )
+    for i, o in enumerate(old_rest):
+        if i not in used_old:
+            yield Change(
+                "eligibility", field, f"{label} criterion {o.ref} removed: “{o.text}”", o.text, None
+            )
+
+
+# ------------------------------------------------------------------------------- API
+
+Comparer = Callable[[Version, Version], Iterator[Change]]
+#: Every comparer, in the order their changes are listed.
+COMPARERS: tuple[Comparer, ...] = (
+    _results,
+    _scalars,
+    _criteria_lists,
+    _named_lists,
+    _sites,
+)
+
+
+def compare(old: Version, new: Version) -> list[Change]:
+    """Every change from ``old`` to ``new`` (two trials' public JSON), in a stable order."""
+    changes = [c for comparer in COMPARERS for c in comparer(old, new)]
+    order = list(FILTER_KINDS)
+    return sorted(changes, key=lambda c: order.index(c.kind) if c.kind in order else len(order))
+
+
+def kinds_of(changes: Iterable[Change]) -> list[str]:
+    """The filter kinds these changes fall under, in page order."""
+    present = {c.kind for c in changes}
+    return [k for k in FILTER_KINDS if k in present]
+
+
+def _canonical_criteria(items: Iterable[dict[str, Any]]) -> list[Any]:
+    """A criteria tree as sorted (text, children) pairs: order and numbering drop out."""
+    return sorted(
+        [norm(c.get("text")), _canonical_criteria(c.get("children") or [])] for c in items
+    )
+
+
+def criteria_fingerprint(eligibility: dict[str, Any]) -> str:
+    """Eight hex digits that change exactly when a criterion, the age limits, sex or
+    healthy volunteers change; reordering, renumbering and whitespace leave it as it is."""
+    canonical = {
+        "limits": [
+            norm(eligibility.get("minimum_age")),
+            norm(eligibility.get("maximum_age")),
+            eligibility.get("sex"),
+            eligibility.get("healthy_volunteers"),
+        ],
+        **{k: _canonical_criteria(eligibility.get(k) or []) for k in _LIST_NAMES},
+    }
+    data = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode("utf-8", "replace")
+    return hashlib.sha256(data).hexdigest()[:8].upper()
