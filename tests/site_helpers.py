@@ -83,6 +83,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
             config_file=ROOT / "mkdocs.yml",
             strict=True,
             cache_dir=base / "cache",
+            history=base / "history",
             pdf=False,  # PDFs are checked on the two examples (test_site_cli.py)
         )
         _CACHE["site"] = BuiltSite(base / "out", trials, result)
