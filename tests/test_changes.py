@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -106,7 +107,7 @@ def test_reverting_an_amendment_lists_the_reverse(base: Trial, tmp_path: Path) -
 
 
 @pytest.mark.parametrize(("nct", "study"), v2_studies()[::8], ids=lambda v: str(v)[:11])
-def test_real_study_reversed_is_no_change(nct: str, study: dict, tmp_path: Path) -> None:
+def test_real_study_reversed_is_no_change(nct: str, study: dict[str, Any], tmp_path: Path) -> None:
     """Every list of a real study reversed (criteria, sites, arms, phases): nothing changed."""
     trial = am.read_one(am.write(study, tmp_path / f"{nct}.json"))
     data = stored_form(trial)
