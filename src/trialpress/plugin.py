@@ -20,6 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -89,6 +90,15 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def _feed_link(html: str, root: str) -> str:
+    """``html`` with the recent-changes feed linked in its head (``root``: the site root)."""
+    link = (
+        '<link rel="alternate" type="application/atom+xml" '
+        f'title="Recent changes" href="{root}{render.FEED_PATH}">'
+    )
+    return html.replace("</head>", f"{link}\n</head>", 1)
 
 
 class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped-call]
@@ -321,11 +331,16 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         advertise the feed of recent changes in the page's head (feed readers find it)."""
         output = output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
         root = render.root_of(page.file.src_uri, config.use_directory_urls)
-        link = (
-            f'<link rel="alternate" type="application/atom+xml" '
-            f'title="Recent changes" href="{root}{render.FEED_PATH}">'
-        )
-        return output.replace("</head>", f"{link}\n</head>", 1)
+        return _feed_link(output, root)
+
+    def on_post_template(
+        self, output_content: str, /, *, template_name: str, config: MkDocsConfig
+    ) -> str:
+        """The 404 page too; it is served at any depth, so its link starts at the site's
+        path, as MkDocs does for the 404 page's own assets."""
+        if template_name != "404.html":
+            return output_content
+        return _feed_link(output_content, urlsplit(config.site_url or "/").path or "/")
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when a record or an override template changes."""
