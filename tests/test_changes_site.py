@@ -17,6 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests import amendments as am
+from tests.hostile_corpus import PAYLOADS
 from trialpress.build import build_trials
 from trialpress.changes import criteria_fingerprint
 from trialpress.history import dump, stored_form, version_id
@@ -260,3 +261,50 @@ def test_checklist_pdfs_carry_the_fingerprint_which_changes_exactly_with_a_crite
     assert fp == criteria_fingerprint(base.eligibility.model_dump(mode="json"))
     assert printed(same) == fp
     assert printed(changed) not in (fp, "")
+
+
+# ------------------------------------------------------------------------- hostile text
+
+
+def test_hostile_change_text_stays_text_in_pages_and_feed(tmp_path: Path) -> None:
+    """Record text reaches change lines (criteria, site names) and feed titles: every
+    payload of the hostile corpus there stays data in the trial page, the changes page and
+    the feed."""
+    from trialpress.models import Criterion, Location
+
+    base = am.amended(tmp_path, name="base")
+    marks = [p.text.replace("MARK", f"HOSTILE{i}") for i, p in enumerate(PAYLOADS)]
+    elig = base.eligibility.model_copy(
+        update={"exclusion": [*base.eligibility.exclusion, *(Criterion(text=m) for m in marks)]}
+    )
+    hostile = base.model_copy(
+        update={
+            "title": marks[0],
+            "eligibility": elig,
+            "locations": [*base.locations, *(Location(facility=m) for m in marks)],
+        }
+    )
+    Trial.model_validate(hostile.model_dump())  # still a valid trial
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        build_trials([base], tmp_path / "a", strict=True, pdf=False)
+        build_trials([hostile], tmp_path / "b", strict=True, pdf=False)
+    site = tmp_path / "b"
+    feed = _feed(site)
+    parsed = feedparser.parse(io.BytesIO(feed))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    (entry,) = ET.fromstring(feed).findall(f"{ATOM}entry")
+    content = entry.find(f"{ATOM}content")
+    assert content is not None and len(content) == 0  # text only, no child elements
+    for i in range(len(marks)):
+        assert content.text is not None and f"HOSTILE{i}" in content.text
+    for rel, selector in (
+        (f"trials/{am.NCT}", "section.tp-what-changed li[class^=tp-change-]"),
+        ("changes", "li.tp-change li"),
+    ):
+        items = _page(site, rel).select(selector)
+        assert len(items) == 2 * len(marks), rel  # every criterion and every site
+        for li in items:
+            assert li.find(True) is None, (rel, li)  # no element from record text
+        text = " ".join(li.get_text() for li in items)
+        assert all(f"HOSTILE{i}" in text for i in range(len(marks))), rel
