@@ -257,26 +257,25 @@ def _criteria_lists(old: Version, new: Version) -> Iterator[Change]:
         yield from _criteria_changes(name, label, _flatten(before or []), _flatten(after or []))
 
 
+def _unmatched(items: list[_Item], others: list[_Item]) -> list[_Item]:
+    """The items whose exact text ``others`` does not also have (counting repeats)."""
+    left = Counter(i.text for i in others)
+    out: list[_Item] = []
+    for item in items:
+        if left[item.text]:
+            left[item.text] -= 1
+        else:
+            out.append(item)
+    return out
+
+
 def _criteria_changes(
     name: str, label: str, old: list[_Item], new: list[_Item]
 ) -> Iterator[Change]:
     """Exact texts match first (so a reorder is nothing), then the closest remaining pairs
     are rewordings, and what is left was removed or added."""
     field = f"eligibility.{name}"
-    left = Counter(i.text for i in new)
-    old_rest: list[_Item] = []
-    for item in old:
-        if left[item.text]:
-            left[item.text] -= 1
-        else:
-            old_rest.append(item)
-    seen = Counter(i.text for i in old)
-    new_rest: list[_Item] = []
-    for item in new:
-        if seen[item.text]:
-            seen[item.text] -= 1
-        else:
-            new_rest.append(item)
+    old_rest, new_rest = _unmatched(old, new), _unmatched(new, old)
     pairs = sorted(
         (
             (difflib.SequenceMatcher(None, o.text, n.text, autojunk=False).ratio(), i, j)

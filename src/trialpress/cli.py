@@ -471,6 +471,17 @@ def pdf(
     sys.exit(summary.exit_status)
 
 
+#: ``--history DIR`` of build and serve (one definition, so their help cannot drift).
+_history_option = click.option(
+    "--history",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    metavar="DIR",
+    help="History store of every trial version seen, for the change pages and feed "
+    "[default: .trialpress/history beside mkdocs.yml, or in the current folder]",
+)
+
+
 @cli.command()
 @click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
@@ -503,14 +514,7 @@ def pdf(
     help="Folder of templates overriding the shipped ones (site/, pdf/).",
 )
 @click.option("--pdf/--no-pdf", default=None, help="Render PDFs [default: as the config says].")
-@click.option(
-    "--history",
-    type=click.Path(file_okay=False, path_type=str),
-    default=None,
-    metavar="DIR",
-    help="History store of every trial version seen, for the change pages and feed "
-    "[default: .trialpress/history beside mkdocs.yml, or in the current folder]",
-)
+@_history_option
 def build(
     records: tuple[str, ...],
     out: str | None,
@@ -583,14 +587,7 @@ def build(
     metavar="IP:PORT",
     help="Address to serve on [127.0.0.1:8000].",
 )
-@click.option(
-    "--history",
-    type=click.Path(file_okay=False, path_type=str),
-    default=None,
-    metavar="DIR",
-    help="History store of every trial version seen, for the change pages and feed "
-    "[default: .trialpress/history beside mkdocs.yml, or in the current folder]",
-)
+@_history_option
 def serve(
     records: tuple[str, ...],
     config_file: str | None,
