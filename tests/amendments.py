@@ -99,6 +99,35 @@ def results_posted(study: Study) -> None:
     study["hasResults"] = True
 
 
+def stopped(study: Study) -> None:
+    _ps(study)["statusModule"]["overallStatus"] = "TERMINATED"
+    _ps(study)["statusModule"]["whyStopped"] = "Sponsor decision"
+
+
+def outcome_time_frame_changed(study: Study) -> None:
+    _ps(study)["outcomesModule"]["primaryOutcomes"][0]["timeFrame"] = "12 weeks"
+
+
+def outcome_added(study: Study) -> None:
+    _ps(study)["outcomesModule"]["secondaryOutcomes"].append(
+        {"measure": "Days of cannabis use", "timeFrame": "12 weeks"}
+    )
+
+
+def outcomes_reordered(study: Study) -> None:
+    _ps(study)["outcomesModule"]["secondaryOutcomes"].reverse()
+
+
+def central_contact_changed(study: Study) -> None:
+    contacts = _ps(study)["contactsLocationsModule"]["centralContacts"]
+    contacts[0]["phone"] = "7028950700"
+    contacts.append({"name": "Study Coordinator", "role": "CONTACT", "email": "sc@example.org"})
+
+
+def site_contact_removed(study: Study) -> None:
+    _ps(study)["contactsLocationsModule"]["locations"][0]["contacts"] = []
+
+
 def updated(date: str) -> Amendment:
     """The registry's update date moves on, as it does with every amendment."""
 

@@ -75,6 +75,37 @@ CASES: dict[str, tuple[list[am.Amendment], list[tuple[str, str]]]] = {
         ],
     ),
     "results posted": ([am.results_posted], [("results", "Results posted")]),
+    "stopped, with the reason": (
+        [am.stopped],
+        [
+            ("status", "Recruitment status: Recruiting → Terminated"),
+            ("status", "Why stopped: not given → Sponsor decision"),
+        ],
+    ),
+    "outcome measure changed": (
+        [am.outcome_time_frame_changed, am.outcome_added],
+        [
+            (
+                "outcomes",
+                "Primary outcome “Anxiety Sensitivity Index-3 (ASI-3)”: "
+                "time frame “6 weeks” → “12 weeks”",
+            ),
+            ("outcomes", "Secondary outcome “Days of cannabis use” added"),
+        ],
+    ),
+    "contacts changed": (
+        [am.central_contact_changed, am.site_contact_removed],
+        [
+            ("contacts", "Central contact Nicole A Short, PhD: phone 7028950606 → 7028950700"),
+            ("contacts", "Central contact added: Study Coordinator"),
+            (
+                "contacts",
+                "Site Hennepin Assault Response Team, Minneapolis, United States: "
+                "contact removed: Jeffrey Ho, MD",
+            ),
+        ],
+    ),
+    "outcomes reordered": ([am.outcomes_reordered], []),
     "criteria reordered, whitespace changed": ([am.criteria_reordered], []),
     "sites reordered": ([am.sites_reordered], []),
     "registry date only": ([am.updated("2025-03-01")], []),
@@ -88,12 +119,13 @@ def test_amendment_gives_exactly_its_changes(name: str, base: Trial, tmp_path: P
 
 
 def test_all_amendments_at_once_are_listed_by_kind(base: Trial, tmp_path: Path) -> None:
-    every = [a for name, (amends, _) in CASES.items() for a in amends]
-    expected = sorted((c for _, cs in CASES.values() for c in cs), key=lambda c: c[1])
+    cases = [case for name, case in CASES.items() if name != "stopped, with the reason"]
+    every = [a for amends, _ in cases for a in amends]
+    expected = sorted((c for _, cs in cases for c in cs), key=lambda c: c[1])
     got = changes(base, am.amended(tmp_path, *every))
     assert sorted(got, key=lambda c: c[1]) == expected
     # the page's filter kinds first (status, eligibility, sites, results), then the rest
-    order = ["status", "eligibility", "sites", "results", "enrollment"]
+    order = ["status", "eligibility", "sites", "results", "enrollment", "outcomes", "contacts"]
     kinds = [k for k, _ in got]
     assert kinds == sorted(kinds, key=order.index)
 
@@ -115,8 +147,10 @@ def test_real_study_reversed_is_no_change(nct: str, study: dict[str, Any], tmp_p
     elig = flipped["eligibility"]
     for key in ("inclusion", "exclusion", "other"):
         elig[key].reverse()
-    for key in ("locations", "arms", "interventions", "phases"):
+    for key in ("locations", "arms", "interventions", "phases", "outcomes", "contacts"):
         flipped[key].reverse()
+    for site in flipped["locations"]:
+        site["contacts"].reverse()
     assert compare(data, data) == []
     assert compare(data, flipped) == []
     assert criteria_fingerprint(data["eligibility"]) == criteria_fingerprint(elig)
@@ -126,6 +160,7 @@ def test_a_field_an_older_version_lacks_is_not_a_change(base: Trial) -> None:
     """History stored by an older trialpress has fewer fields: upgrading lists nothing."""
     old = stored_form(base)
     del old["locations"], old["has_results"], old["eligibility"]["exclusion"]
+    del old["outcomes"], old["contacts"], old["why_stopped"]
     assert compare(old, stored_form(base)) == []
 
 

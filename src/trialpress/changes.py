@@ -100,6 +100,7 @@ def _get(version: Version, path: str) -> tuple[bool, Any]:
 #: (path, kind, people's name, compare as a set): one change line when the value differs.
 SCALARS: tuple[tuple[str, ChangeKind, str, bool], ...] = (
     ("status", "status", "Recruitment status", False),
+    ("why_stopped", "status", "Why stopped", False),
     ("phases", "phase", "Phase", True),
     ("enrollment.count", "enrollment", "Enrollment", False),
     ("enrollment.type", "enrollment", "Enrollment type", False),
@@ -134,11 +135,141 @@ def _scalars(old: Version, new: Version) -> Iterator[Change]:
 
 
 def _results(old: Version, new: Version) -> Iterator[Change]:
+    """Results posted: the registry's flag, or posted results appearing (either may lag)."""
     had, before = _get(old, "has_results")
     has, after = _get(new, "has_results")
-    if had and has and bool(before) != bool(after):
+    if not had or not has:
+        return
+    before = bool(before) or bool(old.get("results"))
+    after = bool(after) or bool(new.get("results"))
+    if before != after:
         text = "Results posted" if after else "Results no longer posted"
+        if after and new.get("results_first_posted"):
+            text += f" (first posted {new['results_first_posted']})"
         yield Change("results", "has_results", text, before, after)
+
+
+# ------------------------------------------------- outcomes and contacts: matched items
+
+Item = dict[str, Any]
+
+
+def _match(
+    before: list[Item], after: list[Item], parts: tuple[str, ...], identity: Callable[[Item], Any]
+) -> tuple[list[tuple[Item, Item]], list[Item], list[Item]]:
+    """(changed pairs, added, removed): items equal in every part (whitespace aside) match
+    first, whatever their order or repeats; the rest pair up by ``identity`` in order."""
+
+    def whole(item: Item) -> tuple[Any, ...]:
+        return (identity(item), *(norm(item.get(p)) for p in parts))
+
+    left = Counter(whole(i) for i in after)
+    old_rest: list[Item] = []
+    for item in before:
+        if left[whole(item)]:
+            left[whole(item)] -= 1
+        else:
+            old_rest.append(item)
+    left = Counter(whole(i) for i in before)
+    new_rest: list[Item] = []
+    for item in after:
+        if left[whole(item)]:
+            left[whole(item)] -= 1
+        else:
+            new_rest.append(item)
+    pairs: list[tuple[Item, Item]] = []
+    removed: list[Item] = []
+    for item in old_rest:
+        partner = next((n for n in new_rest if identity(n) == identity(item)), None)
+        if partner is None:
+            removed.append(item)
+        else:
+            new_rest.remove(partner)
+            pairs.append((item, partner))
+    return pairs, new_rest, removed
+
+
+def _outcome_identity(outcome: Item) -> tuple[str, str]:
+    return (str(outcome.get("kind")), _name_key(outcome.get("measure")))
+
+
+def _outcome_name(outcome: Item) -> str:
+    return f"{str(outcome.get('kind')).capitalize()} outcome “{norm(outcome.get('measure'))}”"
+
+
+def _outcomes(old: Version, new: Version) -> Iterator[Change]:
+    """Outcome measures added or removed (by kind and measure), or measured differently
+    (time frame or description reworded)."""
+    had, before = _get(old, "outcomes")
+    has, after = _get(new, "outcomes")
+    if not had or not has:
+        return
+    parts = ("time_frame", "description")
+    pairs, added, removed = _match(before or [], after or [], parts, _outcome_identity)
+    for a, b in pairs:
+        for part, words in (("time_frame", "time frame"), ("description", "description")):
+            if norm(a.get(part)) != norm(b.get(part)):
+                was, now = norm(a.get(part)) or "not given", norm(b.get(part)) or "not given"
+                text = f"{_outcome_name(b)}: {words} “{was}” → “{now}”"
+                yield Change("outcomes", f"outcomes.{part}", text, a.get(part), b.get(part))
+    for o in added:
+        yield Change("outcomes", "outcomes", f"{_outcome_name(o)} added", None, o.get("measure"))
+    for o in removed:
+        yield Change("outcomes", "outcomes", f"{_outcome_name(o)} removed", o.get("measure"), None)
+
+
+#: What a contact is reached by, in change lines.
+_CONTACT_PARTS = (("phone", "phone"), ("phone_ext", "extension"), ("email", "e-mail"))
+
+
+def _contact_name(contact: Item) -> str:
+    return norm(contact.get("name") or contact.get("email") or contact.get("phone"))
+
+
+def _contact_identity(contact: Item) -> str:
+    return _contact_name(contact).casefold()
+
+
+def _contact_changes(
+    before: list[Item], after: list[Item], who: str, field: str
+) -> Iterator[Change]:
+    """Contacts added, removed, or reached differently; ``who`` names whose they are."""
+    parts = tuple(p for p, _ in _CONTACT_PARTS)
+    pairs, added, removed = _match(before, after, parts, _contact_identity)
+    for a, b in pairs:
+        for part, words in _CONTACT_PARTS:
+            if norm(a.get(part)) != norm(b.get(part)):
+                was, now = _shown(norm(a.get(part))), _shown(norm(b.get(part)))
+                text = f"{who} {_contact_name(b)}: {words} {was} → {now}"
+                yield Change("contacts", f"{field}.{part}", text, a.get(part), b.get(part))
+    for c in added:
+        yield Change("contacts", field, f"{who} added: {_contact_name(c)}", None, _contact_name(c))
+    for c in removed:
+        yield Change(
+            "contacts", field, f"{who} removed: {_contact_name(c)}", _contact_name(c), None
+        )
+
+
+def _contacts(old: Version, new: Version) -> Iterator[Change]:
+    """Central contacts, then each site's (sites matched as :func:`_sites` matches them)."""
+    had, before = _get(old, "contacts")
+    has, after = _get(new, "contacts")
+    if had and has:
+        yield from _contact_changes(before or [], after or [], "Central contact", "contacts")
+    had, old_sites = _get(old, "locations")
+    has, new_sites = _get(new, "locations")
+    if not had or not has:
+        return
+    old_by, new_by = _sites_by_key(old_sites), _sites_by_key(new_sites)
+    for key in sorted(old_by.keys() & new_by.keys()):
+        if len(old_by[key]) == len(new_by[key]) == 1 and "contacts" in old_by[key][0]:
+            site = new_by[key][0]
+            yield from _contact_changes(
+                old_by[key][0]["contacts"] or [],
+                site.get("contacts") or [],
+                f"Site {site_name(site)}: contact",
+                "locations.contacts",
+            )
 
 
 # ----------------------------------------------------------------- lists of named items
@@ -181,17 +312,22 @@ def _site_key(site: dict[str, Any]) -> tuple[str, ...]:
     return tuple(_name_key(site.get(k)) for k in ("facility", "city", "state", "country"))
 
 
+def _sites_by_key(
+    sites: list[dict[str, Any]] | None,
+) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Sites grouped by name and place (a site's identity across versions)."""
+    out: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for site in sites or []:
+        out.setdefault(_site_key(site), []).append(site)
+    return out
+
+
 def _sites(old: Version, new: Version) -> Iterator[Change]:
     had, before = _get(old, "locations")
     has, after = _get(new, "locations")
     if not had or not has:
         return
-    old_by: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    new_by: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for site in before or []:
-        old_by.setdefault(_site_key(site), []).append(site)
-    for site in after or []:
-        new_by.setdefault(_site_key(site), []).append(site)
+    old_by, new_by = _sites_by_key(before), _sites_by_key(after)
     added: list[Change] = []
     removed: list[Change] = []
     status: list[Change] = []
@@ -320,7 +456,9 @@ COMPARERS: tuple[Comparer, ...] = (
     _scalars,
     _criteria_lists,
     _named_lists,
+    _outcomes,
     _sites,
+    _contacts,
 )
 
 
