@@ -308,3 +308,45 @@ def test_hostile_change_text_stays_text_in_pages_and_feed(tmp_path: Path) -> Non
             assert li.find(True) is None, (rel, li)  # no element from record text
         text = " ".join(li.get_text() for li in items)
         assert all(f"HOSTILE{i}" in text for i in range(len(marks))), rel
+
+
+# -------------------------------------------------------------- the plugin on its own
+
+
+def test_plain_mkdocs_build_keeps_history_where_the_plugin_option_says(tmp_path: Path) -> None:
+    """``history:`` is relative to mkdocs.yml, whatever folder MkDocs runs in."""
+    import subprocess
+    import sys
+
+    project = tmp_path / "project"
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "index.md").write_text("# Trials\n", encoding="utf-8")
+    cfg = project / "mkdocs.yml"
+    cfg.write_text(
+        "site_name: Ours\ntheme:\n  name: material\n  font: false\n"
+        "plugins:\n  - search\n  - trialpress:\n      records: [records]\n      pdf: false\n"
+        "      history: kept/history\n",
+        encoding="utf-8",
+    )
+    study = am.base_study()
+    for amend in ((), (am.site_status_changed, am.updated("2025-04-02"))):
+        for a in amend:
+            a(study)
+        am.write(study, project / "records" / "study.json")
+        run = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(cfg)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+    index = project / "kept" / "history" / am.NCT / "versions.json"
+    assert index.read_text(encoding="utf-8").count('"id"') == 2
+    assert not (tmp_path / "kept").exists() and not (project / ".trialpress" / "history").exists()
+    parsed = feedparser.parse(io.BytesIO(_feed(project / "site")))
+    assert [e.content[0].value for e in parsed.entries] == [
+        "Site Hennepin Assault Response Team, Minneapolis, United States: "
+        "Not yet recruiting → Recruiting"
+    ]
