@@ -7,6 +7,7 @@ in the default place: the originals, then two of them amended, then the same rec
 from __future__ import annotations
 
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -184,7 +185,7 @@ def test_trial_page_lists_what_changed_newest_first(builds: Builds) -> None:
     page = builds.amended / "trials" / am.NCT / "index.html"
     published = (page.parent / link["href"]).resolve()  # type: ignore[operator]
     assert published.read_bytes() == dump(stored_form(builds.old[0]))
-    assert published.name == f"{version_id(published.read_bytes())}.json"
+    assert published.name == f"{version_id(json.loads(published.read_bytes()))}.json"
     warning = soup.find(class_="tp-elig-changed")
     assert warning is not None and "2025-03-01" in warning.get_text()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import amendments as am
-from trialpress.history import HistoryStore, dump, stored_form, version_id
+from trialpress.history import HistoryStore, stored_form, version_id
 from trialpress.models import Trial
 
 
@@ -30,7 +30,7 @@ def test_first_build_stores_one_version_and_an_identical_rebuild_adds_nothing(
     trial = am.amended(tmp_path, name="v1")
     assert record(store, trial) == 1
     before = files(store.root)
-    vid = version_id(dump(stored_form(trial)))
+    vid = version_id(stored_form(trial))
     assert sorted(before) == [f"{am.NCT}/{vid}.json", f"{am.NCT}/versions.json"]
     again = store.changelog([trial])
     assert again.pending == []
@@ -48,9 +48,7 @@ def test_the_same_record_read_from_another_folder_is_the_same_version(tmp_path: 
     store = HistoryStore(tmp_path / "h")
     record(store, a)
     assert store.changelog([b]).pending == []
-    stored = json.loads(
-        (store.root / am.NCT / f"{version_id(dump(stored_form(a)))}.json").read_text()
-    )
+    stored = json.loads((store.root / am.NCT / f"{version_id(stored_form(a))}.json").read_text())
     assert "path" not in stored["source"] and stored["nct_id"] == am.NCT
 
 
@@ -72,7 +70,7 @@ def test_versions_are_appended_never_rewritten(tmp_path: Path) -> None:
     timeline = store.changelog([v1]).timeline(am.NCT)
     assert timeline is not None
     assert [s.version.id for s in timeline.steps] == [
-        version_id(dump(stored_form(t))) for t in (v1, v2, v1)
+        version_id(stored_form(t)) for t in (v1, v2, v1)
     ]
     assert [[c.text for c in s.changes] for s in timeline.steps] == [
         [],
@@ -127,7 +125,7 @@ def test_a_tampered_version_file_is_skipped(
     v1 = am.amended(tmp_path, name="v1")
     record(store, v1)
     record(store, am.amended(tmp_path, am.site_added, name="v2"))
-    path = store.version_path(am.NCT, version_id(dump(stored_form(v1))))
+    path = store.version_path(am.NCT, version_id(stored_form(v1)))
     path.write_text("{}", encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="trialpress.history"):
         versions = store.load(am.NCT)
