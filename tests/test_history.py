@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import amendments as am
-from trialpress.history import HistoryStore, stored_form, version_id
+from trialpress.history import HistoryStore, dump, stored_form, version_id
 from trialpress.models import Trial
 
 
@@ -131,3 +131,28 @@ def test_a_tampered_version_file_is_skipped(
         versions = store.load(am.NCT)
     assert versions is not None and len(versions) == 1
     assert "does not match its id" in caplog.text
+
+
+def test_a_new_version_of_the_same_update_keeps_the_eligibility_warning(tmp_path: Path) -> None:
+    """A newer trialpress reading more of the same record stores a version with no changes:
+    the latest registry update still counts as having changed eligibility."""
+    store = HistoryStore(tmp_path / "h")
+    v1 = am.amended(tmp_path, name="v1")
+    v2 = am.amended(tmp_path, am.criterion_removed, am.updated("2025-03-01"), name="v2")
+    record(store, v1)
+    record(store, v2)
+    reread = stored_form(v2)
+    del reread["outcomes"]  # as an older trialpress stored it
+    index = store.root / am.NCT / "versions.json"
+    data = json.loads(index.read_text(encoding="utf-8"))
+    data["versions"][-1]["id"] = version_id(reread)
+    index.write_bytes(dump(data))
+    store.version_path(am.NCT, version_id(reread)).write_bytes(dump(reread))
+    timeline = store.changelog([v2]).timeline(am.NCT)
+    assert timeline is not None and len(timeline.steps) == 3
+    assert timeline.latest.changes == [] and timeline.eligibility_changed_latest
+    assert [s.date for s in timeline.changed] == ["2025-03-01"]
+    v3 = am.amended(tmp_path, am.criterion_removed, am.updated("2025-04-01"), name="v3")
+    record(store, v2)
+    later = store.changelog([v3]).timeline(am.NCT)
+    assert later is not None and not later.eligibility_changed_latest

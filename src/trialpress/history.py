@@ -114,8 +114,16 @@ class Timeline:
 
     @property
     def eligibility_changed_latest(self) -> bool:
-        """True when the latest version changed eligibility."""
-        return "eligibility" in self.latest.kinds
+        """True when the registry's latest update changed eligibility. Versions of the same
+        update date count together: a newer trialpress reading more of the same record
+        stores a version of its own, with no changes."""
+        date = self.latest.date
+        for step in reversed(self.steps):
+            if step.date != date:
+                break
+            if "eligibility" in step.kinds:
+                return True
+        return False
 
     @property
     def criteria_since(self) -> Step:
