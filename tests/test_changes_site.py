@@ -188,6 +188,8 @@ def test_trial_page_lists_what_changed_newest_first(builds: Builds) -> None:
     assert published.name == f"{version_id(json.loads(published.read_bytes()))}.json"
     warning = soup.find(class_="tp-elig-changed")
     assert warning is not None and "2025-03-01" in warning.get_text()
+    fingerprint = criteria_fingerprint(builds.new[0].eligibility.model_dump(mode="json"))
+    assert warning.find(class_="tp-fingerprint").get_text() == fingerprint  # type: ignore[union-attr]
 
 
 def test_trial_page_without_changes_says_so_and_warns_of_nothing(builds: Builds) -> None:

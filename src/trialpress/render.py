@@ -274,6 +274,7 @@ def render_trial(trial: Trial, ctx: SiteContext) -> str:
         exclusion=criteria_view("exclusion", elig.exclusion),
         other=criteria_view("other", elig.other),
         json_ld=json_ld(trial, ctx),
+        fingerprint=criteria_fingerprint(elig.model_dump(mode="json")),
         timeline=_timeline(trial, ctx),
     )
 
