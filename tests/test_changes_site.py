@@ -353,3 +353,37 @@ def test_plain_mkdocs_build_keeps_history_where_the_plugin_option_says(tmp_path:
         "Site Hennepin Assault Response Team, Minneapolis, United States: "
         "Not yet recruiting → Recruiting"
     ]
+
+
+# ------------------------------------------------------------------------- in a browser
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_change_pages_in_chromium(builds: Builds) -> None:
+    """The filters are plain links: following one shows only that kind; no page logs an
+    error (Material fetches a sitemap beside every alternate link: there is one)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import serve_dir
+    from tests.hostile_site import launch_chromium
+
+    errors: list[str] = []
+    with serve_dir(builds.amended) as url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        for rel in (f"trials/{am.NCT}/", f"checklists/{am.NCT}/", ""):
+            page.goto(url + rel, wait_until="networkidle")
+        page.goto(url + "changes/", wait_until="networkidle")
+        assert page.locator("li.tp-change").count() == 2
+        page.get_by_role("link", name="Results", exact=True).click()
+        page.wait_for_url(url + "changes/results/")
+        assert page.locator("li.tp-change").evaluate_all("els => els.map(e => e.dataset.nct)") == [
+            RESULTS_NCT
+        ]
+        page.locator("li.tp-change a").first.click()
+        page.wait_for_url(url + f"trials/{RESULTS_NCT}/")
+        browser.close()
+    assert not errors, errors[:10]

@@ -334,7 +334,7 @@ def test_no_dialog_and_no_record_script_in_chromium(served: str) -> None:
     from tests.hostile_site import launch_chromium
 
     pages = [f"trials/{n}/" for n in all_ncts()] + [f"checklists/{n}/" for n in all_ncts()[:3]]
-    pages += ["", "trials/", "conditions/", "sponsors/", "countries/"]
+    pages += ["", "trials/", "conditions/", "sponsors/", "countries/", "changes/"]
     dialogs: list[str] = []
     errors: list[str] = []
     with sync_playwright() as pw:

@@ -27,6 +27,14 @@ _NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/trialpress/trialpress#c
 _NOT_XML = re.compile("[\ufffe\uffff]")
 #: The date of a feed with no dated record at all: fixed, never the clock.
 EPOCH = "1970-01-01T00:00:00Z"
+#: An empty sitemap beside the feed. Material for MkDocs takes every
+#: ``<link rel="alternate">`` for another language of the site and fetches ``sitemap.xml``
+#: from its folder; without this file every page logs a 404 in the browser console.
+FEED_SITEMAP_PATH = "changes/sitemap.xml"
+FEED_SITEMAP = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"/>\n'
+)
 
 
 def _text(value: object) -> str:

@@ -32,7 +32,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from trialpress import render
 from trialpress.corpus import Corpus
 from trialpress.errors import RecordError, RenderError, TrialpressError
-from trialpress.feed import atom_feed
+from trialpress.feed import FEED_SITEMAP, FEED_SITEMAP_PATH, atom_feed
 from trialpress.history import ChangeLog, HistoryStore
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
@@ -236,8 +236,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             site_url=config.site_url or None,
             use_directory_urls=config.use_directory_urls,
         )
-        write_if_changed(out / render.FEED_PATH, feed)
-        generated[render.FEED_PATH] = out / render.FEED_PATH
+        for rel, blob in ((render.FEED_PATH, feed), (FEED_SITEMAP_PATH, FEED_SITEMAP)):
+            write_if_changed(out / rel, blob)
+            generated[rel] = out / rel
         for trial in corpus.trials.values():
             src = f"data/{trial.nct_id}.json"
             data = json.dumps(trial.model_dump(mode="json"), indent=2, ensure_ascii=False)
