@@ -362,11 +362,13 @@ def test_plain_mkdocs_build_keeps_history_where_the_plugin_option_says(tmp_path:
 @pytest.mark.slow
 def test_change_pages_in_chromium(builds: Builds) -> None:
     """The filters are plain links: following one shows only that kind; no page logs an
-    error (Material fetches a sitemap beside every alternate link: there is one)."""
+    error (Material fetches a sitemap beside every alternate link: there is one); axe-core
+    finds no serious or critical violation on the pages with changes."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser import serve_dir
     from tests.hostile_site import launch_chromium
+    from tests.test_accessibility import AXE_JS
 
     errors: list[str] = []
     with serve_dir(builds.amended) as url, sync_playwright() as pw:
@@ -374,8 +376,16 @@ def test_change_pages_in_chromium(builds: Builds) -> None:
         page = browser.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        for rel in (f"trials/{am.NCT}/", f"checklists/{am.NCT}/", ""):
+        serious = []
+        for rel in (f"trials/{am.NCT}/", f"checklists/{am.NCT}/", "", "changes/sites/"):
             page.goto(url + rel, wait_until="networkidle")
+            page.add_script_tag(path=str(AXE_JS))
+            result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            serious += [
+                (rel, v["id"])
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
         page.goto(url + "changes/", wait_until="networkidle")
         assert page.locator("li.tp-change").count() == 2
         page.get_by_role("link", name="Results", exact=True).click()
@@ -387,3 +397,4 @@ def test_change_pages_in_chromium(builds: Builds) -> None:
         page.wait_for_url(url + f"trials/{RESULTS_NCT}/")
         browser.close()
     assert not errors, errors[:10]
+    assert not serious, serious
