@@ -238,3 +238,16 @@ def test_diff_of_a_broken_record_fails_naming_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["diff", str(good), str(bad)], obj={})
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {bad}")
+
+
+def test_values_appearing_and_free_text_in_capitals(base: Trial) -> None:
+    """A value the registry did not give before is "not given"; free text stays as written
+    even in capitals (only enumerations are shown as labels)."""
+    old, new = stored_form(base), stored_form(base)
+    old["enrollment"] = None
+    new["why_stopped"] = "COVID-19 PANDEMIC"
+    assert [c.text for c in compare(old, new)] == [
+        "Why stopped: not given → COVID-19 PANDEMIC",
+        "Enrollment: not given → 100",
+        "Enrollment type: not given → Estimated",
+    ]

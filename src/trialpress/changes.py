@@ -73,22 +73,24 @@ def norm(text: object) -> str:
     return " ".join(str(text or "").split())
 
 
-def _shown(value: object) -> str:
+def _shown(value: object, enum: bool = False) -> str:
     """A value in a change line: enumerations as labels, nothing as "not given"."""
     if value is None or value == "" or value == []:
         return "not given"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(_shown(v) for v in value)
-    text = str(value)
-    return enum_label(text) if text.isupper() else text
+        return ", ".join(_shown(v, enum) for v in value)
+    return enum_label(value) if enum else norm(value)
 
 
 def _get(version: Version, path: str) -> tuple[bool, Any]:
-    """(present, value) at a dotted path; ``present`` is False when a key is missing."""
+    """(present, value) at a dotted path; ``present`` is False when a key is missing (a
+    field the version's trialpress did not have), True with None when a parent is None."""
     value: Any = version
     for key in path.split("."):
+        if value is None:
+            return True, None
         if not isinstance(value, dict) or key not in value:
             return False, None
         value = value[key]
@@ -97,40 +99,44 @@ def _get(version: Version, path: str) -> tuple[bool, Any]:
 
 # ------------------------------------------------------------------------ scalar fields
 
-#: (path, kind, people's name, compare as a set): one change line when the value differs.
-SCALARS: tuple[tuple[str, ChangeKind, str, bool], ...] = (
-    ("status", "status", "Recruitment status", False),
-    ("why_stopped", "status", "Why stopped", False),
-    ("phases", "phase", "Phase", True),
-    ("enrollment.count", "enrollment", "Enrollment", False),
-    ("enrollment.type", "enrollment", "Enrollment type", False),
-    ("start_date", "dates", "Start date", False),
-    ("start_date_type", "dates", "Start date type", False),
-    ("primary_completion_date", "dates", "Primary completion date", False),
-    ("primary_completion_date_type", "dates", "Primary completion date type", False),
-    ("completion_date", "dates", "Completion date", False),
-    ("completion_date_type", "dates", "Completion date type", False),
-    ("eligibility.minimum_age", "eligibility", "Minimum age", False),
-    ("eligibility.maximum_age", "eligibility", "Maximum age", False),
-    ("eligibility.sex", "eligibility", "Sex", False),
-    ("eligibility.healthy_volunteers", "eligibility", "Healthy volunteers", False),
+#: How a scalar field compares and shows: text (whitespace aside), an enumeration (shown
+#: as its label), a set of enumerations (order aside) or a plain value.
+How = Literal["text", "enum", "enums", "value"]
+#: (path, kind, people's name, how): one change line when the value differs.
+SCALARS: tuple[tuple[str, ChangeKind, str, How], ...] = (
+    ("status", "status", "Recruitment status", "enum"),
+    ("why_stopped", "status", "Why stopped", "text"),
+    ("phases", "phase", "Phase", "enums"),
+    ("enrollment.count", "enrollment", "Enrollment", "value"),
+    ("enrollment.type", "enrollment", "Enrollment type", "enum"),
+    ("start_date", "dates", "Start date", "value"),
+    ("start_date_type", "dates", "Start date type", "enum"),
+    ("primary_completion_date", "dates", "Primary completion date", "value"),
+    ("primary_completion_date_type", "dates", "Primary completion date type", "enum"),
+    ("completion_date", "dates", "Completion date", "value"),
+    ("completion_date_type", "dates", "Completion date type", "enum"),
+    ("eligibility.minimum_age", "eligibility", "Minimum age", "text"),
+    ("eligibility.maximum_age", "eligibility", "Maximum age", "text"),
+    ("eligibility.sex", "eligibility", "Sex", "enum"),
+    ("eligibility.healthy_volunteers", "eligibility", "Healthy volunteers", "value"),
 )
 
 
 def _scalars(old: Version, new: Version) -> Iterator[Change]:
-    for path, kind, name, as_set in SCALARS:
+    for path, kind, name, how in SCALARS:
         had, before = _get(old, path)
         has, after = _get(new, path)
         if not had or not has:
             continue
-        if isinstance(before, str) and isinstance(after, str):
+        if how == "text":
             same = norm(before) == norm(after)
-        elif as_set:
+        elif how == "enums":
             same = sorted(map(str, before or [])) == sorted(map(str, after or []))
         else:
             same = before == after
         if not same:
-            text = f"{name}: {_shown(before)} → {_shown(after)}"
+            enum = how in ("enum", "enums")
+            text = f"{name}: {_shown(before, enum)} → {_shown(after, enum)}"
             yield Change(kind, path, text, before, after)
 
 
@@ -341,7 +347,7 @@ def _sites(old: Version, new: Version) -> Iterator[Change]:
         came = list((new_status - common).elements())
         name = site_name((news or olds)[0])
         for before_s, after_s in zip(sorted(gone, key=str), sorted(came, key=str), strict=False):
-            text = f"Site {name}: {_shown(before_s)} → {_shown(after_s)}"
+            text = f"Site {name}: {_shown(before_s, True)} → {_shown(after_s, True)}"
             status.append(Change("sites", "locations.status", text, before_s, after_s))
         for _ in came[len(gone) :]:
             added.append(Change("sites", "locations", f"Site added: {name}", None, name))
