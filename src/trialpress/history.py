@@ -26,10 +26,11 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from trialpress.changes import Change, compare, criteria_fingerprint
+from trialpress.changes import Change, compare, criteria_fingerprint, kinds_of
 from trialpress.models import NCT_ID_RE, Trial
 
 log = logging.getLogger("trialpress.history")
@@ -68,7 +69,7 @@ class Version:
     last_updated: str | None
     data: dict[str, Any]
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """The criteria fingerprint of this version (see :func:`criteria_fingerprint`)."""
         return criteria_fingerprint(self.data.get("eligibility") or {})
@@ -87,11 +88,9 @@ class Step:
         """The registry's update date of this version."""
         return self.version.last_updated
 
-    @property
+    @cached_property
     def kinds(self) -> list[str]:
         """Filter kinds of this step's changes (see :data:`changes.FILTER_KINDS`)."""
-        from trialpress.changes import kinds_of
-
         return kinds_of(self.changes)
 
 
@@ -125,7 +124,7 @@ class Timeline:
                 return True
         return False
 
-    @property
+    @cached_property
     def criteria_since(self) -> Step:
         """The version whose criteria the current ones are: the oldest version since which the
         fingerprint has not changed."""
