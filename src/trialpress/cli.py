@@ -358,8 +358,8 @@ def diff(old: str, new: str, fmt: str) -> None:
     """Print what changed from OLD to NEW (two records, or two folders of records).
 
     Trials are matched by NCT ID; the changes are those the site's "What changed" pages
-    show. Lines read ``NCT: change``; a trial in only one of them is said to be added or
-    removed.
+    show, one line each ("NCT...: change"); a trial in only one of them is reported as
+    added or removed. Exit status 1 when a record cannot be read.
     """
     from trialpress.changes import compare
     from trialpress.history import stored_form
