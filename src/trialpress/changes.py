@@ -23,7 +23,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from trialpress.facts import criterion_ref
 from trialpress.labels import enum_label
+from trialpress.models import Criterion
 
 ChangeKind = Literal[
     "status",
@@ -367,26 +369,16 @@ class _Item:
 
     ref: str
     text: str
-    path: tuple[str, ...]
 
 
-def criterion_ref(number: str | None, position: int, parent_ref: str) -> str:
-    """How people name a criterion: its source number (``3``, ``8.-10.``), ``2.1`` for a
-    numbered child, ``bullet 2`` or ``17, bullet 1`` for unnumbered items."""
-    if number:
-        return f"{parent_ref}.{number}" if parent_ref else number
-    return f"{parent_ref}, bullet {position}" if parent_ref else f"bullet {position}"
-
-
-def _flatten(
-    items: Iterable[dict[str, Any]], parent_ref: str = "", parent: tuple[str, ...] = ()
-) -> list[_Item]:
+def _flatten(items: Iterable[dict[str, Any]], parent_ref: str = "") -> list[_Item]:
+    """Every criterion of stored JSON, depth first, named as pages and facts name it."""
     out: list[_Item] = []
     for pos, crit in enumerate(items, start=1):
-        ref = criterion_ref(crit.get("number"), pos, parent_ref)
-        text = norm(crit.get("text"))
-        out.append(_Item(ref, text, parent))
-        out.extend(_flatten(crit.get("children") or [], ref, (*parent, text)))
+        number = crit.get("number")
+        ref = criterion_ref(parent_ref, Criterion(number=number, text=""), pos)
+        out.append(_Item(ref, norm(crit.get("text"))))
+        out.extend(_flatten(crit.get("children") or [], ref))
     return out
 
 
