@@ -19,9 +19,9 @@ import difflib
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from trialpress.facts import criterion_ref
 from trialpress.labels import enum_label
@@ -53,6 +53,7 @@ _LIST_NAMES = {"inclusion": "Inclusion", "exclusion": "Exclusion", "other": "Eli
 REWORD_RATIO = 0.6
 
 Version = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,18 @@ def _results(old: Version, new: Version) -> Iterator[Change]:
 Item = dict[str, Any]
 
 
+def _unmatched(items: list[T], others: list[T], key: Callable[[T], Hashable]) -> list[T]:
+    """The items ``others`` has no equal of (by ``key``, counting repeats), in order."""
+    left = Counter(key(i) for i in others)
+    out: list[T] = []
+    for item in items:
+        if left[key(item)]:
+            left[key(item)] -= 1
+        else:
+            out.append(item)
+    return out
+
+
 def _match(
     before: list[Item], after: list[Item], parts: tuple[str, ...], identity: Callable[[Item], Any]
 ) -> tuple[list[tuple[Item, Item]], list[Item], list[Item]]:
@@ -171,20 +184,7 @@ def _match(
     def whole(item: Item) -> tuple[Any, ...]:
         return (identity(item), *(norm(item.get(p)) for p in parts))
 
-    left = Counter(whole(i) for i in after)
-    old_rest: list[Item] = []
-    for item in before:
-        if left[whole(item)]:
-            left[whole(item)] -= 1
-        else:
-            old_rest.append(item)
-    left = Counter(whole(i) for i in before)
-    new_rest: list[Item] = []
-    for item in after:
-        if left[whole(item)]:
-            left[whole(item)] -= 1
-        else:
-            new_rest.append(item)
+    old_rest, new_rest = _unmatched(before, after, whole), _unmatched(after, before, whole)
     pairs: list[tuple[Item, Item]] = []
     removed: list[Item] = []
     for item in old_rest:
@@ -371,6 +371,10 @@ class _Item:
     text: str
 
 
+def _item_text(item: _Item) -> str:
+    return item.text
+
+
 def _flatten(items: Iterable[dict[str, Any]], parent_ref: str = "") -> list[_Item]:
     """Every criterion of stored JSON, depth first, named as pages and facts name it."""
     out: list[_Item] = []
@@ -391,25 +395,14 @@ def _criteria_lists(old: Version, new: Version) -> Iterator[Change]:
         yield from _criteria_changes(name, label, _flatten(before or []), _flatten(after or []))
 
 
-def _unmatched(items: list[_Item], others: list[_Item]) -> list[_Item]:
-    """The items whose exact text ``others`` does not also have (counting repeats)."""
-    left = Counter(i.text for i in others)
-    out: list[_Item] = []
-    for item in items:
-        if left[item.text]:
-            left[item.text] -= 1
-        else:
-            out.append(item)
-    return out
-
-
 def _criteria_changes(
     name: str, label: str, old: list[_Item], new: list[_Item]
 ) -> Iterator[Change]:
     """Exact texts match first (so a reorder is nothing), then the closest remaining pairs
     are rewordings, and what is left was removed or added."""
     field = f"eligibility.{name}"
-    old_rest, new_rest = _unmatched(old, new), _unmatched(new, old)
+    old_rest = _unmatched(old, new, _item_text)
+    new_rest = _unmatched(new, old, _item_text)
     pairs = sorted(
         (
             (difflib.SequenceMatcher(None, o.text, n.text, autojunk=False).ratio(), i, j)
