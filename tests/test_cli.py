@@ -60,8 +60,8 @@ def test_unrecognised_text(in_tmp: Path) -> None:
     result = run("validate", "notes.txt")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        "Error: notes.txt:1: not a recognised trial record (expected registry page text "
-        "or ClinicalTrials.gov API v2 JSON)"
+        "Error: notes.txt:1: not a recognised trial record (expected registry page text, "
+        "ClinicalTrials.gov API v2 JSON or legacy ClinicalTrials.gov XML)"
     )
 
 
@@ -286,8 +286,8 @@ def test_verbose_build_prints_every_warning_and_errors_once(records: Path) -> No
     lines = result.stderr.splitlines()
     assert [ln for ln in lines if ln.startswith("Warning: palmira.txt")] == PALMIRA_WARNINGS
     assert [ln for ln in lines if ln.startswith("Error:")] == [
-        "Error: bad.txt:1: not a recognised trial record (expected registry page text or "
-        "ClinicalTrials.gov API v2 JSON)"
+        "Error: bad.txt:1: not a recognised trial record (expected registry page text, "
+        "ClinicalTrials.gov API v2 JSON or legacy ClinicalTrials.gov XML)"
     ]
     assert (records / "out" / "trials" / "NCT03809988" / "index.html").is_file()
 

@@ -82,7 +82,7 @@ def soup_of(path: Path) -> BeautifulSoup:
 def all_ncts() -> list[str]:
     corpus = build_corpus()
     ncts = [s["protocolSection"]["identificationModule"]["nctId"] for s in corpus.json_studies]
-    return ncts + list(corpus.texts)
+    return ncts + list(corpus.texts) + list(corpus.xml_texts)
 
 
 def trial_json(site: BuiltSite, nct: str) -> dict[str, Any]:

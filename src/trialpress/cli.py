@@ -447,6 +447,49 @@ def diff(old: str, new: str, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["fhir", "ris", "csv"]),
+    required=True,
+    help="fhir: an R5 ResearchStudy (a Bundle when several trials); ris: each trial's "
+    "registry record and references; csv: the trials table, one row per trial.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="File to write (replaced atomically) [default: standard output].",
+)
+def export(records: tuple[str, ...], fmt: Literal["fhir", "ris", "csv"], out: Path | None) -> None:
+    """Export RECORDS as FHIR JSON, RIS or CSV for other tools, without building a site.
+
+    Record errors are reported and the other trials still exported (exit status 1); a
+    trial read twice (same NCT ID) is exported once.
+    """
+    from trialpress.corpus import Corpus
+    from trialpress.exports import export_text
+    from trialpress.plugin import write_if_changed
+
+    trials, errors = read_all(records)
+    corpus = Corpus(trials)
+    for err in corpus.errors:
+        _error(err)
+    text = export_text(list(corpus.trials.values()), fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            write_if_changed(out, text.encode("utf-8"))
+        except OSError as exc:
+            fail(f"{out}: cannot write: {exc.strerror or exc}")
+        info(f"Exported {_plural(len(corpus.trials), 'trial')} to {out}")
+    sys.exit(1 if errors or corpus.errors else 0)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of the trial model."""
     click.echo(json.dumps(Trial.model_json_schema(), indent=2))

@@ -53,7 +53,7 @@ NCT_ID_RE = re.compile(r"^NCT\d{8}$")
 #: Dates keep the precision the source gave: ``2024``, ``2024-12`` or ``2024-12-31``.
 PARTIAL_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
-SourceFormat = Literal["registry-text", "ctgov-json"]
+SourceFormat = Literal["registry-text", "ctgov-json", "ctgov-xml"]
 
 
 class _Model(BaseModel):
@@ -317,7 +317,11 @@ class ResponsibleParty(_Model):
 class MeshTerm(_Model):
     """A MeSH descriptor: ``D012559`` / ``Schizophrenia``."""
 
-    id: str = Field(description="MeSH descriptor ID, e.g. `D001943`.")
+    id: str | None = Field(
+        default=None,
+        description="MeSH descriptor ID, e.g. `D001943`; null where the source gives the "
+        "heading only (legacy XML).",
+    )
     term: str = Field(description="MeSH heading, e.g. `Breast Neoplasms`.")
 
 

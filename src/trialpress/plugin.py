@@ -32,6 +32,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from trialpress import render
 from trialpress.corpus import Corpus
 from trialpress.errors import RecordError, RenderError, TrialpressError
+from trialpress.exports import site_files
 from trialpress.feed import FEED_SITEMAP, FEED_SITEMAP_PATH, atom_feed
 from trialpress.history import ChangeLog, HistoryStore
 from trialpress.models import Trial
@@ -243,6 +244,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             src = f"data/{trial.nct_id}.json"
             data = json.dumps(trial.model_dump(mode="json"), indent=2, ensure_ascii=False)
             write_if_changed(out / src, (data + "\n").encode("utf-8"))
+            generated[src] = out / src
+        for src, text in site_files(list(corpus.trials.values())).items():
+            write_if_changed(out / src, text.encode("utf-8"))
             generated[src] = out / src
         self._prune(out, set(generated))
         generated.update(pdf_paths)

@@ -265,8 +265,14 @@ def _health_conditions(trial: Trial) -> list[dict[str, Any]]:
     """The trial's conditions, then its MeSH condition terms with their codes."""
     out: list[dict[str, Any]] = [{"@type": "MedicalCondition", "name": c} for c in trial.conditions]
     for term in trial.mesh.conditions.terms:
-        code = {"@type": "MedicalCode", "codeValue": term.id, "codingSystem": "MeSH"}
-        out.append({"@type": "MedicalCondition", "name": term.term, "code": code})
+        condition: dict[str, Any] = {"@type": "MedicalCondition", "name": term.term}
+        if term.id:  # legacy XML names the heading without its ID
+            condition["code"] = {
+                "@type": "MedicalCode",
+                "codeValue": term.id,
+                "codingSystem": "MeSH",
+            }
+        out.append(condition)
     return out
 
 

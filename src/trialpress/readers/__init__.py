@@ -37,11 +37,11 @@ class Reader(Protocol):
 
 
 def _readers() -> list[Reader]:
-    from trialpress.readers import ctgov_json, registry_text
+    from trialpress.readers import ctgov_json, ctgov_xml, registry_text
 
     # The most specific signature first: a registry page whose title starts with "[" (for
-    # example "[18F]FDG PET ...") must not be taken for JSON.
-    return [registry_text, ctgov_json]
+    # example "[18F]FDG PET ...") or "<" must not be taken for JSON or XML.
+    return [registry_text, ctgov_xml, ctgov_json]
 
 
 def decode(data: bytes, path: str, warnings: list[ReadWarning] | None = None) -> str:
@@ -96,8 +96,8 @@ def read_text(text: str, path: str) -> list[Trial | RecordError]:
     reader = detect_format(text)
     if reader is None:
         raise RecordError(
-            "not a recognised trial record (expected registry page text or "
-            "ClinicalTrials.gov API v2 JSON)",
+            "not a recognised trial record (expected registry page text, "
+            "ClinicalTrials.gov API v2 JSON or legacy ClinicalTrials.gov XML)",
             path,
             1,
         )
