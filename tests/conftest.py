@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+# Registered here once for every module: one Chromium and one Playwright per process.
+from tests.browser import browser, page  # noqa: F401
 from trialpress.models import Trial
 
 ROOT = Path(__file__).resolve().parents[1]

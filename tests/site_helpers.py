@@ -8,6 +8,8 @@ every text field carries injection attempts, and (once the JSON reader is there)
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -196,3 +198,14 @@ def check_links(root: Path) -> int:
                 assert unquote(url.fragment) in _parsed(target).ids, f"{rel}: {value}"
             checked += 1
     return checked
+
+
+def mkdocs_build(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``mkdocs build ARGS -f CFG`` in the config's folder, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", *args, "-f", str(cfg)],
+        cwd=cfg.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -101,13 +101,13 @@ def test_bad_usage_exits_2(args: list[str], message: str) -> None:
 def test_unexpected_exception_is_one_line_without_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import trialpress.cli as cli_module
+    import trialpress.readers as readers_module
 
-    def explode(path: object) -> list[object]:
+    def explode(*args: object) -> list[object]:
         raise RuntimeError("boom")
 
     # A bug we cannot provoke through input: simulate it where reading happens.
-    monkeypatch.setattr(cli_module, "read_file", explode)
+    monkeypatch.setattr(readers_module, "read_file", explode)
     result = run("validate", "x.json")
     assert result.exit_code == 1
     assert result.stderr == "Error: internal error: RuntimeError: boom\n"

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from trialpress.errors import RecordError
 from trialpress.labels import enum_label
+from trialpress.layout import Layout
 from trialpress.models import MeshTerm, Trial
 
 IndexKind = Literal["condition", "intervention", "sponsor", "country", "status", "phase"]
@@ -77,7 +78,7 @@ class IndexEntry:
     @property
     def src_path(self) -> str:
         """Source path of the page, relative to the docs dir."""
-        return f"{KINDS[self.kind][0]}/{self.slug}.md"
+        return Layout.term_src(KINDS[self.kind][0], self.slug)
 
 
 def _terms(trial: Trial, kind: IndexKind) -> list[str]:
@@ -192,7 +193,7 @@ class Corpus:
     def related_link(self, nct_id: str) -> Link:
         """Our own page when the related trial is in the build, else the registry record."""
         if nct_id in self.trials:
-            return Link(nct_id, True, f"trials/{nct_id}.md")
+            return Link(nct_id, True, Layout.trial_src(nct_id))
         return Link(nct_id, False, f"https://clinicaltrials.gov/study/{quote(nct_id, safe='')}")
 
     def countries(self, trial: Trial) -> list[tuple[str, int]]:

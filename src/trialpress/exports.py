@@ -19,6 +19,7 @@ import rispy
 from trialpress import fhir
 from trialpress.escaping import csv_cell, one_line
 from trialpress.labels import enum_label
+from trialpress.layout import FHIR_BUNDLE, TRIALS_CSV, Layout
 from trialpress.models import Reference, Trial
 from trialpress.render import doi_from_citation
 
@@ -135,31 +136,22 @@ def fhir_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-#: Site paths of the exports every built site offers.
-BUNDLE_PATH = "exports/trials.fhir.json"
-CSV_PATH = "exports/trials.csv"
+def trial_files(trial: Trial) -> dict[str, str]:
+    """One trial's export files for the site, by site path: its ResearchStudy and RIS."""
+    return {
+        Layout.fhir(trial.nct_id): fhir_json(fhir.research_study(trial)),
+        Layout.ris(trial.nct_id): trial_ris(trial),
+    }
 
 
-def fhir_path(nct_id: str) -> str:
-    """Site path of a trial's ResearchStudy."""
-    return f"exports/{nct_id}.fhir.json"
-
-
-def ris_path(nct_id: str) -> str:
-    """Site path of a trial's RIS (its registry record and references)."""
-    return f"exports/{nct_id}.ris"
-
-
-def site_files(trials: Sequence[Trial]) -> dict[str, str]:
-    """Every export file of a site, by site path: each trial's FHIR and RIS, then the
-    Bundle of all trials and the trials table as CSV."""
-    out: dict[str, str] = {}
-    for trial in trials:
-        out[fhir_path(trial.nct_id)] = fhir_json(fhir.research_study(trial))
-        out[ris_path(trial.nct_id)] = trial_ris(trial)
-    out[BUNDLE_PATH] = fhir_json(fhir.bundle(trials))
-    out[CSV_PATH] = trials_csv(trials)
-    return out
+def corpus_files(studies: Sequence[tuple[Trial, str]]) -> dict[str, str]:
+    """The site's whole-corpus exports from each trial and its ResearchStudy JSON (as
+    :func:`trial_files` made it): the Bundle of all trials and the trials table as CSV."""
+    bundle = fhir.bundle_of((t.registry_url, json.loads(text)) for t, text in studies)
+    return {
+        FHIR_BUNDLE: fhir_json(bundle),
+        TRIALS_CSV: trials_csv([t for t, _ in studies]),
+    }
 
 
 def export_text(trials: Sequence[Trial], fmt: ExportFormat) -> str:

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from trialpress.corpus import Corpus
 from trialpress.escaping import clean
 from trialpress.history import ChangeLog
-from trialpress.render import FEED_PATH, page_url
+from trialpress.layout import FEED, Layout
 
 #: The newest entries the feed carries (the recent-changes page has them all).
 MAX_ENTRIES = 200
@@ -27,11 +27,10 @@ _NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/trialpress/trialpress#c
 _NOT_XML = re.compile("[\ufffe\uffff]")
 #: The date of a feed with no dated record at all: fixed, never the clock.
 EPOCH = "1970-01-01T00:00:00Z"
-#: An empty sitemap beside the feed. Material for MkDocs takes every
-#: ``<link rel="alternate">`` for another language of the site and fetches ``sitemap.xml``
-#: from its folder; without this file every page logs a 404 in the browser console.
-FEED_SITEMAP_PATH = "changes/sitemap.xml"
-FEED_SITEMAP = (
+#: An empty sitemap beside the feed (``layout.FEED_SITEMAP``). Material for MkDocs takes
+#: every ``<link rel="alternate">`` for another language of the site and fetches
+#: ``sitemap.xml`` from its folder; without it every page logs a 404 in the console.
+EMPTY_SITEMAP = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"/>\n'
 )
@@ -69,8 +68,10 @@ def atom_feed(
     """The feed's bytes: one entry per trial version with changes, newest first."""
     base = site_url.rstrip("/") + "/" if site_url else "../"
 
+    layout = Layout(use_directory_urls, site_url)
+
     def link(src: str) -> str:
-        return base + page_url(src, use_directory_urls)
+        return base + layout.url(src)
 
     recent = changes.recent()[:MAX_ENTRIES]
     dated = [atom_date(step.date) for _, step in recent]
@@ -84,15 +85,15 @@ def atom_feed(
         f"  <title>{_text(title)}: recent changes</title>",
         f"  <updated>{newest or EPOCH}</updated>",
         f"  <author><name>{_text(title)}</name></author>",
-        f'  <link rel="alternate" type="text/html" href={_attr(link("changes/index.md"))}/>',
+        f'  <link rel="alternate" type="text/html" href={_attr(link(Layout.changes_src()))}/>',
     ]
     if site_url:
-        lines.append(f'  <link rel="self" href={_attr(base + FEED_PATH)}/>')
+        lines.append(f'  <link rel="self" href={_attr(base + FEED)}/>')
     for (nct_id, step), date in zip(recent, dated, strict=True):
         trial = corpus.trials[nct_id]
         kinds = ", ".join(sorted({c.kind for c in step.changes}))
         content = "\n".join(c.text for c in step.changes)
-        href = _attr(link(f"trials/{nct_id}.md"))
+        href = _attr(link(Layout.trial_src(nct_id)))
         lines += [
             "  <entry>",
             f"    <id>{entry_id(nct_id, step.version.id)}</id>",

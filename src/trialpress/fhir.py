@@ -615,19 +615,22 @@ def research_study(trial: Trial) -> dict[str, Any]:
 
 
 def bundle(trials: Iterable[Trial]) -> dict[str, Any]:
-    """One ``collection`` Bundle of every trial's ResearchStudy, in the order given.
+    """One ``collection`` Bundle of every trial's ResearchStudy, in the order given."""
+    return bundle_of((t.registry_url, research_study(t)) for t in trials)
 
-    Entry URLs are stable (a UUID derived from the NCT number), so the same trials give the
-    same file on every build.
+
+def bundle_of(studies: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """A Bundle of ResearchStudy resources already made, by registry URL (the site reuses
+    each trial's cached resource instead of mapping every trial again).
+
+    Entry URLs are stable (a UUID derived from the registry URL), so the same trials give
+    the same file on every build.
     """
     return {
         "resourceType": "Bundle",
         "type": "collection",
         "entry": [
-            {
-                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, t.registry_url)}",
-                "resource": research_study(t),
-            }
-            for t in trials
+            {"fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}", "resource": study}
+            for url, study in studies
         ],
     }

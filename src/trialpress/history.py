@@ -32,6 +32,7 @@ from typing import Any
 
 from trialpress.changes import Change, compare, criteria_fingerprint, kinds_of
 from trialpress.models import NCT_ID_RE, Trial
+from trialpress.store import write_if_changed
 
 log = logging.getLogger("trialpress.history")
 
@@ -237,8 +238,6 @@ class HistoryStore:
 
         Under a lock file, and re-reading each index first, so two builds sharing a
         store never lose or duplicate a version."""
-        from trialpress.plugin import write_if_changed
-
         if not changelog.pending:
             return 0
         self.root.mkdir(parents=True, exist_ok=True)

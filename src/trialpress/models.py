@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -889,3 +890,8 @@ class Trial(_Model):
     def lead_sponsor(self) -> Sponsor | None:
         """The lead sponsor if the source says which one it is."""
         return next((s for s in self.sponsors if s.lead), None)
+
+
+def count_warnings(trials: Iterable[Trial], severity: str = "warning") -> int:
+    """How many reader warnings (or, with ``severity="note"``, notes) the trials carry."""
+    return sum(1 for t in trials for w in t.warnings if w.severity == severity)
