@@ -101,7 +101,11 @@ def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
     own = {p.src(changed_id) for p in TRIAL_PAGES if p.applies(changed_trial)}
     assert {f"page:{s}" for s in own} | {f"html:{s}" for s in own} <= set(third.rendered)
     assert f"data:{Layout.data(changed_id)}" in third.rendered
-    assert {r.split(":", 1)[1] for r in third.rendered} <= own | listing | {Layout.data(changed_id)}
+    exported = {Layout.fhir(changed_id), Layout.ris(changed_id)}
+    assert {f"exports:{p}" for p in exported} <= set(third.rendered)
+    assert {r.split(":", 1)[1] for r in third.rendered} <= (
+        own | listing | {Layout.data(changed_id)} | exported
+    )
     assert all(other.nct_id not in r for r in third.rendered for other in trials[:3])
     # What was reused is exactly what a build from scratch makes.
     fresh = _build(changed, in_tmp / "fresh", None)

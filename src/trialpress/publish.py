@@ -302,7 +302,7 @@ def _trial_exports(
     if files is None:
         files = exports.trial_files(trial)
         store.put(key, json.dumps(files, sort_keys=True).encode("utf-8"))
-        result.rendered.append(f"exports:{trial.nct_id}")
+        result.rendered.extend(f"exports:{path}" for path in files)
     for path, text in files.items():
         write_if_changed(out / path, text.encode("utf-8"))
         result.files[path] = out / path
