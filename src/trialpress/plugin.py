@@ -28,7 +28,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from trialpress import render
+from trialpress import render, search
 from trialpress.corpus import Corpus
 from trialpress.errors import RecordError, RenderError, TrialpressError
 from trialpress.models import Trial
@@ -101,6 +101,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         #: (``trialpress build`` passes the previous output's).
         self.pdf_reuse_dir: Path | None = None
         self._config_dir = Path.cwd()
+        #: Search entries of the generated pages, indexed by Pagefind after the build.
+        self._search_entries: list[search.SearchEntry] = []
 
     # -- paths ---------------------------------------------------------------------------
     @property
@@ -211,6 +213,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         for name in render.ASSETS:
             dest = f"{ASSET_DEST}/{Path(name).name}"
             generated[dest] = render.asset_path(name, self.templates_dir)
+        generated[search.WORKER_ASSET] = render.asset_path(search.WORKER_SOURCE, self.templates_dir)
+        self._search_entries = search.site_entries(corpus, config.use_directory_urls)
 
         for src, path in generated.items():
             existing = files.get_file_from_path(src)
@@ -270,8 +274,26 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         return result
 
     def on_post_page(self, output: str, /, *, page: Any, config: MkDocsConfig) -> str:
-        """Name Material's search dialog for screen readers (axe: aria-dialog-name)."""
-        return output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
+        """Name Material's search dialog for screen readers (axe: aria-dialog-name); let
+        its search box answer from the Pagefind index too (see :mod:`trialpress.search`)."""
+        output = output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
+        all_trials = render.page_url("trials/index.md", config.use_directory_urls)
+        return search.use_search_worker(output, all_trials)
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Index the trial and term pages for search (kept out of Material's lunr index)."""
+        language = str(config.theme.get("language") or "en")
+        try:
+            search.write_index(
+                self._search_entries,
+                Path(config.site_dir),
+                language=language,
+                cache_dir=self.cache_dir,
+            )
+        except RenderError as exc:
+            if self.preloaded is not None:
+                raise
+            raise PluginError(f"trialpress: {exc}") from exc
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when a record or an override template changes."""
