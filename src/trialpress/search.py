@@ -112,7 +112,8 @@ def term_entry(entry: IndexEntry, url: str) -> SearchEntry:
     """An index page (one condition, sponsor, ...): found by its title, kind and name."""
     singular = KINDS[entry.kind][2]
     count = len(entry.nct_ids)
-    return SearchEntry(url, f"{singular}: {entry.label}", (f"{count} trial{'s' if count != 1 else ''}",))
+    trials = f"{count} trial{'s' if count != 1 else ''}"
+    return SearchEntry(url, f"{singular}: {entry.label}", (trials,))
 
 
 def _executable() -> Path:
