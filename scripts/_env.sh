@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by scripts/demo and scripts/test: make a working environment from nothing.
-# - Debian packages: Python's venv module, Pango for WeasyPrint and, for the tests
+# - Debian packages: Python's venv module, Pango and HarfBuzz-Subset for WeasyPrint (without
+#   the latter it warns on every font and subsets fonts slowly), fonts and, for the tests
 #   (TRIALPRESS_WITH_BROWSER=1), Chromium, poppler-utils and git; installed with apt-get
 #   when running as root and missing, otherwise named so the user can install them.
 # - A virtual environment in .venv (unless one is already active) with trialpress and its
@@ -13,7 +14,8 @@ cd "$ROOT"
 say() { echo "$*" >&2; }
 
 PYTHON="${PYTHON:-python3}"
-want_debs=("libpango-1.0-0" "libpangoft2-1.0-0" "fonts-dejavu-core" "fonts-wqy-microhei")
+want_debs=("libpango-1.0-0" "libpangoft2-1.0-0" "libharfbuzz-subset0")
+want_debs+=("fonts-dejavu-core" "fonts-wqy-microhei")
 if [ -z "${VIRTUAL_ENV:-}" ]; then
   want_debs+=("python3" "python3-venv")
 fi

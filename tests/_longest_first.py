@@ -1,8 +1,8 @@
 """pytest plugin (``-p tests._longest_first``, used by scripts/test): start the longest test
 first, so that on two workers the rest of the suite runs beside it instead of after it.
 
-The Quick start test clones the repository and runs the whole suite again inside it; it
-takes several minutes, most of them waiting on its inner run.
+The Quick start test clones the repository, makes a fresh .venv in it and builds the demo
+site; it takes a minute or two, most of it installing packages.
 """
 
 from __future__ import annotations

@@ -293,12 +293,12 @@ def test_verbose_build_prints_every_warning_and_errors_once(records: Path) -> No
 
 
 def test_validate_strict_passes_a_record_whose_extra_data_is_only_noted(in_tmp: Path) -> None:
-    """Data kept in ``extra`` (outcomes, contacts, ...) is reported as a note, not a warning:
+    """Data kept in ``extra`` (submission dates, ...) is reported as a note, not a warning:
     every real API study has some, and ``--strict`` must still be usable on real records."""
     study = {
         "protocolSection": {
             "identificationModule": {"nctId": "NCT00000002", "briefTitle": "B"},
-            "outcomesModule": {"primaryOutcomes": [{"measure": "Survival"}]},
+            "statusModule": {"studyFirstSubmitDate": "2024-01-02"},
         }
     }
     (in_tmp / "study.json").write_text(json.dumps(study), encoding="utf-8")
@@ -306,6 +306,6 @@ def test_validate_strict_passes_a_record_whose_extra_data_is_only_noted(in_tmp: 
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines() == [
         "Note: study.json:1: kept in extra, no model field for: "
-        "protocolSection.outcomesModule [unmapped-fields]",
+        "protocolSection.statusModule.studyFirstSubmitDate [unmapped-fields]",
         "1 trial, 0 warnings, 1 note, 0 errors",
     ]

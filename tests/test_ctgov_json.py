@@ -94,6 +94,10 @@ def _org(t: Trial) -> Any:
     return next(i for i in t.identifiers if i.source == "org_study_id")
 
 
+def _outcomes(t: Trial, kind: str) -> list[Any]:
+    return [o for o in t.outcomes if o.kind == kind]
+
+
 def _strip_type(name: str, t: Trial) -> str:
     """The arm's intervention name as the model should give it: ``Drug: X`` -> ``X``."""
     names = {i.name for i in t.interventions}
@@ -292,6 +296,47 @@ MAPPED: list[tuple[str, Getter, Expect | None]] = [
     ),
     (f"{P}.referencesModule.references[#].pmid", lambda t, i: t.references[i[0]].pmid, None),
     (f"{P}.referencesModule.references[#].type", lambda t, i: t.references[i[0]].type, None),
+    (f"{P}.statusModule.whyStopped", lambda t, i: t.why_stopped, None),
+    (f"{P}.statusModule.lastKnownStatus", lambda t, i: t.last_known_status, None),
+    (f"{P}.statusModule.statusVerifiedDate", lambda t, i: t.status_verified, None),
+    (f"{P}.statusModule.studyFirstPostDateStruct.date", lambda t, i: t.first_posted, None),
+    (
+        f"{P}.statusModule.resultsFirstPostDateStruct.date",
+        lambda t, i: t.results_first_posted,
+        None,
+    ),
+    (
+        f"{P}.statusModule.expandedAccessInfo.hasExpandedAccess",
+        lambda t, i: t.expanded_access and t.expanded_access.available,
+        None,
+    ),
+    (
+        f"{P}.statusModule.expandedAccessInfo.nctId",
+        lambda t, i: t.expanded_access and t.expanded_access.nct_id,
+        None,
+    ),
+    (
+        f"{P}.statusModule.expandedAccessInfo.statusForNctId",
+        lambda t, i: t.expanded_access and t.expanded_access.status,
+        None,
+    ),
+    *[
+        (
+            f"{P}.outcomesModule.{key}[#].{field}",
+            (lambda k, f: lambda t, i: getattr(_outcomes(t, k)[i[0]], f))(kind, attr),
+            None,
+        )
+        for kind, key in (
+            ("primary", "primaryOutcomes"),
+            ("secondary", "secondaryOutcomes"),
+            ("other", "otherOutcomes"),
+        )
+        for field, attr in (
+            ("measure", "measure"),
+            ("description", "description"),
+            ("timeFrame", "time_frame"),
+        )
+    ],
 ]
 MAPPED_RE = [
     (re.compile("^" + re.escape(pat).replace(r"\[\#\]", r"\[(\d+)\]") + "$"), get, expect)
@@ -334,12 +379,76 @@ def in_extra(path: str, value: Any, extra: dict[str, Any]) -> bool:
     return False
 
 
+#: JSON path prefix -> model path prefix, for the parts the model mirrors key by key; the
+#: rest of such a path maps camelCase -> snake_case (``timeFrame`` -> ``time_frame``).
+MIRRORED = [
+    ("resultsSection.participantFlowModule", "results.participant_flow"),
+    ("resultsSection.baselineCharacteristicsModule", "results.baseline"),
+    ("resultsSection.outcomeMeasuresModule.outcomeMeasures", "results.outcome_measures"),
+    ("resultsSection.adverseEventsModule", "results.adverse_events"),
+    ("resultsSection.moreInfoModule.limitationsAndCaveats.description", "results.limitations"),
+    ("resultsSection.moreInfoModule", "results"),
+    ("derivedSection.conditionBrowseModule.meshes", "mesh.conditions.terms"),
+    ("derivedSection.conditionBrowseModule.ancestors", "mesh.conditions.ancestors"),
+    ("derivedSection.conditionBrowseModule.browseLeaves", "mesh.conditions.leaves"),
+    ("derivedSection.conditionBrowseModule.browseBranches", "mesh.conditions.branches"),
+    ("derivedSection.interventionBrowseModule.meshes", "mesh.interventions.terms"),
+    ("derivedSection.interventionBrowseModule.ancestors", "mesh.interventions.ancestors"),
+    ("derivedSection.interventionBrowseModule.browseLeaves", "mesh.interventions.leaves"),
+    ("derivedSection.interventionBrowseModule.browseBranches", "mesh.interventions.branches"),
+    ("documentSection.largeDocumentModule.largeDocs", "documents"),
+    (f"{P}.oversightModule.oversightHasDmc", "oversight.has_dmc"),
+    (f"{P}.oversightModule.is", "oversight."),
+    (f"{P}.oversightModule", "oversight"),
+    (f"{P}.ipdSharingStatementModule.ipdSharing", "ipd_sharing.plan"),
+    (f"{P}.ipdSharingStatementModule", "ipd_sharing"),
+    (f"{P}.contactsLocationsModule.centralContacts", "contacts"),
+    (f"{P}.contactsLocationsModule.locations", "locations"),
+]
+#: Mirrored paths that are not mirrored after all (the locations' other keys are in MAPPED).
+_LOCATION_PART_RE = re.compile(r"^locations\[\d+\]\.(contacts|geoPoint)")
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+
+
+def mirrored_path(path: str) -> str | None:
+    """The model path a mirrored JSON leaf path maps to, or None if it is not mirrored."""
+    for src, dst in MIRRORED:
+        if path.startswith(src):
+            rest = path[len(src) :]
+            if dst.endswith("."):
+                rest = rest[:1].lower() + rest[1:]
+            model = dst + rest
+            if model.startswith("locations") and not _LOCATION_PART_RE.match(model):
+                return None
+            model = model.replace(".geoPoint", ".geo")
+            return ".".join(_snake(part) for part in model.split("."))
+    return None
+
+
+def model_at(trial: Trial, path: str) -> Any:
+    """The value at a model path like ``results.baseline.groups[0].title``."""
+    node: Any = trial
+    for m in _SEGMENT_RE.finditer("." + path):
+        name, index = m.groups()
+        node = getattr(node, name) if name is not None else node[int(index)]
+    return node
+
+
 def mapped_value(path: str, trial: Trial) -> tuple[bool, Any, Any]:
-    """(is mapped, model value, expected) for a leaf path covered by the MAPPED table."""
+    """(is mapped, model value, expected) for a leaf path covered by MAPPED or MIRRORED."""
     for rx, get, _expect in MAPPED_RE:
         m = rx.match(path)
         if m:
             return True, get(trial, [int(g) for g in m.groups()]), _expect
+    model = mirrored_path(path)
+    if model is not None:
+        try:
+            return True, model_at(trial, model), None
+        except (AttributeError, IndexError, TypeError) as exc:
+            return True, f"<no {model}: {exc}>", None
     return False, None, None
 
 
@@ -372,16 +481,35 @@ def test_leaf_walk_detects_loss() -> None:
     study = STUDIES[0][1]
     trial = read_one(study)
     extra = dict(trial.extra)
-    removed = extra.pop("derivedSection")
-    assert any(not in_extra(p, v, extra) for p, v in leaves({"derivedSection": removed}))
+    key = f"{P}.statusModule.studyFirstSubmitDate"
+    removed = extra.pop(key)
+    assert not in_extra(key, removed, extra)
     assert mapped_value(f"{P}.identificationModule.briefTitle", trial)[1] == trial.title
+
+
+def test_mirrored_paths_reach_the_model(trials: dict[str, Trial]) -> None:
+    """The JSON -> model path translation of the walk above points where the value is."""
+    trial = trials["NCT02513394"]
+    assert trial.results is not None and trial.results.adverse_events is not None
+    path = "resultsSection.adverseEventsModule.seriousEvents[0].stats[1].numAtRisk"
+    assert mirrored_path(path) == "results.adverse_events.serious_events[0].stats[1].num_at_risk"
+    stats = trial.results.adverse_events.serious_events[0].stats[1]
+    assert mapped_value(path, trial)[1] == stats.num_at_risk
+    geo = f"{P}.contactsLocationsModule.locations[2].geoPoint.lat"
+    assert mirrored_path(geo) == "locations[2].geo.lat"
+    assert mirrored_path(f"{P}.contactsLocationsModule.locations[2].city") is None
+    assert mirrored_path(f"{P}.oversightModule.isFdaRegulatedDrug") == (
+        "oversight.fda_regulated_drug"
+    )
 
 
 def test_reading_is_fast_enough_to_matter_not_timed(trials: dict[str, Trial]) -> None:
     """Timing lives in benchmarks/; here only that the largest study reads completely."""
     pallas = trials["NCT02513394"]
     assert len(pallas.locations) == 437
-    assert "resultsSection" in pallas.extra
+    assert pallas.results is not None and not any(
+        k.startswith("resultsSection") for k in pallas.extra
+    )
     assert "protocolSection.contactsLocationsModule.locations_nested" in pallas.extra
 
 
@@ -490,23 +618,55 @@ def test_unknown_enum_values_and_wrong_types_are_kept_with_one_warning() -> None
 
 
 def test_unmapped_fields_one_warning_with_patterns() -> None:
-    locations = [{"city": c, "geoPoint": {"lat": 1.5, "lon": 2.5}} for c in "abc"]
+    locations = [
+        {"city": c, "countryCode": "XX", "geoPoint": {"lat": 1.5, "lon": 2.5}} for c in "abc"
+    ]
     study = study_with(
         contactsLocationsModule={"locations": locations, "centralContacts": [{"name": "X"}]},
         outcomesModule={"primaryOutcomes": [{"measure": "m"}]},
+        statusModule={"studyFirstSubmitDate": "2024-01-02"},
     )
     study["derivedSection"] = {"miscInfoModule": {"versionHolder": "2025-01-01"}}
     trial = read_one(study)
     [warning] = trial.warnings
     assert warning.code == "unmapped-fields"
-    assert "locations[].geoPoint (3×)" in warning.message
-    for key in ("centralContacts", "outcomesModule", "derivedSection"):
+    assert "locations[].countryCode (3×)" in warning.message
+    for key in ("statusModule.studyFirstSubmitDate", "derivedSection.miscInfoModule"):
         assert key in warning.message
-    assert trial.extra["protocolSection.contactsLocationsModule.locations[2].geoPoint"] == {
-        "lat": 1.5,
-        "lon": 2.5,
-    }
+    for key in ("centralContacts", "outcomesModule", "geoPoint"):
+        assert key not in warning.message
+    assert trial.extra["protocolSection.contactsLocationsModule.locations[2].countryCode"] == "XX"
+    assert trial.locations[2].geo is not None and trial.locations[2].geo.lon == 2.5
+    assert trial.contacts[0].name == "X"
+    assert [(o.kind, o.measure) for o in trial.outcomes] == [("primary", "m")]
     assert trial.countries == []
+
+
+def test_new_fields_with_bad_values_are_kept_with_the_reason() -> None:
+    """A bad geo point, a contact role outside the spec and an outcome without a measure."""
+    study = study_with(
+        contactsLocationsModule={
+            "locations": [{"city": "a", "geoPoint": {"lat": 200, "lon": 2}}],
+            "centralContacts": [{"name": "X", "role": "BOSS", "phone": "javascript:alert(1)"}],
+        },
+        outcomesModule={"primaryOutcomes": [{"timeFrame": "1 year"}, {"measure": "m"}]},
+        statusModule={"statusVerifiedDate": "May 2024", "whyStopped": "funding"},
+    )
+    trial = read_one(study)
+    [invalid] = [w for w in trial.warnings if w.code == "invalid-value"]
+    p = "protocolSection"
+    assert (
+        f"{p}.contactsLocationsModule.locations[0].geoPoint = an object (invalid value for lat: "
+        "Input should be less than or equal to 90)"
+    ) in invalid.message
+    assert f"{p}.contactsLocationsModule.centralContacts[0].role = 'BOSS'" in invalid.message
+    assert f"{p}.outcomesModule.primaryOutcomes[0] = an object (no measure)" in invalid.message
+    assert f"{p}.statusModule.statusVerifiedDate = 'May 2024'" in invalid.message
+    assert trial.locations[0].geo is None and trial.locations[0].city == "a"
+    assert trial.contacts[0].phone == "javascript:alert(1)" and trial.contacts[0].role is None
+    assert [o.measure for o in trial.outcomes] == ["m"]
+    assert trial.why_stopped == "funding" and trial.status_verified is None
+    assert trial.extra[f"{p}.outcomesModule.primaryOutcomes[0]"] == {"timeFrame": "1 year"}
 
 
 def test_sponsors_identifiers_officials() -> None:

@@ -1,8 +1,10 @@
 """``trialpress fetch`` against a real HTTP server on 127.0.0.1 serving recorded responses.
 
 The response bodies are built at test time from real studies in the shared data (never
-copied into the repository). Delays are shortened through the environment variables the
-fetcher reads, so every test goes through the same code path as a real download.
+copied into the repository). Through the CLI, delays are shortened with the environment
+variables the fetcher reads. Waiting itself (rate limit, backoff, Retry-After) is tested on
+a :class:`Fetcher` given an injected clock whose sleeps are recorded and return at once:
+no test measures or waits out wall-clock time.
 """
 
 from __future__ import annotations
@@ -10,37 +12,56 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import v2_studies
 from trialpress.cli import cli
+from trialpress.fetch import Fetcher, FetchOptions
 
 FAST = {"TRIALPRESS_FETCH_BACKOFF": "0.01", "TRIALPRESS_FETCH_INTERVAL": "0"}
 
 
 @dataclass
+class Clock:
+    """A clock for the fetcher: ``sleep`` is recorded and moves the time on at once."""
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@dataclass
 class Reply:
-    """One recorded response."""
+    """One recorded response; ``takes`` is how long the server pretends to work on it."""
 
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    takes: float = 0.0
 
 
 @dataclass
 class Recorder:
-    """Replies per path (served in order, the last one repeated) and the requests seen."""
+    """Replies per path (served in order, the last one repeated) and the requests seen,
+    each with the time on ``clock`` when it arrived."""
 
     routes: dict[str, list[Reply]] = field(default_factory=dict)
     seen: list[tuple[str, float]] = field(default_factory=list)
+    clock: Clock = field(default_factory=Clock)
     url: str = ""
     host: str = ""
 
@@ -55,12 +76,13 @@ def _handler(rec: Recorder) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
-            rec.seen.append((path, time.monotonic()))
+            rec.seen.append((path, rec.clock()))
             replies = rec.routes.get(path)
             if not replies:
                 reply = Reply(404, b'{"message": "not found"}')
             else:
                 reply = replies.pop(0) if len(replies) > 1 else replies[0]
+            rec.clock.now += reply.takes
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply.body)))
@@ -116,6 +138,11 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
 
 def fetch(server: Recorder, out: Path, *ncts: str, extra: tuple[str, ...] = ()) -> Result:
     return run("fetch", *ncts, "--out", str(out), "--base-url", server.url, *extra)
+
+
+def clocked(url: str, clock: Clock, **options: Any) -> Fetcher:
+    """A fetcher of ``url`` that waits on ``clock`` (options as FetchOptions takes them)."""
+    return Fetcher(FetchOptions(base_url=url, **options), sleep=clock.sleep, clock=clock)
 
 
 def errors(result: Result) -> list[str]:
@@ -180,24 +207,32 @@ def test_429_then_success_waits_as_told(
 ) -> None:
     nct, body = studies[0]
     path = f"/api/v2/studies/{nct}"
-    server.routes[path] = [Reply(429, b"slow down", {"Retry-After": "1"}), Reply(200, body)]
-    result = fetch(server, tmp_path, nct)
-    assert result.exit_code == 0, result.stderr
+    server.routes[path] = [Reply(429, b"slow down", {"Retry-After": "7"}), Reply(200, body)]
+    with clocked(server.url, server.clock, backoff=0.01, interval=0) as fetcher:
+        outcome = fetcher.fetch_one(nct, tmp_path)
+    assert outcome.error is None
     assert server.count(path) == 2
+    # Retry-After honoured although the base backoff is 0.01 s
+    assert server.clock.sleeps == [7.0]
     first, second = server.times(path)
-    assert second - first >= 0.9  # Retry-After honoured although the base backoff is 0.01 s
+    assert second - first == 7.0
     assert (tmp_path / f"{nct}.json").read_bytes() == body
 
 
-def test_500_then_success_is_retried(
+def test_429_and_5xx_then_success_are_retried(
     server: Recorder, studies: list[tuple[str, bytes]], tmp_path: Path
 ) -> None:
     nct, body = studies[0]
     path = f"/api/v2/studies/{nct}"
-    server.routes[path] = [Reply(500, b"oops"), Reply(503, b"busy"), Reply(200, body)]
+    server.routes[path] = [
+        Reply(429, b"slow down"),
+        Reply(500, b"oops"),
+        Reply(503, b"busy"),
+        Reply(200, body),
+    ]
     result = fetch(server, tmp_path, nct)
     assert result.exit_code == 0, result.stderr
-    assert server.count(path) == 3
+    assert server.count(path) == 4
     assert (tmp_path / f"{nct}.json").read_bytes() == body
 
 
@@ -222,15 +257,21 @@ def test_connection_refused(tmp_path: Path, studies: list[tuple[str, bytes]]) ->
         port = s.getsockname()[1]
     (nct_a, _), (nct_b, _) = studies
     url = f"http://127.0.0.1:{port}/api/v2"
-    started = time.monotonic()
     result = run("fetch", nct_a, nct_b, "--out", str(tmp_path), "--base-url", url)
     assert result.exit_code == 1
     reason = f"cannot reach 127.0.0.1:{port}: connection refused"
     assert errors(result) == [f"Error: {nct_a}: {reason}", f"Error: {nct_b}: {reason}"]
     assert result.stderr.splitlines()[-1].startswith("Fetched 0 trials, 2 failures in ")
     assert list(tmp_path.iterdir()) == []
-    # retried with backoff (0.01 s doubling, 4 retries), then the second ID fails at once
-    assert time.monotonic() - started < 5
+    # with the real delays: backoff from 2 s doubling (plus up to 10% jitter) over 4 retries,
+    # then the second ID fails at once, with no wait and no further connection attempt
+    clock = Clock()
+    with clocked(url, clock, backoff=2.0, interval=0) as fetcher:
+        outcomes = list(fetcher.fetch_all([nct_a, nct_b], tmp_path))
+    assert [str(o.error) for o in outcomes] == [f"{nct_a}: {reason}", f"{nct_b}: {reason}"]
+    assert len(clock.sleeps) == 4
+    for wait, base in zip(clock.sleeps, (2.0, 4.0, 8.0, 16.0), strict=True):
+        assert base <= wait <= base * 1.1
 
 
 def test_base_url_from_environment(
@@ -272,24 +313,24 @@ def test_lower_case_id_is_accepted(
 def test_requests_are_spaced_out(
     server: Recorder, studies: list[tuple[str, bytes]], tmp_path: Path
 ) -> None:
+    """Starts of requests are ``interval`` apart: the wait is what the last request left."""
     for nct, body in studies:
-        server.routes[f"/api/v2/studies/{nct}"] = [Reply(200, body)]
-    result = fetch(server, tmp_path, *(n for n, _ in studies))
-    assert result.exit_code == 0, result.stderr
-    # default polite interval overridden to 0.5 s below; check the gap is kept
-    result = run(
-        "fetch",
-        *(n for n, _ in studies),
-        "--refresh",
-        "--out",
-        str(tmp_path),
-        "--base-url",
-        server.url,
-        env={"TRIALPRESS_FETCH_INTERVAL": "0.5"},
-    )
-    assert result.exit_code == 0, result.stderr
-    times = sorted(t for _, t in server.seen[-2:])
-    assert times[1] - times[0] >= 0.45
+        server.routes[f"/api/v2/studies/{nct}"] = [Reply(200, body, takes=0.5)]
+    with clocked(server.url, server.clock, interval=1.2) as fetcher:
+        outcomes = list(fetcher.fetch_all([n for n, _ in studies], tmp_path))
+    assert [o.error for o in outcomes] == [None, None]
+    first, second = (t for _, t in server.seen)
+    assert second - first == pytest.approx(1.2)
+    assert server.clock.sleeps == [pytest.approx(0.7)]  # 1.2 s less the 0.5 s the reply took
+
+
+def test_delays_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRIALPRESS_FETCH_INTERVAL", raising=False)
+    monkeypatch.delenv("TRIALPRESS_FETCH_BACKOFF", raising=False)
+    assert (FetchOptions.from_env().interval, FetchOptions.from_env().backoff) == (1.2, 2.0)
+    monkeypatch.setenv("TRIALPRESS_FETCH_INTERVAL", "0.5")
+    monkeypatch.setenv("TRIALPRESS_FETCH_BACKOFF", "3")
+    assert (FetchOptions.from_env().interval, FetchOptions.from_env().backoff) == (0.5, 3.0)
 
 
 def test_bad_delay_in_the_environment_is_bad_usage(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """PDF briefs and checklists, rendered for real by WeasyPrint and read back with pypdf.
 
 Rendering is done once per session (jobs=2) and the files are reused by every test.
+Reuse of unchanged PDFs is shown by counting renders in this process (jobs=1), never by
+timing them.
 """
 
 from __future__ import annotations
@@ -9,8 +11,7 @@ import os
 import re
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -196,7 +197,6 @@ class Rendered:
     trials: dict[str, Trial]
     paths: list[Path]
     logs: list[str]
-    seconds: float
 
     def doc(self, nct_id: str, kind: str) -> ReadBack:
         return read_back(self.out / f"{nct_id}-{kind}.pdf")
@@ -207,10 +207,8 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     out = tmp_path_factory.mktemp("sample-pdfs")
     trials = all_samples()
     with collect_logs("weasyprint", "trialpress") as logs:
-        start = time.monotonic()
         paths = pdf.render_pdfs(trials, out, jobs=2, site_url=SITE_URL)
-        seconds = time.monotonic() - start
-    return Rendered(out, {t.nct_id: t for t in trials}, paths, logs, seconds)
+    return Rendered(out, {t.nct_id: t for t in trials}, paths, logs)
 
 
 SAMPLE_IDS = [t.nct_id for t in all_samples()]
@@ -383,23 +381,56 @@ def read_back_bytes(folder: Path, data: bytes) -> ReadBack:
     return read_back(path)
 
 
+@dataclass
+class Spy:
+    """What this process rendered: each PDF asked of a renderer and each WeasyPrint layout."""
+
+    renders: list[tuple[str, str]] = field(default_factory=list)
+    layouts: int = 0
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
+    """Count renders (with jobs=1 they happen in this process); the real ones still run."""
+    seen = Spy()
+    render_logged = pdf.Renderer.render_logged
+    pdf_from_html = pdf.Renderer.pdf_from_html
+
+    def counted_render(
+        self: pdf.Renderer, trial: Trial, kind: pdf.Kind, options: pdf.Options
+    ) -> tuple[bytes, list[tuple[int, str]]]:
+        seen.renders.append((trial.nct_id, kind))
+        return render_logged(self, trial, kind, options)
+
+    def counted_layout(self: pdf.Renderer, html: str, options: pdf.Options) -> bytes:
+        seen.layouts += 1
+        return pdf_from_html(self, html, options)
+
+    monkeypatch.setattr(pdf.Renderer, "render_logged", counted_render)
+    monkeypatch.setattr(pdf.Renderer, "pdf_from_html", counted_layout)
+    return seen
+
+
 @pytest.mark.slow
-def test_cache_reuses_unchanged_pdfs_and_redoes_changed_ones(tmp_path: Path) -> None:
+def test_cache_reuses_unchanged_pdfs_and_redoes_changed_ones(tmp_path: Path, spy: Spy) -> None:
     trials = [minimal_trial(), long_criterion_trial()]
     first = pdf.render_pdfs(trials, tmp_path, jobs=1)
-    stamps = {p.name: p.stat().st_mtime_ns for p in first}
-    time.sleep(0.01)
+    assert len(spy.renders) == 4
+    spy.renders.clear()
     again = pdf.render_pdfs(trials, tmp_path, jobs=1)
     assert again == first
-    assert {p.name: p.stat().st_mtime_ns for p in again} == stamps
+    assert spy.renders == []
 
     changed = [trials[0].model_copy(update={"title": "Minimal, retitled"}), trials[1]]
     (tmp_path / "NCT09000002-brief.pdf").write_bytes(b"damaged")
     third = pdf.render_pdfs(changed, tmp_path, jobs=1)
-    now = {p.name: p.stat().st_mtime_ns for p in third}
-    assert now["NCT09000005-brief.pdf"] != stamps["NCT09000005-brief.pdf"]
-    assert now["NCT09000005-checklist.pdf"] != stamps["NCT09000005-checklist.pdf"]
-    assert now["NCT09000002-checklist.pdf"] == stamps["NCT09000002-checklist.pdf"]
+    assert third == first
+    # the retitled trial's two PDFs and the damaged one; the other checklist is reused
+    assert sorted(spy.renders) == [
+        ("NCT09000002", "brief"),
+        ("NCT09000005", "brief"),
+        ("NCT09000005", "checklist"),
+    ]
     assert (tmp_path / "NCT09000002-brief.pdf").read_bytes().startswith(b"%PDF")
     assert read_back(tmp_path / "NCT09000005-brief.pdf").title == "Minimal, retitled"
 
@@ -447,20 +478,21 @@ def test_collected_errors_let_the_other_pdfs_render(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cache_dir_reuses_an_earlier_build_into_a_fresh_folder(tmp_path: Path) -> None:
+def test_cache_dir_reuses_an_earlier_build_into_a_fresh_folder(tmp_path: Path, spy: Spy) -> None:
     trials = [minimal_trial()]
     old = tmp_path / "old"
     first = pdf.render_pdfs(trials, old, jobs=1)
+    assert len(spy.renders) == 2
+    spy.renders.clear()
     new = tmp_path / "new"
     with collect_logs("trialpress") as logs:
-        start = time.monotonic()
         second = pdf.render_pdfs(trials, new, jobs=1, cache_dir=old)
-        seconds = time.monotonic() - start
     assert [p.read_bytes() for p in second] == [p.read_bytes() for p in first]
-    assert seconds < 0.2  # copied, not rendered (a render takes longer than this)
+    assert spy.renders == []  # copied, not rendered
     assert logs == []
     # the new folder's own manifest now makes it a cache too
     assert pdf.render_pdfs(trials, new, jobs=1) == second
+    assert spy.renders == []
 
 
 def test_duplicate_nct_id_is_an_error_naming_both_sources(tmp_path: Path) -> None:
@@ -524,12 +556,13 @@ def test_an_edited_override_stylesheet_is_used_at_once(tmp_path: Path) -> None:
     assert paths[0].read_bytes() == after
 
 
-def test_a_record_too_long_to_print_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_record_too_long_to_print_is_a_clear_error(tmp_path: Path, spy: Spy) -> None:
     huge = long_criterion_trial(pdf.MAX_HTML_CHARS + 1000)
     errors: list[RenderError] = []
-    start = time.monotonic()
     paths = pdf.render_pdfs([huge, minimal_trial()], tmp_path, jobs=1, errors=errors)
-    assert time.monotonic() - start < 60
+    # four PDFs asked for, three laid out: WeasyPrint never sees the too-long checklist
+    assert len(spy.renders) == 4
+    assert spy.layouts == 3
     assert [str(e) for e in errors] == [
         f"samples/NCT09000002.json: NCT09000002: the checklist PDF would be too long to print "
         f"({len(pdf.get_renderer().html(huge, 'checklist', pdf.Options())):,} characters of "

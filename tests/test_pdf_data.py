@@ -4,7 +4,6 @@ jobs=2 and read back with pypdf."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,7 +60,6 @@ class Corpus:
     out: Path
     trials: dict[str, Trial]
     logs: list[str]
-    seconds: float
 
     docs: dict[tuple[str, str], ReadBack] = field(default_factory=dict)
 
@@ -76,10 +74,8 @@ class Corpus:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     out = tmp_path_factory.mktemp("data-pdfs")
     with collect_logs("weasyprint", "trialpress") as logs:
-        start = time.monotonic()
         pdf.render_pdfs(TRIALS, out, jobs=2, site_url=SITE_URL)
-        seconds = time.monotonic() - start
-    return Corpus(out, {t.nct_id: t for t in TRIALS}, logs, seconds)
+    return Corpus(out, {t.nct_id: t for t in TRIALS}, logs)
 
 
 @pytest.mark.slow

@@ -18,6 +18,10 @@ page has no line for them; the writer does not write them):
 - ``locations[].zip``, ``locations[].status``: a location is facility + ``City, State,
   Country``;
 - ``references[].type``, ``identifiers[].domain``: not on the page;
+- the whole-record fields (``outcomes``, ``contacts``, ``why_stopped``, ``last_known_status``,
+  ``first_posted``, ``results_first_posted``, ``status_verified``, ``mesh``, ``documents``,
+  ``oversight``, ``ipd_sharing``, ``expanded_access``, ``results``; ``locations[].contacts``
+  and ``locations[].geo``): the page text has no lines for them that the reader reads;
 - ``extra``, ``warnings``, ``source``: reader bookkeeping, specific to each format;
 - ``eligibility`` criteria ``line``: lines of the JSON's criteria text versus lines of the
   page file (the criteria themselves, numbers, texts and nesting, are compared).
@@ -55,6 +59,19 @@ NOT_CARRIED = {
     "completion_date_type",
     "primary_completion_date",
     "primary_completion_date_type",
+    "why_stopped",
+    "last_known_status",
+    "first_posted",
+    "results_first_posted",
+    "status_verified",
+    "mesh",
+    "outcomes",
+    "contacts",
+    "documents",
+    "oversight",
+    "ipd_sharing",
+    "expanded_access",
+    "results",
     "extra",
     "warnings",
     "source",

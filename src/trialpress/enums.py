@@ -257,6 +257,139 @@ class StandardAge(StrEnum):
     OLDER_ADULT = "OLDER_ADULT"
 
 
+class ContactRole(StrEnum):
+    """API v2 ``ContactRole``."""
+
+    STUDY_CHAIR = "STUDY_CHAIR"
+    STUDY_DIRECTOR = "STUDY_DIRECTOR"
+    PRINCIPAL_INVESTIGATOR = "PRINCIPAL_INVESTIGATOR"
+    SUB_INVESTIGATOR = "SUB_INVESTIGATOR"
+    CONTACT = "CONTACT"
+
+
+class OutcomeMeasureType(StrEnum):
+    """API v2 ``OutcomeMeasureType``."""
+
+    PRIMARY = "PRIMARY"
+    SECONDARY = "SECONDARY"
+    OTHER_PRE_SPECIFIED = "OTHER_PRE_SPECIFIED"
+    POST_HOC = "POST_HOC"
+
+
+class ReportingStatus(StrEnum):
+    """API v2 ``ReportingStatus``."""
+
+    NOT_POSTED = "NOT_POSTED"
+    POSTED = "POSTED"
+
+
+class MeasureParam(StrEnum):
+    """API v2 ``MeasureParam``."""
+
+    GEOMETRIC_MEAN = "GEOMETRIC_MEAN"
+    GEOMETRIC_LEAST_SQUARES_MEAN = "GEOMETRIC_LEAST_SQUARES_MEAN"
+    LEAST_SQUARES_MEAN = "LEAST_SQUARES_MEAN"
+    LOG_MEAN = "LOG_MEAN"
+    MEAN = "MEAN"
+    MEDIAN = "MEDIAN"
+    NUMBER = "NUMBER"
+    COUNT_OF_PARTICIPANTS = "COUNT_OF_PARTICIPANTS"
+    COUNT_OF_UNITS = "COUNT_OF_UNITS"
+
+
+class MeasureDispersionType(StrEnum):
+    """API v2 ``MeasureDispersionType``."""
+
+    NA = "NA"
+    STANDARD_DEVIATION = "STANDARD_DEVIATION"
+    STANDARD_ERROR = "STANDARD_ERROR"
+    INTER_QUARTILE_RANGE = "INTER_QUARTILE_RANGE"
+    FULL_RANGE = "FULL_RANGE"
+    CONFIDENCE_80 = "CONFIDENCE_80"
+    CONFIDENCE_90 = "CONFIDENCE_90"
+    CONFIDENCE_95 = "CONFIDENCE_95"
+    CONFIDENCE_975 = "CONFIDENCE_975"
+    CONFIDENCE_99 = "CONFIDENCE_99"
+    CONFIDENCE_OTHER = "CONFIDENCE_OTHER"
+    GEOMETRIC_COEFFICIENT = "GEOMETRIC_COEFFICIENT"
+
+
+class AnalysisDispersionType(StrEnum):
+    """API v2 ``AnalysisDispersionType``."""
+
+    STANDARD_DEVIATION = "STANDARD_DEVIATION"
+    STANDARD_ERROR_OF_MEAN = "STANDARD_ERROR_OF_MEAN"
+
+
+class ConfidenceIntervalNumSides(StrEnum):
+    """API v2 ``ConfidenceIntervalNumSides``."""
+
+    ONE_SIDED = "ONE_SIDED"
+    TWO_SIDED = "TWO_SIDED"
+
+
+class NonInferiorityType(StrEnum):
+    """API v2 ``NonInferiorityType``."""
+
+    SUPERIORITY = "SUPERIORITY"
+    NON_INFERIORITY = "NON_INFERIORITY"
+    EQUIVALENCE = "EQUIVALENCE"
+    OTHER = "OTHER"
+    NON_INFERIORITY_OR_EQUIVALENCE = "NON_INFERIORITY_OR_EQUIVALENCE"
+    SUPERIORITY_OR_OTHER = "SUPERIORITY_OR_OTHER"
+    NON_INFERIORITY_OR_EQUIVALENCE_LEGACY = "NON_INFERIORITY_OR_EQUIVALENCE_LEGACY"
+    SUPERIORITY_OR_OTHER_LEGACY = "SUPERIORITY_OR_OTHER_LEGACY"
+
+
+class EventAssessment(StrEnum):
+    """API v2 ``EventAssessment``."""
+
+    NON_SYSTEMATIC_ASSESSMENT = "NON_SYSTEMATIC_ASSESSMENT"
+    SYSTEMATIC_ASSESSMENT = "SYSTEMATIC_ASSESSMENT"
+
+
+class AgreementRestrictionType(StrEnum):
+    """API v2 ``AgreementRestrictionType``."""
+
+    LTE60 = "LTE60"
+    GT60 = "GT60"
+    OTHER = "OTHER"
+
+
+class IpdSharing(StrEnum):
+    """API v2 ``IpdSharing``."""
+
+    YES = "YES"
+    NO = "NO"
+    UNDECIDED = "UNDECIDED"
+
+
+class IpdSharingInfoType(StrEnum):
+    """API v2 ``IpdSharingInfoType``."""
+
+    STUDY_PROTOCOL = "STUDY_PROTOCOL"
+    SAP = "SAP"
+    ICF = "ICF"
+    CSR = "CSR"
+    ANALYTIC_CODE = "ANALYTIC_CODE"
+
+
+class ExpandedAccessStatus(StrEnum):
+    """API v2 ``ExpandedAccessStatus``."""
+
+    AVAILABLE = "AVAILABLE"
+    NO_LONGER_AVAILABLE = "NO_LONGER_AVAILABLE"
+    TEMPORARILY_NOT_AVAILABLE = "TEMPORARILY_NOT_AVAILABLE"
+    APPROVED_FOR_MARKETING = "APPROVED_FOR_MARKETING"
+
+
+class BrowseLeafRelevance(StrEnum):
+    """API v2 ``BrowseLeafRelevance``."""
+
+    LOW = "LOW"
+    HIGH = "HIGH"
+
+
 #: Spec schema name for each enumeration, used by the drift test.
 SPEC_NAMES: dict[type[StrEnum], str] = {
     OverallStatus: "Status",
@@ -282,4 +415,18 @@ SPEC_NAMES: dict[type[StrEnum], str] = {
     OrgStudyIdType: "OrgStudyIdType",
     ResponsiblePartyType: "ResponsiblePartyType",
     StandardAge: "StandardAge",
+    ContactRole: "ContactRole",
+    OutcomeMeasureType: "OutcomeMeasureType",
+    ReportingStatus: "ReportingStatus",
+    MeasureParam: "MeasureParam",
+    MeasureDispersionType: "MeasureDispersionType",
+    AnalysisDispersionType: "AnalysisDispersionType",
+    ConfidenceIntervalNumSides: "ConfidenceIntervalNumSides",
+    NonInferiorityType: "NonInferiorityType",
+    EventAssessment: "EventAssessment",
+    AgreementRestrictionType: "AgreementRestrictionType",
+    IpdSharing: "IpdSharing",
+    IpdSharingInfoType: "IpdSharingInfoType",
+    ExpandedAccessStatus: "ExpandedAccessStatus",
+    BrowseLeafRelevance: "BrowseLeafRelevance",
 }

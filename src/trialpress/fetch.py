@@ -8,7 +8,7 @@ record on disk is always complete. Every failure is a :class:`FetchError` naming
 
 Waiting goes through injectable ``sleep``/``clock`` functions and the delays come from
 :class:`FetchOptions` (environment ``TRIALPRESS_FETCH_BACKOFF`` / ``TRIALPRESS_FETCH_INTERVAL``),
-so tests run the real code path against a local server with short delays.
+so tests run the real code path against a local server on a clock that only records waits.
 """
 
 from __future__ import annotations

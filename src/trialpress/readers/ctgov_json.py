@@ -7,9 +7,9 @@ Reads the three shapes the registry hands out, recognised by content:
 - an API page (``{"studies": [...], "nextPageToken": ...}``).
 
 Nothing is silently lost: every part of a study the model has no field for is kept in
-``Trial.extra`` under its JSON path (``protocolSection.outcomesModule``,
-``protocolSection.contactsLocationsModule.locations[3].geoPoint``, ...), and one
-``unmapped-fields`` warning per trial names those paths. A value the model cannot take
+``Trial.extra`` under its JSON path (``annotationSection``,
+``protocolSection.statusModule.studyFirstSubmitDate``, ...), and one ``unmapped-fields``
+note per trial names those paths. A value the model cannot take
 (an enumeration value the API v2 spec does not list, a wrong type, a malformed date) is kept
 in ``extra`` at its exact path too, with one ``invalid-value`` warning per trial.
 
@@ -21,9 +21,14 @@ Criterion line numbers count lines of the ``eligibilityCriteria`` text (the whol
 on one line of the JSON file); criteria warnings carry the file line of that text and name
 the line inside it; other warnings carry the file line where the study starts.
 
+Most of the record maps field by field onto models whose snake_case field names mirror the
+API's camelCase keys (``results``, ``documents``, ``mesh``, ...): :meth:`_Mapper.record`
+builds those from the model's own field list, so a field added to such a model is read
+without more code here; where names differ, ``_KEYS`` says so.
+
 API v2 has no "related studies" list; the one link it gives, the expanded-access record
-(``statusModule.expandedAccessInfo.nctId``), becomes ``related_trials`` (and stays in extra
-with the rest of ``expandedAccessInfo``). An API page's own ``nextPageToken`` and
+(``statusModule.expandedAccessInfo.nctId``), becomes ``related_trials`` as well as
+``expanded_access``. An API page's own ``nextPageToken`` and
 ``totalCount`` describe the query, not a study, and are not kept.
 """
 
@@ -34,12 +39,16 @@ import json
 import math
 import re
 import sys
+import types
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any, TypeVar
+from urllib.parse import quote
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from trialpress.eligibility import parse_criteria
 from trialpress.enums import (
@@ -57,7 +66,6 @@ from trialpress.enums import (
     OverallStatus,
     Phase,
     PrimaryPurpose,
-    RecruitmentStatus,
     ReferenceType,
     Sex,
     StudyType,
@@ -68,17 +76,29 @@ from trialpress.models import (
     NCT_ID_RE,
     PARTIAL_DATE_RE,
     Arm,
+    CertainAgreement,
+    Contact,
     Design,
+    Document,
     Eligibility,
     Enrollment,
+    ExpandedAccess,
     Identifier,
     Intervention,
+    IpdSharingStatement,
     Location,
+    Mesh,
+    MeshBrowse,
     Official,
+    Outcome,
+    OutcomeMeasureResult,
+    Oversight,
+    PointOfContact,
     ReadWarning,
     Reference,
     RelatedTrial,
     ResponsibleParty,
+    Results,
     Source,
     Sponsor,
     Trial,
@@ -93,6 +113,57 @@ MAX_DEPTH = 64
 MAX_LISTED = 40
 
 _E = TypeVar("_E", bound=StrEnum)
+_M = TypeVar("_M", bound=BaseModel)
+
+#: JSON keys of model fields whose name is not the snake_case of the key.
+_KEYS: dict[tuple[type[BaseModel], str], str] = {
+    (Location, "geo"): "geoPoint",
+    (MeshBrowse, "terms"): "meshes",
+    (MeshBrowse, "leaves"): "browseLeaves",
+    (MeshBrowse, "branches"): "browseBranches",
+    (Oversight, "has_dmc"): "oversightHasDmc",
+    (Oversight, "fda_regulated_drug"): "isFdaRegulatedDrug",
+    (Oversight, "fda_regulated_device"): "isFdaRegulatedDevice",
+    (Oversight, "unapproved_device"): "isUnapprovedDevice",
+    (Oversight, "ppsd"): "isPpsd",
+    (Oversight, "us_export"): "isUsExport",
+    (IpdSharingStatement, "plan"): "ipdSharing",
+    (ExpandedAccess, "available"): "hasExpandedAccess",
+    (ExpandedAccess, "status"): "statusForNctId",
+    (Results, "participant_flow"): "participantFlowModule",
+    (Results, "baseline"): "baselineCharacteristicsModule",
+    (Results, "adverse_events"): "adverseEventsModule",
+}
+#: Outcome kinds in the order the trial page and ``Trial.outcomes`` list them.
+_OUTCOME_KEYS = {
+    "primary": "primaryOutcomes",
+    "secondary": "secondaryOutcomes",
+    "other": "otherOutcomes",
+}
+#: Where ClinicalTrials.gov serves a record's posted documents.
+DOCUMENT_URL = "https://cdn.clinicaltrials.gov/large-docs/{tail}/{nct}/{filename}"
+
+
+def _camel(name: str) -> str:
+    """``time_frame`` -> ``timeFrame``: the API key a model field mirrors."""
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@cache
+def _field_kinds(cls: type[BaseModel]) -> tuple[tuple[str, str, Any, bool], ...]:
+    """(field, JSON key, value type, is a list) for each field of ``cls``, from its annotation."""
+    out = []
+    for name, info in cls.model_fields.items():
+        kind: Any = info.annotation
+        if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+            kind = next(a for a in typing.get_args(kind) if a is not type(None))
+        many = typing.get_origin(kind) is list
+        if many:
+            (kind,) = typing.get_args(kind)
+        out.append((name, _KEYS.get((cls, name), _camel(name)), kind, many))
+    return tuple(out)
+
 
 #: ``Drug: Palbociclib`` -> the ``Drug`` prefix the API puts before arm intervention names.
 _TYPE_LABELS = {t.value.replace("_", " ").title(): t for t in InterventionType}
@@ -527,6 +598,14 @@ class _Mapper:
                 out.append(member)
         return out
 
+    def partial_date(self, parent: dict[str, Any], key: str, path: str) -> str | None:
+        """A date at the precision the source gives (``2024``, ``2024-12``, ``2024-12-31``)."""
+        day = self.str_(parent, key, path)
+        if day is not None and not PARTIAL_DATE_RE.match(day):
+            self.invalid(path, day, "expected YYYY, YYYY-MM or YYYY-MM-DD")
+            return None
+        return day
+
     def date(
         self, parent: dict[str, Any], key: str, path: str
     ) -> tuple[str | None, DateType | None]:
@@ -534,10 +613,7 @@ class _Mapper:
         struct = self.obj(parent, key, path)
         if struct is None:
             return None, None
-        day = self.str_(struct, "date", f"{path}.date")
-        if day is not None and not PARTIAL_DATE_RE.match(day):
-            self.invalid(f"{path}.date", day, "expected YYYY, YYYY-MM or YYYY-MM-DD")
-            day = None
+        day = self.partial_date(struct, "date", f"{path}.date")
         kind = self.enum(struct, "type", f"{path}.type", DateType)
         self.rest(struct, path, {"date", "type"})
         return day, kind
@@ -551,6 +627,89 @@ class _Mapper:
                 yield i, value
             else:
                 self.invalid(f"{path}[{i}]", value, f"expected an object, got {_type_name(value)}")
+
+    def whole(self, parent: dict[str, Any], key: str, path: str) -> int | None:
+        value = parent.get(key)
+        if value is None:  # null is the same as absent
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
+            self.invalid(path, value, "expected a whole number")
+            return None
+        return value
+
+    def number(self, parent: dict[str, Any], key: str, path: str) -> float | None:
+        value = parent.get(key)
+        if value is None:  # null is the same as absent
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.invalid(path, value, f"expected a number, got {_type_name(value)}")
+            return None
+        return float(value)
+
+    def record(
+        self,
+        cls: type[_M],
+        obj: dict[str, Any],
+        path: str,
+        handled: frozenset[str] = frozenset(),
+        **given: Any,
+    ) -> _M | None:
+        """``cls`` read from ``obj`` field by field (see ``_field_kinds``); nested models and
+        lists of them recursively. ``given`` fields come from the caller, which has read the
+        keys of ``obj`` named in ``handled``.
+
+        Keys no field reads go to extra; a record missing a required field, or one the model
+        refuses (a latitude of 200), is kept whole in extra and gives None.
+        """
+        values: dict[str, Any] = dict(given)
+        used: set[str] = set(handled)
+        for name, key, kind, many in _field_kinds(cls):
+            if name in given:
+                continue
+            used.add(key)
+            q = f"{path}.{key}"
+            if many:
+                values[name] = self._many(obj, key, q, kind)
+            elif isinstance(kind, type) and issubclass(kind, BaseModel):
+                sub = self.obj(obj, key, q)
+                values[name] = None if sub is None else self.record(kind, sub, q)
+            elif isinstance(kind, type) and issubclass(kind, StrEnum):
+                values[name] = self.enum(obj, key, q, kind)
+            else:
+                getter = {str: self.str_, bool: self.bool_, int: self.whole, float: self.number}
+                values[name] = getter[kind](obj, key, q)
+        self.rest(obj, path, used)
+        missing = [
+            key
+            for name, key, _, _ in _field_kinds(cls)
+            if values.get(name) is None and cls.model_fields[name].is_required()
+        ]
+        if missing:
+            self.invalid(path, obj, f"no {missing[0]}")
+            return None
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            self.invalid(path, obj, _describe_validation(exc))
+            return None
+
+    def _many(self, obj: dict[str, Any], key: str, path: str, kind: Any) -> list[Any]:
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return self.records(kind, obj, key, path)
+        if isinstance(kind, type) and issubclass(kind, StrEnum):
+            return self.enums(obj, key, path, kind)
+        return self.strs(obj, key, path)
+
+    def records(
+        self, cls: type[_M], parent: dict[str, Any], key: str, path: str, **given: Any
+    ) -> list[_M]:
+        """``cls`` for each object of the list ``parent[key]``; unusable ones kept in extra."""
+        out: list[_M] = []
+        for i, obj in self.objects(parent, key, path):
+            item = self.record(cls, obj, f"{path}[{i}]", **given)
+            if item is not None:
+                out.append(item)
+        return out
 
     # ---- the study
 
@@ -595,6 +754,14 @@ class _Mapper:
             self.obj(proto, "contactsLocationsModule", f"{p}.contactsLocationsModule"), fields
         )
         self._references(self.obj(proto, "referencesModule", f"{p}.referencesModule"), fields)
+        self._outcomes(self.obj(proto, "outcomesModule", f"{p}.outcomesModule"), fields)
+        for field, key, cls in (
+            ("oversight", "oversightModule", Oversight),
+            ("ipd_sharing", "ipdSharingStatementModule", IpdSharingStatement),
+        ):
+            mod = self.obj(proto, key, f"{p}.{key}")
+            if mod is not None:
+                fields[field] = self.record(cls, mod, f"{p}.{key}")
         self.rest(
             proto,
             p,
@@ -609,11 +776,29 @@ class _Mapper:
                 "eligibilityModule",
                 "contactsLocationsModule",
                 "referencesModule",
+                "outcomesModule",
+                "oversightModule",
+                "ipdSharingStatementModule",
             },
         )
         has_results = self.bool_(s, "hasResults", "hasResults")
         fields["has_results"] = bool(has_results)
-        self.rest(s, "", {"protocolSection", "hasResults"})
+        self._derived(self.obj(s, "derivedSection", "derivedSection"), fields)
+        self._documents(self.obj(s, "documentSection", "documentSection"), fields)
+        results = self.obj(s, "resultsSection", "resultsSection")
+        if results is not None:
+            fields["results"] = self._results(results)
+        self.rest(
+            s,
+            "",
+            {
+                "protocolSection",
+                "hasResults",
+                "derivedSection",
+                "documentSection",
+                "resultsSection",
+            },
+        )
 
         warnings: list[ReadWarning] = fields.pop("_warnings", [])
         if self.unmapped:
@@ -715,27 +900,42 @@ class _Mapper:
         fields["completion_date"], fields["completion_date_type"] = self.date(
             mod, "completionDateStruct", f"{p}.completionDateStruct"
         )
+        fields["why_stopped"] = self.str_(mod, "whyStopped", f"{p}.whyStopped")
+        fields["last_known_status"] = self.enum(
+            mod, "lastKnownStatus", f"{p}.lastKnownStatus", OverallStatus
+        )
+        fields["status_verified"] = self.partial_date(
+            mod, "statusVerifiedDate", f"{p}.statusVerifiedDate"
+        )
         used = {
             "overallStatus",
             "startDateStruct",
             "primaryCompletionDateStruct",
             "completionDateStruct",
+            "whyStopped",
+            "lastKnownStatus",
+            "statusVerifiedDate",
+            "expandedAccessInfo",
         }
-        last = self.obj(mod, "lastUpdatePostDateStruct", f"{p}.lastUpdatePostDateStruct")
-        used.add("lastUpdatePostDateStruct")
-        if last is not None:
-            q = f"{p}.lastUpdatePostDateStruct"
-            day = self.str_(last, "date", f"{q}.date")
-            if day is not None and not PARTIAL_DATE_RE.match(day):
-                self.invalid(f"{q}.date", day, "expected YYYY, YYYY-MM or YYYY-MM-DD")
-                day = None
-            fields["last_updated"] = day
-            self.rest(last, q, {"date"})
-        # The expanded-access record is another registry entry about the same treatment.
-        access = mod.get("expandedAccessInfo")
-        if isinstance(access, dict) and isinstance(access.get("nctId"), str):
-            other = access["nctId"]
-            if NCT_ID_RE.match(other):
+        for field, key in (
+            ("last_updated", "lastUpdatePostDateStruct"),
+            ("first_posted", "studyFirstPostDateStruct"),
+            ("results_first_posted", "resultsFirstPostDateStruct"),
+        ):
+            # Posting dates are always actual; their `type` stays in extra.
+            struct = self.obj(mod, key, f"{p}.{key}")
+            used.add(key)
+            if struct is not None:
+                fields[field] = self.partial_date(struct, "date", f"{p}.{key}.date")
+                self.rest(struct, f"{p}.{key}", {"date"})
+        access = self.obj(mod, "expandedAccessInfo", f"{p}.expandedAccessInfo")
+        if access is not None:
+            fields["expanded_access"] = self.record(
+                ExpandedAccess, access, f"{p}.expandedAccessInfo"
+            )
+            # The expanded-access record is another registry entry about the same treatment.
+            other = access.get("nctId")
+            if isinstance(other, str) and NCT_ID_RE.match(other):
                 fields["related_trials"] = [RelatedTrial(nct_id=other)]
         self.rest(mod, p, used)
 
@@ -971,28 +1171,98 @@ class _Mapper:
                 )
             )
             self.rest(obj, q, {"name", "role", "affiliation"})
-        locations: list[Location] = []
-        countries: dict[str, None] = {}
-        for i, obj in self.objects(mod, "locations", f"{p}.locations"):
-            q = f"{p}.locations[{i}]"
-            country = self.str_(obj, "country", f"{q}.country")
-            locations.append(
-                Location(
-                    facility=self.str_(obj, "facility", f"{q}.facility"),
-                    city=self.str_(obj, "city", f"{q}.city"),
-                    state=self.str_(obj, "state", f"{q}.state"),
-                    zip=self.str_(obj, "zip", f"{q}.zip"),
-                    country=country,
-                    status=self.enum(obj, "status", f"{q}.status", RecruitmentStatus),
-                )
-            )
-            if country:
-                countries[country] = None
-            self.rest(obj, q, {"facility", "city", "state", "zip", "country", "status"})
+        locations = self.records(Location, mod, "locations", f"{p}.locations")
         fields["officials"] = officials
+        fields["contacts"] = self.records(Contact, mod, "centralContacts", f"{p}.centralContacts")
         fields["locations"] = locations
-        fields["countries"] = list(countries)
-        self.rest(mod, p, {"overallOfficials", "locations"})
+        fields["countries"] = list(dict.fromkeys(loc.country for loc in locations if loc.country))
+        self.rest(mod, p, {"overallOfficials", "locations", "centralContacts"})
+
+    def _outcomes(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if mod is None:
+            return
+        p = "protocolSection.outcomesModule"
+        fields["outcomes"] = [
+            outcome
+            for kind, key in _OUTCOME_KEYS.items()
+            for outcome in self.records(Outcome, mod, key, f"{p}.{key}", kind=kind)
+        ]
+        self.rest(mod, p, set(_OUTCOME_KEYS.values()))
+
+    def _derived(self, sec: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        """MeSH terms; the rest of ``derivedSection`` (registry bookkeeping) stays in extra."""
+        if sec is None:
+            return
+        p = "derivedSection"
+        browse: dict[str, MeshBrowse] = {}
+        for field, key in (
+            ("conditions", "conditionBrowseModule"),
+            ("interventions", "interventionBrowseModule"),
+        ):
+            mod = self.obj(sec, key, f"{p}.{key}")
+            found = None if mod is None else self.record(MeshBrowse, mod, f"{p}.{key}")
+            if found is not None:
+                browse[field] = found
+        fields["mesh"] = Mesh(**browse)
+        self.rest(sec, p, {"conditionBrowseModule", "interventionBrowseModule"})
+
+    def _documents(self, sec: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        if sec is None:
+            return
+        p = "documentSection"
+        mod = self.obj(sec, "largeDocumentModule", f"{p}.largeDocumentModule")
+        if mod is not None:
+            q = f"{p}.largeDocumentModule"
+            documents: list[Document] = []
+            for i, obj in self.objects(mod, "largeDocs", f"{q}.largeDocs"):
+                filename = obj.get("filename")
+                url = None
+                if isinstance(filename, str) and filename.strip():
+                    nct = fields["nct_id"]
+                    url = DOCUMENT_URL.format(tail=nct[-2:], nct=nct, filename=quote(filename))
+                doc = self.record(Document, obj, f"{q}.largeDocs[{i}]", url=url)
+                if doc is not None:
+                    documents.append(doc)
+            fields["documents"] = documents
+            self.rest(mod, q, {"largeDocs"})
+        self.rest(sec, p, {"largeDocumentModule"})
+
+    def _results(self, sec: dict[str, Any]) -> Results | None:
+        p = "resultsSection"
+        outcomes: list[OutcomeMeasureResult] = []
+        mod = self.obj(sec, "outcomeMeasuresModule", f"{p}.outcomeMeasuresModule")
+        if mod is not None:
+            q = f"{p}.outcomeMeasuresModule"
+            outcomes = self.records(
+                OutcomeMeasureResult, mod, "outcomeMeasures", f"{q}.outcomeMeasures"
+            )
+            self.rest(mod, q, {"outcomeMeasures"})
+        more: dict[str, Any] = {}
+        info = self.obj(sec, "moreInfoModule", f"{p}.moreInfoModule")
+        if info is not None:
+            q = f"{p}.moreInfoModule"
+            caveats = self.obj(info, "limitationsAndCaveats", f"{q}.limitationsAndCaveats")
+            if caveats is not None:
+                r = f"{q}.limitationsAndCaveats"
+                more["limitations"] = self.str_(caveats, "description", f"{r}.description")
+                self.rest(caveats, r, {"description"})
+            for field, key, cls in (
+                ("certain_agreement", "certainAgreement", CertainAgreement),
+                ("point_of_contact", "pointOfContact", PointOfContact),
+            ):
+                part = self.obj(info, key, f"{q}.{key}")
+                more[field] = None if part is None else self.record(cls, part, f"{q}.{key}")
+            self.rest(info, q, {"limitationsAndCaveats", "certainAgreement", "pointOfContact"})
+        return self.record(
+            Results,
+            sec,
+            p,
+            frozenset({"outcomeMeasuresModule", "moreInfoModule"}),
+            outcome_measures=outcomes,
+            limitations=more.get("limitations"),
+            certain_agreement=more.get("certain_agreement"),
+            point_of_contact=more.get("point_of_contact"),
+        )
 
     def _references(self, mod: dict[str, Any] | None, fields: dict[str, Any]) -> None:
         if mod is None:
