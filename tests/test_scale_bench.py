@@ -56,6 +56,7 @@ def test_scale_bench_prints_every_figure(tmp_path: Path) -> None:
         assert float(seconds) > 0 and re.fullmatch(r"\d+\.\d MB", rss) and rss != "0.0 MB", name
     search = next(cells for name, cells in rows.items() if name.startswith("first search"))
     assert re.match(r"\d+ KB loaded: index [1-9]\d* KB \([1-3] fragments\)", search[4]), search
+    assert re.search(r"box says \"\d+ matching documents?\"", search[4]), search
     assert "full / PDFs alone = " in rows["PDFs alone (trialpress pdf)"][4]
 
     work = tmp_path / "n3"
