@@ -7,10 +7,13 @@ every text field carries injection attempts, and (once the JSON reader is there)
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
@@ -87,6 +90,15 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
         )
         _CACHE["site"] = BuiltSite(base / "out", trials, result)
     return _CACHE["site"]
+
+
+def pagefind_records(index: Path) -> list[dict[str, Any]]:
+    """Every page record of a Pagefind index (its fragments are gzip'd, prefixed JSON)."""
+    out = []
+    for path in sorted((index / "fragment").iterdir()):
+        raw = gzip.decompress(path.read_bytes())
+        out.append(json.loads(raw.removeprefix(b"pagefind_dcd")))
+    return out
 
 
 _SOUPS: dict[Path, BeautifulSoup] = {}

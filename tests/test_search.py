@@ -7,7 +7,6 @@ static HTTP server and under ``trialpress serve``.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import socket
@@ -26,21 +25,12 @@ from benchmarks.scale_bench import first_search
 from tests.browser import browser, page, serve_dir  # noqa: F401  (fixtures)
 from tests.conftest import PALMIRA, POLAR
 from tests.sample_trials import HOSTILE, PALMIRA_ID, POLAR_ID, hostile_trial
-from tests.site_helpers import ROOT, BuiltSite, built_site, read_ok
+from tests.site_helpers import ROOT, BuiltSite, built_site, pagefind_records, read_ok
 from trialpress import escaping, search
 from trialpress.corpus import Corpus
 from trialpress.errors import RenderError
 
 HOSTILE_ID = "NCT09999999"
-
-
-def _fragments(index: Path) -> list[dict[str, Any]]:
-    """Every page record Pagefind wrote (fragments are gzip'd, prefixed JSON)."""
-    out = []
-    for path in sorted((index / "fragment").iterdir()):
-        raw = gzip.decompress(path.read_bytes())
-        out.append(json.loads(raw.removeprefix(b"pagefind_dcd")))
-    return out
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -71,7 +61,7 @@ def test_pagefind_records_every_page_at_its_url(
 ) -> None:
     entries = search.site_entries(corpus, directory_urls)
     index = search.write_index(entries, tmp_path / "site")
-    records = _fragments(index)
+    records = pagefind_records(index)
     assert sorted(r["url"] for r in records) == sorted("/" + e.url for e in entries)
     polar = next(r for r in records if POLAR_ID in r["url"])
     assert polar["url"] == (
@@ -145,7 +135,7 @@ def test_lunr_index_leaves_trial_and_term_pages_to_pagefind(site: BuiltSite) -> 
     lunr = json.loads((site.root / "search" / "search_index.json").read_text(encoding="utf-8"))
     locations = [d["location"] for d in lunr["docs"]]
     assert locations and not [loc for loc in locations if re.match(r"(trials|conditions)/.", loc)]
-    records = {r["url"] for r in _fragments(site.root / "pagefind")}
+    records = {r["url"] for r in pagefind_records(site.root / "pagefind")}
     assert {f"/trials/{t.nct_id}/" for t in site.trials} <= records
     assert "/conditions/breast-cancer/" in records
     worker = "assets/javascripts/workers/trialpress-search.js?material=search."
