@@ -35,6 +35,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -238,7 +239,7 @@ def _kb(n: float) -> str:
     return f"{n / 1e3:.0f} KB"
 
 
-def bench(n: int, work: Path, *, pdf: bool, query: str) -> None:
+def bench(n: int, work: Path, *, pdf: bool, query: str, rebuilds: bool = True) -> None:
     """Every figure for one N, printed as table rows as they come."""
     records = work / "records"
     paths = write_records(n, records)
@@ -270,9 +271,11 @@ def bench(n: int, work: Path, *, pdf: bool, query: str) -> None:
         print(
             f"| {n:,} | first search `{query}` | - | - | {_kb(b['index'] + b['code'])} loaded: "
             f"index {_kb(b['index'])} ({fragments} fragments), code {_kb(b['code'])}, "
-            f"box says \"{found['meta']}\" |",
+            f'box says "{found["meta"]}" |',
             flush=True,
         )
+    if not rebuilds:
+        return
     row(
         "rebuild, nothing changed, no PDFs",
         run_cli(["build", str(records), "--out", str(site), "--no-pdf"], pages),
@@ -319,6 +322,11 @@ def main(argv: list[str] | None = None) -> None:
         help="run the PDF builds only for N up to this (0: never)",
     )
     parser.add_argument("--query", default=DEFAULT_QUERY, help="what the first search types")
+    parser.add_argument(
+        "--cold-only",
+        action="store_true",
+        help="only the full build without PDFs and the first search (a quick look at a large N)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="work here and keep the files")
     args = parser.parse_args(argv)
 
@@ -337,14 +345,19 @@ def main(argv: list[str] | None = None) -> None:
     print("| trials | run | seconds | peak RSS | notes |")
     print("| --- | --- | --- | --- | --- |")
     base = args.keep or Path(tempfile.mkdtemp(prefix="tp-scale-"))
+    # SIGTERM (a stopped benchmark) unwinds like Ctrl-C, so the temporary folder goes too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         for n in args.n:
             work = base / f"n{n}"
             if work.exists():
                 shutil.rmtree(work)
             work.mkdir(parents=True)
-            bench(n, work, pdf=0 < n <= args.pdf_up_to, query=args.query)
-            if n > args.pdf_up_to:
+            pdf = 0 < n <= args.pdf_up_to and not args.cold_only
+            bench(n, work, pdf=pdf, query=args.query, rebuilds=not args.cold_only)
+            if args.cold_only:
+                print(f"| {n:,} | rebuilds and PDF runs | - | - | skipped (--cold-only) |")
+            elif n > args.pdf_up_to:
                 print(f"| {n:,} | PDF runs | - | - | skipped (--pdf-up-to {args.pdf_up_to}) |")
     finally:
         if args.keep is None:
