@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
-import http.server
 import itertools
 import json
 import os
@@ -39,20 +37,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the browser helpers live in tests/
+    sys.path.insert(0, str(ROOT))
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, first_search, serve_dir  # noqa: E402
+
 STUDIES = ROOT.parent / "shared" / "data" / "ctgov" / "v2-json"
-CHROMIUM = "/usr/bin/chromium"
 #: What the benchmark types into the search box: common words, so a query has many hits.
 DEFAULT_QUERY = "breast cancer"
-#: Pagefind's data files (the rest of ``pagefind/`` is code: ``pagefind.js``, WebAssembly).
-_INDEX_FILES = (".pf_meta", ".pf_index", ".pf_fragment", "pagefind-entry.json")
 
 
 # -- records ----------------------------------------------------------------------------------
@@ -147,71 +145,6 @@ def size_of(path: Path) -> int:
 
 
 # -- first search in Chromium -----------------------------------------------------------------
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """No request log on the benchmark's output."""
-
-
-@contextlib.contextmanager
-def serve(root: Path) -> Iterator[str]:
-    """Serve ``root`` over HTTP on 127.0.0.1; yields the base URL."""
-    handler = functools.partial(_Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def search_kind(url: str) -> str | None:
-    """What a request of a search is: ``index`` (data a query reads), ``code`` or None."""
-    path = url.split("?", 1)[0]
-    if path.endswith("search/search_index.json"):
-        return "index"
-    if "/pagefind/" in path and path.endswith(_INDEX_FILES):
-        return "index"
-    if "/pagefind/" in path or "/assets/javascripts/workers/" in path:
-        return "code"
-    return None
-
-
-def first_search(page: Any, base_url: str, query: str) -> dict[str, Any]:
-    """Open the home page, type ``query`` into the header search box and wait for the
-    results; return what the search loaded (bytes by kind, files), the links Material
-    rendered (the first 10; more on scrolling) and its result count line."""
-    loaded: list[tuple[str, int]] = []
-
-    def on_response(response: Any) -> None:
-        kind = search_kind(response.url)
-        if kind is not None and response.status == 200:
-            loaded.append((response.url, len(response.body())))
-
-    page.on("response", on_response)
-    page.goto(base_url)
-    box = page.locator("input[data-md-component=search-query]")
-    box.click()
-    box.press_sequentially(query, delay=40)
-    # Results from Pagefind come after all their fragments have loaded.
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.md-search-result__list a')]"
-        ".some(a => /\\/(trials|conditions|interventions|sponsors)\\//.test(a.href))",
-        timeout=60_000,
-    )
-    page.wait_for_timeout(300)
-    page.remove_listener("response", on_response)
-    links = page.eval_on_selector_all(
-        ".md-search-result__list li > a", "els => els.map(e => e.getAttribute('href'))"
-    )
-    meta = page.locator(".md-search-result__meta").inner_text()
-    by_kind = {"index": 0, "code": 0}
-    for url, size in loaded:
-        by_kind[search_kind(url) or "code"] += size
-    return {"bytes": by_kind, "files": [u for u, _ in loaded], "links": links, "meta": meta}
-
-
 def measure_search(site: Path, query: str) -> dict[str, Any] | None:
     """:func:`first_search` in a fresh headless Chromium; None without Playwright/Chromium."""
     try:
@@ -220,10 +153,8 @@ def measure_search(site: Path, query: str) -> dict[str, Any] | None:
         return None
     if not Path(CHROMIUM).exists():
         return None
-    with serve(site) as url, sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
+    with serve_dir(site) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             return first_search(browser.new_page(), url, query)
         finally:

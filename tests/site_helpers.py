@@ -10,6 +10,13 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -90,6 +97,39 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
         )
         _CACHE["site"] = BuiltSite(base / "out", trials, result)
     return _CACHE["site"]
+
+
+@contextmanager
+def trialpress_serve(args: list[str], cwd: Path, ready: str) -> Iterator[str]:
+    """Run ``trialpress serve ARGS`` on a free local port until the site path ``ready``
+    answers (the first build is done); yield the base URL; stop the server afterwards."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    log_path = cwd / "serve.log"
+    with log_path.open("w") as log:
+        cli = [sys.executable, "-c", "from trialpress.cli import main; main()", "serve"]
+        proc = subprocess.Popen(
+            [*cli, *args, "-a", f"127.0.0.1:{port}"],
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(url + ready, timeout=5):
+                        break
+                except OSError:
+                    assert proc.poll() is None, log_path.read_text()
+                    assert time.monotonic() < deadline, log_path.read_text()
+                    time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def pagefind_records(index: Path) -> list[dict[str, Any]]:

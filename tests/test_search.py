@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import html5lib
 import pytest
-from benchmarks.scale_bench import first_search
 
-from tests.browser import browser, page, serve_dir  # noqa: F401  (fixtures)
+from tests.browser import browser, first_search, page, serve_dir  # noqa: F401  (fixtures)
 from tests.conftest import PALMIRA, POLAR
 from tests.sample_trials import HOSTILE, PALMIRA_ID, POLAR_ID, hostile_trial
-from tests.site_helpers import ROOT, BuiltSite, built_site, pagefind_records, read_ok
+from tests.site_helpers import (
+    ROOT,
+    BuiltSite,
+    built_site,
+    pagefind_records,
+    read_ok,
+    trialpress_serve,
+)
 from trialpress import escaping, search
 from trialpress.corpus import Corpus
 from trialpress.errors import RenderError
@@ -223,50 +224,12 @@ def test_first_query_loads_little(page: Any, base_url: str) -> None:  # noqa: F8
     assert any("/trials/" in link for link in found["links"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 def test_search_works_under_trialpress_serve(page: Any, tmp_path: Path) -> None:  # noqa: F811
-    port = _free_port()
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from trialpress.cli import main; main()",
-                "serve",
-                str(POLAR),
-                str(PALMIRA),
-                "--config",
-                str(ROOT / "mkdocs.yml"),
-                "-a",
-                f"127.0.0.1:{port}",
-            ],
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}/"
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(url + "pagefind/pagefind-entry.json", timeout=5):
-                        break
-                except OSError:
-                    assert proc.poll() is None, log_path.read_text()
-                    assert time.monotonic() < deadline, log_path.read_text()
-                    time.sleep(0.5)
-            results = _search(page, url, POLAR_ID)
-            hit = results.filter(has_text=POLAR_ID).first
-            hit.wait_for(timeout=30_000)
-            assert hit.get_attribute("href").split("?")[0].endswith(f"/trials/{POLAR_ID}/")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    args = [str(POLAR), str(PALMIRA), "--config", str(ROOT / "mkdocs.yml")]
+    with trialpress_serve(args, tmp_path, "pagefind/pagefind-entry.json") as url:
+        results = _search(page, url, POLAR_ID)
+        hit = results.filter(has_text=POLAR_ID).first
+        hit.wait_for(timeout=30_000)
+        assert hit.get_attribute("href").split("?")[0].endswith(f"/trials/{POLAR_ID}/")
