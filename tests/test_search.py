@@ -197,12 +197,24 @@ def test_hand_written_pages_still_come_from_lunr(page: Any, base_url: str) -> No
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_hostile_title_is_shown_as_text(page: Any, base_url: str) -> None:  # noqa: F811
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [("onerror", HOSTILE[1]), ("already escaped", "&lt;already&gt; &amp; escaped")],
+)
+def test_hostile_text_is_shown_as_written(
+    page: Any,  # noqa: F811
+    base_url: str,
+    query: str,
+    shown: str,
+) -> None:
     trial = hostile_trial(HOSTILE_ID)
-    results = _search(page, base_url, HOSTILE_ID)
-    hit = results.filter(has_text=HOSTILE_ID).first
+    _search(page, base_url, query)
+    hit = page.locator(f".md-search-result__list li > a[href*='/trials/{HOSTILE_ID}/']").first
     hit.wait_for(timeout=30_000)
     assert hit.locator("h1").inner_text() == " ".join(escaping.clean(trial.title).split())
+    # Record text, entity-like text included, is shown as written; the match is marked.
+    assert shown in hit.locator("article").inner_text()
+    assert query.split()[0] in hit.locator("mark").first.inner_text()
     assert page.locator(".md-search-result img, .md-search-result script").count() == 0
     _clean(page)
 

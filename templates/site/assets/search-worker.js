@@ -20,6 +20,8 @@
   var SHOWN = 20;
   /* A query still being typed is not sent to Pagefind until the typing pauses. */
   var PAUSE_MS = 150;
+  /* Words of page text shown under each result. */
+  var EXCERPT_WORDS = 24;
 
   var params = new URL(self.location.href).searchParams;
   var material = params.get("material") || "";
@@ -45,22 +47,30 @@
       .replace(/'/g, "&#39;");
   }
 
-  /* Pagefind's excerpt is plain text with <mark> around matches: escape it all, then
-   * restore the marks. */
-  function excerptHtml(excerpt) {
-    return escapeHtml(excerpt)
-      .replace(/&lt;mark&gt;/g, "<mark>")
-      .replace(/&lt;\/mark&gt;/g, "</mark>");
+  /* The excerpt is made here from the page's plain text and the word positions of the
+   * matches: Pagefind's own excerpt escapes < and > but not &, so record text such as
+   * "&lt;" could not be shown as written. Every word is escaped; matches are marked. */
+  function excerptHtml(page) {
+    var words = String(page.content || "").split(/[\r\n\s]+/g);
+    var marked = {};
+    var first = words.length;
+    (page.locations || []).forEach(function (i) {
+      marked[i] = true;
+      first = Math.min(first, i);
+    });
+    var start = first < words.length ? Math.max(0, first - 4) : 0;
+    start = Math.max(0, Math.min(start, words.length - EXCERPT_WORDS));
+    var out = [];
+    for (var i = start; i < Math.min(words.length, start + EXCERPT_WORDS); i++) {
+      out.push(marked[i] ? "<mark>" + escapeHtml(words[i]) + "</mark>" : escapeHtml(words[i]));
+    }
+    return out.join(" ");
   }
 
   function loadPagefind() {
     if (pagefind === null) {
       var url = new URL("../../../pagefind/pagefind.js", self.location.href).href;
-      pagefind = import(url).then(function (pf) {
-        return Promise.resolve(pf.options({ excerptLength: 24 })).then(function () {
-          return pf;
-        });
-      });
+      pagefind = import(url);
     }
     return pagefind;
   }
@@ -103,7 +113,7 @@
               {
                 location: raw,
                 title: escapeHtml((page.meta && page.meta.title) || raw),
-                text: excerptHtml(page.excerpt || ""),
+                text: excerptHtml(page),
                 score: (base * (SHOWN - i)) / (2 * (SHOWN + 1)),
                 terms: matched
               }
