@@ -113,7 +113,24 @@ def _tree_rss(proc: Any) -> int:
 
 def run_cli(args: list[str], cwd: Path) -> Run:
     """Run ``trialpress ARGS`` in ``cwd``; fail loudly if it fails."""
-    cmd = [sys.executable, "-c", "from trialpress.cli import main; main()", *args]
+    return run_python("from trialpress.cli import main; main()", args, cwd)
+
+
+#: ``--search-only``: the Pagefind index of N trials, as the plugin writes it after a build.
+_INDEX_ONLY = """
+import sys
+from pathlib import Path
+from trialpress.corpus import Corpus
+from trialpress.readers import read_paths
+from trialpress.search import site_entries, write_index
+trials = [t for t in read_paths([sys.argv[1]]) if not isinstance(t, Exception)]
+write_index(site_entries(Corpus(trials), True), Path(sys.argv[2]))
+"""
+
+
+def run_python(code: str, args: list[str], cwd: Path) -> Run:
+    """Run ``python -c CODE ARGS`` in ``cwd``, measured; fail loudly if it fails."""
+    cmd = [sys.executable, "-c", code, *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("SOURCE_DATE_EPOCH", None)
     log = cwd / "bench.log"
@@ -135,7 +152,7 @@ def run_cli(args: list[str], cwd: Path) -> Run:
     seconds = time.perf_counter() - start
     if proc.returncode not in (0, 1):  # 1: some record failed (reported in the log)
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise SystemExit(f"trialpress {' '.join(args)} exited {proc.returncode}:\n{tail}")
+        raise SystemExit(f"{' '.join(args)} exited {proc.returncode}:\n{tail}")
     return Run(seconds, peak, how)
 
 
@@ -170,16 +187,51 @@ def _kb(n: float) -> str:
     return f"{n / 1e3:.0f} KB"
 
 
+def _row(n: int, name: str, run: Run, extra: str = "") -> None:
+    print(f"| {n:,} | {name} | {run.seconds:.1f} | {_mb(run.peak_rss)} | {extra} |", flush=True)
+
+
+def search_only(n: int, work: Path, query: str) -> None:
+    """The search figures of N trials without building N pages: a site of 3 trials whose
+    Pagefind index is replaced by the index of all N (the pages around the search box, the
+    worker and the lunr index do not depend on N)."""
+    records = work / "records"
+    write_records(n, records)
+    few = work / "few"
+    few.mkdir()
+    for path in sorted(records.iterdir())[:3]:
+        (few / path.name).write_bytes(path.read_bytes())
+    pages = work / "pages"
+    pages.mkdir()
+    site = pages / "site"
+    run_cli(["build", str(few), "--out", str(site), "--no-pdf"], pages)
+    run = run_python(_INDEX_ONLY, [str(records), str(site)], pages)
+    _row(n, "Pagefind index alone", run, f"Pagefind {_mb(size_of(site / 'pagefind'))}")
+    _first_search_row(n, site, query)
+
+
+def _first_search_row(n: int, site: Path, query: str) -> None:
+    found = measure_search(site, query)
+    if found is None:
+        print(f"| {n:,} | first search | - | - | not measured (no Playwright or Chromium) |")
+    else:
+        b = found["bytes"]
+        fragments = sum(1 for f in found["files"] if f.endswith(".pf_fragment"))
+        print(
+            f"| {n:,} | first search `{query}` | - | - | {_kb(b['index'] + b['code'])} loaded: "
+            f"index {_kb(b['index'])} ({fragments} fragments), code {_kb(b['code'])}, "
+            f'box says "{found["meta"]}" |',
+            flush=True,
+        )
+
+
 def bench(n: int, work: Path, *, pdf: bool, query: str, rebuilds: bool = True) -> None:
     """Every figure for one N, printed as table rows as they come."""
     records = work / "records"
     paths = write_records(n, records)
-    rows: list[str] = []
 
     def row(name: str, run: Run, extra: str = "") -> None:
-        line = f"| {n:,} | {name} | {run.seconds:.1f} | {_mb(run.peak_rss)} | {extra} |"
-        rows.append(line)
-        print(line, flush=True)
+        _row(n, name, run, extra)
 
     pages = work / "pages"
     pages.mkdir()
@@ -193,18 +245,7 @@ def bench(n: int, work: Path, *, pdf: bool, query: str, rebuilds: bool = True) -
         f"site {_mb(size_of(site))}, lunr index {_kb(lunr.stat().st_size if lunr.exists() else 0)}"
         f", Pagefind {_mb(size_of(pagefind))}",
     )
-    found = measure_search(site, query)
-    if found is None:
-        print(f"| {n:,} | first search | - | - | not measured (no Playwright or Chromium) |")
-    else:
-        b = found["bytes"]
-        fragments = sum(1 for f in found["files"] if f.endswith(".pf_fragment"))
-        print(
-            f"| {n:,} | first search `{query}` | - | - | {_kb(b['index'] + b['code'])} loaded: "
-            f"index {_kb(b['index'])} ({fragments} fragments), code {_kb(b['code'])}, "
-            f'box says "{found["meta"]}" |',
-            flush=True,
-        )
+    _first_search_row(n, site, query)
     if not rebuilds:
         return
     row(
@@ -258,6 +299,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="only the full build without PDFs and the first search (a quick look at a large N)",
     )
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="only the Pagefind index of N trials and the first search (no N-page build)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="work here and keep the files")
     args = parser.parse_args(argv)
 
@@ -284,6 +330,9 @@ def main(argv: list[str] | None = None) -> None:
             if work.exists():
                 shutil.rmtree(work)
             work.mkdir(parents=True)
+            if args.search_only:
+                search_only(n, work, args.query)
+                continue
             pdf = 0 < n <= args.pdf_up_to and not args.cold_only
             bench(n, work, pdf=pdf, query=args.query, rebuilds=not args.cold_only)
             if args.cold_only:
