@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.site_helpers import ROOT
+from tests.site_helpers import ROOT, pagefind_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -67,3 +67,22 @@ def test_scale_bench_prints_every_figure(tmp_path: Path) -> None:
     for nct in ("NCT90000000", "NCT90000001", "NCT90000002"):
         assert (work / "pages" / "site" / "trials" / nct / "index.html").is_file()
         assert (work / "pdf-alone" / "pdf" / f"{nct}-brief.pdf").is_file()
+
+
+def test_scale_bench_search_only(tmp_path: Path) -> None:
+    script = ROOT / "benchmarks" / "scale_bench.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--n", "5", "--search-only", "--keep", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert re.search(r"^\| 5 \| Pagefind index alone \| \d+\.\d \| \d+\.\d MB \|", run.stdout, re.M)
+    assert re.search(r"^\| 5 \| first search .* box says \"\d+ matching", run.stdout, re.M)
+    # The site around the search box has 3 trial pages; its index holds all 5 trials.
+    site = tmp_path / "n5" / "pages" / "site"
+    assert len(list((site / "trials").glob("NCT*/index.html"))) == 3
+    urls = {r["url"] for r in pagefind_records(site / "pagefind")}
+    assert {f"/trials/NCT9000000{i}/" for i in range(5)} <= urls
