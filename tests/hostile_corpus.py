@@ -364,11 +364,16 @@ def _criteria_study(nct: str, put: Callable[..., str]) -> dict[str, Any]:
     module = study["protocolSection"]["eligibilityModule"]
     inclusion, exclusion = module["eligibilityCriteria"].split("Exclusion Criteria:")
     lines = [inclusion.rstrip(), ""]
+    # Lead-ins that make key eligibility facts, so payloads also reach the facts' quotes.
+    lead = ["Brain metastases are allowed if stable: ", *[""] * 7]
     for i in range(8):
-        lines.append(f"{i + 1}. {put(f'eligibility.inclusion[{i + 3}]', one_line=True)}")
+        lines.append(f"{i + 1}. {lead[i]}{put(f'eligibility.inclusion[{i + 3}]', one_line=True)}")
         lines.append(f"   * {put(f'eligibility.inclusion[{i + 3}].children[0]', one_line=True)}")
     lines += ["", "Exclusion Criteria:" + exclusion.rstrip()]
-    lines += [f"* {put(f'eligibility.exclusion[{i + 3}]', one_line=True)}" for i in range(8)]
+    lead = ["Pregnant women or ", "Pregnancy: ", *[""] * 6]
+    lines += [
+        f"* {lead[i]}{put(f'eligibility.exclusion[{i + 3}]', one_line=True)}" for i in range(8)
+    ]
     module["eligibilityCriteria"] = "\n".join(lines) + "\n"
     return study
 

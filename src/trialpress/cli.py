@@ -11,6 +11,8 @@ a progress bar, warnings and errors printed), :class:`RunSummary` (the end-of-ru
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sys
@@ -26,6 +28,7 @@ import click
 
 from trialpress import __version__
 from trialpress.errors import RecordError, RenderError, TrialpressError, printable
+from trialpress.escaping import csv_cell
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter, RichReporter
 from trialpress.readers import expand_paths, read_file
@@ -340,6 +343,53 @@ def parse(paths: tuple[str, ...], fmt: str) -> None:
     data = [t.model_dump(mode="json") for t in trials]
     out = data[0] if len(data) == 1 else data
     click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+    sys.exit(1 if errors else 0)
+
+
+FACT_COLUMNS = (
+    "nct_id",
+    "kind",
+    "value",
+    "unit",
+    "comparator",
+    "list",
+    "criterion",
+    "quote",
+    "note",
+)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="json: a list of {nct_id, facts}; csv: one row per fact, for spreadsheets.",
+)
+def facts(paths: tuple[str, ...], fmt: str) -> None:
+    """Print the key eligibility facts (ECOG, labs, CNS metastases, ...) of each record,
+    each with the criterion it comes from and the words it rests on."""
+    trials, errors = read_all(paths)
+    if fmt == "json":
+        data = [
+            {"nct_id": t.nct_id, "facts": [f.model_dump(mode="json") for f in t.eligibility.facts]}
+            for t in trials
+        ]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(FACT_COLUMNS)
+        for t in trials:
+            for f in t.eligibility.facts:
+                value = json.dumps(f.value) if isinstance(f.value, bool) else f.value
+                row = [t.nct_id, f.kind, value, f.unit, f.comparator, f.criterion.list]
+                row += [f.criterion.number, f.quote, f.note]
+                writer.writerow([csv_cell(cell) for cell in row])
+        click.echo(buffer.getvalue(), nl=False)
     sys.exit(1 if errors else 0)
 
 

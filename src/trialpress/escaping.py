@@ -179,6 +179,17 @@ def css_token(value: object) -> Markup:
     return Markup(re.sub(r"[^a-z0-9-]+", "-", clean(value).lower()).strip("-") or "x")
 
 
+#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection);
+#: tab and CR too, since some strip them first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """Record text for a CSV cell: a leading apostrophe keeps ``=HYPERLINK(...)`` text."""
+    text = "" if value is None else clean(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
 def finalize(value: Any) -> Any:
     """Jinja ``finalize``: None prints nothing, anything not already Markup is escaped."""
     if value is None:

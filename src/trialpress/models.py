@@ -7,6 +7,7 @@ Values that the source did not give stay ``None`` or empty; nothing is invented.
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Any, Literal
 
@@ -93,6 +94,59 @@ class Criterion(_Model):
         return out
 
 
+FactKind = Literal[
+    "ecog_max",
+    "karnofsky_min",
+    "anc_min",
+    "platelets_min",
+    "hemoglobin_min",
+    "crcl_min",
+    "creatinine_max_uln",
+    "bilirubin_max_uln",
+    "ast_alt_max_uln",
+    "ast_alt_max_uln_liver_mets",
+    "cns_metastases",
+    "pregnancy_excluded",
+    "measurable_disease_required",
+    "life_expectancy_min_weeks",
+]
+
+
+class FactSource(_Model):
+    """The criterion a fact rests on, so a person can check it."""
+
+    list: Literal["inclusion", "exclusion"]
+    number: str = Field(
+        description='The criterion as people name it: "3", "2.1", "bullet 2", "17, bullet 1".'
+    )
+    path: builtins.list[int] = Field(
+        description="1-based positions from the top of the list down to the criterion."
+    )
+
+
+class EligibilityFact(_Model):
+    """A key eligibility fact (ECOG, a lab threshold, ...) found in one criterion's text."""
+
+    kind: FactKind
+    value: bool | int | float | str = Field(
+        description="A number in `unit`; `true`; or for `cns_metastases` `excluded`, "
+        "`allowed_if_treated_stable` or `allowed`."
+    )
+    unit: str | None = Field(default=None, description='Canonical unit: "10^9/L", "x ULN", ...')
+    comparator: str | None = Field(
+        default=None,
+        description="`>=`, `>`, `<=`, `<` as a requirement to take part; null for yes/no "
+        "and categories.",
+    )
+    criterion: FactSource
+    quote: str = Field(description="The exact words of the criterion the fact rests on.")
+    note: str | None = Field(
+        default=None,
+        description="Set when the fact is not a plain requirement (an alternative, a "
+        "threshold for part of the trial): read the criterion.",
+    )
+
+
 class Eligibility(_Model):
     """Who may take part; ``raw_text`` keeps the source wording so nothing is lost."""
 
@@ -109,6 +163,10 @@ class Eligibility(_Model):
         description="Eligibility text outside any inclusion/exclusion heading, kept in order.",
     )
     raw_text: str | None = Field(default=None, description="The source's eligibility text as-is.")
+    facts: list[EligibilityFact] = Field(
+        default_factory=list,
+        description="Key facts found in the criteria, each naming its criterion and quote.",
+    )
 
     def all_criteria(self) -> list[Criterion]:
         """Every criterion once, in source order (other, inclusion, exclusion)."""

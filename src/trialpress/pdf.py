@@ -38,6 +38,7 @@ import segno
 
 from trialpress import __version__
 from trialpress.errors import RenderError
+from trialpress.facts import fact_groups, fact_rows
 from trialpress.labels import enum_label
 from trialpress.models import Criterion, Trial
 from trialpress.progress import NULL, Reporter
@@ -236,6 +237,8 @@ def _make_env(templates: Path | None) -> jinja2.Environment:
     )
     env.filters["label"] = enum_label
     env.filters["number_label"] = number_label
+    env.filters["key_facts"] = fact_rows
+    env.filters["key_fact_groups"] = fact_groups
     env.globals["AVOID_BREAK_MAX_CHARS"] = AVOID_BREAK_MAX_CHARS
     return env
 

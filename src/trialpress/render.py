@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from trialpress import escaping
 from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind
 from trialpress.errors import RenderError
+from trialpress.facts import criterion_ref, fact_rows
 from trialpress.labels import enum_label
 from trialpress.models import Criterion, Trial
 from trialpress.templating import template_dirs
@@ -85,10 +86,7 @@ def criteria_view(kind: str, criteria: list[Criterion]) -> list[Criterion4View]:
     def build(items: list[Criterion], id_prefix: str, ref_prefix: str, depth: int) -> Any:
         out: list[Criterion4View] = []
         for pos, crit in enumerate(items, start=1):
-            if crit.number:
-                ref = f"{ref_prefix}.{crit.number}" if ref_prefix else crit.number
-            else:
-                ref = f"{ref_prefix}, bullet {pos}" if ref_prefix else f"bullet {pos}"
+            ref = criterion_ref(ref_prefix, crit, pos)
             cid = Markup(f"{id_prefix}-{pos}")
             out.append(
                 Criterion4View(crit, cid, ref, depth, build(crit.children, cid, ref, depth + 1))
@@ -127,6 +125,7 @@ def environment(override: str | None = None) -> Environment:
     env.filters["html_block"] = _html_block
     env.filters["label"] = enum_label
     env.filters["doi"] = doi_from_citation
+    env.filters["key_facts"] = fact_rows
     return env
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from trialpress.errors import RecordError
+from trialpress.facts import extract_facts
 from trialpress.models import ReadWarning, Trial
 
 _LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -100,7 +101,12 @@ def read_text(text: str, path: str) -> list[Trial | RecordError]:
             path,
             1,
         )
-    return reader.read(text, path)
+    results = reader.read(text, path)
+    for result in results:
+        if isinstance(result, Trial):
+            # One post-read step for every reader, so every caller gets the facts.
+            result.eligibility.facts = extract_facts(result.eligibility)
+    return results
 
 
 def read_file(path: str | Path) -> list[Trial | RecordError]:

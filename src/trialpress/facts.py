@@ -1,0 +1,812 @@
+"""Key eligibility facts (ECOG, labs, CNS metastases, ...) read from the criteria trees.
+
+A screener checks a handful of hard numbers first; this module finds them in the criteria
+text with deterministic rules (no model, no network) and keeps, for each, the criterion it
+came from and the exact words it rests on (``quote``, a verbatim substring of that
+criterion's ``text``), so a person can always check it.
+
+Choices, because a wrong fact is worse than a missing one:
+
+* Only inclusion and exclusion criteria are read, each criterion's own text (children are
+  criteria of their own). An exclusion criterion counts with its meaning inverted:
+  "ECOG >= 2" under exclusion is ``ecog_max`` 1.
+* A number is taken only next to its anchor (no other laboratory test in between) and only
+  with a unit that fits the kind (``x ULN`` for the ULN kinds, ``mL/min`` for clearance,
+  weeks/months/years for life expectancy); out-of-range results are dropped.
+* Thresholds for Gilbert's syndrome are dropped; AST/ALT thresholds for liver metastases
+  become ``ast_alt_max_uln_liver_mets``; other values tied to liver metastases are dropped.
+* A fact that is only one of several alternatives ("creatinine <= 1.5 x ULN or CrCl >= 60"),
+  or one of several different thresholds in one criterion, keeps a ``note`` saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import get_args
+
+from trialpress.models import Criterion, Eligibility, EligibilityFact, FactKind
+
+__all__ = [
+    "NUMERIC_KINDS",
+    "FactGroup",
+    "FactRow",
+    "criterion_ref",
+    "extract_facts",
+    "fact_groups",
+    "fact_rows",
+    "iter_criteria",
+]
+
+#: Kinds with a numeric value (the evaluation's "numeric kinds"): all but the yes/no and
+#: category kinds, in the model's order.
+CATEGORY_KINDS = ("cns_metastases", "pregnancy_excluded", "measurable_disease_required")
+NUMERIC_KINDS = tuple(k for k in get_args(FactKind) if k not in CATEGORY_KINDS)
+
+UNITS = {
+    "anc_min": "10^9/L",
+    "platelets_min": "10^9/L",
+    "hemoglobin_min": "g/dL",
+    "crcl_min": "mL/min",
+    "creatinine_max_uln": "x ULN",
+    "bilirubin_max_uln": "x ULN",
+    "ast_alt_max_uln": "x ULN",
+    "ast_alt_max_uln_liver_mets": "x ULN",
+    "life_expectancy_min_weeks": "weeks",
+    "karnofsky_min": "%",
+}
+
+NOTE_ALTERNATIVE = "one of alternatives: another threshold in the same criterion may suffice"
+NOTE_SEVERAL = "the criterion gives several different thresholds for this"
+NOTE_CONDITIONAL = "applies only to part of the trial (a phase, cohort or arm)"
+
+# -- criteria walk: the one place that numbers criteria the way people see them ------------
+
+
+def criterion_ref(parent_ref: str, criterion: Criterion, position: int) -> str:
+    """How people name a criterion: its source number (``3``), ``2.1`` for a numbered
+    child, ``bullet 2`` or ``17, bullet 1`` for unnumbered items (1-based position)."""
+    if criterion.number:
+        return f"{parent_ref}.{criterion.number}" if parent_ref else criterion.number
+    return f"{parent_ref}, bullet {position}" if parent_ref else f"bullet {position}"
+
+
+def iter_criteria(
+    criteria: list[Criterion], parent_ref: str = "", parent_path: tuple[int, ...] = ()
+) -> Iterator[tuple[str, tuple[int, ...], Criterion]]:
+    """Every criterion with its reference and 1-based position path, depth first."""
+    for pos, crit in enumerate(criteria, start=1):
+        ref = criterion_ref(parent_ref, crit, pos)
+        path = (*parent_path, pos)
+        yield ref, path, crit
+        yield from iter_criteria(crit.children, ref, path)
+
+
+# -- anchors -------------------------------------------------------------------------------
+
+_ANCHORS: list[tuple[str, str]] = [
+    (
+        "ecog",
+        r"\bECOG\b|Eastern\s+Co\w*\s+(?:Cancer\s+)?(?:Oncology\s+)?(?:Cooperative\s+)?Group"
+        r"|\bZubrod\b|\bWHO\s+(?:performance(?:\s+status)?|PS)\b|World\s+Health\s+Organi[sz]ation\s+"
+        r"(?:\(WHO\)\s+)?performance\s+status|\bperformance\s+status\b|(?-i:\bPS\b)",
+    ),
+    ("karnofsky", r"\bKarnofsky\b|\bKPS\b|\bLansky\b"),
+    (
+        "anc",
+        r"absolute\s+neutrophils?\s+counts?|absolute\s+granulocyte\s+counts?|\bANC\b|\bAGC\b"
+        r"|\bneutrophils?(?:\s+counts?)?(?:\s+\(absolute\s+value\))?",
+    ),
+    ("platelets", r"\bplatelets?(?:\s+counts?)?|\bPLT\b|\bthrombocytes\b"),
+    ("hemoglobin", r"\bha?emoglobin\b|\bHgb\b|\bHGB\b|\bHb\b|\bHB\b"),
+    (
+        "crcl",
+        r"(?:serum\s+)?creatinine\s+clearance(?:\s+rate)?|\bCrCl\b|\bCCr\b|\bClCr\b"
+        r"|(?:estimated\s+)?glomerular\s+filtration\s+rate|\beGFR\b|\bGFR\b|\bclearance\b",
+    ),
+    ("creatinine", r"(?:serum\s+)?creatinine\b|\bSCr\b|\bCr\b"),
+    ("bilirubin", r"(?:total\s+|serum\s+)*(?:total\s+)?bilirubin\b|\bT?BIL\b|\bTBil\b"),
+    (
+        "ast_alt",
+        r"\bAST\b|\bALT\b|\bSGOT\b|\bSGPT\b|\bASAT\b|\bALAT\b|\bALA\s+T\b|aspartate\s+"
+        r"(?:amino\s*)?transferase|alanine\s+(?:amino\s*)?transferase|\btransaminases?\b",
+    ),
+    (
+        "life",
+        r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
+        r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival",
+    ),
+    # Other tests: they end the reach of the anchor before them.
+    (
+        "stop",
+        r"\bWBC\b|white\s+blood\s+cells?|leukocytes?|\bINR\b|a?PTT\b|\bAPTT\b|\bPT\b"
+        r"|prothrombin|alkalin\w*\s+phosphatases?|\bALP\b|\bAKP\b|lipase|amylase|albumin|\bALB\b"
+        r"|\burea\b|\bBUN\b|\bGGT\b|\bLDH\b|direct\s+bilirubin|conjugated\s+bilirubin"
+        r"|potassium|calcium|magnesium|\bTSH\b|lymphocytes?|\bCRP\b|\bQTc\w*|\bLVEF\b"
+        r"|ejection\s+fraction|glucose|HbA1c|A1c|proteinuria|urine\s+protein|\bHBV\b|\bHCV\b"
+        r"|\bBMI\b|blood\s+pressure|\bAPCT\b|\bASO\b",
+    ),
+]
+#: Every anchor starts a word; saying so first lets the search skip the inside of words
+#: (four times faster than trying each alternative at each character).
+_ANCHOR_RE = re.compile(
+    r"\b(?:" + "|".join(f"(?P<{name}>{rx})" for name, rx in _ANCHORS) + ")", re.IGNORECASE
+)
+_CASE_SENSITIVE = {"ANC", "AGC", "PLT", "Hb", "HB", "Hgb", "HGB", "Cr", "SCr", "ALT", "AST", "PT"}
+_SHORT_UPPER = {w.upper() for w in _CASE_SENSITIVE}
+_JOIN_RE = re.compile(
+    r"[\s()\[\]/,、（）]*(?:(?:and|or|and/or|&)[\s()\[\]/,、（）]*)?", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    kind: str
+    start: int
+    end: int
+
+
+def _anchors(text: str) -> list[_Anchor]:
+    out: list[_Anchor] = []
+    for m in _ANCHOR_RE.finditer(text):
+        word = m.group(0)
+        # Short abbreviations count only as written ("CR" is a complete response, not Cr).
+        if word.upper() in _SHORT_UPPER and word not in _CASE_SENSITIVE:
+            continue
+        kind = m.lastgroup or "stop"
+        # "Alanine aminotransferase (ALT) and AST" is one anchor, quoted from its start; so is
+        # "Karnofsky performance status" (the generic words belong to the named scale).
+        same = bool(out) and out[-1].kind == kind != "stop"
+        scale = bool(out) and out[-1].kind == "karnofsky" and kind == "ecog"
+        if (same or scale) and _JOIN_RE.fullmatch(text, out[-1].end, m.start()):
+            out[-1] = _Anchor(out[-1].kind, out[-1].start, m.end())
+            continue
+        out.append(_Anchor(kind, m.start(), m.end()))
+    return out
+
+
+# -- values --------------------------------------------------------------------------------
+
+_WORD_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+}
+
+_GE = (
+    r"≥|>=|=>|≧|⩾|>\s*/\s*=|at\s+least|no\s+less\s+than|not\s+less\s+than|a?\s*minimum\s+of"
+    r"|greater\s+than\s+or\s+equal\s+to|more\s+than\s+or\s+equal\s+to|or\s+more"
+)
+_GT = r">|more\s+than|greater\s+than|higher\s+than|above|over|exceeding|exceeds"
+_LE = (
+    r"≤|<=|=<|≦|⩽|<\s*/\s*=|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?|up\s+to"
+    r"|maximum\s+of|less\s+than\s+or\s+equal\s+to|or\s+less|within"
+)
+_LT = r"<|less\s+than|lower\s+than|below|under"
+_NUM = r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
+_WORDNUM = "|".join(_WORD_NUMBERS)
+_UNIT = (
+    r"(?P<uln>(?:(?:x|X|×|\*|⋅|·|\?|times)\s*(?:greater\s+than\s+)?(?:of\s+)?(?:the\s+)?)?"
+    r"(?:institutional\s+)?"
+    r"(?:I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?"
+    r"(?:\s+value)?))"
+    r"|(?P<e9>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*)?\s*(?:9|⁹)\s*(?:cells\s*)?/\s*L|(?-i:G/L|Gi/L))"
+    r"|(?P<e3>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
+    r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL])"
+    r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
+    r"|(?:cells\s*)?/\s*mL)"
+    r"|(?P<gdl>g\s*/\s*d[lL])|(?P<gl>g\s*/\s*L)|(?P<mmol>mmol\s*/\s*L)"
+    r"|(?P<mlmin>m[lL]\s*/\s*(?:min(?:ute)?|mn)\b(?:\s*/\s*1\.73\s*m\s*(?:2|²|\^2))?)"
+    r"|(?P<weeks>weeks?|wks?)\b|(?P<months>months?)\b|(?P<years>years?)\b|(?P<days>days?)\b"
+    r"|(?P<pct>%)"
+)
+_VALUE_RE = re.compile(
+    rf"(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*(?:is\s+|of\s+|:\s*|=\s*)?"
+    rf"(?P<num>{_NUM}|\b(?:{_WORDNUM})\b(?:\s*\(\d+\))?)\s*(?:-?\s*fold\s*)?(?:{_UNIT})?",
+    re.IGNORECASE,
+)
+_BARE_ULN_RE = re.compile(
+    rf"(?:(?P<le>{_LE})|(?P<lt>{_LT})|(?P<gt>{_GT})|(?P<ge>{_GE}))\s*(?:the\s+)?"
+    r"(?:institutional\s+)?(?:ULN|UNL|upper\s+limit\s+of\s+(?:the\s+)?(?:institutional\s+)?"
+    r"normal(?:\s+range)?(?:\s+\(ULN\))?)|within\s+(?:the\s+)?(?:institutional\s+)?normal\s+"
+    r"(?:institutional\s+)?limits",
+    re.IGNORECASE,
+)
+
+
+_CMP_GROUPS = ("ge", "gt", "le", "lt")
+_UNIT_GROUPS = (
+    *("uln", "e9", "e3", "ul", "gdl", "gl", "mmol", "mlmin"),
+    *("weeks", "months", "years", "days", "pct"),
+)
+
+
+@dataclass(frozen=True)
+class _Value:
+    start: int
+    end: int
+    cmp: str | None  # "ge", "gt", "le", "lt" or None
+    number: float
+    unit: str | None  # the named unit group that matched
+
+
+def _number(raw: str) -> float:
+    raw = raw.strip()
+    word = re.match(r"[A-Za-z]+", raw)
+    if word:
+        return float(_WORD_NUMBERS[word.group(0).lower()])
+    return float(raw.replace(",", ""))
+
+
+def _values(text: str, start: int, end: int) -> list[_Value]:
+    """Comparator-number-unit groups in ``text[start:end]``, in order."""
+    out = []
+    pos = start
+    while pos < end:
+        bare = _BARE_ULN_RE.search(text, pos, end)
+        m = _VALUE_RE.search(text, pos, end)
+        if bare and (m is None or bare.start() <= m.start()):
+            bare_cmp = next((k for k in _CMP_GROUPS if bare.groupdict().get(k)), "le")
+            out.append(_Value(bare.start(), bare.end(), bare_cmp, 1.0, "uln"))
+            pos = bare.end()
+            continue
+        if m is None:
+            break
+        cmp = next((k for k in _CMP_GROUPS if m.group(k)), None)
+        unit = next((k for k in _UNIT_GROUPS if m.group(k)), None)
+        glued_before = m.start("num") > 0 and text[m.start("num") - 1].isalnum()
+        glued_after = m.end("num") < len(text) and text[m.end("num")].isalpha()
+        if (glued_before and cmp is None) or (glued_after and unit is None):
+            pos = m.end("num")  # part of a word ("CTCAE5", "T790M", "2nd"), not a threshold
+            continue
+        out.append(_Value(m.start(), m.end(), cmp, _number(m.group("num")), unit))
+        pos = m.end()
+    return out
+
+
+# -- contexts ------------------------------------------------------------------------------
+
+_LIVER_RE = re.compile(
+    r"\b(?:liver|hepatic)\b[^;.]{0,25}?(?:metasta|involvement|lesion)"
+    r"|metasta\w*\s+(?:to|in|of)\s+the\s+liver",
+    re.IGNORECASE,
+)
+_LIVER_NEG_RE = re.compile(
+    r"\b(?:no|without|absence\s+of|not)\b[^;.]{0,30}?"
+    r"(?:liver|hepatic)",
+    re.IGNORECASE,
+)
+_GILBERT_RE = re.compile(r"gilbert|hyperbilirubin", re.IGNORECASE)
+_PART_RE = re.compile(
+    r"\b(?:cohort|phase|part\s+[A-Z0-9]|arm|dose\s+(?:escalation|expansion))\b", re.IGNORECASE
+)
+_OR_RE = re.compile(r"\bor\b", re.IGNORECASE)
+_SHARED_RE = re.compile(
+    r"[\s()\[\]/,、（）]*(?:and|&|,)[\s()\[\]/,、（）]*(?:(?:blood|serum|total)\s+)?", re.IGNORECASE
+)
+_MAYBE_NUMERIC_RE = re.compile(
+    r"\d|\bI?ULN\b|\bUNL\b|upper\s+limit|normal\s+limits|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b",
+    re.IGNORECASE,
+)
+
+
+def _context(text: str, value: _Value, prev_end: int) -> tuple[str, str]:
+    """The clause around a value: back to the previous value or ``;.)`` and forward to the
+    next ``;,():`` or `` or ``; what a qualifier (liver metastases, Gilbert's) applies to."""
+    back_from = max(prev_end, 0)
+    back = text[back_from : value.start]
+    cut = max(back.rfind(c) for c in (";", ". ", ")", "）", "；"))
+    if cut >= 0:
+        back = back[cut + 1 :]
+    fwd = text[value.end : value.end + 120]
+    # A bare unit conversion in brackets, "(3.0 mg/dL)", belongs to this value.
+    fwd = re.sub(r"^\s*\([^()a-zA-Z]*[a-zA-Z/µμ]{0,6}\)", "", fwd)
+    m = re.search(r"[;,():/（）；，]|\.\s|\.$|\bor\b", fwd)
+    if m:
+        fwd = fwd[: m.start()]
+    return back, fwd
+
+
+def _about_liver(back: str, fwd: str) -> bool:
+    """A value for patients with liver metastases ("<= 5 x ULN if liver metastases")."""
+    if _LIVER_RE.search(fwd):
+        return not _LIVER_NEG_RE.search(fwd) and "unless" not in fwd.lower()
+    return bool(_LIVER_RE.search(back)) and not _LIVER_NEG_RE.search(back)
+
+
+# -- numeric kinds -------------------------------------------------------------------------
+
+
+@dataclass
+class _Found:
+    kind: str
+    value: bool | int | float | str
+    comparator: str | None
+    start: int
+    end: int
+    anchor_kind: str
+    note: str | None = None
+
+
+_FLIP = {"ge": "lt", "gt": "le", "le": "gt", "lt": "ge"}
+_SYMBOL = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def _direction(cmp: str | None, exclusion: bool, want_min: bool) -> str | None:
+    """The comparator as an inclusion requirement, or None when it points the wrong way."""
+    if cmp is None:
+        return None if exclusion else ("ge" if want_min else "le")
+    if exclusion:
+        cmp = _FLIP[cmp]
+    ok = cmp in ("ge", "gt") if want_min else cmp in ("le", "lt")
+    return cmp if ok else None
+
+
+def _count_per_l(value: _Value) -> float | None:
+    """ANC or platelets in 10^9/L."""
+    n = value.number
+    if value.unit in ("e9", "e3"):
+        return n
+    if value.unit == "ul":
+        return n / 1000
+    if value.unit is None and n >= 500:
+        return n / 1000
+    return None
+
+
+def _hemoglobin(value: _Value) -> float | None:
+    n = value.number
+    if value.unit == "gdl":
+        return n
+    if value.unit == "gl":
+        return n / 10
+    if value.unit == "mmol":
+        return round(n * 1.611, 1)
+    return None
+
+
+def _weeks(value: _Value) -> float | None:
+    n = value.number
+    factor = {"weeks": 1.0, "months": 4.33, "years": 52.0, "days": 1 / 7}.get(value.unit or "")
+    return None if factor is None else float(round(n * factor))
+
+
+_ECOG_VALUE_RE = re.compile(
+    rf"[^0-9;.]{{0,60}}?(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*"
+    r"(?:of\s+|:\s*|=\s*|is\s+)?(?P<a>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
+    r"(?:\s*(?:-|–|—|~|to|,|or|and|/)\s*(?P<b>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
+    r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b))?)?"
+    r"(?P<tail>\s*(?:points?\s*)?(?:or\s+(?:less|lower|below|better|more|higher|greater|above)))?",
+    re.IGNORECASE,
+)
+
+
+def _ecog_values(text: str, start: int, end: int) -> tuple[int, int, str | None, int] | None:
+    """(lowest, highest, comparator, end) of the grades after an ECOG anchor: "0-1",
+    "0, 1, or 2", "<= 2", "2 or less"."""
+    m = _ECOG_VALUE_RE.match(text, start, end)
+    if not m:
+        return None
+    nums = [int(m.group(g)) for g in ("a", "b", "c") if m.group(g)]
+    cmp = next((k for k in ("ge", "gt", "le", "lt") if m.group(k)), None)
+    tail = (m.group("tail") or "").lower()
+    if any(w in tail for w in ("less", "lower", "below", "better")):
+        cmp = "le"
+    elif tail.strip():
+        cmp = "ge"
+    return min(nums), max(nums), cmp, m.end()
+
+
+def _numeric_facts(text: str, anchors: list[_Anchor], exclusion: bool) -> list[_Found]:
+    """Values read after each anchor, up to the next anchor (of any test)."""
+    found: list[_Found] = []
+    prev_end = 0  # end of the last value read: a qualifier before it is not about the next
+    for i, anchor in enumerate(anchors):
+        if anchor.kind == "stop":
+            continue
+        # "Creatinine and blood urea nitrogen <= 1.5 x ULN": one value for a list of tests
+        j = i + 1
+        while j < len(anchors) and (
+            _SHARED_RE.fullmatch(text, anchors[j - 1].end, anchors[j].start)
+            # "ECOG performance score (PS) of 0-1": the scale named again
+            or (anchors[j].kind == anchor.kind and anchors[j].start - anchors[j - 1].end <= 30)
+        ):
+            j += 1
+        limit = anchors[j].start if j < len(anchors) else len(text)
+        limit = min(limit, anchor.end + 160)
+        if anchor.kind == "ecog":
+            found.extend(_ecog(text, anchor, limit, exclusion))
+            continue
+        near = anchor.end
+        for value in _values(text, anchor.end, limit):
+            if value.start - near > 70:
+                break
+            fact = _lab(text, anchor, value, prev_end, exclusion)
+            prev_end = near = value.end
+            if fact is not None:
+                found.append(fact)
+    return found
+
+
+def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Found]:
+    generic = text[anchor.start : anchor.end].lower().startswith(("performance", "ps"))
+    if generic and re.search(r"karnofsky|lansky|\bKPS\b", text, re.IGNORECASE):
+        return []
+    got = _ecog_values(text, anchor.end, limit)
+    if got is None:
+        return []
+    low, high, cmp, end = got
+    if exclusion:
+        # "ECOG >= 2", "ECOG 3-4", "ECOG > 2", "ECOG 2 or more" exclude: the maximum allowed
+        # is just below the excluded range.
+        if cmp in ("le", "lt") or (cmp is None and low == 0):
+            return []
+        value = high if cmp == "gt" else low - 1
+    else:
+        if cmp in ("ge", "gt") or (cmp is None and low > 0 and high == low):
+            # "ECOG >= 1" in inclusion is no maximum; a single grade "ECOG 2" is unclear.
+            return []
+        elif cmp == "lt":
+            value = high - 1
+        else:
+            value = high
+    if value < 0:
+        return []
+    # "0, 1 or 2 for dose escalation, and 0 or 1 for dose expansion": a threshold per part
+    again = _ECOG_VALUE_RE.match(text, end, limit)
+    part = _PART_RE.search(text, end, min(limit, end + 40))
+    note = NOTE_SEVERAL if again else NOTE_CONDITIONAL if part else None
+    return [_Found("ecog_max", float(value), "<=", anchor.start, end, "ecog", note)]
+
+
+def _lab(
+    text: str, anchor: _Anchor, value: _Value, prev_end: int, exclusion: bool
+) -> _Found | None:
+    kind = anchor.kind
+    back, fwd = _context(text, value, prev_end)
+    liver = _about_liver(back, fwd)
+    if _GILBERT_RE.search(back) or _GILBERT_RE.search(fwd):
+        return None
+    note = NOTE_CONDITIONAL if _PART_RE.search(back) or _PART_RE.search(fwd) else None
+    if kind in ("creatinine", "bilirubin", "ast_alt"):
+        if value.unit != "uln" or not 0.5 <= value.number <= 20:
+            return None
+        cmp = _direction(value.cmp, exclusion, want_min=False)
+        if cmp is None:
+            return None
+        name = {"creatinine": "creatinine_max_uln", "bilirubin": "bilirubin_max_uln"}.get(
+            kind, "ast_alt_max_uln"
+        )
+        if liver:
+            if kind != "ast_alt":
+                return None
+            name = "ast_alt_max_uln_liver_mets"
+        return _Found(name, value.number, _SYMBOL[cmp], anchor.start, value.end, kind, note)
+    if liver:
+        return None
+    if kind == "karnofsky":
+        if value.unit not in (None, "pct") or not 10 <= value.number <= 100:
+            return None
+        if value.number % 10:
+            return None
+        cmp = _direction(value.cmp, exclusion, want_min=True)
+        if cmp is None:
+            return None
+        number = value.number if cmp == "ge" else value.number + 10
+        return _Found("karnofsky_min", number, ">=", anchor.start, value.end, kind, note)
+    converted: float | None
+    if kind in ("anc", "platelets"):
+        converted = _count_per_l(value)
+        low, high = (0.1, 10.0) if kind == "anc" else (10.0, 500.0)
+        name = f"{kind}_min"
+    elif kind == "hemoglobin":
+        converted, low, high, name = _hemoglobin(value), 5.0, 15.0, "hemoglobin_min"
+    elif kind == "crcl":
+        bare = text[anchor.start : anchor.end].lower() == "clearance"
+        ok = value.unit == "mlmin" or (value.unit is None and value.cmp is not None and not bare)
+        converted, low, high, name = (value.number if ok else None), 10.0, 150.0, "crcl_min"
+    elif kind == "life":
+        converted, low, high, name = _weeks(value), 1.0, 520.0, "life_expectancy_min_weeks"
+    else:
+        return None
+    if converted is None or not low <= converted <= high:
+        return None
+    cmp = _direction(value.cmp, exclusion, want_min=True)
+    if cmp is None:
+        return None
+    return _Found(name, converted, _SYMBOL[cmp], anchor.start, value.end, kind, note)
+
+
+def _mark_alternatives(text: str, anchors: list[_Anchor], found: list[_Found]) -> None:
+    """Note facts joined to a neighbouring fact of another kind by "or" ("... or CrCl ...")."""
+    anchors = [a for a in anchors if a.kind != "stop"]
+    for f in found:
+        after = next((a for a in anchors if a.start >= f.end), None)
+        near = after is not None and after.kind != f.anchor_kind and after.start - f.end <= 40
+        if after is not None and near and _OR_RE.search(text[f.end : after.start]):
+            f.note = NOTE_ALTERNATIVE
+        before = [g for g in found if g.end <= f.start and f.start - g.end <= 40]
+        for g in before:
+            if g.anchor_kind != f.anchor_kind and _OR_RE.search(text[g.end : f.start]):
+                f.note = NOTE_ALTERNATIVE
+
+
+# -- categorical kinds ---------------------------------------------------------------------
+
+_CNS_RE = re.compile(
+    r"\b(?:brain|CNS|central\s+nervous\s+system(?:\s+\(CNS\))?|intracranial|cerebral)\s+"
+    r"(?:tumou?r\s+)?(?:metasta\w*|lesions?|mets)\b|metasta\w*\s+(?:to|in)\s+the\s+brain",
+    re.IGNORECASE,
+)
+_CNS_ACTIVE_RE = re.compile(
+    r"\b(?:active|untreated|symptomatic|unstable|uncontroll\w*|progressive|progressing"
+    r"|untreatable|not\s+(?:been\s+)?(?:treated|controlled|stable)|new\s+or\s+progressive"
+    r"|recurrent|symptoms?\s+of)\b",
+    re.IGNORECASE,
+)
+_CNS_EXCEPTION_RE = re.compile(
+    r"\b(?:may|can|could|will|are|is|be)\s+(?:be\s+)?(?:eligible|allowed|permitted|included"
+    r"|enrolled|admitted|considered|participate|accepted)|\bunless\b|\bexcept\b|\bprovided\b",
+    re.IGNORECASE,
+)
+_CNS_NEGATED_RE = re.compile(
+    r"\b(?:no|without|absence\s+of|free\s+of)\s+(?:\w+\s+){0,3}?(?:brain|CNS|central|"
+    r"intracranial)",
+    re.IGNORECASE,
+)
+_CNS_ALLOWED_RE = re.compile(
+    r"\b(?:eligible|allowed|permitted|may\s+be\s+(?:enrolled|included)|could\s+be\s+enrolled)\b",
+    re.IGNORECASE,
+)
+_CONDITION_RE = re.compile(
+    r"\b(?:if|provided|stable|treated|asymptomatic|unless|when)\b", re.IGNORECASE
+)
+
+_PREG_WORD_RE = re.compile(r"\bpregnan(?:t|cy|cies)\b", re.IGNORECASE)
+_PREG_NOT_RE = re.compile(
+    r"high[- ]risk\s+pregnanc|(?:prevent|avoid)\w*\s+(?:of\s+)?pregnanc|pregnancy\s+"
+    r"prevention|during\s+pregnancy|history\s+of\s+pregnan",
+    re.IGNORECASE,
+)
+_PREG_INCLUSION_RE = re.compile(
+    r"negative\b[^.;]{0,60}?\b(?:pregnancy|hCG)\b|\b(?:pregnancy|hCG)\s+(?:test\s+)?"
+    r"(?:must\s+be\s+|is\s+|that\s+is\s+)?negative|\bnon-?pregnant\b|\bnot\s+(?:be\s+)?pregnant\b"
+    r"|\bpregnan\w*[^.;]{0,40}?\b(?:not\s+eligible|excluded|ineligible)",
+    re.IGNORECASE,
+)
+
+_MEASURABLE_RE = re.compile(
+    r"\bmeasurable\s+(?:\w+\s+){0,2}?(?:disease|lesions?|tumou?rs?)\b|accurately\s+measured",
+    re.IGNORECASE,
+)
+_MEASURABLE_NOT_RE = re.compile(
+    r"non-?\s*measurable|measurable\s+or\s+(?:non|evaluable)|evaluable|recommended"
+    r"|not\s+required|(?:no|without)\s+measurable",
+    re.IGNORECASE,
+)
+
+
+def _sentence(text: str, start: int, end: int, limit: int = 200) -> tuple[int, int]:
+    """The sentence (or ``;``-clause) around ``text[start:end]``, at most ``limit`` long."""
+    left = max(text.rfind(";", 0, start), text.rfind(". ", 0, start), text.rfind("\n", 0, start))
+    s = left + 1 if left >= 0 else 0
+    while s < start and text[s].isspace():
+        s += 1
+    stops = [i for i in (text.find(";", end), text.find(". ", end), text.find("\n", end)) if i >= 0]
+    e = min(stops) if stops else len(text)
+    if e - s > limit:
+        if start - limit // 3 > s:
+            space = text.find(" ", start - limit // 3, start)
+            s = space + 1 if space >= 0 else start
+        e = min(e, max(end, s + limit))
+        if e < len(text) and not text[e].isspace():
+            space = text.rfind(" ", end, e)
+            e = space if space >= 0 else e
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def _cns(text: str, exclusion: bool) -> tuple[str, int, int] | None:
+    """(category, quote span): an exclusion of only active/untreated/symptomatic brain
+    metastases, or one with an exception, admits treated stable ones; a plain one excludes."""
+    m = _CNS_RE.search(text)
+    if not m:
+        return None
+    s, e = _sentence(text, m.start(), m.end())
+    before = text[max(0, m.start() - 60) : m.start()]
+    if re.search(r"\btreat(?:ment)?\s+(?:of\s+|for\s+)?$", before, re.IGNORECASE):
+        return None  # "radiosensitizers used to treat brain metastases": about a treatment
+    after = text[m.end() : e]
+    if exclusion:
+        symptoms = re.search(r"\bsymptom|\bactive\b", after, re.IGNORECASE)
+        if _CNS_ACTIVE_RE.search(before) or _CNS_EXCEPTION_RE.search(text) or symptoms:
+            return "allowed_if_treated_stable", s, e
+        if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
+            return None
+        return "excluded", s, e
+    negated = bool(_CNS_NEGATED_RE.search(text[max(0, m.start() - 40) : m.end()]))
+    allowed = bool(_CNS_ALLOWED_RE.search(text))
+    condition = bool(_CONDITION_RE.search(text))
+    if (negated or allowed) and condition:
+        return "allowed_if_treated_stable", s, e
+    if negated:
+        return "excluded", s, e
+    return ("allowed", s, e) if allowed else None
+
+
+def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
+    """Quote span: an exclusion naming pregnancy, or an inclusion asking for a negative
+    test or for not being pregnant (contraception alone says nothing about it)."""
+    if exclusion:
+        men_only = re.match(r"\s*(?:men|males?)\b", text, re.IGNORECASE)
+        if men_only and not re.search(r"\b(?:wom[ae]n|females?)\b", text, re.IGNORECASE):
+            return None  # "Men who plan to become pregnant": about partners, not participants
+        for m in _PREG_WORD_RE.finditer(text):
+            near = text[max(0, m.start() - 30) : m.end() + 30]
+            if not _PREG_NOT_RE.search(near):
+                return _sentence(text, m.start(), m.end())
+        return None
+    found = _PREG_INCLUSION_RE.search(text)
+    return _sentence(text, found.start(), found.end()) if found else None
+
+
+def _measurable(text: str) -> tuple[int, int] | None:
+    """Quote span of an inclusion requiring measurable disease, not "measurable or not"."""
+    m = _MEASURABLE_RE.search(text)
+    if not m or _MEASURABLE_NOT_RE.search(text):
+        return None
+    if re.search(r"\b(?:provided|if|unless|allowed|phase|cohort|part)\b", text[: m.start()], re.I):
+        return None  # a condition of something else, or only for part of the trial
+    return _sentence(text, m.start(), m.end())
+
+
+# -- the whole trial -----------------------------------------------------------------------
+
+
+def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
+    """The facts in one criterion's own text, one per kind and value."""
+    text = crit.text
+    # Every numeric fact needs a number or a "ULN" next to its anchor: most criteria have
+    # neither, and the anchor search is the costly part.
+    anchors = _anchors(text) if _MAYBE_NUMERIC_RE.search(text) else []
+    found = _numeric_facts(text, anchors, exclusion)
+    _mark_alternatives(text, anchors, found)
+    out: list[_Found] = []
+    for f in found:
+        same = [g for g in found if (g.kind, g.value) == (f.kind, f.value)]
+        if same[0] is not f:
+            continue
+        note = next((g.note for g in same if g.note), None)
+        if len({g.value for g in found if g.kind == f.kind}) > 1:
+            note = note or NOTE_SEVERAL
+        value = f.value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        out.append(_Found(f.kind, value, f.comparator, f.start, f.end, f.anchor_kind, note))
+    cns = _cns(text, exclusion)
+    if cns:
+        out.append(_Found("cns_metastases", cns[0], None, cns[1], cns[2], "cns"))
+    preg = _pregnancy(text, exclusion)
+    if preg:
+        out.append(_Found("pregnancy_excluded", True, None, *preg, "pregnancy"))
+    meas = None if exclusion else _measurable(text)
+    if meas:
+        out.append(_Found("measurable_disease_required", True, None, *meas, "measurable"))
+    return out
+
+
+def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
+    """The key facts of one trial, in source order (inclusion first, then exclusion)."""
+    facts: list[EligibilityFact] = []
+    for list_name in ("inclusion", "exclusion"):
+        criteria = getattr(eligibility, list_name)
+        for ref, path, crit in iter_criteria(criteria):
+            for f in _criterion_facts(crit, list_name == "exclusion"):
+                fact = {
+                    "kind": f.kind,
+                    "value": f.value,
+                    "unit": UNITS.get(f.kind),
+                    "comparator": f.comparator,
+                    "criterion": {"list": list_name, "number": ref, "path": list(path)},
+                    "quote": crit.text[f.start : f.end],
+                    "note": f.note,
+                }
+                facts.append(EligibilityFact.model_validate(fact))
+    return facts
+
+
+# -- for people ----------------------------------------------------------------------------
+
+LABELS = {
+    "ecog_max": "ECOG performance status",
+    "karnofsky_min": "Karnofsky / Lansky score",
+    "anc_min": "Absolute neutrophil count",
+    "platelets_min": "Platelets",
+    "hemoglobin_min": "Hemoglobin",
+    "crcl_min": "Creatinine clearance / eGFR",
+    "creatinine_max_uln": "Serum creatinine",
+    "bilirubin_max_uln": "Total bilirubin",
+    "ast_alt_max_uln": "AST / ALT",
+    "ast_alt_max_uln_liver_mets": "AST / ALT with liver metastases",
+    "cns_metastases": "Brain (CNS) metastases",
+    "pregnancy_excluded": "Pregnancy",
+    "measurable_disease_required": "Measurable disease",
+    "life_expectancy_min_weeks": "Life expectancy",
+}
+_SHOWN_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+_SHOWN_UNIT = {
+    "10^9/L": "× 10⁹/L",
+    "x ULN": "× ULN",
+    "weeks": "weeks",
+    "g/dL": "g/dL",
+    "mL/min": "mL/min",
+}
+_SHOWN_CATEGORY = {
+    ("cns_metastases", "excluded"): "Excluded",
+    ("cns_metastases", "allowed_if_treated_stable"): "Allowed if treated and stable",
+    ("cns_metastases", "allowed"): "Allowed",
+    ("pregnancy_excluded", True): "Excluded",
+    ("measurable_disease_required", True): "Required",
+}
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """A fact as pages and PDFs show it (plain text: templates escape it)."""
+
+    label: str
+    value: str
+    where: str
+    anchor: str
+    quote: str
+    note: str | None
+
+
+def fact_rows(facts: list[EligibilityFact]) -> list[FactRow]:
+    """Facts in display form: "≤ 2.5 × ULN", "inclusion 3", and the criterion's page id
+    (``inclusion-3-1``, the id the trial and checklist pages give that criterion)."""
+    rows = []
+    for f in facts:
+        shown = _SHOWN_CATEGORY.get((f.kind, f.value))
+        if shown is None:
+            symbol = _SHOWN_SYMBOL.get(f.comparator or "", "")
+            unit = _SHOWN_UNIT.get(f.unit or "", "")
+            shown = " ".join(part for part in (symbol, f"{f.value}", unit) if part)
+        src = f.criterion
+        anchor = "-".join([src.list, *(str(p) for p in src.path)])
+        rows.append(
+            FactRow(LABELS[f.kind], shown, f"{src.list} {src.number}", anchor, f.quote, f.note)
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class FactGroup:
+    """Facts with the same check and requirement, for compact displays (the brief)."""
+
+    label: str
+    value: str
+    noted: bool
+    sources: tuple[str, ...]
+
+
+def fact_groups(facts: list[EligibilityFact]) -> list[FactGroup]:
+    """One entry per check and requirement, naming every criterion that states it:
+    "Pregnancy: Excluded (inclusion 10, exclusion 17, exclusion 18)"."""
+    groups: dict[tuple[str, str], list[FactRow]] = {}
+    for row in fact_rows(facts):
+        groups.setdefault((row.label, row.value), []).append(row)
+    return [
+        FactGroup(label, value, any(r.note for r in rows), tuple(r.where for r in rows))
+        for (label, value), rows in groups.items()
+    ]

@@ -1,0 +1,275 @@
+"""Key eligibility facts (issue 16): the rules on written cases, the pages, PDFs and CLI.
+
+The hand-labelled evaluation is ``test_facts_eval.py``; here each rule is shown on a
+criterion written for it, and the facts are followed to where people read them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup, Tag
+from click.testing import CliRunner
+
+from tests.conftest import PALMIRA, POLAR
+from tests.hostile_corpus import PAYLOADS, good_study
+from tests.pdf_check import read_back
+from trialpress import escaping, pdf
+from trialpress.cli import cli
+from trialpress.corpus import Corpus
+from trialpress.facts import extract_facts, fact_rows
+from trialpress.models import Criterion, Eligibility, EligibilityFact, Trial
+from trialpress.readers import read_file, read_text
+from trialpress.render import SiteContext, render_checklist, render_trial
+
+
+def facts_of(text: str, list_name: str = "inclusion") -> list[EligibilityFact]:
+    crit = [Criterion(number="1", text=text)]
+    return extract_facts(Eligibility(**{list_name: crit}))
+
+
+def simple(facts: list[EligibilityFact]) -> set[tuple[str, object, str | None]]:
+    return {(f.kind, f.value, f.comparator) for f in facts}
+
+
+CASES = [
+    ("ECOG performance status 0-1", "inclusion", {("ecog_max", 1, "<=")}),
+    ("ECOG performance status of 0, 1, or 2.", "inclusion", {("ecog_max", 2, "<=")}),
+    ("WHO performance status ≤ 1", "inclusion", {("ecog_max", 1, "<=")}),
+    ("ECOG ≥ 2", "exclusion", {("ecog_max", 1, "<=")}),
+    ("ECOG performance status >2", "exclusion", {("ecog_max", 2, "<=")}),
+    ("Karnofsky performance status ≥ 70%", "inclusion", {("karnofsky_min", 70, ">=")}),
+    ("Absolute neutrophil count ≥ 1,500/mm3", "inclusion", {("anc_min", 1.5, ">=")}),
+    ("ANC ≥ 1.5 x 10^9/L", "inclusion", {("anc_min", 1.5, ">=")}),
+    ("ANC ≥ 1500 cells/uL", "inclusion", {("anc_min", 1.5, ">=")}),
+    ("Neutrophil count <1.5×10^9/L", "exclusion", {("anc_min", 1.5, ">=")}),
+    ("Platelets ≥ 100,000/µL", "inclusion", {("platelets_min", 100, ">=")}),
+    ("Platelet count > 75 × 10⁹/L", "inclusion", {("platelets_min", 75, ">")}),
+    ("Hemoglobin ≥ 90 g/L", "inclusion", {("hemoglobin_min", 9, ">=")}),
+    ("Hemoglobin ≥ 5.6 mmol/L", "inclusion", {("hemoglobin_min", 9, ">=")}),
+    ("Creatinine clearance ≥ 60 mL/min", "inclusion", {("crcl_min", 60, ">=")}),
+    ("Serum creatinine > 1.5 × ULN", "exclusion", {("creatinine_max_uln", 1.5, "<=")}),
+    (
+        "Total bilirubin ≤ 1.5 x ULN (≤ 3 x ULN for Gilbert's syndrome)",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<=")},
+    ),
+    (
+        "AST and ALT ≤ 2.5 × ULN (≤ 5 × ULN if liver metastases are present)",
+        "inclusion",
+        {("ast_alt_max_uln", 2.5, "<="), ("ast_alt_max_uln_liver_mets", 5, "<=")},
+    ),
+    (
+        "Life expectancy of at least 3 months",
+        "inclusion",
+        {("life_expectancy_min_weeks", 13, ">=")},
+    ),
+    ("Life expectancy < 12 weeks", "exclusion", {("life_expectancy_min_weeks", 12, ">=")}),
+    ("Known brain metastases", "exclusion", {("cns_metastases", "excluded", None)}),
+    (
+        "Untreated or symptomatic brain metastases",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "Patients with brain metastases are eligible",
+        "inclusion",
+        {("cns_metastases", "allowed", None)},
+    ),
+    ("Pregnant or breastfeeding women", "exclusion", {("pregnancy_excluded", True, None)}),
+    ("Negative serum pregnancy test", "inclusion", {("pregnancy_excluded", True, None)}),
+    (
+        "Measurable disease per RECIST 1.1",
+        "inclusion",
+        {("measurable_disease_required", True, None)},
+    ),
+    # Nothing safe to say: no fact rather than a wrong one.
+    ("Measurable or non-measurable disease per RECIST 1.1", "inclusion", set()),
+    ("ECOG performance status 2", "inclusion", set()),
+    ("High-risk pregnancies", "exclusion", set()),
+    ("Serum creatinine ≤ 1.5 mg/dL", "inclusion", set()),
+    ("EGFR T790M mutation, stage IV, 2 prior lines", "inclusion", set()),
+    ("Hemoglobin A1c < 7%", "inclusion", set()),
+    ("Adequate bone marrow, renal and hepatic function", "inclusion", set()),
+]
+
+
+@pytest.mark.parametrize(("text", "list_name", "expected"), CASES)
+def test_rule(text: str, list_name: str, expected: set[tuple[str, object, str | None]]) -> None:
+    facts = facts_of(text, list_name)
+    assert simple(facts) == expected
+    for f in facts:
+        assert f.quote in text and f.criterion.number == "1" and f.criterion.list == list_name
+        assert f.note is None
+
+
+def test_alternatives_carry_a_note() -> None:
+    facts = facts_of("Serum creatinine ≤ 1.5 × ULN or creatinine clearance ≥ 60 mL/min")
+    assert simple(facts) == {("creatinine_max_uln", 1.5, "<="), ("crcl_min", 60, ">=")}
+    assert all(f.note for f in facts)
+
+
+def test_units_and_references() -> None:
+    facts = extract_facts(
+        Eligibility(
+            inclusion=[
+                Criterion(text="Adequate function:", children=[Criterion(text="ANC ≥ 1.5 G/L")]),
+                Criterion(
+                    number="2", text="Hb ≥ 9 g/dL", children=[Criterion(number="a", text="x")]
+                ),
+            ]
+        )
+    )
+    assert [(f.kind, f.unit, f.criterion.number, f.criterion.path) for f in facts] == [
+        ("anc_min", "10^9/L", "bullet 1, bullet 1", [1, 1]),
+        ("hemoglobin_min", "g/dL", "2", [2]),
+    ]
+    rows = fact_rows(facts)
+    assert [(r.value, r.where, r.anchor) for r in rows] == [
+        ("≥ 1.5 × 10⁹/L", "inclusion bullet 1, bullet 1", "inclusion-1-1"),
+        ("≥ 9 g/dL", "inclusion 2", "inclusion-2"),
+    ]
+
+
+def test_facts_are_in_the_public_json_of_every_reader() -> None:
+    [polar] = read_file(POLAR)
+    assert isinstance(polar, Trial)
+    data = polar.model_dump(mode="json")["eligibility"]["facts"]
+    assert {(f["kind"], json.dumps(f["value"]), f["criterion"]["number"]) for f in data} == {
+        ("ecog_max", "1", "5"),
+        ("pregnancy_excluded", "true", "9"),
+    }
+    assert Trial.model_validate(polar.model_dump(mode="json")) == polar
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+
+def _examples() -> list[Trial]:
+    out = []
+    for path in (POLAR, PALMIRA):
+        [trial] = read_file(path)
+        assert isinstance(trial, Trial) and trial.eligibility.facts
+        out.append(trial)
+    return out
+
+
+def _key_box(page: str) -> tuple[BeautifulSoup, Tag]:
+    soup = BeautifulSoup(page, "html.parser")
+    box = soup.find("section", class_="tp-key-elig")
+    assert isinstance(box, Tag)
+    return soup, box
+
+
+@pytest.mark.parametrize("render", [render_trial, render_checklist])
+def test_pages_show_each_fact_linked_to_its_criterion(render: object) -> None:
+    trials = _examples()
+    ctx = SiteContext(Corpus(trials))
+    for trial in trials:
+        soup, box = _key_box(render(trial, ctx))  # type: ignore[operator]
+        rows = box.find_all("tr", class_="tp-key-fact")
+        assert len(rows) == len(trial.eligibility.facts)
+        for row, fact in zip(rows, trial.eligibility.facts, strict=True):
+            link = row.find("a", class_="tp-fact-src")
+            assert link.get_text() == f"{fact.criterion.list} {fact.criterion.number}"
+            target = soup.find(id=link["href"].lstrip("#"))
+            assert isinstance(target, Tag), link["href"]
+            # the anchor is the criterion itself: its own text holds the quote
+            own = target.find(class_="tp-crit-text")
+            assert own is not None and fact.quote in own.get_text()
+            assert row.find("q").get_text() == fact.quote
+        # the box comes before every criterion on the page
+        first = soup.find(class_=["tp-crit", "tp-check-item"])
+        assert box.sourceline is not None and first is not None
+        assert box.sourceline < first.sourceline
+
+
+def test_page_without_facts_says_so() -> None:
+    study = good_study("NCT99000950")
+    criteria = "Inclusion Criteria:\n\n* Adults\n\nExclusion Criteria:\n\n* Smokers"
+    study["protocolSection"]["eligibilityModule"]["eligibilityCriteria"] = criteria
+    [trial] = read_text(json.dumps(study), "good.json")
+    assert isinstance(trial, Trial) and not trial.eligibility.facts
+    _, box = _key_box(render_trial(trial, SiteContext(Corpus([trial]))))
+    assert "was found in the criteria" in box.get_text()
+
+
+def _hostile_trial() -> Trial:
+    """Every payload in an exclusion criterion whose quote carries it."""
+    study = good_study("NCT99000951")
+    lines = ["Inclusion Criteria:", "", "* Adults", "", "Exclusion Criteria:", ""]
+    lines += [f"* Pregnant women or {' '.join(p.text.split())}" for p in PAYLOADS]
+    study["protocolSection"]["eligibilityModule"]["eligibilityCriteria"] = "\n".join(lines)
+    [trial] = read_text(json.dumps(study), "hostile.json")
+    assert isinstance(trial, Trial)
+    return trial
+
+
+@pytest.mark.parametrize("render", [render_trial, render_checklist])
+def test_hostile_quotes_stay_text(render: object) -> None:
+    trial = _hostile_trial()
+    facts = trial.eligibility.facts
+    assert len(facts) == len(PAYLOADS)
+    page = render(trial, SiteContext(Corpus([trial])))  # type: ignore[operator]
+    _, box = _key_box(page)
+    allowed = {"h2", "h3", "table", "thead", "tbody", "tr", "th", "td", "a", "q", "p", "span"}
+    assert {el.name for el in box.find_all(True)} <= allowed
+    assert all(
+        set(el.attrs) <= {"class", "href", "scope", "dir", "id"} for el in box.find_all(True)
+    )
+    quotes = box.find_all("q")
+    shown = [BeautifulSoup(escaping.html_text(f.quote), "html.parser").get_text() for f in facts]
+    assert [q.get_text() for q in quotes] == shown
+    raw = page[page.index('<section class="tp-key-elig"') :]
+    for fact in facts:
+        # encoded by the one sanitising table: no Markdown, Jinja or HTML sign left raw
+        assert f'dir="auto">{escaping.html_text(fact.quote)}</q>' in raw
+    assert any("<script>" in f.quote for f in facts)
+
+
+def test_csv_cells_cannot_run_as_formulas(tmp_path: Path) -> None:
+    study = good_study("NCT99000952")
+    lines = ["Exclusion Criteria:", "", '* =HYPERLINK("http://evil.example","x") pregnant']
+    lines += ["* @SUM(A1) Known brain metastases", "* -2+3 Pregnancy", "* +cmd| pregnant"]
+    study["protocolSection"]["eligibilityModule"]["eligibilityCriteria"] = "\n".join(lines)
+    path = tmp_path / "formula.json"
+    path.write_text(json.dumps(study), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["facts", str(path), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["quote"][:2] for r in rows] == ["'=", "'@", "'-", "'+"]
+    assert rows[0]["kind"] == "pregnancy_excluded" and rows[0]["criterion"] == "bullet 1"
+    data = json.loads(CliRunner().invoke(cli, ["facts", str(path)]).output)
+    assert [f["quote"][0] for f in data[0]["facts"]] == ["=", "@", "-", "+"]
+
+
+def test_facts_command_reports_bad_records(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["facts", str(POLAR), str(bad)])
+    assert result.exit_code == 1
+    assert [d["nct_id"] for d in json.loads(result.stdout)] == ["NCT03820830"]
+    assert "bad.json" in result.stderr
+
+
+# -- PDFs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_brief_and_checklist_name_each_fact_and_its_source(tmp_path: Path) -> None:
+    for trial in _examples():
+        for kind, render in (("brief", pdf.render_brief), ("checklist", pdf.render_checklist)):
+            path = tmp_path / f"{trial.nct_id}-{kind}.pdf"
+            path.write_bytes(render(trial))
+            doc = read_back(path)
+            text = " ".join(doc.text.split())
+            if kind == "brief":
+                assert len(doc.pages) <= 2
+            for row in fact_rows(trial.eligibility.facts):
+                assert f"{row.label} {row.value}" in text, (kind, row)
+                assert row.where in text, (kind, row)
+            assert text.index("Key") < text.index("Inclusion criteria")
