@@ -34,7 +34,8 @@ from trialpress.errors import RenderError
 HOSTILE_ID = "NCT09999999"
 
 
-def _tree(root: Path) -> dict[str, bytes]:
+def _tree(root: Path | None) -> dict[str, bytes]:
+    assert root is not None
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
@@ -62,6 +63,7 @@ def test_pagefind_records_every_page_at_its_url(
 ) -> None:
     entries = search.site_entries(corpus, directory_urls)
     index = search.write_index(entries, tmp_path / "site")
+    assert index is not None
     records = pagefind_records(index)
     assert sorted(r["url"] for r in records) == sorted("/" + e.url for e in entries)
     polar = next(r for r in records if POLAR_ID in r["url"])
@@ -103,6 +105,12 @@ def test_index_is_deterministic_cached_and_checked(
     changed = [*entries[1:], search.SearchEntry(entries[0].url, "Another title", ())]
     assert _tree(search.write_index(changed, tmp_path / "f", cache_dir=cache)) != plain
     assert len(runs) == 5
+
+
+def test_no_entry_no_index(tmp_path: Path) -> None:
+    (tmp_path / "pagefind").mkdir()  # a stale index from an earlier build goes
+    assert search.write_index([], tmp_path) is None
+    assert not (tmp_path / "pagefind").exists()
 
 
 def test_duplicate_urls_are_refused(tmp_path: Path) -> None:

@@ -277,6 +277,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         """Name Material's search dialog for screen readers (axe: aria-dialog-name); let
         its search box answer from the Pagefind index too (see :mod:`trialpress.search`)."""
         output = output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
+        if not self._search_entries:  # no trial: no Pagefind index to ask
+            return output
         all_trials = render.page_url("trials/index.md", config.use_directory_urls)
         return search.use_search_worker(output, all_trials)
 

@@ -213,8 +213,9 @@ def write_index(
     *,
     language: str = "en",
     cache_dir: Path | None = None,
-) -> Path:
-    """Write the Pagefind index of ``entries`` into ``site_dir/pagefind`` and return it.
+) -> Path | None:
+    """Write the Pagefind index of ``entries`` into ``site_dir/pagefind`` and return it
+    (None, and no index, when there is no entry: Pagefind refuses an empty site).
 
     With ``cache_dir``, the index of the last set of entries is kept there and reused when
     the entries, language and Pagefind version are unchanged; a cached copy whose files no
@@ -224,8 +225,11 @@ def write_index(
     urls = [e.url for e in items]
     if len(set(urls)) != len(urls):
         raise RenderError("two search entries share one URL", INDEX_DIR)
-    exe = _executable()
     dest = site_dir / INDEX_DIR
+    if not items:
+        shutil.rmtree(dest, ignore_errors=True)
+        return None
+    exe = _executable()
     if cache_dir is None:
         _run_pagefind(items, dest, language, exe)
         return dest
