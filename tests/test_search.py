@@ -46,15 +46,15 @@ def corpus() -> Corpus:
 
 def test_stub_keeps_record_text_inert(corpus: Corpus) -> None:
     entry = search.trial_entry(corpus.trials[HOSTILE_ID], "trials/NCT09999999/")
-    doc = html5lib.parse(entry.stub("en"), namespaceHTMLElements=False)
+    doc = html5lib.parse(search.stub_html(entry, "en"), namespaceHTMLElements=False)
     main = doc.find("body/main")
     assert main is not None
-    assert [child.tag for child in main] == ["h1"] + ["p"] * len(entry.texts)
+    assert [child.tag for child in main] == ["h1", "p"]
     assert doc.findall(".//script") == [] and doc.findall(".//img") == []
-    shown = [" ".join("".join(p.itertext()).split()) for p in main.findall("p")]
-    expected = [" ".join(escaping.clean(t).split()) for t in entry.texts]
-    assert shown == expected
-    assert HOSTILE[0] in shown[-1]  # the summary, as text
+    title, text = (" ".join("".join(e.itertext()).split()) for e in main)
+    assert title == " ".join(escaping.clean(entry.title).split())
+    assert text == " ".join(escaping.clean(entry.text).split())
+    assert HOSTILE[0] in text and HOSTILE[1] in text  # as text
 
 
 @pytest.mark.parametrize("directory_urls", [True, False])
@@ -102,7 +102,7 @@ def test_index_is_deterministic_cached_and_checked(
     assert _tree(search.write_index(entries, tmp_path / "e", cache_dir=cache)) == plain
     assert len(runs) == 4
     # A changed entry changes the index.
-    changed = [*entries[1:], search.SearchEntry(entries[0].url, "Another title", ())]
+    changed = [*entries[1:], search.SearchEntry(entries[0].url, "Another title", "")]
     assert _tree(search.write_index(changed, tmp_path / "f", cache_dir=cache)) != plain
     assert len(runs) == 5
 
@@ -114,7 +114,7 @@ def test_no_entry_no_index(tmp_path: Path) -> None:
 
 
 def test_duplicate_urls_are_refused(tmp_path: Path) -> None:
-    entry = search.SearchEntry("trials/NCT00000001/", "A", ("a",))
+    entry = search.SearchEntry("trials/NCT00000001/", "A", "a")
     with pytest.raises(RenderError, match="share one URL"):
         search.write_index([entry, entry], tmp_path)
 

@@ -26,8 +26,9 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlencode
 
 from trialpress import escaping
@@ -53,59 +54,72 @@ _MATERIAL_WORKER = re.compile(
 _MANIFEST = "trialpress-index.json"
 
 
+class Indexable(Protocol):
+    """What the index needs of a page (the publish stage's search entries have this shape)."""
+
+    @property
+    def url(self) -> str:
+        """Site-root-relative URL, no leading slash: ``trials/NCT1/`` or ``trials/NCT1.html``."""
+
+    @property
+    def title(self) -> str:
+        """The page's title, as plain text."""
+
+    @property
+    def text(self) -> str:
+        """What the page is found by, as plain text."""
+
+
 @dataclass(frozen=True)
 class SearchEntry:
-    """One page as search sees it: where it is, its title and the texts people look for."""
+    """One page as search sees it: where it is, its title and the text people look for."""
 
     url: str
-    """Site-root-relative URL without a leading slash: ``trials/NCT1/`` or ``trials/NCT1.html``."""
     title: str
-    texts: tuple[str, ...]
-    """Searchable texts in order of importance (the first ones show in excerpts)."""
+    text: str
+    meta: dict[str, str] = field(default_factory=dict)
 
-    def stub(self, language: str) -> str:
-        """The HTML Pagefind indexes for this page: record text escaped, one paragraph each."""
-        paras = "".join(f"<p>{escaping.html_text(t)}</p>" for t in self.texts if t.strip())
-        title = escaping.html_text(self.title)
-        return (
-            f'<!doctype html><html lang="{escaping.html_attr(language)}"><head>'
-            f'<meta charset="utf-8"><title>{title}</title></head>'
-            f"<body><main data-pagefind-body><h1>{title}</h1>{paras}</main></body></html>\n"
-        )
 
-    def stub_path(self) -> str:
-        """The stub's file path, from which Pagefind derives exactly :attr:`url` again."""
-        url = self.url.lstrip("/")
-        if not url or url.endswith("/"):
-            return f"{url}index.html"
-        return url
+def stub_html(entry: Indexable, language: str) -> str:
+    """The HTML Pagefind indexes for a page: its title and text, record text escaped."""
+    title = escaping.html_text(entry.title)
+    return (
+        f'<!doctype html><html lang="{escaping.html_attr(language)}"><head>'
+        f'<meta charset="utf-8"><title>{title}</title></head><body><main data-pagefind-body>'
+        f"<h1>{title}</h1><p>{escaping.html_text(entry.text)}</p></main></body></html>\n"
+    )
+
+
+def stub_path(url: str) -> str:
+    """A stub's file path, from which Pagefind derives exactly ``url`` again."""
+    url = url.lstrip("/")
+    if not url or url.endswith("/"):
+        return f"{url}index.html"
+    return url
 
 
 def trial_entry(trial: Trial, url: str) -> SearchEntry:
     """What a trial is found by: names, identifiers, conditions, interventions, sponsors,
-    its summary (as today's trial page offers it to search; the criteria, sites and long
-    description stay out, as ``data-search-exclude`` keeps them out of the page's entry)."""
-    names = [trial.acronym or "", trial.nct_id, trial.official_title or ""]
-    ids = " ".join(i.id for i in trial.identifiers)
+    status, phase and summary (the criteria, sites and long description stay out, as
+    ``data-search-exclude`` keeps them out of the page's own entry)."""
     interventions = [
         " ".join([i.name, *i.other_names]) + (f" ({enum_label(i.type)})" if i.type else "")
         for i in trial.interventions
     ]
-    facts = [
-        enum_label(trial.status) if trial.status else "",
-        " ".join(enum_label(p) for p in trial.phases),
-    ]
-    texts = (
-        *names,
-        ids,
+    parts = [
+        trial.acronym or "",
+        trial.nct_id,
+        trial.official_title or "",
+        " ".join(i.id for i in trial.identifiers),
         "; ".join(trial.conditions),
         "; ".join(trial.keywords),
         "; ".join(interventions),
         "; ".join(s.name for s in trial.sponsors),
-        " ".join(f for f in facts if f),
+        enum_label(trial.status) if trial.status else "",
+        " ".join(enum_label(p) for p in trial.phases),
         trial.summary or "",
-    )
-    return SearchEntry(url, trial.title, tuple(t for t in texts if t))
+    ]
+    return SearchEntry(url, trial.title, " · ".join(p for p in parts if p.strip()))
 
 
 def term_entry(entry: IndexEntry, url: str) -> SearchEntry:
@@ -113,7 +127,7 @@ def term_entry(entry: IndexEntry, url: str) -> SearchEntry:
     singular = KINDS[entry.kind][2]
     count = len(entry.nct_ids)
     trials = f"{count} trial{'s' if count != 1 else ''}"
-    return SearchEntry(url, f"{singular}: {entry.label}", (trials,))
+    return SearchEntry(url, f"{singular}: {entry.label}", trials)
 
 
 def _executable() -> Path:
@@ -134,12 +148,12 @@ def _version(exe: Path) -> str:
     return out.stdout.strip()
 
 
-def index_key(entries: Sequence[SearchEntry], language: str, pagefind_version: str) -> str:
+def index_key(entries: Sequence[Indexable], language: str, pagefind_version: str) -> str:
     """Content key of an index: every entry, the language, stub format and Pagefind version."""
     h = hashlib.sha256()
     h.update(f"{STUB_VERSION}\0{language}\0{pagefind_version}\0".encode())
     for e in sorted(entries, key=lambda e: e.url):
-        data = json.dumps([e.url, e.title, list(e.texts)], ensure_ascii=False)
+        data = json.dumps([e.url, e.title, e.text], ensure_ascii=False)
         h.update(data.encode("utf-8", "surrogatepass") + b"\n")
     return h.hexdigest()
 
@@ -167,13 +181,13 @@ def _cached(cache: Path, key: str) -> Path | None:
     return None
 
 
-def _run_pagefind(entries: Sequence[SearchEntry], dest: Path, language: str, exe: Path) -> None:
+def _run_pagefind(entries: Sequence[Indexable], dest: Path, language: str, exe: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="trialpress-search-") as tmp:
         stubs = Path(tmp) / "stubs"
         for e in entries:
-            path = stubs / e.stub_path()
+            path = stubs / stub_path(e.url)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(e.stub(language), encoding="utf-8")
+            path.write_text(stub_html(e, language), encoding="utf-8")
         stubs.mkdir(exist_ok=True)
         out = Path(tmp) / INDEX_DIR
         proc = subprocess.run(
@@ -208,7 +222,7 @@ def _copy_tree(src: Path, dest: Path) -> None:
 
 
 def write_index(
-    entries: Iterable[SearchEntry],
+    entries: Iterable[Indexable],
     site_dir: Path,
     *,
     language: str = "en",
