@@ -8,13 +8,22 @@ The format has no labels and one value per line. To keep it readable back, the w
   ``Minimum Age: ...``) only where the reader's own rules would place an unlabelled value
   elsewhere (checked with the reader's functions, not guessed);
 * writes an empty line for an empty value inside a pair or triple (an intervention without
-  a description, a sponsor without a class), so the pairs stay aligned;
+  a description, a sponsor without a class), so the pairs stay aligned; with
+  ``Layout(placeholders=False)`` an arm or intervention without a description gets no line
+  at all, as on the real pages;
 * writes the eligibility ``raw_text`` as it is when there is one (so the criteria come back
   from the same parser), else criteria from the tree, indented only when numbering alone
   would not bring the nesting back;
 * flattens line breaks inside one-line values (arm and intervention descriptions,
-  citations) to a space: the format cannot carry them. A summary or description made of
-  lines without any blank line between them comes back with blank lines between them.
+  citations) to a space: the format cannot carry them. With ``Layout(multiline=True)`` an
+  arm or intervention description keeps its lines instead, one line each, blank lines
+  dropped, as the real pages write a description of several paragraphs. A summary or
+  description made of lines without any blank line between them comes back with blank
+  lines between them.
+
+``KIND`` is the writer's original layout (one line per description, a placeholder for a
+missing one); ``REAL`` is what real registry pages do (both options); ``LAYOUTS`` names all
+four, for the round-trip tests.
 
 What the format does not carry at all is not written: official title, acronym, keywords,
 date types, primary completion date, arm and intervention types, sponsor lead, location zip
@@ -24,6 +33,7 @@ and status, reference type, identifier domain.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from trialpress.eligibility import parse_criteria
 from trialpress.enums import ResponsiblePartyType
@@ -37,6 +47,24 @@ from trialpress.readers.registry_text import (
     assign_design,
     split_facts,
 )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How Study Groups and Interventions write descriptions (see the module docstring)."""
+
+    multiline: bool = False
+    placeholders: bool = True
+
+
+KIND = Layout()
+REAL = Layout(multiline=True, placeholders=False)
+LAYOUTS = {
+    "kind": KIND,
+    "multiline": Layout(multiline=True),
+    "no-placeholders": Layout(placeholders=False),
+    "real": REAL,
+}
 
 
 def one_line(value: str | None) -> str:
@@ -200,18 +228,35 @@ def _responsible_party(trial: Trial) -> list[str]:
     return out
 
 
-def _arms(trial: Trial) -> list[str]:
-    by_name = {i.name: i for i in trial.interventions}
+def _block(name: str, description: str | None, layout: Layout) -> list[str]:
+    """A label or name line and its description lines, as ``layout`` writes them."""
+    if layout.multiline:
+        lines = [t.strip() for t in (description or "").split("\n") if t.strip()]
+    else:
+        lines = [one_line(description)] if one_line(description) else []
+    if not lines and layout.placeholders:
+        lines = [""]
+    return [one_line(name), *lines]
+
+
+def _arms(trial: Trial, layout: Layout) -> list[str]:
+    """Each arm, then each intervention it lists; of several interventions sharing a name,
+    the one whose own arm labels name this arm (as the registry links them)."""
     out: list[str] = []
     for arm in trial.arms:
-        out += [one_line(arm.label), one_line(arm.description)]
+        out += _block(arm.label, arm.description, layout)
         for name in arm.interventions:
-            found = by_name.get(name) or by_name.get(name.split(": ", 1)[-1])
-            out += [one_line(found.name if found else name), one_line(found and found.description)]
+            same = [i for i in trial.interventions if i.name == name] or [
+                i for i in trial.interventions if i.name == name.split(": ", 1)[-1]
+            ]
+            found = next((i for i in same if arm.label in i.arm_labels), None) or next(
+                iter(same), None
+            )
+            out += _block(found.name if found else name, found and found.description, layout)
     return out
 
 
-def write_registry_text(trial: Trial) -> str:
+def write_registry_text(trial: Trial, layout: Layout = KIND) -> str:
     """The trial as a registry page (no final newline, like the scraped pages)."""
     out: list[str] = [
         one_line(trial.title),
@@ -240,10 +285,10 @@ def write_registry_text(trial: Trial) -> str:
     section("Detailed Description", _paragraphs(trial.description))
     section("Conditions", [one_line(c) for c in trial.conditions])
     section("Study Design", _design(trial))
-    section("Study Groups", _arms(trial))
+    section("Study Groups", _arms(trial, layout))
     interventions: list[str] = []
     for i in trial.interventions:
-        interventions += [one_line(i.name), one_line(i.description)]
+        interventions += _block(i.name, i.description, layout)
     section("Interventions", interventions)
     section(
         "Other Intervention Names",

@@ -22,7 +22,7 @@ from trialpress.eligibility import parse_criteria
 from trialpress.enums import DesignTimePerspective, ObservationalModel, StudyType
 from trialpress.errors import RecordError
 from trialpress.models import Criterion, Eligibility, Trial
-from trialpress.readers import read_file, read_text
+from trialpress.readers import read_file, read_text, registry_groups
 from trialpress.readers.registry_text import NO_RESULTS, SENTENCES, detect, read
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -554,13 +554,13 @@ def test_arm_equal_to_an_intervention_followed_by_it_is_an_arm() -> None:
                     "A",
                     "Drug A arm",
                     "Drug A",
-                    "pill",
+                    "One pill a day.",
                     "Drug B",
-                    "tab",
+                    "One tablet at night.",
                     "Drug B",
-                    "tab",
+                    "One tablet at night.",
                 ],
-                "Interventions": ["Drug A", "pill", "Drug B", "tab"],
+                "Interventions": ["Drug A", "One pill a day.", "Drug B", "One tablet at night."],
             }
         )
     )
@@ -568,6 +568,218 @@ def test_arm_equal_to_an_intervention_followed_by_it_is_an_arm() -> None:
         ("A", ["Drug A"]),
         ("Drug B", ["Drug B"]),
     ]
+
+
+# -- Study Groups as real pages lay it out ---------------------------------------------------
+
+
+def arms_and_interventions(t: Trial) -> tuple[list[Any], list[Any]]:
+    return (
+        [(a.label, a.description, a.interventions) for a in t.arms],
+        [(i.name, i.description, i.other_names, i.arm_labels) for i in t.interventions],
+    )
+
+
+#: (Study Groups, Interventions, arms, interventions) for each layout real pages use.
+REAL_LAYOUTS = {
+    # The issue's example: arms without description, an arm label equal to an
+    # intervention name, and a description equal to a name.
+    "labels-and-descriptions-equal-to-names": (
+        ["Vandetanib", "Vandetanib", "Tablet, oral, daily", "Placebo", "Placebo", "Placebo"],
+        ["Vandetanib", "Tablet, oral, daily", "Placebo", "Placebo"],
+        [("Vandetanib", None, ["Vandetanib"]), ("Placebo", None, ["Placebo"])],
+        [
+            ("Vandetanib", "Tablet, oral, daily", [], ["Vandetanib"]),
+            ("Placebo", "Placebo", [], ["Placebo"]),
+        ],
+    ),
+    "descriptions-over-several-lines": (
+        [
+            *("Arm A", "Patients receive drug X.", "Treatment repeats every 21 days."),
+            *("Drug X", "Given IV over 30 minutes.", "On day 1 of each cycle."),
+            *("Arm B", "Patients receive placebo.", "Placebo", "Matching placebo."),
+        ],
+        [
+            *("Drug X", "Given IV over 30 minutes.", "On day 1 of each cycle."),
+            *("Placebo", "Matching placebo."),
+        ],
+        [
+            ("Arm A", "Patients receive drug X.\nTreatment repeats every 21 days.", ["Drug X"]),
+            ("Arm B", "Patients receive placebo.", ["Placebo"]),
+        ],
+        [
+            ("Drug X", "Given IV over 30 minutes.\nOn day 1 of each cycle.", [], ["Arm A"]),
+            ("Placebo", "Matching placebo.", [], ["Arm B"]),
+        ],
+    ),
+    # An arm label followed directly by its first intervention, an intervention that is a
+    # name alone (in both sections), and a control arm that lists nothing.
+    "no-description-no-intervention-bare-intervention": (
+        [
+            *("Exercise", "Walking program", "Thirty minutes a day, five days a week."),
+            *("Pedometer", "Usual care", "Participants continue their usual care."),
+        ],
+        ["Walking program", "Thirty minutes a day, five days a week.", "Pedometer"],
+        [
+            ("Exercise", None, ["Walking program", "Pedometer"]),
+            ("Usual care", "Participants continue their usual care.", []),
+        ],
+        [
+            ("Walking program", "Thirty minutes a day, five days a week.", [], ["Exercise"]),
+            ("Pedometer", None, [], ["Exercise"]),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", REAL_LAYOUTS)
+def test_study_groups_as_real_pages_lay_it_out(layout: str) -> None:
+    groups, interventions, arms, items = REAL_LAYOUTS[layout]
+    t = one(page({"Study Groups": groups, "Interventions": interventions}))
+    assert arms_and_interventions(t) == (arms, items)
+    assert codes(t) == []
+
+
+def test_interventions_sharing_a_name_take_their_other_names_in_turn() -> None:
+    t = one(
+        page(
+            {
+                "Study Groups": [
+                    "Arm I",
+                    "Receive app version A.",
+                    "Smartphone app",
+                    "Receive access to the app",
+                    "Arm II",
+                    "Receive app version B.",
+                    "Smartphone app",
+                    "Receive access to the app, version B",
+                ],
+                "Interventions": [
+                    "Smartphone app",
+                    "Receive access to the app",
+                    "Smartphone app",
+                    "Receive access to the app, version B",
+                ],
+                "Other Intervention Names": [
+                    "Smartphone app: Version A",
+                    "Smartphone app: Version B",
+                ],
+            }
+        )
+    )
+    assert arms_and_interventions(t)[1] == [
+        ("Smartphone app", "Receive access to the app", ["Version A"], ["Arm I", "Arm II"]),
+        (
+            "Smartphone app",
+            "Receive access to the app, version B",
+            ["Version B"],
+            ["Arm I", "Arm II"],
+        ),
+    ]
+    assert [a.interventions for a in t.arms] == [["Smartphone app"], ["Smartphone app"]]
+
+
+CIS_PEM = {
+    "Study Groups": [
+        "Cis + Pem",
+        "Cisplatin 75 mg/m2 and pemetrexed 500 mg/m2 on day 1.",
+        "Cisplatin",
+        "Pemetrexed",
+    ],
+    "Interventions": ["Cisplatin", "Pemetrexed"],
+}
+
+
+def test_an_equally_good_reading_is_warned_about_with_its_line() -> None:
+    """Two names alone, always listed together: "Pemetrexed" may be a second intervention
+    or Cisplatin's description. The reader keeps one reading and names the first line the
+    other would read differently (line 9, "Pemetrexed" in Study Groups)."""
+    text = page(CIS_PEM)
+    t = one(text)
+    assert codes(t) == [("ambiguous-groups", 9)]
+    assert text.split("\n")[8] == "Pemetrexed"
+    assert [(i.name, i.description) for i in t.interventions] == [
+        ("Cisplatin", None),
+        ("Pemetrexed", None),
+    ]
+    assert t.arms[0].interventions == ["Cisplatin", "Pemetrexed"]
+
+
+def test_other_intervention_names_settle_which_lines_are_names() -> None:
+    t = one(page({**CIS_PEM, "Other Intervention Names": ["Pemetrexed: Alimta"]}))
+    assert codes(t) == []
+    assert [(i.name, i.other_names) for i in t.interventions] == [
+        ("Cisplatin", []),
+        ("Pemetrexed", ["Alimta"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "labels"),
+    [
+        ("PARALLEL", ["Treatment as usual (TAU)", "TAU and Anxiety App"]),
+        ("SINGLE_GROUP", ["Treatment as usual (TAU)"]),
+    ],
+)
+def test_the_design_says_how_many_groups_to_expect(model: str, labels: list[str]) -> None:
+    """A first arm that lists nothing, or one arm with three description lines: the
+    design's intervention model (one group or several) decides."""
+    t = one(
+        page(
+            {
+                "Study Design": [model],
+                "Study Groups": [
+                    "Treatment as usual (TAU)",
+                    "Individuals will receive treatment as usual",
+                    "TAU and Anxiety App",
+                    "The program teaches how worry develops.",
+                    "Anxiety App",
+                    "The program teaches how worry develops.",
+                ],
+                "Interventions": ["Anxiety App", "The program teaches how worry develops."],
+            }
+        )
+    )
+    assert [a.label for a in t.arms] == labels
+    assert t.arms[-1].interventions == ["Anxiety App"]
+
+
+def test_placeholder_lines_still_mean_no_description() -> None:
+    t = one(page({"Study Groups": ["Arm A", "", "Drug A", ""], "Interventions": ["Drug A", ""]}))
+    assert arms_and_interventions(t) == (
+        [("Arm A", None, ["Drug A"])],
+        [("Drug A", None, [], ["Arm A"])],
+    )
+    assert codes(t) == []
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [
+        {"Study Groups": ["x"] * 3000, "Interventions": ["x"] * 60},
+        {"Study Groups": ["a", "b"] * 1500, "Interventions": ["a", "b"] * 30},
+        {"Study Groups": [f"line {i}" for i in range(3000)], "Interventions": ["line 0"] * 3000},
+    ],
+    ids=["repeated-line", "repeated-pair", "long-interventions"],
+)
+def test_huge_repetitive_sections_stay_within_the_search_budget(
+    sections: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Speed without a clock: a page built to make the segmentation search explode is read
+    (every line kept somewhere) within the step budget."""
+    steps = 0
+    count = registry_groups._references
+
+    def counted(*args: Any) -> Any:
+        nonlocal steps
+        found, spent = count(*args)
+        steps += spent
+        return found, spent
+
+    monkeypatch.setattr(registry_groups, "_references", counted)
+    t = one(page(sections))
+    assert t.arms
+    assert steps <= registry_groups.SEARCH_BUDGET + 2 * registry_groups.PARSE_LIMIT
 
 
 # -- errors, encodings, CLI -----------------------------------------------------------------

@@ -7,6 +7,12 @@ position, and labelled lines (``Clinical Phase: PHASE2``) are accepted too. Noth
 dropped: a line the reader cannot place is kept in ``trial.extra["unplaced"]`` and reported
 as an ``unplaced-line`` warning with its line number. See ``../shared/DESIGN.md`` section 2.
 
+Study Groups, Interventions and Other Intervention Names are read together, as a whole
+(``registry_groups``): nothing on the page marks which Study Groups line is an arm label,
+a description line or an intervention, so the reader chooses the most likely reading of
+all three sections at once, and warns (``ambiguous-groups``) where another reading is
+almost as likely.
+
 Writing the format back is a test helper (``tests/registry_text_writer.py``); it reuses the
 small pure functions here (``assign_design``, ``split_facts``, ...) to know when a value
 needs a label.
@@ -60,6 +66,7 @@ from trialpress.models import (
     Sponsor,
     Trial,
 )
+from trialpress.readers.registry_groups import read_groups
 
 NAME = "registry-text"
 
@@ -454,6 +461,7 @@ class _Reader:
         self.unplaced: list[dict[str, Any]] = []
         self.extra: dict[str, Any] = {}
         self.v: dict[str, Any] = {}
+        self.bodies: dict[str, list[Line]] = {}
 
     def warn(self, code: str, message: str, line: int | None) -> None:
         self.warnings.append(ReadWarning(code=code, message=message, line=line))
@@ -671,6 +679,10 @@ class _Reader:
         if not self.v["conditions"]:
             self.warn("empty-section", "Conditions section is empty", head.no)
 
+    def collect(self, head: Line, body: list[Line]) -> None:
+        """Keep a section's lines for a reader that needs several sections at once."""
+        self.bodies.setdefault(heading_name(head.text) or head.text, []).extend(body)
+
     def simple_list(self, key: str, body: list[Line]) -> None:
         items: list[str] = self.v.setdefault(key, [])
         items.extend(ln.text.strip() for ln in body if ln.text.strip())
@@ -683,48 +695,39 @@ class _Reader:
             self.unplace(section, lines[-1], "a name without a description")
         return out
 
-    def interventions(self, body: list[Line]) -> None:
-        items: list[Intervention] = self.v.setdefault("interventions", [])
-        for name, desc in self.pairs("Interventions", body):
-            if not name.text.strip():
-                if desc.text.strip():
-                    self.unplace("Interventions", desc, "a description without a name")
-                continue
-            items.append(
-                Intervention(name=name.text.strip(), description=desc.text.strip() or None)
+    def groups(self) -> None:
+        """Arms and interventions from Study Groups, Interventions and Other Intervention
+        Names read together (``registry_groups``); warns where the text allows another
+        reading almost as good."""
+        groups = self.bodies.get("Study Groups", [])
+        items = self.bodies.get("Interventions", [])
+        others = self.bodies.get("Other Intervention Names", [])
+        if not (groups or items or others):
+            return
+        model = self.v["design"].intervention_model if "design" in self.v else None
+        single = None if model is None else model == InterventionalAssignment.SINGLE_GROUP
+        reading = read_groups(groups, items, others, single)
+        interventions = [
+            Intervention(name=b.head.text.strip(), description=b.description)
+            for b in reading.interventions
+        ]
+        self.v["interventions"] = interventions
+        self.v["arms"] = [
+            Arm(
+                label=arm.block.head.text.strip(),
+                description=arm.block.description,
+                interventions=[interventions[i].name for i in arm.interventions],
             )
-
-    def study_groups(self, body: list[Line]) -> None:
-        """Arms and their interventions, told apart with the Interventions section."""
-        arms: list[Arm] = self.v.setdefault("arms", [])
-        known = {(i.name, i.description or ""): i.name for i in self.v.get("interventions", [])}
-        current: Arm | None = None
-        pairs = self.pairs("Study Groups", body)
-        keys = [(n.text.strip(), d.text.strip()) for n, d in pairs]
-        # Identical pairs in a row alternate arm / intervention and end with an intervention:
-        # [intervention, arm, intervention] in POLAR (its control arm equals the intervention
-        # it lists), [arm, intervention] when the previous arm does not list it.
-        run_left = [0] * len(keys)
-        for idx in range(len(keys) - 2, -1, -1):
-            if keys[idx] == keys[idx + 1]:
-                run_left[idx] = run_left[idx + 1] + 1
-        for idx, ((_, desc), key) in enumerate(zip(pairs, keys, strict=True)):
-            if not key[0] and not key[1]:
-                continue
-            intervention = known.get(key)
-            if (
-                current is not None
-                and intervention is not None
-                and intervention not in current.interventions
-                and run_left[idx] % 2 == 0
-            ):
-                current.interventions.append(intervention)
-                continue
-            if not key[0]:
-                self.unplace("Study Groups", desc, "an arm description without a label")
-                continue
-            current = Arm(label=key[0], description=key[1] or None)
-            arms.append(current)
+            for arm in reading.arms
+        ]
+        if reading.ambiguous is not None:
+            self.warn(
+                "ambiguous-groups",
+                "Study Groups and Interventions can be read another way almost as well from "
+                "here; kept the reading the page's order and line shapes support",
+                reading.ambiguous,
+            )
+        self.other_names(others)
 
     def other_names(self, body: list[Line]) -> None:
         """``Name: other`` lines. Interventions sharing a name take that name's lines in turn
@@ -922,9 +925,9 @@ class _Reader:
             "Detailed Description": lambda h, b: self.paragraphs("description", h, b),
             "Conditions": self.conditions,
             "Study Design": lambda h, b: self._design(b),
-            "Study Groups": lambda h, b: self.study_groups(b),
-            "Interventions": lambda h, b: self.interventions(b),
-            "Other Intervention Names": lambda h, b: self.other_names(b),
+            "Study Groups": self.collect,
+            "Interventions": self.collect,
+            "Other Intervention Names": self.collect,
             "Eligibility Criteria": self.eligibility,
             "Sponsors": lambda h, b: self.sponsors(b),
             "Responsible Party": lambda h, b: self.responsible_party(b),
@@ -935,12 +938,12 @@ class _Reader:
             "Other Identifiers": lambda h, b: self.identifiers(b),
             "More Related Trials": lambda h, b: self.related("More Related Trials", b),
         }
-        # Interventions first: Study Groups needs them to tell arms from interventions;
         # Basic Information before Study Design: the study type settles ambiguous values.
-        first = ["Basic Information", "Interventions"]
+        first = ["Basic Information"]
         for name in [*first, *(h for h in HEADINGS if h not in first)]:
             for head, body in by_name.get(name, []):
                 handlers[name](head, body)
+        self.groups()
         self._link_arms()
         if not self.v.get("countries"):
             countries: list[str] = []
