@@ -236,7 +236,7 @@ def _json_study(nct: str, put: Callable[..., str], n_arms: int = 2) -> dict[str,
         "2. Pregnancy\n"
         f"3. {put('eligibility.exclusion[2]')}\n"
     )
-    return {
+    study: dict[str, Any] = {
         "protocolSection": {
             "identificationModule": {
                 "nctId": nct,
@@ -340,6 +340,215 @@ def _json_study(nct: str, put: Callable[..., str], n_arms: int = 2) -> dict[str,
             },
         },
         "hasResults": False,
+    }
+    _whole_record(study, put)
+    return study
+
+
+def _fixed(put: Callable[..., str], text: str) -> str:
+    """A hostile text every study carries at a fixed place (benign in the twin)."""
+    return benign_of(text) if getattr(put, "benign", False) else text
+
+
+#: A phone value that is a script URL: it must stay text, never a ``tel:`` link.
+JS_PHONE = "javascript:window.__pwned=19"
+
+
+def _whole_record(study: dict[str, Any], put: Callable[..., str]) -> None:
+    """Outcomes, contacts, why stopped, MeSH terms, documents and posted results, with
+    payloads; plus the fixed cases: a ``javascript:`` phone, HTML in a group title and
+    Markdown in an adverse-event term."""
+    proto = study["protocolSection"]
+    proto["statusModule"]["whyStopped"] = put("why_stopped")
+    proto["outcomesModule"] = {
+        "primaryOutcomes": [
+            {
+                "measure": put("outcomes[0].measure"),
+                "timeFrame": put("outcomes[0].time_frame"),
+                "description": put("outcomes[0].description"),
+            }
+        ],
+        "secondaryOutcomes": [
+            {"measure": put("outcomes[1].measure"), "timeFrame": put("outcomes[1].time_frame")}
+        ],
+    }
+    contacts = proto["contactsLocationsModule"]
+    contacts["centralContacts"] = [
+        {
+            "name": put("contacts[0].name"),
+            "role": "CONTACT",
+            "phone": _fixed(put, JS_PHONE),
+            "email": put("contacts[0].email"),
+        },
+        {
+            "name": put("contacts[1].name"),
+            "phone": "+1 555 0100",
+            "phoneExt": put("contacts[1].phone_ext"),
+            "email": "trials@example.org",
+        },
+    ]
+    contacts["locations"][0]["contacts"] = [
+        {
+            "name": put("locations[0].contacts[0].name"),
+            "phone": put("locations[0].contacts[0].phone"),
+            "email": _fixed(put, "javascript:alert(1)//@example.org"),
+        }
+    ]
+    contacts["locations"][0]["geoPoint"] = {"lat": 46.95, "lon": 7.45}
+    study["derivedSection"] = {
+        "conditionBrowseModule": {
+            "meshes": [{"id": "D000001", "term": put("mesh.conditions.terms[0].term")}],
+            "ancestors": [{"id": "D000002", "term": put("mesh.conditions.ancestors[0].term")}],
+        }
+    }
+    study["documentSection"] = {
+        "largeDocumentModule": {
+            "largeDocs": [
+                {
+                    "typeAbbrev": "Prot",
+                    "hasProtocol": True,
+                    "label": put("documents[0].label"),
+                    "date": "2024-01-02",
+                    "filename": put("documents[0].filename", one_line=True),
+                    "size": 123456,
+                }
+            ]
+        }
+    }
+    groups = [
+        {
+            "id": "OG000",
+            "title": _fixed(put, '<b onmouseover="window.__pwned=20">Group</b> ')
+            + put("results.outcome_measures[0].groups[0].title"),
+            "description": put("results.outcome_measures[0].groups[0].description"),
+        },
+        {"id": "OG001", "title": put("results.outcome_measures[0].groups[1].title")},
+    ]
+    study["hasResults"] = True
+    study["resultsSection"] = {
+        "participantFlowModule": {
+            "recruitmentDetails": put("results.participant_flow.recruitment_details"),
+            "groups": [{"id": "FG000", "title": put("results.participant_flow.groups[0].title")}],
+            "periods": [
+                {
+                    "title": put("results.participant_flow.periods[0].title"),
+                    "milestones": [
+                        {
+                            "type": "STARTED",
+                            "achievements": [
+                                {
+                                    "groupId": "FG000",
+                                    "numSubjects": "10",
+                                    "comment": put("results.flow.comment"),
+                                }
+                            ],
+                        }
+                    ],
+                    "dropWithdraws": [
+                        {
+                            "type": put("results.participant_flow.drop_withdraws[0].type"),
+                            "reasons": [{"groupId": "FG000", "numSubjects": "1"}],
+                        }
+                    ],
+                }
+            ],
+        },
+        "outcomeMeasuresModule": {
+            "outcomeMeasures": [
+                {
+                    "type": "PRIMARY",
+                    "title": put("results.outcome_measures[0].title"),
+                    "description": put("results.outcome_measures[0].description"),
+                    "timeFrame": put("results.outcome_measures[0].time_frame"),
+                    "paramType": "MEAN",
+                    "dispersionType": put("results.outcome_measures[0].dispersion_type"),
+                    "unitOfMeasure": put("results.outcome_measures[0].unit_of_measure"),
+                    "groups": groups,
+                    "denoms": [
+                        {
+                            "units": "Participants",
+                            "counts": [
+                                {"groupId": "OG000", "value": "10"},
+                                {"groupId": "OG001", "value": "9"},
+                            ],
+                        }
+                    ],
+                    "classes": [
+                        {
+                            "title": put("results.outcome_measures[0].classes[0].title"),
+                            "categories": [
+                                {
+                                    "title": put("results.outcome_measures[0].categories[0]"),
+                                    "measurements": [
+                                        {
+                                            "groupId": "OG000",
+                                            "value": put("results.measurements[0].value"),
+                                            "spread": "1.5",
+                                        },
+                                        {
+                                            "groupId": "OG001",
+                                            "value": "2.0",
+                                            "comment": put("results.measurements[1].comment"),
+                                        },
+                                    ],
+                                },
+                                {
+                                    "title": put("results.outcome_measures[0].categories[1]"),
+                                    "measurements": [{"groupId": "OG000", "value": "3.0"}],
+                                },
+                            ],
+                        }
+                    ],
+                    "analyses": [
+                        {
+                            "groupIds": ["OG000", "OG001"],
+                            "statisticalMethod": put("results.analyses[0].statistical_method"),
+                            "pValue": put("results.analyses[0].p_value"),
+                            "paramType": put("results.analyses[0].param_type"),
+                            "paramValue": "0.5",
+                            "ciPctValue": "95",
+                            "ciLowerLimit": "0.1",
+                            "ciUpperLimit": "0.9",
+                        }
+                    ],
+                }
+            ]
+        },
+        "adverseEventsModule": {
+            "timeFrame": put("results.adverse_events.time_frame"),
+            "eventGroups": [
+                {
+                    "id": "EG000",
+                    "title": put("results.adverse_events.event_groups[0].title"),
+                    "seriousNumAffected": 1,
+                    "seriousNumAtRisk": 10,
+                }
+            ],
+            "seriousEvents": [
+                {
+                    "term": _fixed(put, "**Bold AE** _em_ [link](javascript:alert(1)) # ")
+                    + put("results.adverse_events.serious_events[0].term"),
+                    "organSystem": put("results.adverse_events.serious_events[0].organ_system"),
+                    "stats": [{"groupId": "EG000", "numAffected": 1, "numAtRisk": 10}],
+                }
+            ],
+            "otherEvents": [
+                {
+                    "term": put("results.adverse_events.other_events[0].term"),
+                    "organSystem": "General disorders",
+                    "stats": [{"groupId": "EG000", "numAffected": 2, "numAtRisk": 10}],
+                }
+            ],
+        },
+        "moreInfoModule": {
+            "limitationsAndCaveats": {"description": put("results.limitations")},
+            "pointOfContact": {
+                "title": put("results.point_of_contact.title"),
+                "organization": put("results.point_of_contact.organization"),
+                "email": put("results.point_of_contact.email"),
+                "phone": put("results.point_of_contact.phone"),
+            },
+        },
     }
 
 

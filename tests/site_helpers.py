@@ -82,11 +82,12 @@ def site_trials() -> list[Trial]:
     return [*read_ok([POLAR, PALMIRA]), hostile_trial(), *v2_sample()]
 
 
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    """Build the demo config (strict) once per session into a temporary folder."""
-    if "site" not in _CACHE:
-        trials = site_trials()
-        base = tmp_path_factory.mktemp("site")
+def build_once(
+    name: str, trials: list[Trial], tmp_path_factory: pytest.TempPathFactory
+) -> BuiltSite:
+    """Build ``trials`` with the demo config (strict, no PDFs) once per session and name."""
+    if name not in _CACHE:
+        base = tmp_path_factory.mktemp(name)
         result = build_trials(
             trials,
             base / "out",
@@ -95,8 +96,13 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
             cache_dir=base / "cache",
             pdf=False,  # PDFs are checked on the two examples (test_site_cli.py)
         )
-        _CACHE["site"] = BuiltSite(base / "out", trials, result)
-    return _CACHE["site"]
+        _CACHE[name] = BuiltSite(base / "out", trials, result)
+    return _CACHE[name]
+
+
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    """The shared test build: examples, hostile trial, API v2 studies."""
+    return build_once("site", site_trials(), tmp_path_factory)
 
 
 @contextmanager
@@ -227,7 +233,7 @@ def check_links(root: Path) -> int:
         rel = path.relative_to(root).as_posix()
         base = urljoin(_SITE, rel)
         for attr, value in _parsed(path).links:
-            if not value or value.startswith(("mailto:", "data:")):
+            if not value or value.startswith(("mailto:", "tel:", "data:")):
                 continue
             url = urlparse(urljoin(base, value))
             if f"{url.scheme}://{url.netloc}/" != _SITE:

@@ -8,6 +8,7 @@ words are covered too) and must report no serious or critical violation.
 from __future__ import annotations
 
 import importlib.resources
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser import serve_dir
+from tests.conftest import V2_JSON, v2_studies
 from tests.hostile_corpus import CRITERIA_NCT, JSON_NCTS, TEXT_NCTS, build_corpus
 from tests.hostile_site import BuiltSite, build_site, launch_chromium
 
@@ -25,6 +27,10 @@ EXAMPLES = ROOT / "examples" / "records"
 POLAR_NCT = "NCT03820830"
 AXE_JS = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js")
 HOSTILE = [JSON_NCTS[0], CRITERIA_NCT, TEXT_NCTS[0]]
+#: A real results page (flow, baseline, outcome measures, adverse events) and a real
+#: contacts-heavy trial page (central contact, 30 site contacts, 15 sites).
+RESULTS_NCT = "NCT05594173"
+CONTACTS_NCT = "NCT06223893"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +38,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     base = tmp_path_factory.mktemp("a11y")
     corpus = build_corpus()
     paths = corpus.write(base / "records")
-    records = [EXAMPLES, *(p for p in paths if p.stem in HOSTILE)]
+    contacts = next(s for n, s in v2_studies() if n == CONTACTS_NCT)
+    (base / "real").mkdir()
+    (base / "real" / f"{CONTACTS_NCT}.json").write_text(json.dumps(contacts), encoding="utf-8")
+    results = V2_JSON / "ctti-clinicaltrials__aact" / f"{RESULTS_NCT}.json"
+    records = [EXAMPLES, *(p for p in paths if p.stem in HOSTILE), results, base / "real"]
     built = build_site(records, base / "site")
     assert built.result.returncode == 0, built.result.stderr[-4000:]
     return built
@@ -67,6 +77,9 @@ PAGES = [
     f"checklists/{POLAR_NCT}/",
     *(f"trials/{n}/" for n in HOSTILE),
     *(f"checklists/{n}/" for n in HOSTILE),
+    f"results/{RESULTS_NCT}/",
+    f"trials/{CONTACTS_NCT}/",
+    f"results/{JSON_NCTS[0]}/",
 ]
 
 
@@ -144,3 +157,52 @@ def test_pdfs_are_tagged(site: BuiltSite, nct: str, kind: str) -> None:
     assert bool(root["/MarkInfo"]["/Marked"]) is True
     assert str(root.get("/Lang", "")).startswith("en")
     assert reader.metadata is not None and reader.metadata.title
+
+
+def test_results_tables_expose_header_cells_in_order(browser: Any, served: str) -> None:
+    """What table navigation announces: Chromium's accessibility tree has each results
+    table's caption as its name, the groups as column headers and the rows' labels as row
+    headers, in source order."""
+    page = browser.new_page()
+    try:
+        page.goto(served + f"results/{RESULTS_NCT}/", wait_until="load")
+        table = page.get_by_role("table", name="Number of Chewing Cycles Per Bolus")
+        columns = table.get_by_role("columnheader").all_inner_texts()
+        assert columns == [
+            "Healthy Participants: Carrot",
+            "Healthy Participants: Cracker",
+            "Healthy Participants: Cracker With Barium Paste",
+            "Healthy Participants: Gummy Candy",
+            "Healthy Participants: Minced and Moist Barium Stimulus",
+            "Healthy Participants: Soft and Bite-sized Barium Stimulus",
+        ]
+        rows = table.get_by_role("rowheader").all_inner_texts()
+        assert rows == ["Number analysed (Participants)", "Mean"]
+        assert table.get_by_role("cell").all_inner_texts()[-6:] == [
+            "22 (11)",
+            "15 (6)",
+            "15 (4)",
+            "28 (13)",
+            "6 (3)",
+            "11 (4)",
+        ]
+        region = page.get_by_role("region", name="Number of Chewing Cycles Per Bolus")
+        region.focus()
+        assert page.evaluate("document.activeElement.getAttribute('role')") == "region"
+    finally:
+        page.close()
+
+
+def test_wide_results_tables_scroll_inside_the_page(browser: Any, served: str) -> None:
+    """At 390 px the page never scrolls sideways; a wide table scrolls inside its region."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(served + f"results/{RESULTS_NCT}/", wait_until="load")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        widths = page.evaluate(
+            """() => [...document.querySelectorAll('.tp-scroll')].map(
+                 r => [r.scrollWidth, r.clientWidth])"""
+        )
+        assert any(scroll > client for scroll, client in widths), widths
+    finally:
+        page.close()

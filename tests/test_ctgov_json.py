@@ -1047,3 +1047,19 @@ def test_expanded_access_record_is_a_related_trial(trials: dict[str, Trial]) -> 
         if "nctId" in s["protocolSection"]["statusModule"].get("expandedAccessInfo", {})
     }
     assert {n for n, t in trials.items() if t.related_trials} == with_access
+
+
+def test_documents_link_the_registry_copy_only_for_plain_file_names() -> None:
+    docs = [
+        {"label": "Study Protocol", "filename": "Prot_SAP_000.pdf", "size": 10, "hasSap": True},
+        {"label": "Consent", "filename": "../x.pdf?a=<script>", "date": "2024-01-02"},
+    ]
+    study = study_with()
+    study["documentSection"] = {"largeDocumentModule": {"largeDocs": docs}}
+    trial = read_one(study)
+    assert [d.url for d in trial.documents] == [
+        "https://cdn.clinicaltrials.gov/large-docs/67/NCT01234567/Prot_SAP_000.pdf",
+        None,
+    ]
+    assert trial.documents[1].filename == "../x.pdf?a=<script>"
+    assert trial.documents[0].has_sap is True and trial.documents[0].size == 10

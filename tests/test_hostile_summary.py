@@ -12,6 +12,7 @@ from collections import Counter
 from tests.hostile_corpus import (
     BROKEN_CASES,
     CATEGORIES,
+    JS_PHONE,
     PAYLOADS,
     build_corpus,
 )
@@ -56,6 +57,7 @@ def test_benign_twin_has_the_same_placements_without_payloads() -> None:
     assert "<script" not in text and "javascript:window" not in text.replace(
         '"link": "javascript:window.__pwned=17"', ""
     ).replace('"url": "javascript:window.__pwned=18"', "")
+    assert JS_PHONE in json.dumps(hostile.json_studies) and JS_PHONE not in text
 
 
 def test_registry_text_payloads_stay_on_one_line() -> None:

@@ -28,7 +28,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from tests.browser import serve_dir
-from tests.hostile_corpus import CRITERIA_NCT, SLUG_NCT, build_corpus
+from tests.hostile_corpus import CRITERIA_NCT, JS_PHONE, SLUG_NCT, build_corpus
 from tests.hostile_site import BuiltSite, build_site, visible
 
 pytestmark = pytest.mark.slow
@@ -45,6 +45,8 @@ ALLOWED_HOSTS = {
     "doi.org",
     "www.clinicaltrialsregister.eu",
     "www.ncbi.nlm.nih.gov",
+    "cdn.clinicaltrials.gov",
+    "meshb.nlm.nih.gov",
     "squidfunk.github.io",
     "www.mkdocs.org",
 }
@@ -117,10 +119,24 @@ SHOWN_ON_TRIAL_PAGE = re.compile(
     r"|eligibility\.(inclusion|exclusion|other)(\[\d+\]\.children)*\[\d+\]\.text"
     r"|sponsors\[\d+\]\.name|officials\[\d+\]\.(name|affiliation)"
     r"|locations\[\d+\]\.(facility|city|country)|references\[\d+\]\.citation"
-    r"|identifiers\[\d+\]\.id)$"
+    r"|identifiers\[\d+\]\.id|why_stopped|outcomes\[\d+\]\.(measure|time_frame|description)"
+    r"|contacts\[\d+\]\.(name|phone|phone_ext|email)|locations\[\d+\]\.contacts\[\d+\]\.name"
+    r"|mesh\.conditions\.terms\[\d+\]\.term|documents\[\d+\]\.label)$"
+)
+#: Model fields the results page must show in full.
+SHOWN_ON_RESULTS_PAGE = re.compile(
+    r"^results\.(participant_flow\.(recruitment_details|groups\[\d+\]\.title"
+    r"|periods\[\d+\]\.(title|drop_withdraws\[\d+\]\.type))"
+    r"|outcome_measures\[\d+\]\.(title|description|time_frame|unit_of_measure"
+    r"|groups\[\d+\]\.(title|description)|classes\[\d+\]\.(title|categories\[\d+\]\.("
+    r"title|measurements\[\d+\]\.(value|comment)))|analyses\[\d+\]\.(statistical_method"
+    r"|p_value|param_type))"
+    r"|adverse_events\.(time_frame|event_groups\[\d+\]\.title"
+    r"|(serious|other)_events\[\d+\]\.(term|organ_system))"
+    r"|limitations|point_of_contact\.(title|organization|email|phone))$"
 )
 #: Values the page shows in parts (the criteria) or not at all (source data kept in extra).
-AGGREGATES = ("eligibility.raw_text", "extra")
+AGGREGATES = ("eligibility.raw_text", "extra", "results")
 CRITERION_PATH = re.compile(
     r"^eligibility\.(inclusion|exclusion|other)(\[\d+\]\.children)*\[\d+\]\.text$"
 )
@@ -165,6 +181,36 @@ def test_record_text_shows_literally_on_trial_page(hostile: BuiltSite, nct: str)
     assert not missing, "\n".join(missing)
 
 
+def json_ncts() -> list[str]:
+    return [
+        s["protocolSection"]["identificationModule"]["nctId"] for s in build_corpus().json_studies
+    ]
+
+
+@pytest.mark.parametrize("nct", json_ncts())
+def test_results_text_shows_literally_on_results_page(hostile: BuiltSite, nct: str) -> None:
+    page = visible(soup_of(hostile.page(f"results/{nct}")).get_text())
+    wanted = [
+        (path, text)
+        for path, text in strings(trial_json(hostile, nct))
+        if SHOWN_ON_RESULTS_PAGE.match(path) and visible(text)
+    ]
+    assert len(wanted) > 20
+    missing = [f"{path}: {text[:120]!r}" for path, text in wanted if visible(text) not in page]
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize("nct", json_ncts())
+def test_contacts_link_only_values_shaped_like_one(hostile: BuiltSite, nct: str) -> None:
+    """The ``javascript:`` phone stays text; hostile e-mails and phones make no link; the
+    real phone and address do, with nothing but digits or the address in the URL."""
+    soup = soup_of(hostile.page(f"trials/{nct}"))
+    contacts = soup.select_one("section.tp-contacts")
+    assert contacts is not None and JS_PHONE in contacts.get_text()
+    hrefs = sorted(str(a["href"]) for a in soup.select(".tp-contact a"))
+    assert hrefs == ["mailto:trials@example.org", "tel:+15550100"]
+
+
 @pytest.mark.parametrize("nct", all_ncts())
 def test_criteria_show_literally_on_checklist(hostile: BuiltSite, nct: str) -> None:
     page = visible(soup_of(hostile.page(f"checklists/{nct}")).get_text())
@@ -204,6 +250,7 @@ def element_profile(soup: BeautifulSoup) -> Counter[str]:
 
 def twin_pages() -> list[str]:
     pages = [f"trials/{n}" for n in all_ncts()] + [f"checklists/{n}" for n in all_ncts()]
+    pages += [f"results/{n}" for n in json_ncts()]
     return [*pages, "trials", "conditions", "sponsors", "countries", "interventions"]
 
 
@@ -315,6 +362,12 @@ def test_pdfs_render_with_markers(hostile: BuiltSite, nct: str) -> None:
         visible(data["title"])[:40] in brief_text
         or MARKER_RE.findall(data["title"])[0] in brief_text
     )
+    if data["outcomes"]:  # the primary outcome and the contact, as text
+        for value in (data["outcomes"][0]["measure"], data["contacts"][0]["name"]):
+            marker = MARKER_RE.findall(value)[0]
+            if value.index(marker) < 150:  # the brief clips long values
+                assert marker in brief_text, (nct, value[:80])
+        assert visible(JS_PHONE) in brief_text
 
 
 # --- the browser ------------------------------------------------------------------------------

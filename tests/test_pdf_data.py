@@ -26,6 +26,7 @@ from trialpress import pdf
 from trialpress.errors import RecordError
 from trialpress.models import Trial
 from trialpress.readers import read_paths
+from trialpress.render import first_contacts
 
 SITE_URL = "https://trials.example.org"
 EXAMPLE_IDS = ["NCT03820830", "NCT03809988"]
@@ -175,3 +176,33 @@ def test_example_briefs_fit_two_letter_pages_too(nct_id: str, tmp_path: Path) ->
     doc = read_back(path)
     assert len(doc.pages) <= 2
     assert round(float(doc.reader.pages[0].mediabox.width)) == 612
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nct_id", IDS)
+def test_brief_names_primary_outcomes_contact_and_results(corpus: Corpus, nct_id: str) -> None:
+    """Whole record in the brief: the first primary outcomes with their time frames, whom to
+    contact, and where the posted results are; and still at most 2 pages for the examples."""
+    trial = corpus.trials[nct_id]
+    doc = corpus.doc(nct_id, "brief")
+    text = squash(doc.text)
+    primary = [o for o in trial.outcomes if o.kind == "primary"][: pdf.BRIEF_OUTCOMES]
+    for o in primary:
+        assert squash(pdf.printable(o.measure))[:60] in text, o.measure[:60]
+        if o.time_frame:
+            assert squash("Time frame: " + pdf.printable(o.time_frame))[:60] in text
+    contacts = first_contacts(trial, pdf.BRIEF_CONTACTS)
+    if contacts:
+        assert "How to contact" in doc.text
+    for contact, _site in contacts:
+        for value in (contact.name, contact.email):
+            if value:
+                assert squash(pdf.printable(value)) in text, value
+    if trial.results is not None:
+        assert f"{SITE_URL}/results/{nct_id}/" in text
+    if contacts and contacts[0][0].name:  # the checklist names the first contact
+        checklist = squash(corpus.doc(nct_id, "checklist").text)
+        assert squash("Trial contact: " + pdf.printable(contacts[0][0].name)) in checklist
+    if nct_id in EXAMPLE_IDS:
+        assert not primary and not contacts  # registry page text carries neither
+        assert len(doc.pages) <= 2

@@ -5,6 +5,10 @@ the build reads everything first, then builds a :class:`Corpus`, then renders. A
 immutable after construction and renderers only read it, so pages can be rendered in any
 order or in parallel.
 
+Condition and intervention indexes hold the records' own words and the registry's MeSH
+terms side by side (``Breast Neoplasms`` lists every trial the registry indexed so, whatever
+words its sponsor typed); a MeSH term spelled like a record's own word is one entry.
+
 Index slugs are ASCII, stable and collision-proof: they are assigned over the *sorted* set
 of keys (so adding an unrelated trial does not rename a page), and a key whose slug is
 taken, empty or reserved gets a short hash of the key appended.
@@ -65,6 +69,10 @@ class IndexEntry:
     label: str
     slug: str
     nct_ids: list[str] = field(default_factory=list)
+    mesh_id: str | None = None
+    """The MeSH descriptor ID when the registry indexed trials under this term."""
+    worded: bool = True
+    """Whether some record names this term in its own words (not only as a MeSH term)."""
 
     @property
     def src_path(self) -> str:
@@ -73,6 +81,7 @@ class IndexEntry:
 
 
 def _terms(trial: Trial, kind: IndexKind) -> list[str]:
+    """The record's own words for an index kind."""
     if kind == "condition":
         return list(trial.conditions)
     if kind == "intervention":
@@ -86,6 +95,15 @@ def _terms(trial: Trial, kind: IndexKind) -> list[str]:
     if kind == "status":
         return [trial.status.value] if trial.status else []
     return [p.value for p in trial.phases]
+
+
+def _mesh_terms(trial: Trial, kind: IndexKind) -> list[tuple[str, str]]:
+    """(term, MeSH ID) the registry indexed the trial under, for conditions and interventions."""
+    if kind == "condition":
+        return [(m.term, m.id) for m in trial.mesh.conditions.terms]
+    if kind == "intervention":
+        return [(m.term, m.id) for m in trial.mesh.interventions.terms]
+    return []
 
 
 def _assign_slugs(keys: Iterable[str], labels: dict[str, str]) -> dict[str, str]:
@@ -135,12 +153,19 @@ class Corpus:
     def _build_index(self, kind: IndexKind) -> dict[str, IndexEntry]:
         labels: dict[str, str] = {}
         members: dict[str, list[str]] = {}
+        mesh_ids: dict[str, str] = {}
+        worded: set[str] = set()
         for trial in self.trials.values():
-            for term in _terms(trial, kind):
+            own = [(term, None) for term in _terms(trial, kind)]
+            for term, mesh_id in [*own, *_mesh_terms(trial, kind)]:
                 if not term.strip():
                     continue
                 key = normalise_key(term)
                 labels.setdefault(key, " ".join(term.split()))
+                if mesh_id is None:
+                    worded.add(key)
+                else:
+                    mesh_ids.setdefault(key, mesh_id)
                 ids = members.setdefault(key, [])
                 if trial.nct_id not in ids:
                     ids.append(trial.nct_id)
@@ -151,7 +176,9 @@ class Corpus:
             slugs = _assign_slugs(labels, labels)
             shown = labels
         entries = {
-            key: IndexEntry(kind, key, shown[key], slugs[key], members[key])
+            key: IndexEntry(
+                kind, key, shown[key], slugs[key], members[key], mesh_ids.get(key), key in worded
+            )
             for key in sorted(labels, key=lambda k: (shown[k].casefold(), k))
         }
         return entries

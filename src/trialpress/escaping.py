@@ -116,6 +116,39 @@ def url(value: object) -> Markup:
     return html_attr(quoted)
 
 
+#: A phone number as registries write them: digits with spaces, dots, dashes, slashes,
+#: brackets and one leading plus; nothing else (no letters, so no ``javascript:``).
+_PHONE_RE = re.compile(r"^\+?[0-9(][0-9 ().\-/]*[0-9]$")
+_EXT_RE = re.compile(r"^[0-9]{1,10}$")
+#: An e-mail address of the ordinary shape (no quotes, comments, spaces or IP literals).
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
+
+
+def tel(value: object, ext: object = None) -> Markup:
+    """A ``tel:`` URL when the record's phone value has the shape of a number, else empty.
+
+    Only digits and a leading ``+`` reach the URL (``tel:+18002430127;ext=12``), so text
+    that merely mentions a number, or a ``javascript:`` value, stays plain text.
+    """
+    text = clean(value).strip()
+    digits = re.sub(r"[^0-9]", "", text)
+    if not _PHONE_RE.match(text) or not 5 <= len(digits) <= 20:
+        return Markup("")
+    href = ("+" if text.startswith("+") else "") + digits
+    extension = clean(ext).strip()
+    if _EXT_RE.match(extension):
+        href += f";ext={extension}"
+    return Markup(f"tel:{href}")
+
+
+def mailto(value: object) -> Markup:
+    """A ``mailto:`` URL when the record's value has the shape of one e-mail address, else empty."""
+    text = clean(value).strip()
+    if len(text) > 254 or not _EMAIL_RE.match(text):
+        return Markup("")
+    return html_attr("mailto:" + quote(text, safe="@+"))
+
+
 def url_part(value: object) -> Markup:
     """One path segment or query value from a record: percent-encoded completely."""
     return Markup(quote(clean(value), safe=""))
@@ -209,6 +242,8 @@ FILTERS: dict[str, Callable[..., Markup]] = {
     "md": markdown_text,
     "url": url,
     "url_part": url_part,
+    "tel": tel,
+    "mailto": mailto,
     "url_path": url_path,
     "json_script": json_script,
     "front_matter": front_matter,

@@ -35,6 +35,20 @@ _LABELS = {
     "FDA": "FDA",
     "VA": "VA",
     "AHRQ": "AHRQ",
+    # results: statistics, dispersion, agreements, shared documents
+    "CONFIDENCE_80": "80% confidence interval",
+    "CONFIDENCE_90": "90% confidence interval",
+    "CONFIDENCE_95": "95% confidence interval",
+    "CONFIDENCE_975": "97.5% confidence interval",
+    "CONFIDENCE_99": "99% confidence interval",
+    "CONFIDENCE_OTHER": "Other confidence interval",
+    "INTER_QUARTILE_RANGE": "Inter-quartile range",
+    "STANDARD_ERROR_OF_MEAN": "Standard error of the mean",
+    "LTE60": "Sponsor may delay publication up to 60 days",
+    "GT60": "Sponsor may delay publication more than 60 days",
+    "SAP": "Statistical analysis plan",
+    "ICF": "Informed consent form",
+    "CSR": "Clinical study report",
 }
 
 

@@ -42,6 +42,7 @@ from trialpress.facts import fact_groups, fact_rows
 from trialpress.labels import enum_label
 from trialpress.models import Criterion, Trial
 from trialpress.progress import NULL, Reporter
+from trialpress.render import first_contacts
 from trialpress.templating import template_dirs
 
 PageSize = Literal["A4", "Letter"]
@@ -202,6 +203,19 @@ def checklist_page_url(trial: Trial, site_url: str | None) -> str | None:
     return f"{site_url.rstrip('/')}/checklists/{trial.nct_id}/"
 
 
+def results_page_url(trial: Trial, site_url: str | None) -> str:
+    """Where a trial's posted results are: our results page if the site URL is known and the
+    record carries them, else the registry's results tab."""
+    if site_url and trial.results is not None:
+        return f"{site_url.rstrip('/')}/results/{trial.nct_id}/"
+    return f"{trial.registry_url}?tab=results"
+
+
+#: Primary outcomes and contacts a brief shows before pointing at the trial page.
+BRIEF_OUTCOMES = 3
+BRIEF_CONTACTS = 2
+
+
 def document_date(trial: Trial) -> str | None:
     """W3C date for the PDF's created/modified metadata: the record's, never the clock."""
     if trial.last_updated:
@@ -314,6 +328,7 @@ class Renderer:
         """The template context (a tested contract: see each template's first comment)."""
         elig = trial.eligibility
         page_url = trial_page_url(trial, options.site_url)
+        primary = [o for o in trial.outcomes if o.kind == "primary"]
         return {
             "trial": trial,
             "kind": kind,
@@ -335,6 +350,11 @@ class Renderer:
             "summary": _clip(trial.summary or "", 1800),
             "summary_clipped": len(trial.summary or "") > 1800,
             "arm_description": lambda text: _clip(text or "", 260),
+            "primary_outcomes": primary[:BRIEF_OUTCOMES],
+            "more_outcomes": len(trial.outcomes) - len(primary[:BRIEF_OUTCOMES]),
+            "clip": _clip,
+            "contacts": first_contacts(trial, BRIEF_CONTACTS),
+            "results_url": results_page_url(trial, options.site_url),
         }
 
     def html(self, trial: Trial, kind: Kind, options: Options) -> str:

@@ -21,18 +21,28 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup, escape
 
-from trialpress import escaping
+from trialpress import escaping, results_view
 from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind
+from trialpress.enums import OverallStatus, RecruitmentStatus
 from trialpress.errors import RenderError
 from trialpress.facts import criterion_ref, fact_rows
 from trialpress.labels import enum_label
-from trialpress.models import Criterion, Trial
+from trialpress.models import Contact, Criterion, Location, Trial
 from trialpress.templating import template_dirs
 
 #: Site assets shipped with the templates and added to every MkDocs site using the plugin.
 ASSETS = ("assets/trialpress.css", "assets/trialpress.js")
 #: Countries with more sites than this start collapsed on a trial page.
 COLLAPSE_SITES = 5
+
+#: Statuses whose reason for stopping the trial page shows prominently.
+STOPPED = frozenset({OverallStatus.TERMINATED, OverallStatus.WITHDRAWN, OverallStatus.SUSPENDED})
+#: Sites that take patients come first in each country, in this order; the rest keep theirs.
+_SITE_ORDER = {
+    RecruitmentStatus.RECRUITING: 0,
+    RecruitmentStatus.NOT_YET_RECRUITING: 1,
+    RecruitmentStatus.ENROLLING_BY_INVITATION: 2,
+}
 
 _DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
 
@@ -175,6 +185,9 @@ class _Urls:
         entry = self._ctx.corpus.entry(kind, term)
         return self.entry(entry) if entry else None
 
+    def results(self, nct_id: str) -> Markup:
+        return self.page(results_src(nct_id))
+
     def related(self, nct_id: str) -> Markup:
         link = self._ctx.corpus.related_link(nct_id)
         return self.page(link.target) if link.internal else escape(link.target)
@@ -193,6 +206,59 @@ def _render(ctx: SiteContext, template: str, src_path: str, **context: Any) -> s
     except TemplateError as exc:
         raise RenderError(f"template {template}: {exc}", src_path) from exc
     return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def results_src(nct_id: str) -> str:
+    """Source path of a trial's results page."""
+    return f"results/{nct_id}.md"
+
+
+def site_order(location: Location) -> int:
+    """Sort key putting recruiting sites first (stable: the source order stays otherwise)."""
+    return (
+        _SITE_ORDER.get(location.status, len(_SITE_ORDER)) if location.status else len(_SITE_ORDER)
+    )
+
+
+def sites_by_country(trial: Trial) -> dict[str, list[Location]]:
+    """Each country's sites, recruiting ones first, keyed as ``Corpus.countries`` names them."""
+    out: dict[str, list[Location]] = {}
+    for loc in trial.locations:
+        out.setdefault(loc.country or "Country not given", []).append(loc)
+    return {country: sorted(sites, key=site_order) for country, sites in out.items()}
+
+
+def first_contacts(trial: Trial, n: int) -> list[tuple[Contact, Location | None]]:
+    """Whom to name where space is short (brief, checklist): the central contacts, else the
+    first sites' contacts, recruiting sites first, each with its site."""
+    if trial.contacts:
+        return [(c, None) for c in trial.contacts[:n]]
+    sites = sorted((loc for loc in trial.locations if loc.contacts), key=site_order)
+    return [(loc.contacts[0], loc) for loc in sites[:n]]
+
+
+def _health_conditions(trial: Trial) -> list[dict[str, Any]]:
+    """The trial's conditions, then its MeSH condition terms with their codes."""
+    out: list[dict[str, Any]] = [{"@type": "MedicalCondition", "name": c} for c in trial.conditions]
+    for term in trial.mesh.conditions.terms:
+        code = {"@type": "MedicalCode", "codeValue": term.id, "codingSystem": "MeSH"}
+        out.append({"@type": "MedicalCondition", "name": term.term, "code": code})
+    return out
+
+
+def _study_locations(trial: Trial) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for loc in trial.locations:
+        name = ", ".join(p for p in (loc.facility, loc.city, loc.state, loc.country) if p)
+        place: dict[str, Any] = {"@type": "AdministrativeArea", "name": name}
+        if loc.geo is not None:
+            place["geo"] = {
+                "@type": "GeoCoordinates",
+                "latitude": loc.geo.lat,
+                "longitude": loc.geo.lon,
+            }
+        out.append(place)
+    return out
 
 
 def json_ld(trial: Trial, ctx: SiteContext) -> dict[str, Any]:
@@ -215,10 +281,14 @@ def json_ld(trial: Trial, ctx: SiteContext) -> dict[str, Any]:
         data["status"] = enum_label(trial.status)
     if trial.phases:
         data["phase"] = [enum_label(p) for p in trial.phases]
-    if trial.conditions:
-        data["healthCondition"] = [
-            {"@type": "MedicalCondition", "name": c} for c in trial.conditions
+    if trial.conditions or trial.mesh.conditions.terms:
+        data["healthCondition"] = _health_conditions(trial)
+    if trial.outcomes:
+        data["outcome"] = [
+            f"{o.measure} ({o.time_frame})" if o.time_frame else o.measure for o in trial.outcomes
         ]
+    if trial.locations:
+        data["studyLocation"] = _study_locations(trial)
     if trial.sponsors:
         data["sponsor"] = [{"@type": "Organization", "name": s.name} for s in trial.sponsors]
     if trial.start_date:
@@ -244,11 +314,28 @@ def render_trial(trial: Trial, ctx: SiteContext) -> str:
         trial=trial,
         description=_description(trial),
         countries=ctx.corpus.countries(trial),
+        sites=sites_by_country(trial),
+        stopped=STOPPED,
         collapse_sites=COLLAPSE_SITES,
         inclusion=criteria_view("inclusion", elig.inclusion),
         exclusion=criteria_view("exclusion", elig.exclusion),
         other=criteria_view("other", elig.other),
         json_ld=json_ld(trial, ctx),
+    )
+
+
+def render_results(trial: Trial, ctx: SiteContext) -> str:
+    """The posted results page ``results/<NCT>.md`` (only for trials with results)."""
+    if trial.results is None:
+        raise RenderError("no posted results to render", trial.source.path)
+    return _render(
+        ctx,
+        "results.md",
+        results_src(trial.nct_id),
+        trial=trial,
+        results=trial.results,
+        tables=results_view,
+        description=f"Posted results of {trial.nct_id}: {_description(trial)}",
     )
 
 
@@ -262,6 +349,7 @@ def render_checklist(trial: Trial, ctx: SiteContext) -> str:
         src,
         trial=trial,
         description=f"Eligibility checklist for {trial.nct_id}",
+        contacts=first_contacts(trial, 1),
         inclusion=criteria_view("inclusion", elig.inclusion),
         exclusion=criteria_view("exclusion", elig.exclusion),
         other=criteria_view("other", elig.other),
@@ -298,6 +386,8 @@ def render_site(ctx: SiteContext) -> dict[str, str]:
     for trial in ctx.corpus.trials.values():
         pages[f"trials/{trial.nct_id}.md"] = render_trial(trial, ctx)
         pages[f"checklists/{trial.nct_id}.md"] = render_checklist(trial, ctx)
+        if trial.results is not None:
+            pages[results_src(trial.nct_id)] = render_results(trial, ctx)
     return pages
 
 

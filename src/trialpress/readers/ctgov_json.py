@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
@@ -142,6 +141,7 @@ _OUTCOME_KEYS = {
 }
 #: Where ClinicalTrials.gov serves a record's posted documents.
 DOCUMENT_URL = "https://cdn.clinicaltrials.gov/large-docs/{tail}/{nct}/{filename}"
+_FILENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
 
 def _camel(name: str) -> str:
@@ -1217,9 +1217,10 @@ class _Mapper:
             for i, obj in self.objects(mod, "largeDocs", f"{q}.largeDocs"):
                 filename = obj.get("filename")
                 url = None
-                if isinstance(filename, str) and filename.strip():
+                # Registry file names are plain (`Prot_SAP_000.pdf`); no URL from any other.
+                if isinstance(filename, str) and _FILENAME_RE.match(filename):
                     nct = fields["nct_id"]
-                    url = DOCUMENT_URL.format(tail=nct[-2:], nct=nct, filename=quote(filename))
+                    url = DOCUMENT_URL.format(tail=nct[-2:], nct=nct, filename=filename)
                 doc = self.record(Document, obj, f"{q}.largeDocs[{i}]", url=url)
                 if doc is not None:
                     documents.append(doc)
