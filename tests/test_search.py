@@ -143,7 +143,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
 def test_lunr_index_leaves_trial_and_term_pages_to_pagefind(site: BuiltSite) -> None:
     lunr = json.loads((site.root / "search" / "search_index.json").read_text(encoding="utf-8"))
     locations = [d["location"] for d in lunr["docs"]]
-    assert locations and not [loc for loc in locations if re.match(r"(trials/NCT|conditions/[a-z0-9])", loc)]
+    term_or_trial = re.compile(r"(trials/NCT|conditions/[a-z0-9])")
+    assert locations and not [loc for loc in locations if term_or_trial.match(loc)]
     records = {r["url"] for r in pagefind_records(site.root / "pagefind")}
     assert {f"/trials/{t.nct_id}/" for t in site.trials} <= records
     assert "/conditions/breast-cancer/" in records
