@@ -122,10 +122,15 @@ import sys, time
 from pathlib import Path
 from trialpress.corpus import Corpus
 from trialpress.readers import read_paths
-from trialpress.search import site_entries, write_index
+from trialpress.publish import PublishOptions, generate
+from trialpress.search import term_entries, write_index
 trials = [t for t in read_paths([sys.argv[1]]) if not isinstance(t, Exception)]
+corpus = Corpus(trials)
+options = PublishOptions(pdf=False)
+generated = generate(corpus, options, Path(sys.argv[2]).parent / "generated")
+entries = [*generated.search, *term_entries(corpus, options.layout)]
 start = time.perf_counter()
-write_index(site_entries(Corpus(trials), True), Path(sys.argv[2]))
+write_index(entries, Path(sys.argv[2]))
 Path(sys.argv[3]).write_text(f"{time.perf_counter() - start:.1f}")
 """
 

@@ -1,6 +1,8 @@
 """Headless Chromium and a local HTTP server for browser tests (reusable by a11y tests).
 
-Import the fixtures into a test module: ``from tests.browser import browser, page  # noqa``.
+The ``browser`` and ``page`` fixtures are registered once, in ``tests/conftest.py``: a
+second import into a test module would make a second session fixture, and a second
+Playwright in one process fails ("Sync API inside the asyncio loop").
 ``page`` records console errors, page errors, dialogs and any request to another host
 (such requests are aborted, so a test can never reach the network).
 """

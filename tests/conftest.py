@@ -7,13 +7,29 @@ from pathlib import Path
 
 import pytest
 
+# Registered here once for every module: one Chromium and one Playwright per process.
+from tests.browser import browser, page  # noqa: F401
+from trialpress.models import Trial
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 REGISTRY_TEXT = SHARED / "registry-text"
 V2_JSON = SHARED / "ctgov" / "v2-json"
+LEGACY_XML = SHARED / "ctgov" / "legacy-xml"
 SPEC = SHARED / "ctgov-spec" / "ctg-oas-v2.yaml"
 POLAR = REGISTRY_TEXT / "NCT03820830.txt"
 PALMIRA = REGISTRY_TEXT / "NCT03809988.txt"
+
+
+def read_trials(*paths: Path) -> list[Trial]:
+    """Every trial under ``paths``; a record error fails the test that asked."""
+    from trialpress.readers import read_paths
+
+    out: list[Trial] = []
+    for result in read_paths(paths):
+        assert isinstance(result, Trial), str(result)
+        out.append(result)
+    return out
 
 
 def v2_study_files() -> list[Path]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 #: 5,000 characters with no break opportunity.
 LONG_WORD = ("Pneumonoultramicroscopic" * 209)[:4997] + "end"
@@ -154,7 +155,7 @@ class HostileCase:
 
     marker: str
     nct_id: str
-    fmt: str  # "ctgov-json" or "registry-text"
+    fmt: str  # "ctgov-json", "registry-text" or "ctgov-xml"
     field: str
     payload: Payload
     text: str
@@ -701,12 +702,119 @@ def _registry_text(nct: str, put: Callable[..., str]) -> str:
     return "\n".join(out) + "\n"
 
 
+# --- legacy ClinicalTrials.gov XML ----------------------------------------------------------
+
+#: Characters XML 1.0 cannot carry at all, not even as character references.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _legacy_xml(nct: str, put: Callable[..., str]) -> str:
+    """One record in legacy ``<clinical_study>`` XML; payloads are one line each (the
+    reader undoes the format's hard wrapping, which would reflow multi-line payloads)."""
+
+    def x(name: str) -> str:
+        text = _NOT_XML_RE.sub("\ufffd", put(name, one_line=True))
+        return xml_escape(text, {'"': "&quot;"})
+
+    def block(name: str) -> str:
+        return f"<textblock>\n        {x(name)}\n      </textblock>"
+
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<clinical_study>
+  <id_info>
+    <org_study_id>{x("identifiers.org_study_id")}</org_study_id>
+    <secondary_id>{x("identifiers.secondary_id")}</secondary_id>
+    <nct_id>{nct}</nct_id>
+  </id_info>
+  <brief_title>{x("title")}</brief_title>
+  <acronym>{x("acronym")}</acronym>
+  <official_title>{x("official_title")}</official_title>
+  <sponsors>
+    <lead_sponsor><agency>{x("sponsors[0].name")}</agency><agency_class>Other</agency_class>
+    </lead_sponsor>
+    <collaborator><agency>{x("sponsors[1].name")}</agency><agency_class>Industry</agency_class>
+    </collaborator>
+  </sponsors>
+  <brief_summary>{block("summary")}</brief_summary>
+  <detailed_description>{block("description")}</detailed_description>
+  <overall_status>Terminated</overall_status>
+  <why_stopped>{x("why_stopped")}</why_stopped>
+  <start_date type="Actual">March 1, 2021</start_date>
+  <phase>Phase 2/Phase 3</phase>
+  <study_type>Interventional</study_type>
+  <primary_outcome>
+    <measure>{x("outcomes[0].measure")}</measure>
+    <time_frame>{x("outcomes[0].time_frame")}</time_frame>
+    <description>{x("outcomes[0].description")}</description>
+  </primary_outcome>
+  <enrollment type="Actual">42</enrollment>
+  <condition>{x("conditions[0]")}</condition>
+  <condition>{x("conditions[1]")}</condition>
+  <arm_group>
+    <arm_group_label>{x("arms[0].label")}</arm_group_label>
+    <arm_group_type>Experimental</arm_group_type>
+    <description>{x("arms[0].description")}</description>
+  </arm_group>
+  <intervention>
+    <intervention_type>Drug</intervention_type>
+    <intervention_name>{x("interventions[0].name")}</intervention_name>
+    <description>{x("interventions[0].description")}</description>
+  </intervention>
+  <eligibility>
+    <criteria>
+      <textblock>
+        Inclusion Criteria:
+
+          -  {x("eligibility.inclusion[0]")}
+
+          -  {x("eligibility.inclusion[1]")}
+
+        Exclusion Criteria:
+
+          -  {x("eligibility.exclusion[0]")}
+      </textblock>
+    </criteria>
+    <gender>All</gender>
+    <minimum_age>18 Years</minimum_age>
+    <maximum_age>N/A</maximum_age>
+    <healthy_volunteers>No</healthy_volunteers>
+  </eligibility>
+  <overall_official>
+    <last_name>{x("officials[0].name")}</last_name>
+    <role>Principal Investigator</role>
+    <affiliation>{x("officials[0].affiliation")}</affiliation>
+  </overall_official>
+  <overall_contact>
+    <last_name>{x("contacts[0].name")}</last_name>
+    <phone>{xml_escape(_fixed(put, JS_PHONE))}</phone>
+    <email>{x("contacts[0].email")}</email>
+  </overall_contact>
+  <location>
+    <facility>
+      <name>{x("locations[0].facility")}</name>
+      <address><city>{x("locations[0].city")}</city><country>{x("locations[0].country")}</country>
+      </address>
+    </facility>
+    <status>Recruiting</status>
+    <contact><last_name>{x("locations[0].contacts[0].name")}</last_name></contact>
+  </location>
+  <reference>
+    <citation>{x("references[0]")}</citation>
+    <PMID>12345678</PMID>
+  </reference>
+  <keyword>{x("keywords[0]")}</keyword>
+  <condition_browse><mesh_term>{x("mesh.conditions.terms[0]")}</mesh_term></condition_browse>
+</clinical_study>
+"""
+
+
 # --- the corpus --------------------------------------------------------------------------------
 
 JSON_NCTS = [f"NCT9900{i:04d}" for i in range(1, 7)]
 SLUG_NCT = "NCT99000101"
 CRITERIA_NCT = "NCT99000102"
 TEXT_NCTS = [f"NCT9900{i:04d}" for i in range(201, 205)]
+XML_NCTS = [f"NCT9900{i:04d}" for i in range(301, 303)]
 
 
 @dataclass
@@ -716,6 +824,8 @@ class Corpus:
     json_studies: list[dict[str, Any]]
     texts: dict[str, str]
     cases: list[HostileCase]
+    #: Legacy ClinicalTrials.gov XML records by NCT ID.
+    xml_texts: dict[str, str] = field(default_factory=dict)
 
     def write(self, folder: Path) -> list[Path]:
         """Write one file per record under ``folder``; returns the paths."""
@@ -728,6 +838,10 @@ class Corpus:
             paths.append(p)
         for nct, text in self.texts.items():
             p = folder / f"{nct}.txt"
+            p.write_text(text, encoding="utf-8")
+            paths.append(p)
+        for nct, text in self.xml_texts.items():
+            p = folder / f"{nct}.xml"
             p.write_text(text, encoding="utf-8")
             paths.append(p)
         return paths
@@ -758,7 +872,11 @@ def build_corpus(*, benign: bool = False) -> Corpus:
         put = _Placer("registry-text", cases, counter, benign, nct, rotation=r * 17 + 3)
         # NUL makes a file binary to decode(); the registry text format cannot carry it.
         texts[nct] = _registry_text(nct, put).replace("\x00", "\ufffd")
-    return Corpus(studies, texts, cases)
+    xml_texts: dict[str, str] = {}
+    for r, nct in enumerate(XML_NCTS):
+        put = _Placer("ctgov-xml", cases, counter, benign, nct, rotation=r * 13 + 7)
+        xml_texts[nct] = _legacy_xml(nct, put)
+    return Corpus(studies, texts, cases, xml_texts)
 
 
 def benign_twin_study(nct: str) -> dict[str, Any]:
@@ -881,7 +999,8 @@ def _latin1_text() -> bytes:
 def _latin1_json() -> bytes:
     study = good_study("NCT99000910")
     study["protocolSection"]["identificationModule"]["briefTitle"] = "Étude à Genève: café"
-    return json.dumps(study, indent=1, ensure_ascii=False).encode("latin-1")
+    # benign text elsewhere may hold letters Latin-1 lacks (Arabic): those become "?"
+    return json.dumps(study, indent=1, ensure_ascii=False).encode("latin-1", errors="replace")
 
 
 def _cr_only_text() -> bytes:
@@ -916,6 +1035,36 @@ def _huge_number() -> bytes:
 def _nan_json() -> bytes:
     raw = _dumps(good_study("NCT99000914")).decode("utf-8")
     return raw.replace('"count": 42', '"count": NaN').encode("utf-8")
+
+
+_XML_BOMB = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE clinical_study [\n <!ENTITY a "aaaaaaaaaa">\n'
+    + b"".join(
+        f' <!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">\n'.encode() for i in range(9)
+    )
+    + b"]>\n<clinical_study><brief_title>&j;</brief_title></clinical_study>\n"
+)
+_XML_EXTERNAL = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE clinical_study [\n'
+    b' <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
+    b"<clinical_study><id_info><nct_id>NCT99000916</nct_id></id_info>"
+    b"<brief_title>&xxe;</brief_title></clinical_study>\n"
+)
+
+
+def _xml_deep() -> bytes:
+    return b"<clinical_study>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</clinical_study>"
+
+
+def good_xml(nct: str = "NCT99000917") -> bytes:
+    """A harmless, valid legacy ClinicalTrials.gov XML record."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<clinical_study>\n'
+        f"  <id_info><nct_id>{nct}</nct_id></id_info>\n"
+        "  <brief_title>A harmless legacy record</brief_title>\n"
+        "  <overall_status>Completed</overall_status>\n  <phase>Phase 1/Phase 2</phase>\n"
+        "</clinical_study>\n"
+    ).encode()
 
 
 def _truncated_text() -> bytes:
@@ -959,6 +1108,14 @@ BROKEN_CASES: list[BrokenCase] = [
     BrokenCase("bom-crlf-text", "bom-crlf.txt", _bom_crlf_text, "ok", errors=0),
     BrokenCase("bom-crlf-json", "bom-crlf.json", _bom_crlf_json, "ok", errors=0),
     BrokenCase("cr-only-text", "cr.txt", _cr_only_text, "ok", errors=0),
+    BrokenCase("xml-ok", "legacy.xml", good_xml, "ok", errors=0),
+    BrokenCase("xml-billion-laughs", "bomb.xml", lambda: _XML_BOMB, "error", 0),
+    BrokenCase("xml-external-entity", "xxe.xml", lambda: _XML_EXTERNAL, "error", 0),
+    BrokenCase("xml-not-well-formed", "broken.xml", lambda: good_xml()[:-25], "error", 0),
+    BrokenCase("xml-deeply-nested", "deep.xml", _xml_deep, "error", 0),
+    BrokenCase(
+        "xml-wrong-root", "feed.xml", lambda: b'<?xml version="1.0"?>\n<feed/>\n', "error", 0
+    ),
     BrokenCase("huge-eligibility", "huge.json", _huge_eligibility, "ok", errors=0),
     BrokenCase("many-locations", "locations.json", _many_locations, "ok", errors=0),
 ]

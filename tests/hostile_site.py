@@ -23,8 +23,8 @@ SOURCE_DATE_EPOCH = "1700000000"  # 2023-11-14T22:13:20Z
 def cli_env(**extra: str) -> dict[str, str]:
     """Environment for a CLI run: no colour, fixed width, reproducible dates.
 
-    ``TRIALPRESS_CACHE_DIR`` is dropped: builds use their own temporary folder, as a user's
-    do, so no build reuses pages of another.
+    ``TRIALPRESS_NO_CACHE`` is set: builds run in the checkout, and no build may reuse
+    pages or PDFs another one left in its reuse store.
     """
     env = {k: v for k, v in os.environ.items() if k != "TRIALPRESS_CACHE_DIR"}
     return {
@@ -32,6 +32,7 @@ def cli_env(**extra: str) -> dict[str, str]:
         "NO_COLOR": "1",
         "COLUMNS": "200",
         "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
+        "TRIALPRESS_NO_CACHE": "1",
         **extra,
     }
 

@@ -247,3 +247,14 @@ def check_links(root: Path) -> int:
                 assert unquote(url.fragment) in _parsed(target).ids, f"{rel}: {value}"
             checked += 1
     return checked
+
+
+def mkdocs_build(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``mkdocs build ARGS -f CFG`` in the config's folder, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", *args, "-f", str(cfg)],
+        cwd=cfg.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

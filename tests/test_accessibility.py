@@ -18,7 +18,7 @@ import pytest
 from tests.browser import serve_dir
 from tests.conftest import V2_JSON, v2_studies
 from tests.hostile_corpus import CRITERIA_NCT, JSON_NCTS, TEXT_NCTS, build_corpus
-from tests.hostile_site import BuiltSite, build_site, launch_chromium
+from tests.hostile_site import BuiltSite, build_site
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -55,16 +55,6 @@ def served(site: BuiltSite) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = launch_chromium(pw)
-        yield chromium
-        chromium.close()  # type: ignore[attr-defined]
-
-
 PAGES = [
     "",
     "trials/",
@@ -85,7 +75,10 @@ PAGES = [
 
 @pytest.mark.parametrize("rel", [*PAGES, "term:conditions", "term:sponsors"])
 def test_axe_finds_no_serious_violation(
-    site: BuiltSite, browser: Any, served: str, rel: str
+    site: BuiltSite,
+    browser: Any,
+    served: str,
+    rel: str,
 ) -> None:
     if rel.startswith("term:"):  # one condition / sponsor page (slugs are the site's)
         folder = site.root / rel.removeprefix("term:")

@@ -144,8 +144,13 @@ def run_cli(
     *args: str | Path, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """The installed console script, as a user runs it."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
-    env.pop("TRIALPRESS_CACHE_DIR", None)
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "TRIALPRESS_NO_CACHE": "1",
+        **(env or {}),
+    }
     return subprocess.run(
         [str(TRIALPRESS), *map(str, args)],
         capture_output=True,
@@ -320,7 +325,6 @@ def test_plain_mkdocs_build_with_the_plugin_reports_bad_records(broken_folder: P
     )
     mkdocs = Path(sys.executable).with_name("mkdocs")
     env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("TRIALPRESS_CACHE_DIR", None)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -134,12 +134,12 @@ def test_interrupted_build_keeps_the_previous_site(
 def test_a_signal_whose_exception_was_swallowed_still_stops_the_build(
     previous: tuple[Path, dict[str, str]], sig: signal.Signals
 ) -> None:
-    """A signal landing in an at-fork callback (PDF workers are forked) has its exception
-    swallowed by CPython ("Exception ignored in ... _releaseLock"): it was seen to let an
-    interrupted build finish and replace the site. The build checks once more before the
-    swap, so the previous output survives."""
-    from trialpress.build import BuildInterrupted, build_trials, stop_on_signals
+    """A stop signal only sets a flag; whatever happens to the code it interrupted (CPython
+    swallows exceptions in at-fork callbacks, libraries wrap them), the build stops at its
+    next checkpoint, at the latest before the swap, so the previous output survives."""
+    from trialpress.build import build_trials
     from trialpress.readers import read_paths
+    from trialpress.stopping import BuildInterrupted, stop_on_signals
 
     out, before = previous
     trials = [t for t in read_paths([EXAMPLES]) if not isinstance(t, Exception)]

@@ -60,8 +60,8 @@ def test_unrecognised_text(in_tmp: Path) -> None:
     result = run("validate", "notes.txt")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        "Error: notes.txt:1: not a recognised trial record (expected registry page text "
-        "or ClinicalTrials.gov API v2 JSON)"
+        "Error: notes.txt:1: not a recognised trial record (expected registry page text, "
+        "ClinicalTrials.gov API v2 JSON or legacy ClinicalTrials.gov XML)"
     )
 
 
@@ -101,13 +101,13 @@ def test_bad_usage_exits_2(args: list[str], message: str) -> None:
 def test_unexpected_exception_is_one_line_without_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import trialpress.cli as cli_module
+    import trialpress.readers as readers_module
 
-    def explode(path: object) -> list[object]:
+    def explode(*args: object) -> list[object]:
         raise RuntimeError("boom")
 
     # A bug we cannot provoke through input: simulate it where reading happens.
-    monkeypatch.setattr(cli_module, "read_file", explode)
+    monkeypatch.setattr(readers_module, "read_file", explode)
     result = run("validate", "x.json")
     assert result.exit_code == 1
     assert result.stderr == "Error: internal error: RuntimeError: boom\n"
@@ -286,8 +286,8 @@ def test_verbose_build_prints_every_warning_and_errors_once(records: Path) -> No
     lines = result.stderr.splitlines()
     assert [ln for ln in lines if ln.startswith("Warning: palmira.txt")] == PALMIRA_WARNINGS
     assert [ln for ln in lines if ln.startswith("Error:")] == [
-        "Error: bad.txt:1: not a recognised trial record (expected registry page text or "
-        "ClinicalTrials.gov API v2 JSON)"
+        "Error: bad.txt:1: not a recognised trial record (expected registry page text, "
+        "ClinicalTrials.gov API v2 JSON or legacy ClinicalTrials.gov XML)"
     ]
     assert (records / "out" / "trials" / "NCT03809988" / "index.html").is_file()
 

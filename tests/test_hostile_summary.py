@@ -37,7 +37,11 @@ def test_every_hostile_category_is_present_and_placed() -> None:
     assert set(CATEGORIES) == REQUIRED_CATEGORIES
     placed = Counter(c.payload.name for c in corpus.cases)
     assert {p.name for p in PAYLOADS} == set(placed), "a payload never lands in a record"
-    assert Counter(c.fmt for c in corpus.cases).keys() == {"ctgov-json", "registry-text"}
+    assert Counter(c.fmt for c in corpus.cases).keys() == {
+        "ctgov-json",
+        "registry-text",
+        "ctgov-xml",
+    }
     print(f"\nhostile cases: {len(corpus.cases)} placements of {len(PAYLOADS)} payloads")
 
 
@@ -46,6 +50,7 @@ def test_markers_are_unique_and_present_in_the_files() -> None:
     markers = [c.marker for c in corpus.cases]
     assert len(markers) == len(set(markers))
     blob = json.dumps(corpus.json_studies, ensure_ascii=False) + "".join(corpus.texts.values())
+    blob += "".join(corpus.xml_texts.values())
     missing = [m for m in markers if m not in blob]
     assert not missing
 
@@ -54,6 +59,7 @@ def test_benign_twin_has_the_same_placements_without_payloads() -> None:
     hostile, benign = build_corpus(), build_corpus(benign=True)
     assert [c.marker for c in hostile.cases] == [c.marker for c in benign.cases]
     text = json.dumps(benign.json_studies) + "".join(benign.texts.values())
+    text += "".join(benign.xml_texts.values())
     assert "<script" not in text and "javascript:window" not in text.replace(
         '"link": "javascript:window.__pwned=17"', ""
     ).replace('"url": "javascript:window.__pwned=18"', "")

@@ -16,6 +16,7 @@ HTML is parsed with html5lib (what a browser does), then:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections import Counter
@@ -82,7 +83,7 @@ def soup_of(path: Path) -> BeautifulSoup:
 def all_ncts() -> list[str]:
     corpus = build_corpus()
     ncts = [s["protocolSection"]["identificationModule"]["nctId"] for s in corpus.json_studies]
-    return ncts + list(corpus.texts)
+    return ncts + list(corpus.texts) + list(corpus.xml_texts)
 
 
 def trial_json(site: BuiltSite, nct: str) -> dict[str, Any]:
@@ -381,18 +382,18 @@ def served(hostile: BuiltSite) -> Iterator[str]:
 
 
 @pytest.mark.browser
-def test_no_dialog_and_no_record_script_in_chromium(served: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from tests.hostile_site import launch_chromium
-
+def test_no_dialog_and_no_record_script_in_chromium(
+    served: str,
+    browser: Any,
+) -> None:
     pages = [f"trials/{n}/" for n in all_ncts()] + [f"checklists/{n}/" for n in all_ncts()[:3]]
     pages += ["", "trials/", "conditions/", "sponsors/", "countries/"]
     dialogs: list[str] = []
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        page = browser.new_page()
+    # The session's one Chromium (tests/browser.py): a second Playwright in this process
+    # would fail ("Sync API inside the asyncio loop").
+    with contextlib.closing(browser.new_context()) as context:
+        page = context.new_page()
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -434,7 +435,6 @@ def test_no_dialog_and_no_record_script_in_chromium(served: str) -> None:
             shown += results.count()
             assert page.evaluate("typeof window.__pwned") == "undefined", case.payload.name
         assert shown >= len(titles)
-        browser.close()
     assert not dialogs, dialogs
     assert not foreign, foreign[:10]
     assert not errors, errors[:10]

@@ -30,6 +30,7 @@ from tests.site_helpers import (
 from trialpress import escaping, search
 from trialpress.corpus import Corpus
 from trialpress.errors import RenderError
+from trialpress.publish import PublishOptions, SearchEntry, generate
 
 HOSTILE_ID = "NCT09999999"
 
@@ -39,13 +40,21 @@ def _tree(root: Path | None) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+def site_entries(corpus: Corpus, directory_urls: bool, out: Path) -> list[SearchEntry]:
+    """The search entries a build indexes: the publish stage's (trials) and the terms'."""
+    options = PublishOptions(pdf=False, use_directory_urls=directory_urls)
+    generated = generate(corpus, options, out)
+    return [*generated.search, *search.term_entries(corpus, options.layout)]
+
+
 @pytest.fixture(scope="module")
 def corpus() -> Corpus:
     return Corpus([*read_ok([POLAR, PALMIRA]), hostile_trial(HOSTILE_ID)])
 
 
-def test_stub_keeps_record_text_inert(corpus: Corpus) -> None:
-    entry = search.trial_entry(corpus.trials[HOSTILE_ID], "trials/NCT09999999/")
+def test_stub_keeps_record_text_inert(corpus: Corpus, tmp_path: Path) -> None:
+    entries = site_entries(corpus, True, tmp_path)
+    entry = next(e for e in entries if e.url == f"trials/{HOSTILE_ID}/")
     doc = html5lib.parse(search.stub_html(entry, "en"), namespaceHTMLElements=False)
     main = doc.find("body/main")
     assert main is not None
@@ -61,7 +70,7 @@ def test_stub_keeps_record_text_inert(corpus: Corpus) -> None:
 def test_pagefind_records_every_page_at_its_url(
     corpus: Corpus, tmp_path: Path, directory_urls: bool
 ) -> None:
-    entries = search.site_entries(corpus, directory_urls)
+    entries = site_entries(corpus, directory_urls, tmp_path / "generated")
     index = search.write_index(entries, tmp_path / "site")
     assert index is not None
     records = pagefind_records(index)
@@ -88,7 +97,7 @@ def test_index_is_deterministic_cached_and_checked(
         real(*args, **kwargs)
 
     monkeypatch.setattr(search, "_run_pagefind", counting)
-    entries = search.site_entries(corpus, True)
+    entries = site_entries(corpus, True, tmp_path / "generated")
     plain = _tree(search.write_index(entries, tmp_path / "a"))
     assert _tree(search.write_index(list(reversed(entries)), tmp_path / "b")) == plain
     cache = tmp_path / "cache"
@@ -102,7 +111,7 @@ def test_index_is_deterministic_cached_and_checked(
     assert _tree(search.write_index(entries, tmp_path / "e", cache_dir=cache)) == plain
     assert len(runs) == 4
     # A changed entry changes the index.
-    changed = [*entries[1:], search.SearchEntry(entries[0].url, "Another title", "")]
+    changed = [*entries[1:], SearchEntry(url=entries[0].url, title="Another title", text="")]
     assert _tree(search.write_index(changed, tmp_path / "f", cache_dir=cache)) != plain
     assert len(runs) == 5
 
@@ -114,7 +123,7 @@ def test_no_entry_no_index(tmp_path: Path) -> None:
 
 
 def test_duplicate_urls_are_refused(tmp_path: Path) -> None:
-    entry = search.SearchEntry("trials/NCT00000001/", "A", "a")
+    entry = SearchEntry(url="trials/NCT00000001/", title="A", text="a")
     with pytest.raises(RenderError, match="share one URL"):
         search.write_index([entry, entry], tmp_path)
 

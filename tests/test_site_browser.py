@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import browser, page, serve_dir  # noqa: F401  (fixtures)
+from tests.browser import serve_dir
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial
 from tests.site_helpers import BuiltSite, built_site
 from trialpress.models import Trial
@@ -49,7 +49,7 @@ def _ids(trial: Trial, kind: str) -> list[tuple[str, str]]:
     return [(str(v.id), v.ref) for v in walk_views(views)]
 
 
-def test_checklist_verdicts(page: Any, base_url: str, site: BuiltSite) -> None:  # noqa: F811
+def test_checklist_verdicts(page: Any, base_url: str, site: BuiltSite) -> None:
     trial = next(t for t in site.trials if t.nct_id == PALMIRA_ID)
     inclusion = _ids(trial, "inclusion")
     exclusion = _ids(trial, "exclusion")
@@ -87,7 +87,7 @@ def test_checklist_verdicts(page: Any, base_url: str, site: BuiltSite) -> None: 
     _clean(page)
 
 
-def test_checklist_works_by_keyboard(page: Any, base_url: str) -> None:  # noqa: F811
+def test_checklist_works_by_keyboard(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}checklists/{POLAR_ID}/")
     first = page.locator("input[name='inclusion-1'][value='met']")
     first.focus()
@@ -102,7 +102,7 @@ def test_checklist_works_by_keyboard(page: Any, base_url: str) -> None:  # noqa:
     _clean(page)
 
 
-def test_trial_pages_have_no_console_errors(page: Any, base_url: str) -> None:  # noqa: F811
+def test_trial_pages_have_no_console_errors(page: Any, base_url: str) -> None:
     for nct in (POLAR_ID, PALMIRA_ID, hostile_trial().nct_id):
         page.goto(f"{base_url}trials/{nct}/")
         assert page.locator("h1").count() == 1
@@ -118,7 +118,7 @@ def _column(pg: Any, index: int) -> list[str]:
     return [str(t).strip() for t in cells.all_inner_texts()]
 
 
-def test_index_table_sorts_and_filters(page: Any, base_url: str, site: BuiltSite) -> None:  # noqa: F811
+def test_index_table_sorts_and_filters(page: Any, base_url: str, site: BuiltSite) -> None:
     page.goto(f"{base_url}trials/")
     ids = _column(page, 1)
     assert sorted(ids) == sorted(t.nct_id for t in site.trials)
@@ -143,7 +143,7 @@ def test_index_table_sorts_and_filters(page: Any, base_url: str, site: BuiltSite
     _clean(page)
 
 
-def test_index_table_works_without_javascript(browser: Any, base_url: str) -> None:  # noqa: F811
+def test_index_table_works_without_javascript(browser: Any, base_url: str) -> None:
     context = browser.new_context(java_script_enabled=False)
     try:
         pg = context.new_page()
@@ -156,7 +156,7 @@ def test_index_table_works_without_javascript(browser: Any, base_url: str) -> No
         context.close()
 
 
-def test_checklist_prints_as_a_clean_form(page: Any, base_url: str) -> None:  # noqa: F811
+def test_checklist_prints_as_a_clean_form(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}checklists/{POLAR_ID}/")
     page.emulate_media(media="print")
     for selector in (".md-header", ".md-sidebar--primary", ".md-footer", ".md-search"):

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from tests.conftest import V2_JSON
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, palmira, polar
-from tests.site_helpers import check_links, trialpress_serve
+from tests.site_helpers import check_links, mkdocs_build, trialpress_serve
 from trialpress.build import build_trials
 from trialpress.cli import cli
 from trialpress.errors import BuildError, RenderError
@@ -162,13 +162,7 @@ def _user_site(tmp_path: Path, pdf: bool = True) -> Path:
 
 def test_plain_mkdocs_build_uses_the_plugin_entry_point(tmp_path: Path) -> None:
     cfg = _user_site(tmp_path)
-    run = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(cfg)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = mkdocs_build(cfg, "--strict")
     assert run.returncode == 0, run.stderr
     page = tmp_path / "site" / "trials" / POLAR_ID / "index.html"
     html = page.read_text("utf-8")
@@ -179,19 +173,13 @@ def test_plain_mkdocs_build_uses_the_plugin_entry_point(tmp_path: Path) -> None:
         for kind in ("brief", "checklist"):
             pdf = tmp_path / "site" / "pdf" / f"{nct}-{kind}.pdf"
             assert pdf.read_bytes().startswith(b"%PDF-"), pdf
-            assert (tmp_path / ".trialpress" / "pdf" / pdf.name).is_file()
+            assert (tmp_path / ".trialpress" / "site" / "pdf" / pdf.name).is_file()
     assert f'href="../../pdf/{POLAR_ID}-brief.pdf"' in html
     assert check_links(tmp_path / "site") > 100
 
     bad = tmp_path / "records" / "broken.json"
     bad.write_text('{"protocolSection": ')
-    run = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(cfg)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = mkdocs_build(cfg, "--strict")
     assert run.returncode == 1
     assert re.search(r"ERROR\s+-\s+\S*broken\.json(:\d+)?: ", run.stderr), run.stderr
 
@@ -327,13 +315,7 @@ def test_interrupted_build_leaves_previous_output_untouched(
 def test_generated_folder_inside_docs_is_refused(tmp_path: Path) -> None:
     cfg = _user_site(tmp_path, pdf=False)
     cfg.write_text(cfg.read_text() + "      cache_dir: docs/generated\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-f", str(cfg)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = mkdocs_build(cfg)
     assert run.returncode == 1
     assert "cache_dir" in run.stderr and "is inside docs_dir" in run.stderr
     assert "Traceback" not in run.stderr

@@ -13,17 +13,16 @@ from bs4 import BeautifulSoup
 from tests.conftest import PALMIRA, POLAR
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
 from trialpress.corpus import Corpus
+from trialpress.layout import page_url, root_of
 from trialpress.models import Trial
 from trialpress.readers import read_file
 from trialpress.render import (
     SiteContext,
     criteria_view,
     doi_from_citation,
-    page_url,
     render_checklist,
     render_site,
     render_trial,
-    root_of,
     walk_views,
 )
 from trialpress.templating import default_templates_dir

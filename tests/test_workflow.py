@@ -123,6 +123,13 @@ def test_tests_fetch_strict_build_and_pages_deploy() -> None:
     assert "trialpress build --strict" in runs
     assert any(u.startswith("actions/cache@") for u in uses)
     assert any(u.startswith("actions/upload-pages-artifact@") for u in uses)
+    # the deployed URL reaches the build, and the reuse store is kept between runs
+    assert any(u.startswith("actions/configure-pages@") for u in uses)
+    assert "${{ steps.pages.outputs.base_url }}" in str(build[-2].get("env", {}).get("SITE_URL"))
+    assert any(
+        u.startswith("actions/cache@") and s["with"]["path"] == ".trialpress/cache"
+        for u, s in zip(uses, build, strict=True)
+    )
     # the README's test command runs before anything is built or published
     assert runs.index("./scripts/test") < runs.index("trialpress build")
     deploy = jobs["deploy"]
@@ -192,10 +199,15 @@ def test_build_step_builds_the_site_with_pdfs_in_strict_mode(tmp_path: Path) -> 
     shutil.copytree(ROOT / "examples" / "records", ws / "examples" / "records")
     shutil.copy(ROOT / "mkdocs.yml", ws / "mkdocs.yml")
     shutil.copytree(ROOT / "site", ws / "site")
-    result = _run_step(_step_script("Build the site with its PDFs (strict)"), ws, {})
+    env = {"SITE_URL": "https://example.github.io/trials"}
+    result = _run_step(_step_script("Build the site with its PDFs (strict)"), ws, env)
     assert result.returncode == 0, result.stderr
     site = ws / "build" / "site"
     assert (site / "index.html").is_file()
+    assert "https://example.github.io/trials/trials/NCT03820830/" in (
+        site / "sitemap.xml"
+    ).read_text(encoding="utf-8")
+    assert (ws / ".trialpress" / "cache").is_dir()
     for nct in ("NCT03809988", "NCT03820830"):
         assert (site / "trials" / nct / "index.html").is_file()
         assert (site / "pdf" / f"{nct}-brief.pdf").read_bytes()[:5] == b"%PDF-"

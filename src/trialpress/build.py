@@ -13,20 +13,25 @@ import calendar
 import logging
 import os
 import shutil
-import signal
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from trialpress.errors import BuildError, RecordError, TrialpressError
-from trialpress.models import Trial
+from trialpress.errors import BuildError, TrialpressError
+from trialpress.models import Trial, count_warnings
 from trialpress.progress import NULL, Reporter
+from trialpress.publish import PublishOptions
+from trialpress.readers import read_records
+from trialpress.stopping import checkpoint
 from trialpress.templating import default_templates_dir
+
+if TYPE_CHECKING:
+    from trialpress.plugin import TrialpressPlugin
 
 log = logging.getLogger("trialpress.build")
 
@@ -40,6 +45,8 @@ class BuildResult:
     warnings: int = 0
     errors: list[TrialpressError] = field(default_factory=list)
     seconds: float = 0.0
+    #: What was rendered rather than reused (``page:...``, ``html:...``, ``pdf:...``).
+    rendered: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for people."""
@@ -67,27 +74,6 @@ def choose_config(config_file: str | Path | None) -> tuple[Path, bool]:
     if local.is_file():
         return local.resolve(), False
     return bundled_config(), True
-
-
-def read_records(
-    paths: Sequence[str | Path], reporter: Reporter = NULL
-) -> tuple[list[Trial], list[RecordError]]:
-    """Every trial and every record error under ``paths``, in file order."""
-    from trialpress.readers import expand_paths, read_file
-
-    files = expand_paths(paths)
-    stage = reporter.stage("Reading records", len(files))
-    trials: list[Trial] = []
-    errors: list[RecordError] = []
-    for path in files:
-        try:
-            results = read_file(path)
-        except RecordError as exc:
-            results = [exc]
-        for r in results:
-            (errors if isinstance(r, RecordError) else trials).append(r)  # type: ignore[arg-type]
-        stage.advance()
-    return trials, errors
 
 
 class _MkDocsLogHandler(logging.Handler):
@@ -136,69 +122,6 @@ def _reproducible_dates(trials: Sequence[Trial]) -> Iterator[None]:
         os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
-class BuildInterrupted(BaseException):
-    """SIGTERM stopped the build (SIGINT stays :class:`KeyboardInterrupt`)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-#: Signals caught by :func:`stop_on_signals` during this process's current build.
-_received: list[int] = []
-
-
-def _on_signal(signum: int, frame: object) -> None:
-    """Record the signal, then unwind the build by raising."""
-    _received.append(signum)
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise BuildInterrupted(signum)
-
-
-@contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM stop a build, which then leaves the previous output as it was.
-
-    The handler raises, and also records the signal: when a signal lands while CPython runs
-    an at-fork callback (PDF workers are forked), the exception is swallowed ("Exception
-    ignored in ... _releaseLock") and the build would go on, so :func:`build_trials` checks
-    the record once more before publishing. A SIGINT that was ignored when the process
-    started (a background job) stays ignored.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    _received.clear()
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    signal.signal(signal.SIGTERM, _on_signal)
-    if previous[signal.SIGINT] is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _on_signal)
-    try:
-        yield
-    except Exception as exc:
-        # A library may wrap the handler's exception in its own (pydantic's Rust
-        # serialiser reports it as PydanticSerializationError): still an interruption.
-        if _received:
-            raise _interruption(_received[0]) from exc
-        raise
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        _received.clear()
-
-
-def _interruption(signum: int) -> BaseException:
-    """The exception a stop signal unwinds the build with."""
-    return KeyboardInterrupt() if signum == signal.SIGINT else BuildInterrupted(signum)
-
-
-def _raise_if_signalled() -> None:
-    """Refuse to publish after a signal whose exception was swallowed (see above)."""
-    if _received:
-        raise _interruption(_received[0])
-
-
 def _swap_into_place(tmp: Path, out: Path) -> None:
     """Replace ``out`` by ``tmp`` with two renames; the old output is removed last."""
     old: Path | None = None
@@ -225,6 +148,10 @@ def build_site(
     strict: bool = True,
     templates: str | Path | None = None,
     pdf: bool | None = None,
+    cache: str | Path | None = None,
+    jobs: int | None = None,
+    executor: str | None = None,
+    site_url: str | None = None,
     reporter: Reporter = NULL,
 ) -> BuildResult:
     """Read ``records``, build the site with MkDocs and put it at ``out`` atomically.
@@ -243,6 +170,10 @@ def build_site(
         strict=strict,
         templates=templates,
         pdf=pdf,
+        cache=cache,
+        jobs=jobs,
+        executor=executor,
+        site_url=site_url,
         reporter=reporter,
         start=start,
     )
@@ -260,10 +191,19 @@ def build_trials(
     reporter: Reporter = NULL,
     start: float | None = None,
     cache_dir: str | Path | None = None,
+    cache: str | Path | None = None,
+    jobs: int | None = None,
+    executor: str | None = None,
+    site_url: str | None = None,
 ) -> BuildResult:
     """Build the site from trials already read (``errors``: record errors to report).
 
-    ``cache_dir`` sets the plugin's generated folder (default: a temporary one per build).
+    ``site_url`` overrides the config's (CI passes the deployed Pages URL, so the 404 page,
+    sitemap, canonical links and QR codes point at the site).
+
+    ``templates``, ``pdf``, ``jobs`` and ``executor`` override the config's plugin options;
+    ``cache`` is the reuse store kept between builds (default: none, everything is
+    rendered); ``cache_dir`` the generated folder (default: a temporary one per build).
     """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -285,6 +225,8 @@ def build_trials(
         plugin = next((p for p in config.plugins.values() if isinstance(p, TrialpressPlugin)), None)
         if plugin is None:
             raise BuildError("the MkDocs config does not use the trialpress plugin", cfg_path)
+        if site_url:
+            config.site_url = site_url if site_url.endswith("/") else f"{site_url}/"
         if out_dir is None:
             # The bundled config lives in the installed package: build next to the user.
             out_dir = Path("build/site") if bundled else Path(config.site_dir)
@@ -307,10 +249,9 @@ def build_trials(
             config.site_dir = str(tmp / "site")
             plugin.preloaded = trials
             plugin.reporter = reporter
-            if templates is not None:
-                plugin.config.templates = str(Path(templates).resolve())
-            if pdf is not None:
-                plugin.config.pdf = pdf
+            plugin.options = _options(
+                plugin, cfg_path.parent, templates, pdf, cache, jobs, executor
+            )
             # Generated pages go to this build's own temporary folder (concurrent builds of
             # one project never share one), and unchanged PDFs are reused from the output
             # this build replaces.
@@ -326,7 +267,7 @@ def build_trials(
                 raise
             stage.advance()
             all_errors.extend(plugin.record_errors)
-            _raise_if_signalled()
+            checkpoint()  # a stop signal never lets the new output replace the old
             _swap_into_place(tmp / "site", out_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -334,9 +275,35 @@ def build_trials(
     return BuildResult(
         out=out_dir,
         trials=plugin.trial_count,
-        warnings=sum(1 for t in trials for w in t.warnings if w.severity == "warning"),
+        warnings=count_warnings(trials),
         errors=all_errors,
         seconds=time.monotonic() - start,
+        rendered=list(plugin.generated.rendered) if plugin.generated else [],
+    )
+
+
+def _options(
+    plugin: TrialpressPlugin,
+    config_dir: Path,
+    templates: str | Path | None,
+    pdf: bool | None,
+    cache: str | Path | None,
+    jobs: int | None,
+    executor: str | None,
+) -> PublishOptions:
+    """The plugin's options from the config, with what the caller overrides."""
+    cfg = plugin.config
+    if templates is not None:
+        tpl: Path | None = Path(templates).resolve()
+    else:
+        tpl = (config_dir / cfg.templates).resolve() if cfg.templates else None
+    return PublishOptions(
+        templates=tpl,
+        pdf=cfg.pdf if pdf is None else pdf,
+        jobs=jobs if jobs is not None else cfg.jobs,
+        executor=executor if executor is not None else cfg.executor,
+        page_size="Letter" if cfg.page_size == "Letter" else "A4",
+        cache=Path(cache).resolve() if cache is not None else None,
     )
 
 
@@ -345,30 +312,31 @@ def serve_site(
     *,
     config_file: str | Path | None = None,
     templates: str | Path | None = None,
+    cache: str | Path | None = None,
     dev_addr: str | None = None,
     open_in_browser: bool = False,
 ) -> None:
     """Run MkDocs' dev server with the trial pages of ``records`` (rebuilt on change)."""
     from mkdocs.commands.serve import serve
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    from trialpress.plugin import TrialpressPlugin, session
 
     cfg_path, bundled = choose_config(config_file)
-    env = {"TRIALPRESS_RECORDS": os.pathsep.join(str(Path(r).resolve()) for r in records)}
-    if templates is not None:
-        env["TRIALPRESS_TEMPLATES"] = str(Path(templates).resolve())
-    cache = None
-    if bundled:
-        cache = tempfile.mkdtemp(prefix="trialpress-serve-")
-        env["TRIALPRESS_CACHE_DIR"] = cache
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     try:
-        with _mkdocs_logging():
+        config = load_config(str(cfg_path))
+    except (MkDocsException, OSError) as exc:
+        raise BuildError(f"invalid MkDocs config: {exc}", cfg_path) from exc
+    plugin = next((p for p in config.plugins.values() if isinstance(p, TrialpressPlugin)), None)
+    if plugin is None:
+        raise BuildError("the MkDocs config does not use the trialpress plugin", cfg_path)
+    options = _options(plugin, cfg_path.parent, templates, None, cache, None, None)
+    work = Path(tempfile.mkdtemp(prefix="trialpress-serve-")) if bundled else None
+    paths = [str(Path(r).resolve()) for r in records]
+    try:
+        with _mkdocs_logging(), session(cfg_path, options, paths, work):
             serve(str(cfg_path), dev_addr=dev_addr, open_in_browser=open_in_browser)
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        if cache:
-            shutil.rmtree(cache, ignore_errors=True)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)

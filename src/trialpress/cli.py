@@ -29,9 +29,9 @@ import click
 from trialpress import __version__
 from trialpress.errors import RecordError, RenderError, TrialpressError, printable
 from trialpress.escaping import csv_cell
-from trialpress.models import Trial
+from trialpress.models import Trial, count_warnings
 from trialpress.progress import NULL, Reporter, RichReporter
-from trialpress.readers import expand_paths, read_file
+from trialpress.readers import read_records
 
 # --------------------------------------------------------------------------- output helpers
 
@@ -96,11 +96,6 @@ def note(message: object) -> None:
         click.echo(f"Note: {message}", err=True)
 
 
-def count_warnings(trials: Sequence[Trial], severity: str = "warning") -> int:
-    """How many reader warnings (or notes) the trials carry."""
-    return sum(1 for t in trials for w in t.warnings if w.severity == severity)
-
-
 def _progress_wanted() -> bool:
     """Bars only for people: stderr is a terminal and the user did not ask for quiet."""
     if settings().quiet or os.environ.get("TRIALPRESS_NO_PROGRESS"):
@@ -119,36 +114,30 @@ def progress() -> Iterator[Reporter]:
 
 
 def read_all(
-    paths: Sequence[str], reporter: Reporter = NULL, *, show_warnings: bool | None = None
+    paths: Sequence[str],
+    reporter: Reporter = NULL,
+    *,
+    show_warnings: bool | None = None,
+    cache: str | None = None,
 ) -> tuple[list[Trial], list[RecordError]]:
     """Read every record, one progress step per file; errors are printed, never raised.
 
     Warnings are printed when ``show_warnings`` (default: under --verbose).
     """
-    if show_warnings is None:
-        show_warnings = settings().verbose
-    files = expand_paths(paths)
-    trials: list[Trial] = []
-    errors: list[RecordError] = []
-    stage = reporter.stage("Reading records", len(files))
-    for path in files:
-        try:
-            results = read_file(path)
-        except RecordError as exc:
-            results = [exc]
-        for result in results:
-            if isinstance(result, RecordError):
-                _error(result)
-                errors.append(result)
-            else:
-                trials.append(result)
-                if show_warnings:
-                    for line in trial_warnings(result):
-                        warn(line)
-                    for line in trial_warnings(result, "note"):
-                        note(line)
-        stage.advance()
-    return trials, errors
+    verbose = settings().verbose if show_warnings is None else show_warnings
+
+    def show(result: Trial | RecordError) -> None:
+        if isinstance(result, RecordError):
+            _error(result)
+        elif verbose:
+            for line in trial_warnings(result):
+                warn(line)
+            for line in trial_warnings(result, "note"):
+                note(line)
+
+    from trialpress.store import Store
+
+    return read_records(paths, reporter, show, Store(Path(cache)) if cache else None)
 
 
 @dataclass
@@ -394,6 +383,49 @@ def facts(paths: tuple[str, ...], fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["fhir", "ris", "csv"]),
+    required=True,
+    help="fhir: an R5 ResearchStudy (a Bundle when several trials); ris: each trial's "
+    "registry record and references; csv: the trials table, one row per trial.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="File to write (replaced atomically) [default: standard output].",
+)
+def export(records: tuple[str, ...], fmt: Literal["fhir", "ris", "csv"], out: Path | None) -> None:
+    """Export RECORDS as FHIR JSON, RIS or CSV for other tools, without building a site.
+
+    Record errors are reported and the other trials still exported (exit status 1); a
+    trial read twice (same NCT ID) is exported once.
+    """
+    from trialpress.corpus import Corpus
+    from trialpress.exports import export_text
+    from trialpress.store import write_if_changed
+
+    trials, errors = read_all(records)
+    corpus = Corpus(trials)
+    for err in corpus.errors:
+        _error(err)
+    text = export_text(list(corpus.trials.values()), fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            write_if_changed(out, text.encode("utf-8"))
+        except OSError as exc:
+            fail(f"{out}: cannot write: {exc.strerror or exc}")
+        info(f"Exported {_plural(len(corpus.trials), 'trial')} to {out}")
+    sys.exit(1 if errors or corpus.errors else 0)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of the trial model."""
     click.echo(json.dumps(Trial.model_json_schema(), indent=2))
@@ -468,6 +500,28 @@ def pdf(
     sys.exit(summary.exit_status)
 
 
+def _cache_options(f: Any) -> Any:
+    """``--cache DIR`` and ``--no-cache``: where unchanged work is reused from."""
+    f = click.option(
+        "--no-cache",
+        is_flag=True,
+        envvar="TRIALPRESS_NO_CACHE",
+        help="Reuse nothing: render every page and PDF (env TRIALPRESS_NO_CACHE=1).",
+    )(f)
+    return click.option(
+        "--cache",
+        type=click.Path(file_okay=False, path_type=str),
+        default=".trialpress/cache",
+        show_default=True,
+        metavar="DIR",
+        help="Reuse store: unchanged trials are not rendered again. Keep it between runs.",
+    )(f)
+
+
+def _cache(cache: str, no_cache: bool) -> str | None:
+    return None if no_cache else cache
+
+
 @cli.command()
 @click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
@@ -500,6 +554,26 @@ def pdf(
     help="Folder of templates overriding the shipped ones (site/, pdf/).",
 )
 @click.option("--pdf/--no-pdf", default=None, help="Render PDFs [default: as the config says].")
+@_cache_options
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for PDFs [default: as the config says, else all cores].",
+)
+@click.option(
+    "--executor",
+    default=None,
+    metavar="URL",
+    help="Render PDFs on a Dask cluster: dask://HOST:PORT [default: local processes].",
+)
+@click.option(
+    "--site-url",
+    default=None,
+    metavar="URL",
+    help="Where the site is published (overrides the config's site_url): the 404 page, "
+    "sitemap, canonical links and PDF QR codes point there.",
+)
 def build(
     records: tuple[str, ...],
     out: str | None,
@@ -507,10 +581,16 @@ def build(
     strict: bool,
     templates: str | None,
     pdf: bool | None,
+    cache: str,
+    no_cache: bool,
+    jobs: int | None,
+    executor: str | None,
+    site_url: str | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
-    from trialpress.build import BuildInterrupted, build_trials, choose_config, stop_on_signals
+    from trialpress.build import build_trials, choose_config
     from trialpress.errors import TrialpressError
+    from trialpress.stopping import BuildInterrupted, stop_on_signals
 
     start = time.monotonic()
     try:
@@ -519,7 +599,7 @@ def build(
         # previous output stays as it was.
         with stop_on_signals(), progress() as rep:
             # read_all prints read errors as they come, and warnings under --verbose
-            trials, read_errors = read_all(records, rep)
+            trials, read_errors = read_all(records, rep, cache=_cache(cache, no_cache))
             result = build_trials(
                 trials,
                 out,
@@ -528,6 +608,10 @@ def build(
                 strict=strict,
                 templates=templates,
                 pdf=pdf,
+                cache=_cache(cache, no_cache),
+                jobs=jobs,
+                executor=executor,
+                site_url=site_url,
                 reporter=rep,
                 start=start,
             )
@@ -542,6 +626,8 @@ def build(
         sys.exit(128 + exc.signum)
     for err in result.errors[len(read_errors) :]:
         _error(err)
+    if settings().verbose:
+        info(f"Rendered {len(result.rendered)} pages and PDFs; everything else was reused.")
     info(result.summary())
     sys.exit(1 if result.errors else 0)
 
@@ -570,18 +656,97 @@ def build(
     metavar="IP:PORT",
     help="Address to serve on [127.0.0.1:8000].",
 )
+@_cache_options
 def serve(
-    records: tuple[str, ...], config_file: str | None, templates: str | None, dev_addr: str | None
+    records: tuple[str, ...],
+    config_file: str | None,
+    templates: str | None,
+    dev_addr: str | None,
+    cache: str,
+    no_cache: bool,
 ) -> None:
     """Serve the site with MkDocs' dev server; pages rebuild when RECORDS change."""
     from trialpress.build import serve_site
     from trialpress.errors import BuildError
 
     try:
-        serve_site(records, config_file=config_file, templates=templates, dev_addr=dev_addr)
+        serve_site(
+            records,
+            config_file=config_file,
+            templates=templates,
+            cache=_cache(cache, no_cache),
+            dev_addr=dev_addr,
+        )
     except BuildError as exc:
         _error(exc)
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    metavar="DIR",
+    help="Docs folder to write the generated pages, data and assets into.",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Folder of templates overriding the shipped ones (site/, pdf/).",
+)
+@click.option("--pdf/--no-pdf", default=False, show_default=True, help="Render PDFs too.")
+@click.option(
+    "--no-directory-urls",
+    is_flag=True,
+    help="Link pages as trials/NCT.html (the engine's use_directory_urls: false).",
+)
+@click.option("--site-url", default=None, help="Site root URL, for PDF links and QR codes.")
+@_cache_options
+def generate(
+    records: tuple[str, ...],
+    out_dir: Path,
+    templates: Path | None,
+    pdf: bool,
+    no_directory_urls: bool,
+    site_url: str | None,
+    cache: str,
+    no_cache: bool,
+) -> None:
+    """Write the trial, checklist and index pages as Markdown into a docs folder.
+
+    For site engines that run no MkDocs plugins (Zensical): add the folder's
+    assets/trialpress/trialpress.css and .js to the engine's extra CSS and JavaScript.
+    Files in DIR that the records no longer produce are removed.
+    """
+    from trialpress.corpus import Corpus
+    from trialpress.publish import PublishOptions
+    from trialpress.publish import generate as generate_site
+
+    summary = RunSummary(verb="Generated")
+    with progress() as rep:
+        trials, errors = read_all(records, rep, cache=None if no_cache else cache)
+        corpus = Corpus(trials)
+        options = PublishOptions(
+            templates=templates,
+            pdf=pdf,
+            use_directory_urls=not no_directory_urls,
+            site_url=site_url,
+            cache=None if no_cache else Path(cache),
+        )
+        result = generate_site(corpus, options, out_dir, reporter=rep)
+    for err in [*corpus.errors, *result.errors]:
+        _error(err)
+    summary.add_read(trials, errors)
+    summary.trials = len(corpus)
+    summary.failures += len(corpus.errors) + len(result.errors)
+    info(f"{len(result.pages)} pages in {out_dir}")
+    summary.print()
+    sys.exit(summary.exit_status)
 
 
 def main() -> None:

@@ -26,7 +26,8 @@ from urllib.parse import quote
 
 from trialpress.errors import RecordError
 from trialpress.labels import enum_label
-from trialpress.models import Trial
+from trialpress.layout import Layout
+from trialpress.models import MeshTerm, Trial
 
 IndexKind = Literal["condition", "intervention", "sponsor", "country", "status", "phase"]
 
@@ -77,7 +78,7 @@ class IndexEntry:
     @property
     def src_path(self) -> str:
         """Source path of the page, relative to the docs dir."""
-        return f"{KINDS[self.kind][0]}/{self.slug}.md"
+        return Layout.term_src(KINDS[self.kind][0], self.slug)
 
 
 def _terms(trial: Trial, kind: IndexKind) -> list[str]:
@@ -97,12 +98,13 @@ def _terms(trial: Trial, kind: IndexKind) -> list[str]:
     return [p.value for p in trial.phases]
 
 
-def _mesh_terms(trial: Trial, kind: IndexKind) -> list[tuple[str, str]]:
-    """(term, MeSH ID) the registry indexed the trial under, for conditions and interventions."""
+def _mesh_terms(trial: Trial, kind: IndexKind) -> list[MeshTerm]:
+    """The MeSH terms the registry indexed the trial under, for conditions and interventions
+    (legacy XML gives headings without an ID)."""
     if kind == "condition":
-        return [(m.term, m.id) for m in trial.mesh.conditions.terms]
+        return list(trial.mesh.conditions.terms)
     if kind == "intervention":
-        return [(m.term, m.id) for m in trial.mesh.interventions.terms]
+        return list(trial.mesh.interventions.terms)
     return []
 
 
@@ -156,15 +158,16 @@ class Corpus:
         mesh_ids: dict[str, str] = {}
         worded: set[str] = set()
         for trial in self.trials.values():
-            own = [(term, None) for term in _terms(trial, kind)]
-            for term, mesh_id in [*own, *_mesh_terms(trial, kind)]:
+            own = [(term, None, False) for term in _terms(trial, kind)]
+            mesh = [(m.term, m.id, True) for m in _mesh_terms(trial, kind)]
+            for term, mesh_id, is_mesh in [*own, *mesh]:
                 if not term.strip():
                     continue
                 key = normalise_key(term)
                 labels.setdefault(key, " ".join(term.split()))
-                if mesh_id is None:
+                if not is_mesh:
                     worded.add(key)
-                else:
+                elif mesh_id is not None:
                     mesh_ids.setdefault(key, mesh_id)
                 ids = members.setdefault(key, [])
                 if trial.nct_id not in ids:
@@ -190,7 +193,7 @@ class Corpus:
     def related_link(self, nct_id: str) -> Link:
         """Our own page when the related trial is in the build, else the registry record."""
         if nct_id in self.trials:
-            return Link(nct_id, True, f"trials/{nct_id}.md")
+            return Link(nct_id, True, Layout.trial_src(nct_id))
         return Link(nct_id, False, f"https://clinicaltrials.gov/study/{quote(nct_id, safe='')}")
 
     def countries(self, trial: Trial) -> list[tuple[str, int]]:

@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 
 from trialpress.models import Criterion, ReadWarning
 
-__all__ = ["ParsedCriteria", "parse_criteria", "unescape"]
+__all__ = ["ParsedCriteria", "parse_criteria", "starts_item", "unescape"]
 
 Section = str  # "other" | "inclusion" | "exclusion"
 
@@ -99,6 +99,15 @@ _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000
 def unescape(text: str) -> str:
     """Remove Markdown backslash escapes (``\\<`` -> ``<``); other backslashes stay."""
     return _ESCAPE_RE.sub(r"\1", text)
+
+
+def starts_item(line: str) -> bool:
+    """Whether ``line`` (without indentation) starts with a list marker this parser knows.
+
+    Readers of hard-wrapped text (legacy XML textblocks) use it to tell a new item from a
+    wrapped continuation, so both agree on what a marker is.
+    """
+    return _match_marker(line) is not None
 
 
 def _roman_to_int(s: str) -> int | None:

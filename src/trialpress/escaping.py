@@ -100,6 +100,50 @@ def markdown_text(value: object) -> Markup:
     return Markup(str(text).replace(".", "&#46;").replace("(", "&#40;").replace(")", "&#41;"))
 
 
+#: The punctuation that makes Markdown markup: emphasis, code, links and images, raw HTML,
+#: entities, headings, tables, strikethrough. A backslash before each keeps it literal;
+#: ``.``, ``(``, ``-`` and the like stay bare so the text still reads well as plain text
+#: (at worst they make a list, which is structure, not markup).
+_MARKDOWN_PUNCT = re.compile(r"([\\`*_\[\]<>&!#|~])")
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def markdown_literal(value: object) -> str:
+    """Record text for a field that consumers render as Markdown (FHIR ``markdown``).
+
+    The source's own backslash escapes (API v2 text has ``\\<``) are removed first, then
+    the markup characters are escaped, so a renderer never makes a link, image, heading,
+    entity or HTML tag of it. Controls are made visible as in :func:`clean`.
+    """
+    return _MARKDOWN_PUNCT.sub(r"\\\1", _MARKDOWN_ESCAPE.sub(r"\1", clean(value)))
+
+
+#: Every line boundary ``str.splitlines`` knows, plus runs of blanks around them.
+_LINE_BREAKS_RE = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
+
+
+def one_line(value: object) -> str:
+    """Record text for a line-based format (RIS ``TAG  - value``): one line, controls shown.
+
+    Line breaks of every kind become a space *before* controls are made visible, so no
+    record text can start a line (a forged ``ER  -`` or ``TY  -`` tag) of its own.
+    """
+    text = "" if value is None else str(value)
+    return clean(_LINE_BREAKS_RE.sub(" ", text)).strip()
+
+
+#: First characters that make a spreadsheet read a cell as a formula, and the tab and line
+#: ends some strip before doing so (a CR is already a newline after :func:`clean`).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\n")
+
+
+def csv_cell(value: object) -> str:
+    """Record text for a CSV cell: a cell a spreadsheet would run as a formula is prefixed
+    with ``'`` (OWASP's advice), so ``=HYPERLINK(...)`` stays text; controls are shown."""
+    text = clean(value)
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
+
+
 _URL_SCHEMES = ("https://", "http://")
 
 
@@ -210,17 +254,6 @@ def front_matter(value: object) -> Markup:
 def css_token(value: object) -> Markup:
     """A value reduced to ``[a-z0-9-]`` for class names and ids built from enum values."""
     return Markup(re.sub(r"[^a-z0-9-]+", "-", clean(value).lower()).strip("-") or "x")
-
-
-#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection);
-#: tab and CR too, since some strip them first.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """Record text for a CSV cell: a leading apostrophe keeps ``=HYPERLINK(...)`` text."""
-    text = "" if value is None else clean(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def finalize(value: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -53,7 +54,7 @@ NCT_ID_RE = re.compile(r"^NCT\d{8}$")
 #: Dates keep the precision the source gave: ``2024``, ``2024-12`` or ``2024-12-31``.
 PARTIAL_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
-SourceFormat = Literal["registry-text", "ctgov-json"]
+SourceFormat = Literal["registry-text", "ctgov-json", "ctgov-xml"]
 
 
 class _Model(BaseModel):
@@ -317,7 +318,11 @@ class ResponsibleParty(_Model):
 class MeshTerm(_Model):
     """A MeSH descriptor: ``D012559`` / ``Schizophrenia``."""
 
-    id: str = Field(description="MeSH descriptor ID, e.g. `D001943`.")
+    id: str | None = Field(
+        default=None,
+        description="MeSH descriptor ID, e.g. `D001943`; null where the source gives the "
+        "heading only (legacy XML).",
+    )
     term: str = Field(description="MeSH heading, e.g. `Breast Neoplasms`.")
 
 
@@ -885,3 +890,8 @@ class Trial(_Model):
     def lead_sponsor(self) -> Sponsor | None:
         """The lead sponsor if the source says which one it is."""
         return next((s for s in self.sponsors if s.lead), None)
+
+
+def count_warnings(trials: Iterable[Trial], severity: str = "warning") -> int:
+    """How many reader warnings (or, with ``severity="note"``, notes) the trials carry."""
+    return sum(1 for t in trials for w in t.warnings if w.severity == severity)

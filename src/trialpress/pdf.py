@@ -22,16 +22,15 @@ import logging
 import os
 import re
 import signal
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jinja2
 import segno
@@ -40,10 +39,16 @@ from trialpress import __version__
 from trialpress.errors import RenderError
 from trialpress.facts import fact_groups, fact_rows
 from trialpress.labels import enum_label
+from trialpress.layout import PDF_MANIFEST, Layout
 from trialpress.models import Criterion, Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.render import first_contacts
+from trialpress.stopping import checkpoint
+from trialpress.store import write_atomic
 from trialpress.templating import template_dirs
+
+if TYPE_CHECKING:
+    from trialpress.store import Store
 
 PageSize = Literal["A4", "Letter"]
 Kind = Literal["brief", "checklist"]
@@ -51,7 +56,7 @@ KINDS: tuple[Kind, ...] = ("brief", "checklist")
 #: The stylesheet every PDF template shares, parsed once per process.
 STYLESHEET = "pdf/print.css"
 #: Manifest of content keys, beside the PDFs; a dot file so site builders skip it.
-MANIFEST = ".trialpress-pdf.json"
+MANIFEST = PDF_MANIFEST.rsplit("/", 1)[1]
 #: Criteria shorter than this (characters) are kept on one page (``break-inside: avoid``);
 #: longer ones may split, because WeasyPrint blows up when an unbreakable block is
 #: taller than a page.
@@ -189,26 +194,11 @@ def qr_data_uri(url: str) -> str:
     return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
 
 
-def trial_page_url(trial: Trial, site_url: str | None) -> str | None:
-    """The trial's page on our site (fixed layout ``trials/<NCT>/``), if the site URL is known."""
-    if not site_url:
-        return None
-    return f"{site_url.rstrip('/')}/trials/{trial.nct_id}/"
-
-
-def checklist_page_url(trial: Trial, site_url: str | None) -> str | None:
-    """The trial's checklist page on our site, if the site URL is known."""
-    if not site_url:
-        return None
-    return f"{site_url.rstrip('/')}/checklists/{trial.nct_id}/"
-
-
-def results_page_url(trial: Trial, site_url: str | None) -> str:
+def results_page_url(trial: Trial, layout: Layout) -> str:
     """Where a trial's posted results are: our results page if the site URL is known and the
     record carries them, else the registry's results tab."""
-    if site_url and trial.results is not None:
-        return f"{site_url.rstrip('/')}/results/{trial.nct_id}/"
-    return f"{trial.registry_url}?tab=results"
+    ours = layout.results_url(trial.nct_id) if trial.results is not None else None
+    return ours or f"{trial.registry_url}?tab=results"
 
 
 #: Primary outcomes and contacts a brief shows before pointing at the trial page.
@@ -237,6 +227,12 @@ class Options:
 
     page_size: PageSize = "A4"
     site_url: str | None = None
+    use_directory_urls: bool = True
+
+    @property
+    def layout(self) -> Layout:
+        """Where the site's pages are: the PDFs link them and the QR code points at one."""
+        return Layout(self.use_directory_urls, self.site_url)
 
 
 def _make_env(templates: Path | None) -> jinja2.Environment:
@@ -291,6 +287,7 @@ def content_key(
         "kind": kind,
         "page_size": options.page_size,
         "site_url": options.site_url,
+        "use_directory_urls": options.use_directory_urls,
         "templates": digest,
         "weasyprint": _weasyprint_version(),
         "trialpress": __version__,
@@ -327,7 +324,7 @@ class Renderer:
     def context(self, trial: Trial, kind: Kind, options: Options) -> dict[str, Any]:
         """The template context (a tested contract: see each template's first comment)."""
         elig = trial.eligibility
-        page_url = trial_page_url(trial, options.site_url)
+        page_url = options.layout.trial_url(trial.nct_id)
         primary = [o for o in trial.outcomes if o.kind == "primary"]
         return {
             "trial": trial,
@@ -336,7 +333,7 @@ class Renderer:
             "page_size": options.page_size,
             "doc_date": document_date(trial),
             "page_url": page_url,
-            "checklist_url": checklist_page_url(trial, options.site_url),
+            "checklist_url": options.layout.checklist_url(trial.nct_id),
             "registry_url": trial.registry_url,
             # only the brief shows it; making one costs a few milliseconds
             "qr_uri": qr_data_uri(page_url or trial.registry_url) if kind == "brief" else None,
@@ -354,7 +351,7 @@ class Renderer:
             "more_outcomes": len(trial.outcomes) - len(primary[:BRIEF_OUTCOMES]),
             "clip": _clip,
             "contacts": first_contacts(trial, BRIEF_CONTACTS),
-            "results_url": results_page_url(trial, options.site_url),
+            "results_url": results_page_url(trial, options.layout),
         }
 
     def html(self, trial: Trial, kind: Kind, options: Options) -> str:
@@ -529,21 +526,8 @@ def _render_task(
 
 
 def pdf_name(trial: Trial, kind: Kind) -> str:
-    """File name in the fixed site layout: ``<NCT>-brief.pdf``, ``<NCT>-checklist.pdf``."""
-    return f"{trial.nct_id}-{kind}.pdf"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and rename: never a half-written file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """File name: ``<NCT>-brief.pdf``, ``<NCT>-checklist.pdf`` (as the site layout has it)."""
+    return Layout.pdf(trial.nct_id, kind).rsplit("/", 1)[1]
 
 
 @dataclass
@@ -624,17 +608,24 @@ def render_pdfs(
     jobs: int | None = None,
     page_size: PageSize = "A4",
     site_url: str | None = None,
+    use_directory_urls: bool = True,
     templates: Path | None = None,
     reporter: Reporter = NULL,
     errors: list[RenderError] | None = None,
     cache_dir: Path | None = None,
+    executor: str | None = None,
+    store: Store | None = None,
+    rendered: list[str] | None = None,
 ) -> list[Path]:
     """Write ``<NCT>-brief.pdf`` and ``<NCT>-checklist.pdf`` for every trial into ``out_dir``.
 
     Unchanged PDFs (same content key as recorded in the folder's manifest) are reused;
     ``cache_dir`` names another folder with earlier output to reuse from (for a build into
-    a fresh temporary folder that is swapped in at the end). ``jobs`` worker processes
-    render the rest (default: all cores; 1 renders in this process). A failure raises
+    a fresh temporary folder that is swapped in at the end), and ``store`` a
+    content-addressed store (:class:`trialpress.store.Store`) kept between runs.
+    ``jobs`` worker processes render the rest (default: all cores; 1 renders in this
+    process), or the Dask cluster ``executor`` names (``dask://HOST:PORT``); ``rendered``
+    receives ``pdf:<site path>`` for each PDF rendered rather than reused. A failure raises
     :class:`RenderError` naming the trial, unless ``errors`` is given: then failures are
     appended there and the other PDFs are still written. A second trial with an NCT ID
     already seen is a failure too (its PDFs would overwrite the first one's).
@@ -642,7 +633,7 @@ def render_pdfs(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    options = Options(page_size=page_size, site_url=site_url)
+    options = Options(page_size, site_url, use_directory_urls)
     digest = templates_digest(templates)
     manifest = _Manifest.load(out_dir)
     earlier = _Manifest.load(Path(cache_dir)) if cache_dir is not None else None
@@ -680,8 +671,7 @@ def render_pdfs(
             if manifest.fresh(name, key):
                 results[i] = out_dir / name
                 stage.advance()
-            elif earlier is not None and earlier.fresh(name, key):
-                data = (earlier.path.parent / name).read_bytes()
+            elif (data := _reusable(name, key, earlier, store)) is not None:
                 write_atomic(out_dir / name, data)
                 manifest.record(name, key, data)
                 dirty = True
@@ -696,12 +686,21 @@ def render_pdfs(
         name = pdf_name(trial, kind)
         write_atomic(out_dir / name, data)
         manifest.record(name, key, data)
+        if store is not None:
+            store.put(key, data)
+        if rendered is not None:
+            rendered.append(f"pdf:{Layout.pdf(trial.nct_id, kind)}")
         results[i] = out_dir / name
         stage.advance()
+        checkpoint()  # a stop signal ends the build after the PDF it was waiting for
 
     n_jobs = min(jobs or default_jobs(), max(1, len(todo)))
     try:
-        if n_jobs <= 1:
+        if executor is not None and todo:
+            _run_dask(
+                executor, _Batch(todo, options, templates, digest, finish, fail, errors is None)
+            )
+        elif n_jobs <= 1:
             renderer = get_renderer(templates, digest)
             for i, trial, kind, key in todo:
                 try:
@@ -712,7 +711,7 @@ def render_pdfs(
                         break
         elif todo:
             _run_pool(
-                todo, n_jobs, options, templates, digest, finish, fail, stop_on_error=errors is None
+                n_jobs, _Batch(todo, options, templates, digest, finish, fail, errors is None)
             )
     finally:
         # also after an interruption: the PDFs written so far are recorded and reused
@@ -723,22 +722,33 @@ def render_pdfs(
     return [results[i] for i in sorted(results)]
 
 
-def _run_pool(
-    todo: list[tuple[int, Trial, Kind, str]],
-    n_jobs: int,
-    options: Options,
-    templates: Path | None,
-    digest: str,
-    finish: Callable[[int, Trial, Kind, str, bytes], None],
-    fail: Callable[[RenderError], None],
-    *,
-    stop_on_error: bool,
-) -> None:
-    """Render ``todo`` in worker processes, writing each PDF as soon as it arrives.
+def _reusable(name: str, key: str, earlier: _Manifest | None, store: Store | None) -> bytes | None:
+    """An intact PDF made from ``key``: from the output being replaced, or from the store."""
+    if earlier is not None and earlier.fresh(name, key):
+        return (earlier.path.parent / name).read_bytes()
+    return store.get(key) if store is not None else None
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """PDFs to render elsewhere (worker processes, a Dask cluster) and what to do with each."""
+
+    todo: list[tuple[int, Trial, Kind, str]]
+    options: Options
+    templates: Path | None
+    digest: str
+    finish: Callable[[int, Trial, Kind, str, bytes], None]
+    fail: Callable[[RenderError], None]
+    stop_on_error: bool
+
+
+def _run_pool(n_jobs: int, batch: _Batch) -> None:
+    """Render ``batch`` in worker processes, writing each PDF as soon as it arrives.
 
     On an interruption (Ctrl-C, an exception in ``finish``) queued work is cancelled
     rather than waited for.
     """
+    todo, options, templates, digest = batch.todo, batch.options, batch.templates, batch.digest
     pool = _executor(n_jobs, templates, digest)
     try:
         futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]]
@@ -752,27 +762,60 @@ def _run_pool(
                 )
                 for i, trial, kind, key in todo
             }
-        for fut in as_completed(futures):
-            i, trial, kind, key = futures[fut]
-            try:
-                data, messages = fut.result()
-            except RenderError as exc:
-                fail(exc)
-                if stop_on_error:
-                    break
-                continue
-            except Exception as exc:  # a worker died (e.g. killed): still name the trial
-                fail(
-                    RenderError(
-                        f"{trial.nct_id}: cannot render the {kind} PDF: "
-                        f"{type(exc).__name__}: {exc}",
-                        trial.source.path,
-                    )
-                )
-                if stop_on_error:
-                    break
-                continue
-            _relog(trial, kind, messages)
-            finish(i, trial, kind, key, data)
+        _collect(as_completed(futures), futures, batch)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_Task = tuple[int, Trial, Kind, str]
+
+
+def _collect(completed: Iterable[Any], futures: Mapping[Any, _Task], batch: _Batch) -> None:
+    """Write each finished PDF as it arrives (local or Dask futures alike); a failure
+    names the trial, and stops the rest when ``batch.stop_on_error``."""
+    for fut in completed:
+        i, trial, kind, key = futures[fut]
+        try:
+            data, messages = fut.result()
+        except Exception as exc:  # a RenderError, or a worker that died: name the trial
+            batch.fail(
+                exc
+                if isinstance(exc, RenderError)
+                else RenderError(
+                    f"{trial.nct_id}: cannot render the {kind} PDF: {type(exc).__name__}: {exc}",
+                    trial.source.path,
+                )
+            )
+            if batch.stop_on_error:
+                break
+            continue
+        _relog(trial, kind, messages)
+        batch.finish(i, trial, kind, key, data)
+
+
+def _run_dask(address: str, batch: _Batch) -> None:
+    """Render ``batch`` on the Dask cluster at ``address`` (``dask://HOST:PORT`` or
+    ``tcp://HOST:PORT``); each worker keeps one renderer, as local workers do. Results are
+    written here, in the order they finish; the output does not depend on that order."""
+    from distributed import Client, as_completed
+
+    scheme, sep, rest = address.partition("://")
+    target = f"tcp://{rest}" if sep and scheme == "dask" else address
+    with Client(target) as client:  # type: ignore[no-untyped-call]
+        futures = {
+            client.submit(
+                _render_task,
+                trial,
+                kind,
+                batch.options,
+                batch.templates,
+                batch.digest,
+                key=f"trialpress-pdf-{key}",
+            ): (i, trial, kind, key)
+            for i, trial, kind, key in batch.todo
+        }
+        try:
+            done = as_completed(list(futures))  # type: ignore[no-untyped-call]
+            _collect(done, futures, batch)
+        finally:
+            client.cancel(list(futures))

@@ -1,10 +1,19 @@
 """The ``trialpress`` MkDocs plugin: trial pages, checklists and indexes in any MkDocs site.
 
-A thin adapter (like the CLI): it reads the records named in ``mkdocs.yml``, builds the
-corpus, renders pages with :mod:`trialpress.render` into a generated folder outside
-``docs_dir`` and adds them to MkDocs' files in ``on_files``. Files are rewritten only when
-their content changed and PDFs are re-rendered only when their inputs changed, so
-``mkdocs serve`` stays quick on rebuilds.
+A thin adapter (like the CLI): it reads the records (or takes the trials ``trialpress build``
+read), builds the corpus and calls :func:`trialpress.publish.generate` with one explicit
+:class:`~trialpress.publish.PublishOptions`. Generated files go to a folder outside
+``docs_dir`` and are added to MkDocs' files.
+
+Pages that belong to one trial or one index term (trial, checklist and term pages: not in
+the navigation, all at the same depth) do not go through MkDocs' page loop. Each is built
+from MkDocs' own parts (its ``Page``, Markdown settings, template context and the theme's
+``main.html``), so it looks exactly as before, and its HTML is kept in the content-addressed
+store under a key made of its Markdown, its URL and the site's chrome (a probe page rendered
+once per build: theme, navigation, config). An unchanged page costs a hash; the engine's
+per-page cost is paid only for changed pages and for hand-written and navigation pages.
+``engine_pages: true`` sends every page through MkDocs instead (for plugins that must see
+every page). Other plugins' page events do not run on the pages built here.
 
 Record errors go through MkDocs' logger (``mkdocs.plugins.trialpress``) as errors naming
 the file and line: the build goes on without that record, and ``mkdocs build --strict``
@@ -14,10 +23,12 @@ errors itself and still build the good records in strict mode.
 
 from __future__ import annotations
 
+import gzip
+import html
 import json
 import logging
-import os
-import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +36,34 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
 
-from trialpress import render, search
+from trialpress import __version__, render, search
 from trialpress.corpus import Corpus
-from trialpress.errors import RecordError, RenderError, TrialpressError
+from trialpress.errors import RenderError, TrialpressError
+from trialpress.layout import ASSET_DIR, TRIALS_INDEX
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
+from trialpress.publish import Generated, PublishOptions, SearchEntry, generate
+from trialpress.stopping import checkpoint
+from trialpress.store import Store, digest
 
 log = logging.getLogger("mkdocs.plugins.trialpress")
 
-#: Where the shipped CSS/JS land in the built site.
-ASSET_DEST = "assets/trialpress"
+#: Kept for callers of earlier versions: where the shipped CSS/JS land in the built site.
+ASSET_DEST = ASSET_DIR
 _SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
 _SEARCH_DIALOG_NAMED = _SEARCH_DIALOG.replace('role="dialog"', 'role="dialog" aria-label="Search"')
-#: The manifest ``render_pdfs`` keeps beside the PDFs (see :mod:`trialpress.pdf`).
-PDF_MANIFEST = ".trialpress-pdf.json"
+#: A page at the depth of every standalone page, rendered once per build: its HTML is the
+#: site's chrome (theme, navigation, assets), part of every standalone page's key.
+_PROBE_SRC = "trials/trialpress-chrome-probe.md"
+_PROBE_MD = "---\ntitle: probe\n---\n\nprobe\n"
+
+#: A search index builder, called after the build with the search entries and the config.
+SearchIndexer = Callable[[Sequence[SearchEntry], MkDocsConfig], None]
 
 
 class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -59,30 +81,55 @@ class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
     jobs = c.Optional(c.Type(int))
     """Worker processes for PDFs; default: all cores."""
 
+    executor = c.Optional(c.Type(str))
+    """``dask://HOST:PORT``: render PDFs on that Dask cluster instead of local processes."""
+
     page_size = c.Choice(("A4", "Letter"), default="A4")
     """Paper size of the PDFs."""
 
     cache_dir = c.Type(str, default=".trialpress")
-    """Generated pages, data and PDFs, relative to ``mkdocs.yml``; keep it out of git."""
+    """Generated files and the reuse store (``store/``), relative to ``mkdocs.yml``; keep it
+    out of git, and between CI runs to make rebuilds quick."""
+
+    engine_pages = c.Type(bool, default=False)
+    """Build trial, checklist and term pages through MkDocs' page loop too (slower)."""
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write atomically (temp file + rename) unless the file already holds ``data``."""
+def material_search(entries: Sequence[SearchEntry], config: MkDocsConfig) -> None:
+    """Add the trial pages to the search index of MkDocs' ``search`` plugin, if it wrote one.
+
+    An alternative :data:`SearchIndexer` to the default Pagefind index (set
+    :attr:`TrialpressPlugin.search_indexer`): simple, but the index every visitor loads then
+    grows by about 2.8 KB per trial.
+    """
+    path = Path(config.site_dir) / "search" / "search_index.json"
+    if not entries or not path.is_file():
+        return
+    index = json.loads(path.read_text(encoding="utf-8"))
+    index["docs"].extend(
+        {"location": e.url, "title": html.escape(e.title), "text": html.escape(e.text)}
+        for e in entries
+    )
+    path.write_text(json.dumps(index, separators=(",", ":"), default=str), encoding="utf-8")
+
+
+#: Options and records for builds of one config file, set by ``trialpress serve`` (MkDocs'
+#: dev server loads the config itself, so they cannot be handed to the plugin instance).
+_SESSIONS: dict[Path, tuple[PublishOptions, list[str], Path | None]] = {}
+
+
+@contextmanager
+def session(
+    config_file: Path, options: PublishOptions, records: list[str], work: Path | None = None
+) -> Iterator[None]:
+    """Builds of ``config_file`` in this process use these options, records and (when
+    given) generated folder."""
+    key = Path(config_file).resolve()
+    _SESSIONS[key] = (options, records, work)
     try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
+        yield
+    finally:
+        _SESSIONS.pop(key, None)
 
 
 class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped-call]
@@ -91,6 +138,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
     def __init__(self) -> None:
         #: Trials read by the caller (``trialpress build``); when set, ``records`` is ignored.
         self.preloaded: list[Trial] | None = None
+        #: Options passed by the caller (``trialpress build``); else made from ``mkdocs.yml``.
+        self.options: PublishOptions | None = None
         #: Record errors of the last build (read errors, duplicates, PDF failures).
         self.record_errors: list[TrialpressError] = []
         #: Number of trials in the last build.
@@ -100,36 +149,51 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         #: An earlier build's ``pdf/`` folder whose unchanged PDFs are reused
         #: (``trialpress build`` passes the previous output's).
         self.pdf_reuse_dir: Path | None = None
+        #: Builds the search index from the trials' search entries after the build.
+        self.search_indexer: SearchIndexer = self.pagefind_index
+        #: Search entries of the index-term pages (Pagefind indexes them with the trials').
+        self._term_entries: list[SearchEntry] = []
+        #: What the last build generated (pages, files, search entries, what was rendered).
+        self.generated: Generated | None = None
         self._config_dir = Path.cwd()
-        #: Search entries of the generated pages, indexed by Pagefind after the build.
-        self._search_entries: list[search.SearchEntry] = []
+        self._records: list[str] = []
+        self._nav: Navigation | None = None
+        self._standalone: list[File] = []
+        self._site_files: Files | None = None
 
-    # -- paths ---------------------------------------------------------------------------
-    @property
-    def records(self) -> list[str]:
-        """Configured records, unless ``trialpress serve`` set ``TRIALPRESS_RECORDS``."""
-        env = os.environ.get("TRIALPRESS_RECORDS")
-        return env.split(os.pathsep) if env else list(self.config.records)
-
-    def _resolve(self, path: str) -> Path:
+    # -- paths and options ------------------------------------------------------------------
+    def _resolve(self, path: str | Path) -> Path:
         p = Path(path)
         return p if p.is_absolute() else self._config_dir / p
 
     @property
     def cache_dir(self) -> Path:
         """The generated folder (absolute)."""
-        return self._resolve(os.environ.get("TRIALPRESS_CACHE_DIR") or self.config.cache_dir)
+        return self._resolve(self.config.cache_dir)
 
-    @property
-    def templates_dir(self) -> str | None:
-        """The override templates folder (absolute), if configured."""
-        templates = os.environ.get("TRIALPRESS_TEMPLATES") or self.config.templates
-        return str(self._resolve(templates)) if templates else None
-
-    # -- MkDocs events ---------------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        """Remember where paths are relative to; add the shipped CSS and JavaScript."""
-        self._config_dir = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+        """Settle the options; add the shipped CSS and JavaScript."""
+        config_path = Path(config.config_file_path or "mkdocs.yml").resolve()
+        self._config_dir = config_path.parent
+        served = _SESSIONS.get(config_path)
+        if served is not None:
+            self.options, self._records, work = served
+            if work is not None:
+                self.config.cache_dir = str(work)
+        else:
+            self._records = list(self.config.records)
+        if self.options is None:
+            self.options = PublishOptions(
+                templates=self._resolve(self.config.templates) if self.config.templates else None,
+                pdf=self.config.pdf,
+                jobs=self.config.jobs,
+                executor=self.config.executor,
+                page_size="Letter" if self.config.page_size == "Letter" else "A4",
+                cache=self.cache_dir / "store",
+            )
+        self.options = self.options.with_engine(
+            use_directory_urls=config.use_directory_urls, site_url=config.site_url
+        )
         docs = Path(config.docs_dir).resolve()
         cache = self.cache_dir.resolve()
         if cache == docs or docs in cache.parents:
@@ -137,10 +201,10 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 f"trialpress: cache_dir {cache} is inside docs_dir {docs}; "
                 "choose a folder outside it (MkDocs would publish and watch it)"
             )
-        css = f"{ASSET_DEST}/trialpress.css"
+        css = f"{ASSET_DIR}/trialpress.css"
         if css not in config.extra_css:
             config.extra_css.append(css)
-        js = f"{ASSET_DEST}/trialpress.js"
+        js = f"{ASSET_DIR}/trialpress.js"
         if not any(str(s) == js for s in config.extra_javascript):
             from mkdocs.config.config_options import ExtraScriptValue
 
@@ -150,18 +214,17 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         return config
 
     def _read(self) -> list[Trial]:
-        from trialpress.readers import read_paths
+        from trialpress.readers import read_records
 
-        trials: list[Trial] = []
-        for result in read_paths(self._resolve(p) for p in self.records):
-            if isinstance(result, RecordError):
-                self.record_errors.append(result)
-            else:
-                trials.append(result)
+        assert self.options is not None
+        store = Store(self.options.cache)
+        trials, errors = read_records([self._resolve(p) for p in self._records], store=store)
+        self.record_errors.extend(errors)
         return trials
 
+    # -- MkDocs events ---------------------------------------------------------------------
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
-        """Read everything, link, render; add pages, data, PDFs and assets as files."""
+        """Read everything, link, generate; add pages, data, PDFs and assets as files."""
         try:
             return self._files(files, config)
         except RenderError as exc:
@@ -170,14 +233,12 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             raise PluginError(f"trialpress: {exc}") from exc
 
     def _files(self, files: Files, config: MkDocsConfig) -> Files:
+        assert self.options is not None
         self.record_errors = []
         trials = list(self.preloaded) if self.preloaded is not None else self._read()
         corpus = Corpus(trials)
         self.record_errors.extend(corpus.errors)
         self.trial_count = len(corpus)
-        for err in self.record_errors:
-            if self.preloaded is None:
-                log.error(str(err))
         # Reader warnings are data quirks shown on each trial's page (and listed by
         # `trialpress validate`): debug level, so they never fail a strict build.
         for trial in corpus.trials.values():
@@ -185,109 +246,133 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 where = f"{trial.source.path}:{w.line}" if w.line else trial.source.path
                 log.debug("%s: %s (%s)", where, w.message, trial.nct_id)
 
-        out = self.cache_dir / "site"
-        generated: dict[str, Path] = {}
-        pdf_paths = self._pdfs(corpus, config) if self.config.pdf else {}
-        ctx = render.SiteContext(
-            corpus=corpus,
-            use_directory_urls=config.use_directory_urls,
-            pdf=frozenset(
-                n
-                for n in corpus.trials
-                if f"pdf/{n}-brief.pdf" in pdf_paths and f"pdf/{n}-checklist.pdf" in pdf_paths
-            ),
-            site_url=config.site_url or None,
-            templates=self.templates_dir,
-        )
-        for src, text in render.render_site(ctx).items():
-            path = out / src
-            write_if_changed(path, text.encode("utf-8"))
-            generated[src] = path
-        for trial in corpus.trials.values():
-            src = f"data/{trial.nct_id}.json"
-            data = json.dumps(trial.model_dump(mode="json"), indent=2, ensure_ascii=False)
-            write_if_changed(out / src, (data + "\n").encode("utf-8"))
-            generated[src] = out / src
-        self._prune(out, set(generated))
-        generated.update(pdf_paths)
-        for name in render.ASSETS:
-            dest = f"{ASSET_DEST}/{Path(name).name}"
-            generated[dest] = render.asset_path(name, self.templates_dir)
-        generated[search.WORKER_ASSET] = render.asset_path(search.WORKER_SOURCE, self.templates_dir)
-        self._search_entries = search.site_entries(corpus, config.use_directory_urls)
-
-        for src, path in generated.items():
-            existing = files.get_file_from_path(src)
-            if existing is not None:
-                log.info("trialpress replaces %s from docs_dir with its generated page", src)
-                files.remove(existing)
-            files.append(
-                File.generated(
-                    config, src, abs_src_path=str(path), inclusion=InclusionLevel.NOT_IN_NAV
-                )
-            )
-        return files
-
-    def _prune(self, out: Path, keep: set[str]) -> None:
-        """Remove generated files of trials no longer in the build (serve, changed records)."""
-        if not out.is_dir():
-            return
-        for path in sorted(out.rglob("*")):
-            if path.is_file() and path.relative_to(out).as_posix() not in keep:
-                path.unlink()
-
-    def _pdfs(self, corpus: Corpus, config: MkDocsConfig) -> dict[str, Path]:
-        """Render brief and checklist PDFs (``render_pdfs`` skips unchanged ones by content
-        key) into the generated folder; return every PDF that exists, by site path."""
-        from trialpress.pdf import render_pdfs
-
-        out = self.cache_dir / "pdf"
-        out.mkdir(parents=True, exist_ok=True)
-        errors: list[RenderError] = []
-        templates = Path(self.templates_dir) if self.templates_dir else None
-        written = render_pdfs(
-            list(corpus.trials.values()),
-            out,
-            jobs=self.config.jobs,
-            page_size="Letter" if self.config.page_size == "Letter" else "A4",
-            site_url=config.site_url or None,
-            templates=templates,
-            errors=errors,
+        generated = generate(
+            corpus,
+            self.options,
+            self.cache_dir / "site",
             reporter=self.reporter,
-            cache_dir=self.pdf_reuse_dir,
+            previous_pdfs=self.pdf_reuse_dir,
         )
-        for err in errors:
+        self.generated = generated
+        assert self.options is not None
+        self._term_entries = search.term_entries(corpus, self.options.layout)
+        for failure in generated.errors:
             # Under `trialpress build` a PDF failure is that record's failure (exit 1, the
             # rest builds, its page has no PDF links); in plain MkDocs it is an error.
-            if self.preloaded is not None:
-                self.record_errors.append(err)
-            else:
+            self.record_errors.append(failure)
+        if self.preloaded is None:
+            for err in self.record_errors:
                 log.error(str(err))
-        result = {f"pdf/{path.name}": path for path in written}
-        for stale in out.glob("*.pdf"):
-            if f"pdf/{stale.name}" not in result:
-                stale.unlink()
-        # Published too (content keys and checksums only), so the next `trialpress build`
-        # can reuse unchanged PDFs from the site it replaces.
-        if (out / PDF_MANIFEST).is_file():
-            result[f"pdf/{PDF_MANIFEST}"] = out / PDF_MANIFEST
-        return result
+
+        standalone = set(generated.standalone) if not self.config.engine_pages else set()
+        added: list[File] = []
+        for src, text in generated.pages.items():
+            if src not in standalone:
+                added.append(File.generated(config, src, content=text))
+        for dest, path in generated.files.items():
+            added.append(File.generated(config, dest, abs_src_path=str(path)))
+        worker = render.asset_path(search.WORKER_SOURCE, self.options.templates)
+        added.append(File.generated(config, search.WORKER_ASSET, abs_src_path=str(worker)))
+        for file in added:
+            existing = files.get_file_from_path(file.src_uri)
+            if existing is not None:
+                log.info("trialpress replaces %s from docs_dir", file.src_uri)
+                files.remove(existing)
+            file.inclusion = InclusionLevel.NOT_IN_NAV
+            files.append(file)
+        return files
+
+    def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
+        """Keep the navigation: standalone pages are rendered with it in ``on_env``."""
+        self._nav = nav
+        return nav
+
+    def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        """Build the standalone pages (or reuse their HTML) and add them as site files."""
+        self._standalone = []
+        self._site_files = files
+        generated = self.generated
+        if generated is None or self.config.engine_pages or self._nav is None:
+            return env
+        assert self.options is not None
+        store = Store(self.options.cache)
+        # Computed once: MkDocs' context helper would walk every file for every page.
+        doc_files = files.documentation_pages()
+        chrome = digest(
+            __version__,
+            self._render(_PROBE_SRC, _PROBE_MD, env, config, files, doc_files),
+            [str(e) for e in config.markdown_extensions],
+            config.mdx_configs,
+        )
+        for src in generated.standalone:
+            checkpoint()
+            markdown = generated.pages[src]
+            key = digest("html", chrome, src, markdown)
+            cached = store.get(key)
+            if cached is None:
+                cached = self._render(src, markdown, env, config, files, doc_files).encode(
+                    "utf-8", errors="xmlcharrefreplace"
+                )
+                store.put(key, cached)
+                generated.rendered.append(f"html:{src}")
+            page_file = File.generated(config, src, content=markdown)
+            Page(None, page_file, config)  # its URL, for the sitemap
+            self._standalone.append(page_file)
+            files.append(
+                File.generated(
+                    config,
+                    page_file.dest_uri,
+                    content=cached,
+                    inclusion=InclusionLevel.NOT_IN_NAV,
+                )
+            )
+        return env
+
+    def _render(
+        self,
+        src: str,
+        markdown: str,
+        env: Any,
+        config: MkDocsConfig,
+        files: Files,
+        doc_files: Sequence[File],
+    ) -> str:
+        """One page as MkDocs' page loop makes it (Markdown, template, our post-page step)."""
+        from mkdocs.commands.build import get_context
+
+        assert self._nav is not None
+        file = File.generated(config, src, content=markdown, inclusion=InclusionLevel.NOT_IN_NAV)
+        page = Page(None, file, config)
+        config._current_page = page
+        try:
+            page.read_source(config)
+            page.render(config, files)
+            page.active = True
+            context = get_context(self._nav, doc_files, config, page)
+            template = env.get_template(page.meta.get("template", "main.html"))
+            return self.on_post_page(template.render(context), page=page, config=config)
+        finally:
+            page.active = False
+            config._current_page = None
 
     def on_post_page(self, output: str, /, *, page: Any, config: MkDocsConfig) -> str:
         """Name Material's search dialog for screen readers (axe: aria-dialog-name); let
         its search box answer from the Pagefind index too (see :mod:`trialpress.search`)."""
         output = output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
-        if not self._search_entries:  # no trial: no Pagefind index to ask
-            return output
-        all_trials = render.page_url("trials/index.md", config.use_directory_urls)
+        if self.search_indexer != self.pagefind_index or not (
+            self.generated and self.generated.search
+        ):
+            return output  # no Pagefind index to ask
+        all_trials = self.options.layout.url(TRIALS_INDEX) if self.options else "trials/"
         return search.use_search_worker(output, all_trials)
 
-    def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Index the trial and term pages for search (kept out of Material's lunr index)."""
+    def pagefind_index(self, entries: Sequence[SearchEntry], config: MkDocsConfig) -> None:
+        """The default :data:`SearchIndexer`: trial and term pages in a Pagefind index
+        (they are kept out of Material's lunr index by their front matter)."""
         language = str(config.theme.get("language") or "en")
         try:
             search.write_index(
-                self._search_entries,
+                [*entries, *self._term_entries],
                 Path(config.site_dir),
                 language=language,
                 cache_dir=self.cache_dir,
@@ -297,12 +382,47 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 raise
             raise PluginError(f"trialpress: {exc}") from exc
 
+    @event_priority(-100)  # after the search plugin has written its index
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """List standalone pages in the sitemap and give the search entries to the indexer."""
+        if self._standalone:
+            self._sitemap(config)
+        if self.generated is not None:
+            log.info(
+                "trialpress: %d trials; rendered %d pages, data files and PDFs, reused the rest",
+                self.trial_count,
+                len(self.generated.rendered),
+            )
+            # Trial pages are kept out of lunr by their front matter, engine pages or not.
+            self.search_indexer(self.generated.search, config)
+
+    def _sitemap(self, config: MkDocsConfig) -> None:
+        """Render the theme's sitemap again with the standalone pages in it."""
+        from mkdocs import utils
+
+        path = Path(config.site_dir) / "sitemap.xml"
+        if not path.is_file() or not config.site_url:
+            return  # without a site URL MkDocs' sitemap lists no page
+        env = config.theme.get_env()
+        assert self._site_files is not None
+        pages = [*self._site_files.documentation_pages(), *self._standalone]
+        output = env.get_template("sitemap.xml").render(pages=pages, config=config)
+        path.write_bytes(output.encode("utf-8"))
+        timestamp = utils.get_build_timestamp(pages=[f.page for f in pages if f.page])
+        gz = Path(f"{path}.gz")
+        with (
+            gz.open("wb") as fh,
+            gzip.GzipFile(fileobj=fh, filename=str(gz), mode="wb", mtime=timestamp) as buf,
+        ):
+            buf.write(output.encode("utf-8"))
+
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when a record or an override template changes."""
-        for p in self.records:
+        for p in self._records:
             path = self._resolve(p)
             if path.exists():
                 server.watch(str(path))
-        if self.templates_dir and Path(self.templates_dir).exists():
-            server.watch(self.templates_dir)
+        assert self.options is not None
+        if self.options.templates and self.options.templates.exists():
+            server.watch(str(self.options.templates))
         return server

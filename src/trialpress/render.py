@@ -12,9 +12,9 @@ relative to the page, for either value of MkDocs' ``use_directory_urls``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from trialpress.enums import OverallStatus, RecruitmentStatus
 from trialpress.errors import RenderError
 from trialpress.facts import criterion_ref, fact_rows
 from trialpress.labels import enum_label
+from trialpress.layout import FHIR_BUNDLE, TRIALS_CSV, TRIALS_INDEX, Layout, PdfKind
 from trialpress.models import Contact, Criterion, Location, Trial
 from trialpress.templating import template_dirs
 
@@ -53,20 +54,6 @@ def doi_from_citation(citation: str) -> str | None:
     if not match:
         return None
     return match.group(1).rstrip(".,;:)]")
-
-
-def page_url(src_path: str, use_directory_urls: bool) -> str:
-    """Site-root-relative URL of a page built from ``src_path`` (``trials/NCT1.md``)."""
-    stem = src_path.removesuffix(".md")
-    if stem == "index" or stem.endswith("/index"):
-        return stem.removesuffix("index")
-    return f"{stem}/" if use_directory_urls else f"{stem}.html"
-
-
-def root_of(src_path: str, use_directory_urls: bool) -> str:
-    """Relative prefix from a page to the site root (``../../`` for ``trials/NCT1/``)."""
-    url = page_url(src_path, use_directory_urls)
-    return "../" * url.count("/")
 
 
 @dataclass(frozen=True)
@@ -120,9 +107,11 @@ def _html_block(value: Markup | str) -> Markup:
     return Markup("\n" + "\n".join(line for line in lines if line) + "\n\n")
 
 
-@lru_cache(maxsize=8)
 def environment(override: str | None = None) -> Environment:
-    """The Jinja environment for site templates (cached per override folder)."""
+    """The Jinja environment for site templates: made once per build (a :class:`SiteContext`).
+
+    Not cached across builds: Jinja notices a changed template file, but not a new one in
+    the override folder that now shadows a shipped one (``mkdocs serve``, reuse keys)."""
     env = Environment(
         loader=FileSystemLoader([str(d / "site") for d in template_dirs(override)]),
         autoescape=True,
@@ -151,6 +140,11 @@ class SiteContext:
     templates: str | None = None
 
     @property
+    def layout(self) -> Layout:
+        """Paths and URLs of this site."""
+        return Layout(self.use_directory_urls, self.site_url)
+
+    @cached_property
     def env(self) -> Environment:
         """The template environment."""
         return environment(self.templates)
@@ -161,32 +155,51 @@ class _Urls:
 
     def __init__(self, ctx: SiteContext, src_path: str):
         self._ctx = ctx
-        self.root = root_of(src_path, ctx.use_directory_urls)
+        self._layout = ctx.layout
+        self.root = self._layout.root(src_path)
 
     def page(self, src_path: str) -> Markup:
-        return escape(self.root + page_url(src_path, self._ctx.use_directory_urls))
+        return escape(self.root + self._layout.url(src_path))
 
     def file(self, path: str) -> Markup:
         return escape(self.root + path)
 
     def trial(self, nct_id: str) -> Markup:
-        return self.page(f"trials/{nct_id}.md")
+        return self.page(Layout.trial_src(nct_id))
 
     def checklist(self, nct_id: str) -> Markup:
-        return self.page(f"checklists/{nct_id}.md")
+        return self.page(Layout.checklist_src(nct_id))
+
+    def results(self, nct_id: str) -> Markup:
+        return self.page(Layout.results_src(nct_id))
+
+    def pdf(self, nct_id: str, kind: PdfKind) -> Markup:
+        return self.file(Layout.pdf(nct_id, kind))
+
+    def data(self, nct_id: str) -> Markup:
+        return self.file(Layout.data(nct_id))
+
+    def fhir(self, nct_id: str) -> Markup:
+        return self.file(Layout.fhir(nct_id))
+
+    def ris(self, nct_id: str) -> Markup:
+        return self.file(Layout.ris(nct_id))
+
+    def trials_csv(self) -> Markup:
+        return self.file(TRIALS_CSV)
+
+    def fhir_bundle(self) -> Markup:
+        return self.file(FHIR_BUNDLE)
 
     def entry(self, entry: IndexEntry) -> Markup:
         return self.page(entry.src_path)
 
     def kind(self, kind: IndexKind) -> Markup:
-        return self.page(f"{KINDS[kind][0]}/index.md")
+        return self.page(Layout.kind_src(KINDS[kind][0]))
 
     def term(self, kind: IndexKind, term: str) -> Markup | None:
         entry = self._ctx.corpus.entry(kind, term)
         return self.entry(entry) if entry else None
-
-    def results(self, nct_id: str) -> Markup:
-        return self.page(results_src(nct_id))
 
     def related(self, nct_id: str) -> Markup:
         link = self._ctx.corpus.related_link(nct_id)
@@ -206,11 +219,6 @@ def _render(ctx: SiteContext, template: str, src_path: str, **context: Any) -> s
     except TemplateError as exc:
         raise RenderError(f"template {template}: {exc}", src_path) from exc
     return re.sub(r"\n{3,}", "\n\n", text)
-
-
-def results_src(nct_id: str) -> str:
-    """Source path of a trial's results page."""
-    return f"results/{nct_id}.md"
 
 
 def site_order(location: Location) -> int:
@@ -241,8 +249,14 @@ def _health_conditions(trial: Trial) -> list[dict[str, Any]]:
     """The trial's conditions, then its MeSH condition terms with their codes."""
     out: list[dict[str, Any]] = [{"@type": "MedicalCondition", "name": c} for c in trial.conditions]
     for term in trial.mesh.conditions.terms:
-        code = {"@type": "MedicalCode", "codeValue": term.id, "codingSystem": "MeSH"}
-        out.append({"@type": "MedicalCondition", "name": term.term, "code": code})
+        condition: dict[str, Any] = {"@type": "MedicalCondition", "name": term.term}
+        if term.id:  # legacy XML names the heading without its ID
+            condition["code"] = {
+                "@type": "MedicalCode",
+                "codeValue": term.id,
+                "codingSystem": "MeSH",
+            }
+        out.append(condition)
     return out
 
 
@@ -263,8 +277,7 @@ def _study_locations(trial: Trial) -> list[dict[str, Any]]:
 
 def json_ld(trial: Trial, ctx: SiteContext) -> dict[str, Any]:
     """schema.org ``MedicalTrial`` description of a trial."""
-    page = page_url(f"trials/{trial.nct_id}.md", ctx.use_directory_urls)
-    own_url = f"{ctx.site_url.rstrip('/')}/{page}" if ctx.site_url else trial.registry_url
+    own_url = ctx.layout.trial_url(trial.nct_id) or trial.registry_url
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "MedicalTrial",
@@ -305,7 +318,7 @@ def _description(trial: Trial) -> str:
 
 def render_trial(trial: Trial, ctx: SiteContext) -> str:
     """The trial summary page ``trials/<NCT>.md``."""
-    src = f"trials/{trial.nct_id}.md"
+    src = Layout.trial_src(trial.nct_id)
     elig = trial.eligibility
     return _render(
         ctx,
@@ -331,7 +344,7 @@ def render_results(trial: Trial, ctx: SiteContext) -> str:
     return _render(
         ctx,
         "results.md",
-        results_src(trial.nct_id),
+        Layout.results_src(trial.nct_id),
         trial=trial,
         results=trial.results,
         tables=results_view,
@@ -341,7 +354,7 @@ def render_results(trial: Trial, ctx: SiteContext) -> str:
 
 def render_checklist(trial: Trial, ctx: SiteContext) -> str:
     """The eligibility checklist page ``checklists/<NCT>.md``."""
-    src = f"checklists/{trial.nct_id}.md"
+    src = Layout.checklist_src(trial.nct_id)
     elig = trial.eligibility
     return _render(
         ctx,
@@ -358,14 +371,12 @@ def render_checklist(trial: Trial, ctx: SiteContext) -> str:
 
 def render_trials_index(ctx: SiteContext) -> str:
     """``trials/index.md``: every trial in a sortable, filterable table."""
-    return _render(
-        ctx, "trials_index.md", "trials/index.md", trials=list(ctx.corpus.trials.values())
-    )
+    return _render(ctx, "trials_index.md", TRIALS_INDEX, trials=list(ctx.corpus.trials.values()))
 
 
 def render_kind_overview(kind: IndexKind, ctx: SiteContext) -> str:
     """``conditions/index.md`` etc.: every term of one kind with its trial count."""
-    src = f"{KINDS[kind][0]}/index.md"
+    src = Layout.kind_src(KINDS[kind][0])
     entries = list(ctx.corpus.indexes[kind].values())
     return _render(ctx, "kind_index.md", src, kind=kind, entries=entries)
 
@@ -376,18 +387,39 @@ def render_term(entry: IndexEntry, ctx: SiteContext) -> str:
     return _render(ctx, "term.md", entry.src_path, entry=entry, trials=trials)
 
 
+@dataclass(frozen=True)
+class TrialPage:
+    """A page made for each trial (the publish stage renders, keys and reuses these)."""
+
+    src: Callable[[str], str]
+    """The page's source path from the NCT ID (a :class:`Layout` method)."""
+    template: str
+    """The template it is made with (a change to it, or to what it extends, re-renders)."""
+    render: Callable[[Trial, SiteContext], str]
+    applies: Callable[[Trial], bool] = lambda trial: True
+    """Whether this trial has the page at all (a results page only with posted results)."""
+
+
+#: Every per-trial page, in the order they are generated. Add a page here (a results page,
+#: say) and the publish stage renders, caches and links it like the others.
+TRIAL_PAGES: tuple[TrialPage, ...] = (
+    TrialPage(Layout.trial_src, "trial.md", render_trial),
+    TrialPage(Layout.checklist_src, "checklist.md", render_checklist),
+    TrialPage(Layout.results_src, "results.md", render_results, lambda t: t.results is not None),
+)
+
+
 def render_site(ctx: SiteContext) -> dict[str, str]:
     """Every generated page, by source path relative to the docs dir, in a stable order."""
-    pages: dict[str, str] = {"trials/index.md": render_trials_index(ctx)}
+    pages: dict[str, str] = {TRIALS_INDEX: render_trials_index(ctx)}
     for kind in KINDS:
-        pages[f"{KINDS[kind][0]}/index.md"] = render_kind_overview(kind, ctx)
+        pages[Layout.kind_src(KINDS[kind][0])] = render_kind_overview(kind, ctx)
         for entry in ctx.corpus.indexes[kind].values():
             pages[entry.src_path] = render_term(entry, ctx)
     for trial in ctx.corpus.trials.values():
-        pages[f"trials/{trial.nct_id}.md"] = render_trial(trial, ctx)
-        pages[f"checklists/{trial.nct_id}.md"] = render_checklist(trial, ctx)
-        if trial.results is not None:
-            pages[results_src(trial.nct_id)] = render_results(trial, ctx)
+        for page in TRIAL_PAGES:
+            if page.applies(trial):
+                pages[page.src(trial.nct_id)] = page.render(trial, ctx)
     return pages
 
 

@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlencode
@@ -34,8 +33,8 @@ from urllib.parse import urlencode
 from trialpress import escaping
 from trialpress.corpus import KINDS, Corpus, IndexEntry
 from trialpress.errors import RenderError
-from trialpress.labels import enum_label
-from trialpress.models import Trial
+from trialpress.layout import Layout
+from trialpress.publish import SearchEntry
 
 #: Where the index lands in the site (``pagefind.js`` finds its files beside itself).
 INDEX_DIR = "pagefind"
@@ -70,16 +69,6 @@ class Indexable(Protocol):
         """What the page is found by, as plain text."""
 
 
-@dataclass(frozen=True)
-class SearchEntry:
-    """One page as search sees it: where it is, its title and the text people look for."""
-
-    url: str
-    title: str
-    text: str
-    meta: dict[str, str] = field(default_factory=dict)
-
-
 def stub_html(entry: Indexable, language: str) -> str:
     """The HTML Pagefind indexes for a page: its title and text, record text escaped."""
     title = escaping.html_text(entry.title)
@@ -98,36 +87,12 @@ def stub_path(url: str) -> str:
     return url
 
 
-def trial_entry(trial: Trial, url: str) -> SearchEntry:
-    """What a trial is found by: names, identifiers, conditions, interventions, sponsors,
-    status, phase and summary (the criteria, sites and long description stay out, as
-    ``data-search-exclude`` keeps them out of the page's own entry)."""
-    interventions = [
-        " ".join([i.name, *i.other_names]) + (f" ({enum_label(i.type)})" if i.type else "")
-        for i in trial.interventions
-    ]
-    parts = [
-        trial.acronym or "",
-        trial.nct_id,
-        trial.official_title or "",
-        " ".join(i.id for i in trial.identifiers),
-        "; ".join(trial.conditions),
-        "; ".join(trial.keywords),
-        "; ".join(interventions),
-        "; ".join(s.name for s in trial.sponsors),
-        enum_label(trial.status) if trial.status else "",
-        " ".join(enum_label(p) for p in trial.phases),
-        trial.summary or "",
-    ]
-    return SearchEntry(url, trial.title, " · ".join(p for p in parts if p.strip()))
-
-
 def term_entry(entry: IndexEntry, url: str) -> SearchEntry:
     """An index page (one condition, sponsor, ...): found by its title, kind and name."""
     singular = KINDS[entry.kind][2]
     count = len(entry.nct_ids)
     trials = f"{count} trial{'s' if count != 1 else ''}"
-    return SearchEntry(url, f"{singular}: {entry.label}", trials)
+    return SearchEntry(url=url, title=f"{singular}: {entry.label}", text=trials)
 
 
 def _executable() -> Path:
@@ -273,15 +238,10 @@ def use_search_worker(html: str, all_trials_url: str = "trials/") -> str:
     return _MATERIAL_WORKER.sub(repl, html, count=1)
 
 
-def site_entries(corpus: Corpus, use_directory_urls: bool) -> list[SearchEntry]:
-    """Search entries of every generated page that lunr no longer indexes: trials and terms."""
-    from trialpress.render import page_url
-
-    entries = [
-        trial_entry(t, page_url(f"trials/{t.nct_id}.md", use_directory_urls))
-        for t in corpus.trials.values()
+def term_entries(corpus: Corpus, layout: Layout) -> list[SearchEntry]:
+    """Search entries of the index-term pages (one condition, sponsor, ...)."""
+    return [
+        term_entry(entry, layout.url(entry.src_path))
+        for kind in KINDS
+        for entry in corpus.indexes[kind].values()
     ]
-    for kind in KINDS:
-        for entry in corpus.indexes[kind].values():
-            entries.append(term_entry(entry, page_url(entry.src_path, use_directory_urls)))
-    return entries

@@ -10,15 +10,21 @@ file never stops the others (as pelican's readers do).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from trialpress import __version__
 from trialpress.errors import RecordError
 from trialpress.facts import extract_facts
 from trialpress.models import ReadWarning, Trial
+from trialpress.progress import NULL, Reporter
+from trialpress.stopping import checkpoint
+from trialpress.store import Store, digest
 
 _LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
@@ -37,11 +43,11 @@ class Reader(Protocol):
 
 
 def _readers() -> list[Reader]:
-    from trialpress.readers import ctgov_json, registry_text
+    from trialpress.readers import ctgov_json, ctgov_xml, registry_text
 
     # The most specific signature first: a registry page whose title starts with "[" (for
-    # example "[18F]FDG PET ...") must not be taken for JSON.
-    return [registry_text, ctgov_json]
+    # example "[18F]FDG PET ...") or "<" must not be taken for JSON or XML.
+    return [registry_text, ctgov_xml, ctgov_json]
 
 
 def decode(data: bytes, path: str, warnings: list[ReadWarning] | None = None) -> str:
@@ -96,8 +102,8 @@ def read_text(text: str, path: str) -> list[Trial | RecordError]:
     reader = detect_format(text)
     if reader is None:
         raise RecordError(
-            "not a recognised trial record (expected registry page text or "
-            "ClinicalTrials.gov API v2 JSON)",
+            "not a recognised trial record (expected registry page text, "
+            "ClinicalTrials.gov API v2 JSON or legacy ClinicalTrials.gov XML)",
             path,
             1,
         )
@@ -109,9 +115,8 @@ def read_text(text: str, path: str) -> list[Trial | RecordError]:
     return results
 
 
-def read_file(path: str | Path) -> list[Trial | RecordError]:
-    """Read one file; raises RecordError naming the file when it cannot be read at all."""
-    p = Path(path)
+def _load(p: Path) -> bytes:
+    """The bytes of one record file; RecordError naming the file when it cannot be read."""
     try:
         if p.exists() and not p.is_file() and not p.is_dir():
             # A FIFO or device (/dev/zero) would block or never end.
@@ -119,7 +124,7 @@ def read_file(path: str | Path) -> list[Trial | RecordError]:
         size = p.stat().st_size
         if size > MAX_RECORD_BYTES:
             raise RecordError(f"file is {size} bytes, more than the {MAX_RECORD_BYTES} allowed", p)
-        data = p.read_bytes()
+        return p.read_bytes()
     except FileNotFoundError:
         raise RecordError("no such file", p) from None
     except IsADirectoryError:
@@ -128,11 +133,36 @@ def read_file(path: str | Path) -> list[Trial | RecordError]:
         raise RecordError("permission denied", p) from None
     except OSError as exc:
         raise RecordError(f"cannot read file: {exc.strerror or exc}", p) from None
+
+
+def _parse(data: bytes, p: Path) -> list[Trial | RecordError]:
     warnings: list[ReadWarning] = []
     results = read_text(decode(data, str(p), warnings), str(p))
     for result in results:
         if isinstance(result, Trial):
             result.warnings[:0] = warnings
+    return results
+
+
+def read_file(path: str | Path, store: Store | None = None) -> list[Trial | RecordError]:
+    """Read one file; raises RecordError naming the file when it cannot be read at all.
+
+    With a ``store``, a file whose bytes (and path, and trialpress version) were read before
+    costs a hash: its trials come back from their stored JSON. Files with a record error
+    are always read again, so the error is reported every time.
+    """
+    p = Path(path)
+    data = _load(p)
+    if store is None:
+        return _parse(data, p)
+    key = digest("record", __version__, str(p), hashlib.sha256(data).hexdigest())
+    cached = store.get(key)
+    if cached is not None:
+        return [Trial.model_validate_json(t) for t in json.loads(cached)]
+    results = _parse(data, p)
+    if all(isinstance(r, Trial) for r in results):
+        blob = json.dumps([r.model_dump_json() for r in results if isinstance(r, Trial)])
+        store.put(key, blob.encode("utf-8"))
     return results
 
 
@@ -159,3 +189,33 @@ def read_paths(paths: Iterable[str | Path]) -> Iterator[Trial | RecordError]:
             yield from read_file(p)
         except RecordError as exc:
             yield exc
+
+
+def read_records(
+    paths: Sequence[str | Path],
+    reporter: Reporter = NULL,
+    on_result: Callable[[Trial | RecordError], None] | None = None,
+    store: Store | None = None,
+) -> tuple[list[Trial], list[RecordError]]:
+    """Every trial and every record error under ``paths``, in file order, one progress step
+    per file; ``on_result`` sees each as it comes (the CLI prints errors at once). A stop
+    signal ends the loop between files (:func:`trialpress.stopping.checkpoint`)."""
+    files = expand_paths(paths)
+    stage = reporter.stage("Reading records", len(files))
+    trials: list[Trial] = []
+    errors: list[RecordError] = []
+    for path in files:
+        checkpoint()
+        try:
+            results = read_file(path, store)
+        except RecordError as exc:
+            results = [exc]
+        for result in results:
+            if isinstance(result, RecordError):
+                errors.append(result)
+            else:
+                trials.append(result)
+            if on_result is not None:
+                on_result(result)
+        stage.advance()
+    return trials, errors

@@ -459,6 +459,35 @@ def _summarise(paths: list[str]) -> str:
     return text
 
 
+def kept_warnings(
+    unmapped: list[str], invalid: list[str], line: int | None, invalid_line: int | None = None
+) -> list[ReadWarning]:
+    """The ``unmapped-fields`` note and the ``invalid-value`` warning of one trial (either
+    left out when empty): what a reader kept in ``extra``, summarised for people."""
+    out: list[ReadWarning] = []
+    if unmapped:
+        out.append(
+            ReadWarning(
+                code="unmapped-fields",
+                message="kept in extra, no model field for: " + _summarise(unmapped),
+                line=line,
+                severity="note",
+            )
+        )
+    if invalid:
+        shown = "; ".join(invalid[:MAX_LISTED])
+        if len(invalid) > MAX_LISTED:
+            shown += f"; and {len(invalid) - MAX_LISTED} more"
+        out.append(
+            ReadWarning(
+                code="invalid-value",
+                message="kept in extra, the model cannot take: " + shown,
+                line=invalid_line or line,
+            )
+        )
+    return out
+
+
 class _Mapper:
     """Maps one study dict onto the model, keeping everything it does not map in ``extra``.
 
@@ -801,26 +830,7 @@ class _Mapper:
         )
 
         warnings: list[ReadWarning] = fields.pop("_warnings", [])
-        if self.unmapped:
-            warnings.append(
-                ReadWarning(
-                    code="unmapped-fields",
-                    message="kept in extra, no model field for: " + _summarise(self.unmapped),
-                    line=self.line,
-                    severity="note",
-                )
-            )
-        if self.invalid_notes:
-            shown = "; ".join(self.invalid_notes[:MAX_LISTED])
-            if len(self.invalid_notes) > MAX_LISTED:
-                shown += f"; and {len(self.invalid_notes) - MAX_LISTED} more"
-            warnings.append(
-                ReadWarning(
-                    code="invalid-value",
-                    message="kept in extra, the model cannot take: " + shown,
-                    line=self.line,
-                )
-            )
+        warnings += kept_warnings(self.unmapped, self.invalid_notes, self.line)
         return Trial(
             **fields,
             source=Source(format="ctgov-json", path=self.path, index=self.index),

@@ -1,0 +1,95 @@
+"""A content-addressed store of build products, kept between runs (a CI cache).
+
+Entries are keyed by a digest of what they are made of; an unchanged input then costs a
+hash and a read. Each entry names its key and the SHA-256 of its payload, so a corrupt or
+foreign entry is detected, made again and never published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder and rename: never a half-written file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+_MAGIC = b"trialpress-cache 1"
+
+
+class Store:
+    """Content-addressed entries under ``root/<key[:2]>/<key>``.
+
+    An entry is one line ``trialpress-cache 1 <key> <sha256 of payload>`` and the payload.
+    :meth:`get` returns the payload only when the header names the key asked for and the
+    payload's checksum matches: a truncated, edited or foreign file is a miss (counted in
+    :attr:`corrupt`) and is overwritten by the next :meth:`put`.
+    """
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = Path(root) if root is not None else None
+        #: Keys whose entry was present but damaged or foreign in this run.
+        self.corrupt: list[str] = []
+
+    def _path(self, key: str) -> Path:
+        assert self.root is not None
+        return self.root / key[:2] / key
+
+    def get(self, key: str) -> bytes | None:
+        """The payload stored under ``key``, if intact."""
+        if self.root is None:
+            return None
+        try:
+            blob = self._path(key).read_bytes()
+        except OSError:
+            return None
+        header, sep, payload = blob.partition(b"\n")
+        expected = b" ".join((_MAGIC, key.encode(), hashlib.sha256(payload).hexdigest().encode()))
+        if not sep or header != expected:
+            self.corrupt.append(key)
+            return None
+        return payload
+
+    def put(self, key: str, payload: bytes) -> None:
+        """Store ``payload`` under ``key`` (atomically: a reader never sees half an entry)."""
+        if self.root is None:
+            return
+        header = b" ".join((_MAGIC, key.encode(), hashlib.sha256(payload).hexdigest().encode()))
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_if_changed(path, header + b"\n" + payload)
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write atomically unless the file already holds ``data``.
+
+    The one writer of generated files: a failed or interrupted build never leaves half a
+    file, and unchanged files keep their time stamps (``mkdocs serve`` reloads less).
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, data)
+    return True
+
+
+def digest(*parts: object) -> str:
+    """SHA-256 of JSON-encoded parts: the one way keys are made."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()

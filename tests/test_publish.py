@@ -1,0 +1,435 @@
+"""The publish stage: reuse by content, render counts, corrupt store entries, engine parity,
+URL styles with PDFs, a Dask cluster, and ``trialpress generate``.
+
+Builds are real MkDocs builds of the bundled config (or a small config written here); the
+render counts come from :attr:`trialpress.build.BuildResult.rendered`, the library's own list
+of what it rendered instead of reusing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.browser import serve_dir
+from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
+from tests.site_helpers import check_links, mkdocs_build, v2_sample
+from trialpress.build import BuildResult, build_trials
+from trialpress.corpus import Corpus
+from trialpress.layout import Layout
+from trialpress.models import Trial
+from trialpress.publish import PublishOptions, generate
+from trialpress.render import TRIAL_PAGES
+from trialpress.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+def digest_tree(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root``, by relative path."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _trials() -> list[Trial]:
+    return [polar(), palmira(), hostile_trial(), *v2_sample(every=40)[:5]]
+
+
+def _build(trials: list[Trial], out: Path, cache: Path | None, **kw: Any) -> BuildResult:
+    result = build_trials(trials, out, cache=cache, pdf=kw.pop("pdf", False), **kw)
+    assert result.errors == [], result.errors
+    return result
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no mkdocs.yml here: the bundled config is used
+    return tmp_path
+
+
+def _kinds(rendered: list[str]) -> set[str]:
+    return {r.split(":", 1)[0] for r in rendered}
+
+
+def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
+    in_tmp: Path,
+) -> None:
+    trials = _trials()
+    cache = in_tmp / "cache"
+    first = _build(trials, in_tmp / "a", cache)
+    n = len(trials)
+    # Every per-trial page (trial, checklist, results if posted) rendered once (Markdown,
+    # then HTML), plus term pages.
+    per_trial = sum(1 for t in trials for p in TRIAL_PAGES if p.applies(t))
+    assert per_trial >= 2 * n
+    assert sum(r.startswith("page:") for r in first.rendered) == per_trial
+    assert sum(r.startswith("html:trials/") for r in first.rendered) == n
+    reference = digest_tree(in_tmp / "a")
+
+    again = _build(trials, in_tmp / "a", cache)
+    assert again.rendered == []
+    assert digest_tree(in_tmp / "a") == reference
+
+    # One record changes: its pages and the term pages that list it, nothing else.
+    changed_id = trials[3].nct_id
+    changed = [
+        t.model_copy(update={"title": t.title + " (amended)"}) if t.nct_id == changed_id else t
+        for t in trials
+    ]
+    third = _build(changed, in_tmp / "a", cache)
+    corpus = Corpus(changed)
+    listing = {
+        e.src_path
+        for entries in corpus.indexes.values()
+        for e in entries.values()
+        if changed_id in e.nct_ids
+    }
+    changed_trial = next(t for t in changed if t.nct_id == changed_id)
+    own = {p.src(changed_id) for p in TRIAL_PAGES if p.applies(changed_trial)}
+    assert {f"page:{s}" for s in own} | {f"html:{s}" for s in own} <= set(third.rendered)
+    assert f"data:{Layout.data(changed_id)}" in third.rendered
+    exported = {Layout.fhir(changed_id), Layout.ris(changed_id)}
+    assert {f"exports:{p}" for p in exported} <= set(third.rendered)
+    assert {r.split(":", 1)[1] for r in third.rendered} <= (
+        own | listing | {Layout.data(changed_id)} | exported
+    )
+    assert all(other.nct_id not in r for r in third.rendered for other in trials[:3])
+    # What was reused is exactly what a build from scratch makes.
+    fresh = _build(changed, in_tmp / "fresh", None)
+    assert len(fresh.rendered) > len(third.rendered)
+    assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
+
+
+def test_a_template_change_re_renders_the_pages_made_with_it(in_tmp: Path) -> None:
+    trials = _trials()
+    cache = in_tmp / "cache"
+    override = in_tmp / "tpl"
+    (override / "site").mkdir(parents=True)
+    _build(trials, in_tmp / "a", cache, templates=override)
+    shipped = Path(__file__).resolve().parents[1] / "templates" / "site" / "checklist.md"
+    text = shipped.read_text(encoding="utf-8")
+    (override / "site" / "checklist.md").write_text(
+        text.replace("{% block body %}", "{% block body %}\n<p>Screening form v2</p>\n", 1),
+        encoding="utf-8",
+    )
+    result = _build(trials, in_tmp / "a", cache, templates=override)
+    expected = {Layout.checklist_src(t.nct_id) for t in trials}
+    assert {r.split(":", 1)[1] for r in result.rendered} == expected
+    assert _kinds(result.rendered) == {"page", "html"}
+    html = (in_tmp / "a" / "checklists" / POLAR_ID / "index.html").read_text("utf-8")
+    assert "Screening form v2" in html
+    assert "Screening form v2" not in (in_tmp / "a" / "trials" / POLAR_ID / "index.html").read_text(
+        "utf-8"
+    )
+
+
+def _entries_containing(store: Path, needle: bytes) -> list[Path]:
+    return [p for p in sorted(store.rglob("*")) if p.is_file() and needle in p.read_bytes()]
+
+
+def test_a_corrupt_or_foreign_store_entry_is_rendered_again_never_published(
+    in_tmp: Path,
+) -> None:
+    trials = [polar(), palmira()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    reference = digest_tree(in_tmp / "a")
+    # The Markdown of POLAR's checklist: damage one byte of its payload.
+    (entry,) = [
+        p
+        for p in _entries_containing(cache, b'"Eligibility checklist&#58; ' + POLAR_ID.encode())
+        if not p.read_bytes().lstrip().startswith(b"<") and b"<!doctype" not in p.read_bytes()[:200]
+    ]
+    blob = bytearray(entry.read_bytes())
+    blob[-20] ^= 0x01
+    entry.write_bytes(bytes(blob))
+
+    # The HTML of PALMIRA's trial page: replace it by another (intact) entry.
+    def trial_html(nct_id: str) -> Path:
+        (found,) = [
+            p
+            for p in _entries_containing(cache, b"<!doctype html>")
+            if f'"tp-nct" href="https://clinicaltrials.gov/study/{nct_id}"'.encode()
+            in p.read_bytes()
+        ]
+        return found
+
+    palmira_html, polar_html = trial_html(PALMIRA_ID), trial_html(POLAR_ID)
+    palmira_html.write_bytes(polar_html.read_bytes())
+
+    result = _build(trials, in_tmp / "a", cache)
+    assert f"page:{Layout.checklist_src(POLAR_ID)}" in result.rendered
+    assert f"html:{Layout.trial_src(PALMIRA_ID)}" in result.rendered
+    assert digest_tree(in_tmp / "a") == reference
+    # Both entries were written again, intact.
+    store = Store(cache)
+    for path in (entry, palmira_html):
+        assert store.get(path.name) is not None
+
+
+def test_store_refuses_entries_whose_header_or_payload_does_not_match(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.put("a" * 64, b"payload")
+    assert store.get("a" * 64) == b"payload"
+    path = tmp_path / "aa" / ("a" * 64)
+    path.write_bytes(path.read_bytes().replace(b"payload", b"paylaod"))
+    assert store.get("a" * 64) is None
+    (tmp_path / "bb").mkdir()
+    (tmp_path / "bb" / ("b" * 64)).write_bytes(path.read_bytes())  # another key's entry
+    assert store.get("b" * 64) is None
+    assert store.corrupt == ["a" * 64, "b" * 64]
+    assert Store(None).get("a" * 64) is None
+
+
+def test_generate_returns_search_entries_per_trial(tmp_path: Path) -> None:
+    trials = [polar(), palmira()]
+    result = generate(Corpus(trials), PublishOptions(pdf=False), tmp_path / "docs")
+    assert [e.url for e in result.search] == [f"trials/{POLAR_ID}/", f"trials/{PALMIRA_ID}/"]
+    entry = result.search[0].as_dict()
+    assert entry["title"] == trials[0].title
+    assert all(i.name in entry["text"] for i in trials[0].interventions)
+    assert entry["meta"]["nct_id"] == POLAR_ID
+    assert (tmp_path / "docs" / "trials" / f"{POLAR_ID}.md").is_file()
+
+
+# ----------------------------------------------------------------- engine parity and looks
+
+_CONFIG = """site_name: t
+{extra}theme:
+  name: material
+  font: false
+  features:
+    - navigation.sections
+plugins:
+  - search
+  - trialpress:
+      engine_pages: {engine}
+markdown_extensions:
+  - toc:
+      permalink: true
+  - admonition
+  - attr_list
+  - tables
+"""
+
+
+def _site(tmp: Path, engine: bool, extra: str = "") -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "docs").mkdir(exist_ok=True)
+    (tmp / "docs" / "index.md").write_text("# Home\n\n[All trials](trials/index.md)\n")
+    cfg = tmp / "mkdocs.yml"
+    cfg.write_text(_CONFIG.format(engine="true" if engine else "false", extra=extra))
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def parity(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same site built with trial pages through MkDocs' page loop and without."""
+    base = tmp_path_factory.mktemp("parity")
+    trials = [polar(), palmira(), hostile_trial()]
+    outs = []
+    for engine in (True, False):
+        cfg = _site(base / str(engine), engine, "site_url: https://trials.example.org/\n")
+        out = base / str(engine) / "out"
+        build_trials(trials, out, config_file=cfg, strict=True, pdf=False)
+        outs.append(out)
+    return outs[0], outs[1]
+
+
+def test_trial_pages_are_the_pages_mkdocs_makes(parity: tuple[Path, Path]) -> None:
+    engine, own = (digest_tree(p) for p in parity)
+    assert engine.keys() == own.keys()
+    html = sorted(k for k in engine if k.endswith(".html") and not k.startswith("search"))
+    assert any(k.startswith("trials/NCT") for k in html)
+    assert any(k.startswith("checklists/") for k in html) and any(
+        k.startswith("conditions/") and k != "conditions/index.html" for k in html
+    )
+    assert [k for k in html if engine[k] != own[k]] == []
+    # The sitemap lists the same pages.
+    locs = [set(re.findall(r"<loc>([^<]+)</loc>", (p / "sitemap.xml").read_text())) for p in parity]
+    assert locs[0] == locs[1]
+    assert f"https://trials.example.org/trials/{POLAR_ID}/" in locs[1]
+
+
+def test_trial_pages_are_found_by_search(parity: tuple[Path, Path]) -> None:
+    index = json.loads((parity[1] / "search" / "search_index.json").read_text("utf-8"))
+    own = [d for d in index["docs"] if d["location"] == f"trials/{POLAR_ID}/"]
+    assert len(own) == 1 and "Palbociclib" in own[0]["text"]
+    assert not any(d["location"].startswith("checklists/") for d in index["docs"])
+
+
+@pytest.fixture(scope="module")
+def served(parity: tuple[Path, Path]) -> Iterator[str]:
+    with serve_dir(parity[1]) as url:
+        yield url
+
+
+def test_a_trial_page_has_the_theme_header_navigation_and_search(
+    page: Any,
+    served: str,
+) -> None:
+    page.goto(f"{served}trials/{POLAR_ID}/")
+    assert page.locator("header.md-header").is_visible()
+    assert page.locator(".md-header__topic").first.inner_text().strip() == "t"
+    assert page.locator("nav.md-nav--primary").count() == 1
+    assert page.locator("input.md-search__input").count() == 1
+    page.locator("input.md-search__input").click()
+    page.keyboard.type("Palbociclib")  # Material searches on key events
+    results = page.locator(".md-search-result__item a")
+    results.first.wait_for(timeout=15_000)
+    hrefs = [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
+    assert any(f"trials/{POLAR_ID}/" in h for h in hrefs), hrefs
+    assert page.locator("link[href$='trialpress.css']").count() == 1
+
+
+def test_plain_mkdocs_builds_reuse_the_store_between_runs(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    cfg = _site(tmp_path, False)
+    cfg.write_text(
+        cfg.read_text().replace(
+            "      engine_pages: false\n",
+            "      engine_pages: false\n      pdf: false\n"
+            f"      records: [{root}/examples/records]\n",
+        )
+    )
+
+    def build() -> str:
+        run = mkdocs_build(cfg, "--strict")
+        assert run.returncode == 0, run.stderr
+        (line,) = [ln for ln in run.stderr.splitlines() if "trialpress: 2 trials" in ln]
+        return line
+
+    assert "rendered 0 " not in build()
+    first = (tmp_path / "site" / "trials" / POLAR_ID / "index.html").read_bytes()
+    assert "rendered 0 pages" in build()
+    assert (tmp_path / "site" / "trials" / POLAR_ID / "index.html").read_bytes() == first
+    assert any((tmp_path / ".trialpress" / "store").rglob("*"))
+
+
+# ----------------------------------------------------------------- URLs without directories
+
+
+def test_links_pdfs_and_qr_codes_resolve_without_directory_urls(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    site_url = "https://trials.example.org/"
+    cfg = _site(tmp_path, False, f"site_url: {site_url}\nuse_directory_urls: false\n")
+    out = tmp_path / "out"
+    build_trials([polar(), palmira()], out, config_file=cfg, strict=True, pdf=True, jobs=1)
+    assert (out / "trials" / f"{POLAR_ID}.html").is_file()
+    assert check_links(out) > 200
+    trial = (out / "trials" / f"{POLAR_ID}.html").read_text("utf-8")
+    assert f'href="../pdf/{POLAR_ID}-brief.pdf"' in trial
+    assert f'href="../data/{POLAR_ID}.json"' in trial
+    # Every link in the PDFs that points into the site names a file the site has.
+    checked = 0
+    for pdf in sorted((out / "pdf").glob("*.pdf")):
+        for pg in PdfReader(pdf).pages:
+            for annot in pg.get("/Annots") or []:
+                uri = str(annot.get_object().get("/A", {}).get("/URI", ""))
+                if uri.startswith(site_url):
+                    rel = urlparse(uri).path.removeprefix(urlparse(site_url).path)
+                    assert (out / rel).is_file(), (pdf.name, uri)
+                    checked += 1
+    assert checked >= 4
+    sitemap = (out / "sitemap.xml").read_text()
+    assert f"{site_url}trials/{POLAR_ID}.html" in sitemap
+
+
+# ----------------------------------------------------------------- a Dask cluster
+
+
+def test_a_dask_cluster_build_is_byte_identical_to_a_local_one(in_tmp: Path) -> None:
+    from distributed import LocalCluster
+
+    trials = [polar(), palmira()]
+    _build(trials, in_tmp / "local", None, pdf=True, jobs=2)
+    with LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address.replace("tcp://", "dask://")
+        result = _build(trials, in_tmp / "dask", None, pdf=True, executor=address)
+    assert sum(r.startswith("pdf:") for r in result.rendered) == 4
+    local, dask = digest_tree(in_tmp / "local"), digest_tree(in_tmp / "dask")
+    assert any(k.endswith(".pdf") for k in local)
+    assert local == dask
+
+
+# ----------------------------------------------------------------- trialpress generate
+
+
+def test_generate_writes_markdown_an_engine_without_plugins_can_build(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Our trials\n\n[All trials](trials/index.md)\n")
+    records = root / "examples" / "records"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "trialpress.cli", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "TRIALPRESS_NO_CACHE": "1"},
+        )
+
+    done = run("generate", str(records), "--out", "docs")
+    assert done.returncode == 0, done.stderr
+    assert (docs / "trials" / f"{POLAR_ID}.md").read_text("utf-8").startswith("---\ntitle: ")
+    assert (docs / "assets" / "trialpress" / "trialpress.css").is_file()
+    # Plain MkDocs, no trialpress plugin: the generated Markdown builds on its own.
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\ntheme:\n  name: material\n  font: false\n"
+        "extra_css: [assets/trialpress/trialpress.css]\n"
+        "markdown_extensions: [toc, admonition, attr_list, tables]\n"
+    )
+    built = mkdocs_build(tmp_path / "mkdocs.yml", "-d", str(tmp_path / "site"))
+    assert built.returncode == 0, built.stderr
+    assert "Palbociclib" in (tmp_path / "site" / "trials" / POLAR_ID / "index.html").read_text(
+        "utf-8"
+    )
+    # Generating again from fewer records removes only what it generated before.
+    done = run("generate", str(records / f"{POLAR_ID}.txt"), "--out", "docs")
+    assert done.returncode == 0, done.stderr
+    assert not (docs / "trials" / f"{PALMIRA_ID}.md").exists()
+    assert (docs / "trials" / f"{POLAR_ID}.md").is_file()
+    assert (docs / "index.md").read_text().startswith("# Our trials")
+
+
+def test_records_read_from_the_store_equal_records_read_from_their_files(tmp_path: Path) -> None:
+    from tests.conftest import v2_study_files
+    from trialpress.readers import read_records
+
+    root = Path(__file__).resolve().parents[1]
+    paths = [root / "examples" / "records", *v2_study_files()[:2]]
+    fresh, errors = read_records(paths)
+    assert fresh and errors == []
+    store = Store(tmp_path / "store")
+    first, _ = read_records(paths, store=store)
+    entries = sorted(p for p in (tmp_path / "store").rglob("*") if p.is_file())
+    assert entries
+    stamps = {p: p.stat().st_mtime_ns for p in entries}
+    again, _ = read_records(paths, store=store)
+    assert again == fresh and first == fresh
+    assert [t.model_dump_json() for t in again] == [t.model_dump_json() for t in fresh]
+    assert {p: p.stat().st_mtime_ns for p in entries} == stamps  # read, not written
+    # A damaged entry is read from the file again.
+    entries[0].write_bytes(entries[0].read_bytes()[:-5])
+    damaged, _ = read_records(paths, store=store)
+    assert damaged == fresh and store.corrupt == [entries[0].name]
+    assert Store(tmp_path / "store").get(entries[0].name) is not None  # rewritten
