@@ -72,7 +72,10 @@ class BuiltSite:
 
 def build_site(records: list[Path], out: Path, *args: str | Path) -> BuiltSite:
     """``trialpress build RECORDS --out OUT --pdf`` and the result; asserts no traceback."""
-    result = run_trialpress("build", *records, "--out", out, "--pdf", *args)
+    # Each site keeps its own history: a shared store would show one test's trials as
+    # changed in another's (hostile and benign twins share NCT IDs).
+    history = () if "--history" in args else ("--history", out.with_name(f"{out.name}-history"))
+    result = run_trialpress("build", *records, "--out", out, "--pdf", *history, *args)
     assert "Traceback" not in result.stderr, result.stderr[-4000:]
     return BuiltSite(out, records, result)
 

@@ -54,7 +54,9 @@ def body_text(doc: ReadBack, trial: Trial) -> str:
         page = re.sub(r"page \d+ of \d+", "", page)
         # the Met / Not met / Unknown boxes float, so they are painted before the text
         page = re.sub(r"☐\s*Met\s*☐\s*Not\s*met\s*☐\s*Unknown", "", page)
-        page = page.replace(f"Data as of {trial.last_updated or 'an unknown date'}", "")
+        # the checklist's running footer adds the criteria fingerprint to the date
+        asof = re.escape(f"Data as of {trial.last_updated or 'an unknown date'}")
+        page = re.sub(asof + r"( · Criteria fingerprint [0-9A-F]{8})?", "", page)
         page = page.replace("Eligibility checklist", "").replace("Trial brief", "")
         page = page.replace(trial.nct_id, "")
         out.append(page)

@@ -94,6 +94,7 @@ def build_once(
             config_file=ROOT / "mkdocs.yml",
             strict=True,
             cache_dir=base / "cache",
+            history=base / "history",
             pdf=False,  # PDFs are checked on the two examples (test_site_cli.py)
         )
         _CACHE[name] = BuiltSite(base / "out", trials, result)

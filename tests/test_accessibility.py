@@ -58,6 +58,8 @@ def served(site: BuiltSite) -> Iterator[str]:
 PAGES = [
     "",
     "trials/",
+    "trials/?status=RECRUITING,NOT_YET_RECRUITING&age=70&sex=female&status=BOGUS",
+    f"trials/{POLAR_NCT}/?near=Paris%2C%20France",
     "conditions/",
     "sponsors/",
     "countries/",
@@ -73,18 +75,29 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("rel", [*PAGES, "term:conditions", "term:sponsors"])
+#: Pages checked at a phone's width (390 px) too: the finder's form and results.
+NARROW = ["trials/", PAGES[2]]
+
+
+@pytest.mark.parametrize(
+    ("rel", "width"),
+    [
+        *((rel, None) for rel in [*PAGES, "term:conditions", "term:sponsors"]),
+        *((rel, 390) for rel in NARROW),
+    ],
+)
 def test_axe_finds_no_serious_violation(
     site: BuiltSite,
     browser: Any,
     served: str,
     rel: str,
+    width: int | None,
 ) -> None:
     if rel.startswith("term:"):  # one condition / sponsor page (slugs are the site's)
         folder = site.root / rel.removeprefix("term:")
         first = sorted(p for p in folder.iterdir() if (p / "index.html").is_file())[0]
         rel = f"{folder.name}/{first.name}/"
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": width, "height": 844} if width else None)
     try:
         response = page.goto(served + rel, wait_until="load")
         assert response is not None and response.ok, rel

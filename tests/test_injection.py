@@ -387,7 +387,7 @@ def test_no_dialog_and_no_record_script_in_chromium(
     browser: Any,
 ) -> None:
     pages = [f"trials/{n}/" for n in all_ncts()] + [f"checklists/{n}/" for n in all_ncts()[:3]]
-    pages += ["", "trials/", "conditions/", "sponsors/", "countries/"]
+    pages += ["", "trials/", "conditions/", "sponsors/", "countries/", "changes/"]
     dialogs: list[str] = []
     errors: list[str] = []
     # The session's one Chromium (tests/browser.py): a second Playwright in this process

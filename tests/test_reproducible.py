@@ -47,7 +47,8 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuiltSite, Bui
         out = base / f"site{n}"
         env = cli_env(TZ=tz)
         del env["SOURCE_DATE_EPOCH"]
-        result = run_trialpress("build", *records, "--out", out, "--pdf", env=env)
+        history = ("--history", base / "history")  # shared: the second build is a rebuild
+        result = run_trialpress("build", *records, "--out", out, "--pdf", *history, env=env)
         assert result.returncode == 0, result.stderr[-4000:]
         sites.append(BuiltSite(out, records, result))
         time.sleep(1.1)
@@ -101,7 +102,8 @@ def test_build_date_is_the_newest_record_update(two_builds: tuple[BuiltSite, Bui
 def test_source_date_epoch_is_honoured(tmp_path: Path) -> None:
     env = cli_env()
     out = tmp_path / "site"
-    result = run_trialpress("build", EXAMPLES, "--out", out, "--pdf", env=env)
+    history = ("--history", tmp_path / "history")
+    result = run_trialpress("build", EXAMPLES, "--out", out, "--pdf", *history, env=env)
     assert result.returncode == 0, result.stderr[-4000:]
     epoch = int(SOURCE_DATE_EPOCH)
     # MkDocs stamps the sitemap at the day's precision.

@@ -110,8 +110,10 @@ def test_strict_mode_fails_on_mkdocs_warnings(tmp_path: Path) -> None:
     assert (out / "trials" / POLAR_ID / "index.html").is_file()
     assert result.errors == []
     # trialpress build keeps generated pages in its own temporary folder, never beside
-    # the config, so concurrent builds of one project cannot clash.
-    assert not (tmp_path / ".trialpress").exists()
+    # the config, so concurrent builds of one project cannot clash; only the history of
+    # trial versions is kept there (issue 14: beside mkdocs.yml, across builds).
+    assert sorted(p.name for p in (tmp_path / ".trialpress").iterdir()) == ["history"]
+    assert (tmp_path / ".trialpress" / "history" / POLAR_ID / "versions.json").is_file()
     assert _leftovers(tmp_path, "out") == []
 
 

@@ -125,7 +125,8 @@ def test_tests_fetch_strict_build_and_pages_deploy() -> None:
     assert any(u.startswith("actions/upload-pages-artifact@") for u in uses)
     # the deployed URL reaches the build, and the reuse store is kept between runs
     assert any(u.startswith("actions/configure-pages@") for u in uses)
-    assert "${{ steps.pages.outputs.base_url }}" in str(build[-2].get("env", {}).get("SITE_URL"))
+    build_step = next(s for s in build if "trialpress build" in str(s.get("run", "")))
+    assert "${{ steps.pages.outputs.base_url }}" in str(build_step.get("env", {}).get("SITE_URL"))
     assert any(
         u.startswith("actions/cache@") and s["with"]["path"] == ".trialpress/cache"
         for u, s in zip(uses, build, strict=True)
@@ -225,3 +226,81 @@ def test_workflow_installs_every_debian_package_the_scripts_want() -> None:
     assert {"libpango-1.0-0", "libharfbuzz-subset0", "chromium", "python3-venv"} <= wanted
     installed = set(_step_script("Install Debian packages").replace("\\", " ").split())
     assert wanted - installed == set()
+
+
+# ------------------------------------------------------- the change history, for real
+
+
+def _git(*args: str | Path, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *map(str, args)], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def _history_env(tmp_path: Path, run_id: str) -> dict[str, str]:
+    """What GitHub gives the history steps: the workflow's and the step's env, a temp dir."""
+    data = _workflow()
+    step = next(s for s in _steps(data["jobs"]["build"]) if s.get("name", "").startswith("Commit"))
+    runner_temp = tmp_path / f"runner-temp-{run_id}"
+    runner_temp.mkdir()
+    return {
+        **data["env"],
+        **step["env"],
+        "RUNNER_TEMP": str(runner_temp),
+        "GITHUB_RUN_ID": run_id,
+        "HOME": str(tmp_path),
+    }
+
+
+def _checkout(origin: Path, dest: Path) -> Path:
+    subprocess.run(["git", "clone", "-q", str(origin), str(dest)], check=True)
+    return dest
+
+
+def test_history_is_restored_from_and_committed_to_its_own_branch(tmp_path: Path) -> None:
+    """Two nightly runs against a real (local) origin: the first starts the branch, the
+    second restores it, commits nothing when nothing changed, then appends its versions;
+    main and the checkout are left alone."""
+    origin = tmp_path / "origin.git"
+    _git("init", "-q", "--bare", "-b", "main", origin, cwd=tmp_path)
+    seed = _checkout(origin, tmp_path / "seed")
+    (seed / "README.md").write_text("site\n", encoding="utf-8")
+    ident = ("-c", "user.name=t", "-c", "user.email=t@example.invalid")
+    _git(*ident, "commit", "-q", "--allow-empty", "-m", "main", cwd=seed)
+    _git("push", "-q", "origin", "HEAD:main", cwd=seed)
+    main = _git("rev-parse", "HEAD", cwd=seed)
+    restore = _step_script("Restore the change history")
+    commit = _step_script("Commit the change history back to its branch")
+
+    first = _checkout(origin, tmp_path / "run1")
+    env = _history_env(tmp_path, "1")
+    result = _run_step(restore, first, env)
+    assert result.returncode == 0, result.stderr
+    assert "starts the history" in result.stdout
+    version = first / "build" / "history" / "NCT00000001" / "versions.json"
+    version.parent.mkdir(parents=True)
+    version.write_text('{"versions": []}\n', encoding="utf-8")
+    result = _run_step(commit, first, env)
+    assert result.returncode == 0, result.stderr
+    branch = env["HISTORY_BRANCH"]
+    assert _git("ls-tree", "-r", "--name-only", branch, cwd=origin) == "NCT00000001/versions.json"
+    assert _git("log", "--format=%P", branch, cwd=origin) == ""  # a root commit: not main's
+
+    second = _checkout(origin, tmp_path / "run2")
+    env = _history_env(tmp_path, "2")
+    assert _run_step(restore, second, env).returncode == 0
+    restored = second / "build" / "history" / "NCT00000001" / "versions.json"
+    assert restored.read_text(encoding="utf-8") == '{"versions": []}\n'
+    result = _run_step(commit, second, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "No new trial versions: nothing to commit.\n"
+    (restored.parent / "abc.json").write_text("{}\n", encoding="utf-8")
+    result = _run_step(commit, second, env)
+    assert result.returncode == 0, result.stderr
+    assert _git("rev-list", "--count", branch, cwd=origin) == "2"
+    assert _git("ls-tree", "-r", "--name-only", branch, cwd=origin).split() == [
+        "NCT00000001/abc.json",
+        "NCT00000001/versions.json",
+    ]
+    assert _git("rev-parse", "main", cwd=origin) == main
+    assert _git("status", "--porcelain", "--untracked-files=no", cwd=second) == ""

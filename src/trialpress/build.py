@@ -195,6 +195,7 @@ def build_trials(
     jobs: int | None = None,
     executor: str | None = None,
     site_url: str | None = None,
+    history: str | Path | None = None,
 ) -> BuildResult:
     """Build the site from trials already read (``errors``: record errors to report).
 
@@ -204,6 +205,8 @@ def build_trials(
     ``templates``, ``pdf``, ``jobs`` and ``executor`` override the config's plugin options;
     ``cache`` is the reuse store kept between builds (default: none, everything is
     rendered); ``cache_dir`` the generated folder (default: a temporary one per build).
+    ``history`` is the history store (default: the config's ``history`` option, or
+    ``.trialpress/history`` in the current folder with the bundled config).
     """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -249,8 +252,9 @@ def build_trials(
             config.site_dir = str(tmp / "site")
             plugin.preloaded = trials
             plugin.reporter = reporter
+            history_path = history_dir(history, plugin, cfg_path.parent, bundled)
             plugin.options = _options(
-                plugin, cfg_path.parent, templates, pdf, cache, jobs, executor
+                plugin, cfg_path.parent, templates, pdf, cache, jobs, executor, history_path
             )
             # Generated pages go to this build's own temporary folder (concurrent builds of
             # one project never share one), and unchanged PDFs are reused from the output
@@ -282,6 +286,21 @@ def build_trials(
     )
 
 
+def history_dir(
+    history: str | Path | None, plugin: TrialpressPlugin, config_dir: Path, bundled: bool
+) -> Path:
+    """The history store a build uses: the one asked for, else (with the bundled config,
+    which lives in the installed package) the default in the current folder, else the
+    config's ``history`` option, beside ``mkdocs.yml``."""
+    from trialpress.history import DEFAULT_DIR
+
+    if history is not None:
+        return Path(history).resolve()
+    if bundled:
+        return DEFAULT_DIR.resolve()
+    return (config_dir / plugin.config.history).resolve()
+
+
 def _options(
     plugin: TrialpressPlugin,
     config_dir: Path,
@@ -290,6 +309,7 @@ def _options(
     cache: str | Path | None,
     jobs: int | None,
     executor: str | None,
+    history: Path,
 ) -> PublishOptions:
     """The plugin's options from the config, with what the caller overrides."""
     cfg = plugin.config
@@ -304,6 +324,7 @@ def _options(
         executor=executor if executor is not None else cfg.executor,
         page_size="Letter" if cfg.page_size == "Letter" else "A4",
         cache=Path(cache).resolve() if cache is not None else None,
+        history=history,
     )
 
 
@@ -315,6 +336,7 @@ def serve_site(
     cache: str | Path | None = None,
     dev_addr: str | None = None,
     open_in_browser: bool = False,
+    history: str | Path | None = None,
 ) -> None:
     """Run MkDocs' dev server with the trial pages of ``records`` (rebuilt on change)."""
     from mkdocs.commands.serve import serve
@@ -331,7 +353,8 @@ def serve_site(
     plugin = next((p for p in config.plugins.values() if isinstance(p, TrialpressPlugin)), None)
     if plugin is None:
         raise BuildError("the MkDocs config does not use the trialpress plugin", cfg_path)
-    options = _options(plugin, cfg_path.parent, templates, None, cache, None, None)
+    history_path = history_dir(history, plugin, cfg_path.parent, bundled)
+    options = _options(plugin, cfg_path.parent, templates, None, cache, None, None, history_path)
     work = Path(tempfile.mkdtemp(prefix="trialpress-serve-")) if bundled else None
     paths = [str(Path(r).resolve()) for r in records]
     try:

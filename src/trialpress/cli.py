@@ -426,6 +426,59 @@ def export(records: tuple[str, ...], fmt: Literal["fhir", "ris", "csv"], out: Pa
 
 
 @cli.command()
+@click.argument("old", type=click.Path(exists=True, path_type=str))
+@click.argument("new", type=click.Path(exists=True, path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line per change; json: a list of changes per trial.",
+)
+def diff(old: str, new: str, fmt: str) -> None:
+    """Print what changed from OLD to NEW (two records, or two folders of records).
+
+    Trials are matched by NCT ID; the changes are those the site's "What changed" pages
+    show, one line each ("NCT...: change"); a trial in only one of them is reported as
+    added or removed. Exit status 1 when a record cannot be read.
+    """
+    from trialpress.changes import compare
+    from trialpress.history import stored_form
+
+    before, old_errors = read_all([old])
+    after, new_errors = read_all([new])
+    old_by = {t.nct_id: t for t in before}
+    new_by = {t.nct_id: t for t in after}
+    result: list[dict[str, Any]] = []
+    for nct_id in sorted(old_by.keys() | new_by.keys()):
+        if nct_id not in new_by:
+            result.append({"nct_id": nct_id, "trial": "removed", "changes": []})
+        elif nct_id not in old_by:
+            result.append({"nct_id": nct_id, "trial": "added", "changes": []})
+        else:
+            changes = compare(stored_form(old_by[nct_id]), stored_form(new_by[nct_id]))
+            if changes:
+                result.append(
+                    {
+                        "nct_id": nct_id,
+                        "trial": "changed",
+                        "changes": [c.as_json() for c in changes],
+                    }
+                )
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        for item in result:
+            if item["trial"] != "changed":
+                click.echo(f"{item['nct_id']}: trial {item['trial']}")
+            for change in item["changes"]:
+                click.echo(printable(f"{item['nct_id']}: {change['text']}"))
+        info(f"{_plural(len(result), 'trial')} changed")
+    sys.exit(1 if old_errors or new_errors else 0)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of the trial model."""
     click.echo(json.dumps(Trial.model_json_schema(), indent=2))
@@ -498,6 +551,17 @@ def pdf(
     info(f"{len(written)} PDFs in {out_dir}")
     summary.print()
     sys.exit(summary.exit_status)
+
+
+#: ``--history DIR`` of build and serve (one definition, so their help cannot drift).
+_history_option = click.option(
+    "--history",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    metavar="DIR",
+    help="History store of every trial version seen, for the change pages and feed "
+    "[default: .trialpress/history beside mkdocs.yml, or in the current folder]",
+)
 
 
 def _cache_options(f: Any) -> Any:
@@ -574,6 +638,7 @@ def _cache(cache: str, no_cache: bool) -> str | None:
     help="Where the site is published (overrides the config's site_url): the 404 page, "
     "sitemap, canonical links and PDF QR codes point there.",
 )
+@_history_option
 def build(
     records: tuple[str, ...],
     out: str | None,
@@ -586,6 +651,7 @@ def build(
     jobs: int | None,
     executor: str | None,
     site_url: str | None,
+    history: str | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
     from trialpress.build import build_trials, choose_config
@@ -614,6 +680,7 @@ def build(
                 site_url=site_url,
                 reporter=rep,
                 start=start,
+                history=history,
             )
     except TrialpressError as exc:
         _error(exc)
@@ -657,6 +724,7 @@ def build(
     help="Address to serve on [127.0.0.1:8000].",
 )
 @_cache_options
+@_history_option
 def serve(
     records: tuple[str, ...],
     config_file: str | None,
@@ -664,6 +732,7 @@ def serve(
     dev_addr: str | None,
     cache: str,
     no_cache: bool,
+    history: str | None,
 ) -> None:
     """Serve the site with MkDocs' dev server; pages rebuild when RECORDS change."""
     from trialpress.build import serve_site
@@ -676,6 +745,7 @@ def serve(
             templates=templates,
             cache=_cache(cache, no_cache),
             dev_addr=dev_addr,
+            history=history,
         )
     except BuildError as exc:
         _error(exc)

@@ -29,6 +29,12 @@ ASSET_DIR = "assets/trialpress"
 FHIR_BUNDLE = "exports/trials.fhir.json"
 #: The trials table for spreadsheets.
 TRIALS_CSV = "exports/trials.csv"
+#: The trial finder's data, one script shared by the All trials page and trial pages.
+FINDER_DATA = "data/finder.js"
+#: The Atom feed of recent changes (issue 14), and the empty sitemap beside it (see
+#: :data:`trialpress.feed.FEED_SITEMAP`).
+FEED = "changes/feed.xml"
+FEED_SITEMAP = "changes/sitemap.xml"
 
 
 def page_url(src_path: str, use_directory_urls: bool) -> str:
@@ -98,6 +104,16 @@ class Layout:
     def ris(nct_id: str) -> str:
         """The trial's registry record and references for reference managers."""
         return f"exports/{nct_id}.ris"
+
+    @staticmethod
+    def version(nct_id: str, vid: str) -> str:
+        """A stored version of a trial, published for download."""
+        return f"data/history/{nct_id}/{vid}.json"
+
+    @staticmethod
+    def changes_src(kind: str | None = None) -> str:
+        """The recent-changes page: all kinds, or one filter kind (``changes/sites.md``)."""
+        return f"changes/{kind or 'index'}.md"
 
     def dest(self, src_path: str) -> str:
         """The HTML file a page is built into (``trials/NCT1/index.html``)."""

@@ -36,6 +36,7 @@ import jinja2
 import segno
 
 from trialpress import __version__
+from trialpress.changes import criteria_fingerprint
 from trialpress.errors import RenderError
 from trialpress.facts import fact_groups, fact_rows
 from trialpress.labels import enum_label
@@ -335,6 +336,7 @@ class Renderer:
             "page_url": page_url,
             "checklist_url": options.layout.checklist_url(trial.nct_id),
             "registry_url": trial.registry_url,
+            "criteria_fingerprint": criteria_fingerprint(elig.model_dump(mode="json")),
             # only the brief shows it; making one costs a few milliseconds
             "qr_uri": qr_data_uri(page_url or trial.registry_url) if kind == "brief" else None,
             "qr_target": page_url or trial.registry_url,

@@ -29,8 +29,10 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -44,7 +46,7 @@ from mkdocs.structure.pages import Page
 from trialpress import __version__, render, search
 from trialpress.corpus import Corpus
 from trialpress.errors import RenderError, TrialpressError
-from trialpress.layout import ASSET_DIR, TRIALS_INDEX
+from trialpress.layout import ASSET_DIR, FEED, TRIALS_INDEX, root_of
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.publish import Generated, PublishOptions, SearchEntry, generate
@@ -94,6 +96,10 @@ class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
     engine_pages = c.Type(bool, default=False)
     """Build trial, checklist and term pages through MkDocs' page loop too (slower)."""
 
+    history = c.Type(str, default=".trialpress/history")
+    """The history store (every trial version seen), relative to ``mkdocs.yml``: keep it
+    across builds (commit it, or cache it in CI) for the "What changed" pages and feed."""
+
 
 def material_search(entries: Sequence[SearchEntry], config: MkDocsConfig) -> None:
     """Add the trial pages to the search index of MkDocs' ``search`` plugin, if it wrote one.
@@ -130,6 +136,15 @@ def session(
         yield
     finally:
         _SESSIONS.pop(key, None)
+
+
+def _feed_link(page_html: str, root: str) -> str:
+    """The page with the recent-changes feed linked in its head (``root``: the site root)."""
+    link = (
+        '<link rel="alternate" type="application/atom+xml" '
+        f'title="Recent changes" href="{root}{FEED}">'
+    )
+    return page_html.replace("</head>", f"{link}\n</head>", 1)
 
 
 class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped-call]
@@ -190,9 +205,13 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 executor=self.config.executor,
                 page_size="Letter" if self.config.page_size == "Letter" else "A4",
                 cache=self.cache_dir / "store",
+                history=self._resolve(self.config.history),
             )
-        self.options = self.options.with_engine(
-            use_directory_urls=config.use_directory_urls, site_url=config.site_url
+        self.options = replace(
+            self.options.with_engine(
+                use_directory_urls=config.use_directory_urls, site_url=config.site_url
+            ),
+            title=config.site_name,
         )
         docs = Path(config.docs_dir).resolve()
         cache = self.cache_dir.resolve()
@@ -356,9 +375,11 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             config._current_page = None
 
     def on_post_page(self, output: str, /, *, page: Any, config: MkDocsConfig) -> str:
-        """Name Material's search dialog for screen readers (axe: aria-dialog-name); let
-        its search box answer from the Pagefind index too (see :mod:`trialpress.search`)."""
+        """Name Material's search dialog for screen readers (axe: aria-dialog-name),
+        advertise the feed of recent changes in the page's head (feed readers find it) and
+        let the search box answer from the Pagefind index too (see :mod:`trialpress.search`)."""
         output = output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
+        output = _feed_link(output, root_of(page.file.src_uri, config.use_directory_urls))
         if self.search_indexer != self.pagefind_index or not (
             self.generated and self.generated.search
         ):
@@ -381,6 +402,15 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             if self.preloaded is not None:
                 raise
             raise PluginError(f"trialpress: {exc}") from exc
+
+    def on_post_template(
+        self, output_content: str, /, *, template_name: str, config: MkDocsConfig
+    ) -> str:
+        """The 404 page too; it is served at any depth, so its link starts at the site's
+        path, as MkDocs does for the 404 page's own assets."""
+        if template_name != "404.html":
+            return output_content
+        return _feed_link(output_content, urlsplit(config.site_url or "/").path or "/")
 
     @event_priority(-100)  # after the search plugin has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:

@@ -24,10 +24,22 @@ from typing import Any, Literal
 
 from jinja2 import Environment, meta
 
-from trialpress import __version__, exports, render
+from trialpress import __version__, exports, finder, render
+from trialpress.changes import FILTER_KINDS
 from trialpress.corpus import KINDS, Corpus, _terms
 from trialpress.errors import RenderError
-from trialpress.layout import ASSET_DIR, PDF_MANIFEST, TRIALS_INDEX, Layout
+from trialpress.feed import EMPTY_SITEMAP, atom_feed
+from trialpress.history import ChangeLog, HistoryStore
+from trialpress.history import log as history_log
+from trialpress.layout import (
+    ASSET_DIR,
+    FEED,
+    FEED_SITEMAP,
+    FINDER_DATA,
+    PDF_MANIFEST,
+    TRIALS_INDEX,
+    Layout,
+)
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.stopping import checkpoint
@@ -56,6 +68,10 @@ class PublishOptions:
     """Where the site is published: canonical URLs, JSON-LD, PDF links and QR codes."""
     cache: Path | None = None
     """The content-addressed store kept between runs; None: reuse nothing."""
+    history: Path | None = None
+    """The history store of every trial version seen (change pages, feed); None: none."""
+    title: str = "Clinical trials"
+    """The site's name, for the feed of recent changes."""
 
     @property
     def layout(self) -> Layout:
@@ -170,12 +186,14 @@ def generate(
     if options.pdf:
         pdf_ready = _pdfs(corpus, options, out, store, result, reporter, previous_pdfs)
 
+    changes = _history(corpus, options, result)
     ctx = render.SiteContext(
         corpus=corpus,
         use_directory_urls=options.use_directory_urls,
         pdf=pdf_ready,
         site_url=options.site_url,
         templates=str(options.templates) if options.templates else None,
+        changes=changes,
     )
     studies: list[tuple[Trial, str]] = []  # each trial with its ResearchStudy JSON
     stage = reporter.stage("Rendering pages", len(corpus))
@@ -185,12 +203,15 @@ def generate(
         checkpoint()
         trial_json = trial.model_dump_json()
         view = corpus_view(corpus, trial)
+        # Pages show the trial's versions and their changes: a new version re-renders them.
+        timeline = changes.timeline(trial.nct_id) if changes else None
+        versions = [s.version.id for s in timeline.steps] if timeline else None
         has_pdf = trial.nct_id in pdf_ready
         for page, page_key in zip(render.TRIAL_PAGES, page_keys, strict=True):
             if not page.applies(trial):
                 continue
             src = page.src(trial.nct_id)
-            key = digest("page", page.template, page_key, has_pdf, view, trial_json)
+            key = digest("page", page.template, page_key, has_pdf, view, versions, trial_json)
             text = _cached_text(store, key)
             if text is None:
                 text = page.render(trial, ctx)
@@ -221,8 +242,24 @@ def generate(
         for entry in corpus.indexes[kind].values():
             result.pages[entry.src_path] = render.render_term(entry, ctx)
             result.standalone.append(entry.src_path)
+    if changes is not None:
+        for change_kind in (None, *FILTER_KINDS):
+            result.pages[Layout.changes_src(change_kind)] = render.render_changes(ctx, change_kind)
+        feed = atom_feed(
+            changes,
+            corpus,
+            title=options.title,
+            site_url=options.site_url,
+            use_directory_urls=options.use_directory_urls,
+        )
+        for site_path, blob in ((FEED, feed), (FEED_SITEMAP, EMPTY_SITEMAP)):
+            write_if_changed(out / site_path, blob)
+            result.files[site_path] = out / site_path
     for src, text in result.pages.items():
         write_if_changed(out / src, text.encode("utf-8"))
+    # The finder's data: one script shared by the All trials page and trial pages.
+    write_if_changed(out / FINDER_DATA, finder.finder_script(corpus))
+    result.files[FINDER_DATA] = out / FINDER_DATA
     for site_path, text in exports.corpus_files(studies).items():
         write_if_changed(out / site_path, text.encode("utf-8"))
         result.files[site_path] = out / site_path
@@ -233,6 +270,26 @@ def generate(
         result.files[dest] = path
     _prune(out, set(result.pages) | set(result.files))
     return result
+
+
+def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> ChangeLog | None:
+    """Compare every trial with its stored history and store its new version, if any; the
+    stored versions are published for download. History is a convenience: a store that
+    cannot be written is reported, never a failed build."""
+    if options.history is None:
+        return None
+    store = HistoryStore(options.history)
+    changes = store.changelog(list(corpus.trials.values()))
+    try:
+        store.commit(changes)
+    except OSError as exc:
+        history_log.warning("history: not stored in %s: %s", store.root, exc)
+    for nct_id, timeline in changes.timelines.items():
+        for step in timeline.steps:
+            path = store.version_path(nct_id, step.version.id)
+            if path.is_file():
+                result.files[Layout.version(nct_id, step.version.id)] = path
+    return changes
 
 
 def _trial_exports(

@@ -22,12 +22,23 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup, escape
 
 from trialpress import escaping, results_view
+from trialpress.changes import FILTER_KINDS, criteria_fingerprint
 from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind
 from trialpress.enums import OverallStatus, RecruitmentStatus
 from trialpress.errors import RenderError
 from trialpress.facts import criterion_ref, fact_rows
+from trialpress.finder import finder_form
+from trialpress.history import ChangeLog, Timeline
 from trialpress.labels import enum_label
-from trialpress.layout import FHIR_BUNDLE, TRIALS_CSV, TRIALS_INDEX, Layout, PdfKind
+from trialpress.layout import (
+    FEED,
+    FHIR_BUNDLE,
+    FINDER_DATA,
+    TRIALS_CSV,
+    TRIALS_INDEX,
+    Layout,
+    PdfKind,
+)
 from trialpress.models import Contact, Criterion, Location, Trial
 from trialpress.templating import template_dirs
 
@@ -138,6 +149,8 @@ class SiteContext:
     """NCT IDs whose brief and checklist PDFs are in the build (their pages link them)."""
     site_url: str | None = None
     templates: str | None = None
+    changes: ChangeLog | None = None
+    """Every trial's versions and changes; None builds no change pages (no history)."""
 
     @property
     def layout(self) -> Layout:
@@ -190,6 +203,12 @@ class _Urls:
 
     def fhir_bundle(self) -> Markup:
         return self.file(FHIR_BUNDLE)
+
+    def changes(self, kind: str | None = None) -> Markup:
+        return self.page(Layout.changes_src(kind))
+
+    def version(self, nct_id: str, vid: str) -> Markup:
+        return self.file(Layout.version(nct_id, vid))
 
     def entry(self, entry: IndexEntry) -> Markup:
         return self.page(entry.src_path)
@@ -334,7 +353,14 @@ def render_trial(trial: Trial, ctx: SiteContext) -> str:
         exclusion=criteria_view("exclusion", elig.exclusion),
         other=criteria_view("other", elig.other),
         json_ld=json_ld(trial, ctx),
+        finder_src=FINDER_DATA,
+        fingerprint=criteria_fingerprint(elig.model_dump(mode="json")),
+        timeline=_timeline(trial, ctx),
     )
+
+
+def _timeline(trial: Trial, ctx: SiteContext) -> Timeline | None:
+    return ctx.changes.timeline(trial.nct_id) if ctx.changes else None
 
 
 def render_results(trial: Trial, ctx: SiteContext) -> str:
@@ -366,12 +392,39 @@ def render_checklist(trial: Trial, ctx: SiteContext) -> str:
         inclusion=criteria_view("inclusion", elig.inclusion),
         exclusion=criteria_view("exclusion", elig.exclusion),
         other=criteria_view("other", elig.other),
+        fingerprint=criteria_fingerprint(elig.model_dump(mode="json")),
+        timeline=_timeline(trial, ctx),
+    )
+
+
+def render_changes(ctx: SiteContext, kind: str | None) -> str:
+    """A recent-changes page: every version with changes (of ``kind``), by registry date."""
+    assert ctx.changes is not None
+    groups: dict[str, list[tuple[Trial, Any]]] = {}
+    for nct_id, step in ctx.changes.recent():
+        if kind is None or kind in step.kinds:
+            groups.setdefault(step.date or "", []).append((ctx.corpus.trials[nct_id], step))
+    return _render(
+        ctx,
+        "changes.md",
+        Layout.changes_src(kind),
+        kind=kind,
+        filter_kinds=FILTER_KINDS,
+        groups=groups,
+        feed=FEED,
     )
 
 
 def render_trials_index(ctx: SiteContext) -> str:
-    """``trials/index.md``: every trial in a sortable, filterable table."""
-    return _render(ctx, "trials_index.md", TRIALS_INDEX, trials=list(ctx.corpus.trials.values()))
+    """``trials/index.md``: the trial finder, and every trial in a plain table without
+    JavaScript."""
+    return _render(
+        ctx,
+        "trials_index.md",
+        TRIALS_INDEX,
+        trials=list(ctx.corpus.trials.values()),
+        finder=finder_form(ctx.corpus),
+    )
 
 
 def render_kind_overview(kind: IndexKind, ctx: SiteContext) -> str:
@@ -420,6 +473,9 @@ def render_site(ctx: SiteContext) -> dict[str, str]:
         for page in TRIAL_PAGES:
             if page.applies(trial):
                 pages[page.src(trial.nct_id)] = page.render(trial, ctx)
+    if ctx.changes is not None:
+        for change_kind in (None, *FILTER_KINDS):
+            pages[Layout.changes_src(change_kind)] = render_changes(ctx, change_kind)
     return pages
 
 

@@ -1,0 +1,274 @@
+"""The history store: every version of every trial a build has seen, as plain text files.
+
+Layout (deterministic bytes, so the folder diffs well in git and can be committed)::
+
+    <root>/<NCT>/versions.json      the trial's versions, oldest first: id + record date
+    <root>/<NCT>/<id>.json          one version: pretty, key-sorted JSON of the trial
+
+A version is the trial's public JSON without what only this build knows (where the record
+file was): the same registry record read from another folder is the same version. Its id
+is the start of the SHA-256 of its content (in canonical JSON), so files are
+content-addressed and never rewritten; the index only ever grows (append-only). A build
+appends a version only when the trial differs from its latest stored one, so an identical
+rebuild adds nothing.
+
+The store is a convenience, never a requirement: a missing folder means "no history yet",
+and an unreadable index or version file is reported and passed over (and never
+overwritten), so history can be lost but can never break a build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from trialpress.changes import Change, compare, criteria_fingerprint, kinds_of
+from trialpress.models import NCT_ID_RE, Trial
+from trialpress.store import write_if_changed
+
+log = logging.getLogger("trialpress.history")
+
+#: Default store, relative to the current folder (or to the folder of ``mkdocs.yml``).
+DEFAULT_DIR = Path(".trialpress") / "history"
+INDEX = "versions.json"
+#: Hex digits of a version id: 64 bits, far from any collision among one trial's versions.
+ID_LENGTH = 16
+
+
+def stored_form(trial: Trial) -> dict[str, Any]:
+    """The trial as stored: its public JSON without the build-local ``source.path``/``index``."""
+    data = trial.model_dump(mode="json")
+    data["source"] = {k: v for k, v in data["source"].items() if k not in ("path", "index")}
+    return data
+
+
+def dump(data: Any) -> bytes:
+    """The one serialisation of stored files: pretty, key-sorted, UTF-8, final newline."""
+    return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
+
+
+def version_id(data: dict[str, Any]) -> str:
+    """A version's id: the start of the SHA-256 of its canonical JSON (compact, key-sorted:
+    the C encoder, a tenth of the cost of pretty printing every trial on every build)."""
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:ID_LENGTH]
+
+
+@dataclass(frozen=True)
+class Version:
+    """One stored (or about to be stored) version of a trial."""
+
+    id: str
+    last_updated: str | None
+    data: dict[str, Any]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The criteria fingerprint of this version (see :func:`criteria_fingerprint`)."""
+        return criteria_fingerprint(self.data.get("eligibility") or {})
+
+
+@dataclass(frozen=True)
+class Step:
+    """A version with the changes that led to it from the version before (none for the first)."""
+
+    version: Version
+    changes: list[Change]
+    first: bool
+
+    @property
+    def date(self) -> str | None:
+        """The registry's update date of this version."""
+        return self.version.last_updated
+
+    @cached_property
+    def kinds(self) -> list[str]:
+        """Filter kinds of this step's changes (see :data:`changes.FILTER_KINDS`)."""
+        return kinds_of(self.changes)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A trial's versions, oldest first; the last one is the trial as built now."""
+
+    nct_id: str
+    steps: list[Step]
+
+    @property
+    def latest(self) -> Step:
+        """The version this build shows."""
+        return self.steps[-1]
+
+    @property
+    def changed(self) -> list[Step]:
+        """Versions with changes, newest first (what the "What changed" section lists)."""
+        return [s for s in reversed(self.steps) if s.changes]
+
+    @property
+    def eligibility_changed_latest(self) -> bool:
+        """True when the registry's latest update changed eligibility. Versions of the same
+        update date count together: a newer trialpress reading more of the same record
+        stores a version of its own, with no changes."""
+        date = self.latest.date
+        for step in reversed(self.steps):
+            if step.date != date:
+                break
+            if "eligibility" in step.kinds:
+                return True
+        return False
+
+    @cached_property
+    def criteria_since(self) -> Step:
+        """The version whose criteria the current ones are: the oldest version since which the
+        fingerprint has not changed."""
+        current = self.latest.version.fingerprint
+        since = self.latest
+        for step in reversed(self.steps):
+            if step.version.fingerprint != current:
+                break
+            since = step
+        return since
+
+
+@dataclass
+class ChangeLog:
+    """Every trial's timeline for one build, and the versions the build will store."""
+
+    timelines: dict[str, Timeline] = field(default_factory=dict)
+    #: (NCT ID, version) of the versions to append to the store.
+    pending: list[tuple[str, Version]] = field(default_factory=list)
+
+    def timeline(self, nct_id: str) -> Timeline | None:
+        """One trial's timeline, if it is in this build."""
+        return self.timelines.get(nct_id)
+
+    def recent(self) -> list[tuple[str, Step]]:
+        """(NCT ID, step) of every version with changes: newest registry date first, then
+        by NCT ID and newest version first (a stable order, for pages and the feed)."""
+        out = [(nct, step) for nct, tl in self.timelines.items() for step in tl.changed]
+        out.sort(key=lambda p: p[0])
+        out.sort(key=lambda p: p[1].date or "", reverse=True)
+        return out
+
+
+class HistoryStore:
+    """The history folder of one site."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def _index_path(self, nct_id: str) -> Path:
+        return self.root / nct_id / INDEX
+
+    def version_path(self, nct_id: str, vid: str) -> Path:
+        """Where one version's file is."""
+        return self.root / nct_id / f"{vid}.json"
+
+    def _load_index(self, nct_id: str) -> list[dict[str, Any]] | None:
+        """The stored index entries ([] when there are none), or None when unreadable."""
+        path = self._index_path(nct_id)
+        if not path.exists():
+            return []
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = data["versions"]
+            if data.get("nct_id") != nct_id or not isinstance(entries, list):
+                raise ValueError("not this trial's index")
+            for e in entries:
+                if not isinstance(e, dict) or not isinstance(e.get("id"), str):
+                    raise ValueError("an entry has no version id")
+            return entries
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("history: %s is unreadable (%s); its history is left as it is", path, exc)
+            return None
+
+    def load(self, nct_id: str) -> list[Version] | None:
+        """A trial's stored versions, oldest first (None: the index is unreadable).
+
+        A version file that is missing or does not match its id is passed over."""
+        entries = self._load_index(nct_id)
+        if entries is None:
+            return None
+        versions: list[Version] = []
+        for e in entries:
+            path = self.version_path(nct_id, e["id"])
+            try:
+                data = json.loads(path.read_bytes())
+                if not isinstance(data, dict):
+                    raise ValueError("not a trial")
+                if version_id(data) != e["id"]:
+                    raise ValueError("content does not match its id")
+            except (OSError, ValueError) as exc:
+                log.warning("history: %s is unreadable (%s); version skipped", path, exc)
+                continue
+            versions.append(Version(e["id"], data.get("last_updated"), data))
+        return versions
+
+    def trial_ids(self) -> list[str]:
+        """Every NCT ID with stored history, sorted."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if NCT_ID_RE.match(p.name))
+
+    def changelog(self, trials: Sequence[Trial]) -> ChangeLog:
+        """Each trial compared with its latest stored version: timelines and what to store."""
+        result = ChangeLog()
+        for trial in trials:
+            data = stored_form(trial)
+            current = Version(version_id(data), trial.last_updated, data)
+            stored = self.load(trial.nct_id)
+            versions = list(stored or [])
+            if not versions or versions[-1].id != current.id:
+                versions.append(current)
+                if stored is not None:
+                    result.pending.append((trial.nct_id, current))
+            result.timelines[trial.nct_id] = timeline(trial.nct_id, versions)
+        return result
+
+    def commit(self, changelog: ChangeLog) -> int:
+        """Append the pending versions; returns how many were stored.
+
+        Under a lock file, and re-reading each index first, so two builds sharing a
+        store never lose or duplicate a version."""
+        if not changelog.pending:
+            return 0
+        self.root.mkdir(parents=True, exist_ok=True)
+        stored = 0
+        with _locked(self.root / ".lock"):
+            for nct_id, version in changelog.pending:
+                entries = self._load_index(nct_id)
+                if entries is None or (entries and entries[-1]["id"] == version.id):
+                    continue
+                write_if_changed(self.version_path(nct_id, version.id), dump(version.data))
+                entries.append({"id": version.id, "last_updated": version.last_updated})
+                index = {"nct_id": nct_id, "versions": entries}
+                write_if_changed(self._index_path(nct_id), dump(index))
+                stored += 1
+        return stored
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def timeline(nct_id: str, versions: Sequence[Version]) -> Timeline:
+    """Versions (oldest first) with the changes between each and the one before."""
+    steps: list[Step] = []
+    for i, version in enumerate(versions):
+        changes = compare(versions[i - 1].data, version.data) if i else []
+        steps.append(Step(version, changes, first=i == 0))
+    return Timeline(nct_id, steps)

@@ -1,0 +1,158 @@
+"""The history store: append-only, content-addressed, deterministic, never breaking a build."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests import amendments as am
+from trialpress.history import HistoryStore, dump, stored_form, version_id
+from trialpress.models import Trial
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.json"))}
+
+
+def record(store: HistoryStore, *trials: Trial) -> int:
+    """One build's worth of history: compare, then store."""
+    return store.commit(store.changelog(list(trials)))
+
+
+def test_first_build_stores_one_version_and_an_identical_rebuild_adds_nothing(
+    tmp_path: Path,
+) -> None:
+    store = HistoryStore(tmp_path / "h")
+    trial = am.amended(tmp_path, name="v1")
+    assert record(store, trial) == 1
+    before = files(store.root)
+    vid = version_id(stored_form(trial))
+    assert sorted(before) == [f"{am.NCT}/{vid}.json", f"{am.NCT}/versions.json"]
+    again = store.changelog([trial])
+    assert again.pending == []
+    assert record(store, trial) == 0
+    assert files(store.root) == before
+    timeline = again.timeline(am.NCT)
+    assert timeline is not None and len(timeline.steps) == 1 and timeline.changed == []
+
+
+def test_the_same_record_read_from_another_folder_is_the_same_version(tmp_path: Path) -> None:
+    """source.path is build-local: it is not stored, so it is not a change."""
+    a = am.amended(tmp_path / "a", name="rec")
+    b = am.amended(tmp_path / "b", name="rec")
+    assert a.source.path != b.source.path
+    store = HistoryStore(tmp_path / "h")
+    record(store, a)
+    assert store.changelog([b]).pending == []
+    stored = json.loads((store.root / am.NCT / f"{version_id(stored_form(a))}.json").read_text())
+    assert "path" not in stored["source"] and stored["nct_id"] == am.NCT
+
+
+def test_versions_are_appended_never_rewritten(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h")
+    v1 = am.amended(tmp_path, name="v1")
+    v2 = am.amended(tmp_path, am.status_change, am.updated("2025-03-01"), name="v2")
+    record(store, v1)
+    first = files(store.root)
+    assert record(store, v2) == 1
+    second = files(store.root)
+    for name, data in first.items():
+        if not name.endswith("versions.json"):
+            assert second[name] == data  # content-addressed files never change
+    index = json.loads(second[f"{am.NCT}/versions.json"])
+    assert [v["last_updated"] for v in index["versions"]] == ["2025-01-24", "2025-03-01"]
+    # going back to the first version's content is a new version too: the index only grows
+    assert record(store, v1) == 1
+    timeline = store.changelog([v1]).timeline(am.NCT)
+    assert timeline is not None
+    assert [s.version.id for s in timeline.steps] == [
+        version_id(stored_form(t)) for t in (v1, v2, v1)
+    ]
+    assert [[c.text for c in s.changes] for s in timeline.steps] == [
+        [],
+        ["Recruitment status: Recruiting → Active, not recruiting"],
+        ["Recruitment status: Active, not recruiting → Recruiting"],
+    ]
+
+
+def test_two_stores_of_the_same_builds_are_byte_identical(tmp_path: Path) -> None:
+    trials = [am.amended(tmp_path, name="v1"), am.amended(tmp_path, am.site_added, name="v2")]
+    stores = [HistoryStore(tmp_path / name) for name in ("one", "two")]
+    for store in stores:
+        for trial in trials:
+            record(store, trial)
+    assert files(stores[0].root) == files(stores[1].root)
+    text = (stores[0].root / am.NCT / "versions.json").read_text(encoding="utf-8")
+    assert text.endswith("}\n") and '\n  "versions": [\n' in text  # pretty: diffs line by line
+
+
+def test_deleting_the_store_loses_history_but_builds_on(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h")
+    record(store, am.amended(tmp_path, name="v1"))
+    shutil.rmtree(store.root)
+    v2 = am.amended(tmp_path, am.status_change, name="v2")
+    log = store.changelog([v2])
+    timeline = log.timeline(am.NCT)
+    assert timeline is not None and len(timeline.steps) == 1 and timeline.changed == []
+    assert record(store, v2) == 1
+
+
+def test_an_unreadable_index_is_reported_and_left_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = HistoryStore(tmp_path / "h")
+    index = store.root / am.NCT / "versions.json"
+    index.parent.mkdir(parents=True)
+    index.write_text("{broken", encoding="utf-8")
+    trial = am.amended(tmp_path, name="v1")
+    with caplog.at_level(logging.WARNING, logger="trialpress.history"):
+        log = store.changelog([trial])
+        assert record(store, trial) == 0
+    assert index.read_text(encoding="utf-8") == "{broken"
+    assert f"{index} is unreadable" in caplog.text
+    timeline = log.timeline(am.NCT)
+    assert timeline is not None and len(timeline.steps) == 1
+
+
+def test_a_tampered_version_file_is_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = HistoryStore(tmp_path / "h")
+    v1 = am.amended(tmp_path, name="v1")
+    record(store, v1)
+    record(store, am.amended(tmp_path, am.site_added, name="v2"))
+    path = store.version_path(am.NCT, version_id(stored_form(v1)))
+    path.write_text("{}", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="trialpress.history"):
+        versions = store.load(am.NCT)
+    assert versions is not None and len(versions) == 1
+    assert "does not match its id" in caplog.text
+
+
+def test_a_new_version_of_the_same_update_keeps_the_eligibility_warning(tmp_path: Path) -> None:
+    """A newer trialpress reading more of the same record stores a version with no changes:
+    the latest registry update still counts as having changed eligibility."""
+    store = HistoryStore(tmp_path / "h")
+    v1 = am.amended(tmp_path, name="v1")
+    v2 = am.amended(tmp_path, am.criterion_removed, am.updated("2025-03-01"), name="v2")
+    record(store, v1)
+    record(store, v2)
+    reread = stored_form(v2)
+    del reread["outcomes"]  # as an older trialpress stored it
+    index = store.root / am.NCT / "versions.json"
+    data = json.loads(index.read_text(encoding="utf-8"))
+    data["versions"][-1]["id"] = version_id(reread)
+    index.write_bytes(dump(data))
+    store.version_path(am.NCT, version_id(reread)).write_bytes(dump(reread))
+    timeline = store.changelog([v2]).timeline(am.NCT)
+    assert timeline is not None and len(timeline.steps) == 3
+    assert timeline.latest.changes == [] and timeline.eligibility_changed_latest
+    assert [s.date for s in timeline.changed] == ["2025-03-01"]
+    v3 = am.amended(tmp_path, am.criterion_removed, am.updated("2025-04-01"), name="v3")
+    record(store, v2)
+    later = store.changelog([v3]).timeline(am.NCT)
+    assert later is not None and not later.eligibility_changed_latest
