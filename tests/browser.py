@@ -108,3 +108,56 @@ def page(browser: Any) -> Iterator[Any]:
         yield pg
     finally:
         context.close()
+
+
+#: Pagefind's data files (the rest of ``pagefind/`` is code: ``pagefind.js``, WebAssembly).
+_INDEX_FILES = (".pf_meta", ".pf_index", ".pf_fragment", "pagefind-entry.json")
+
+
+def search_kind(url: str) -> str | None:
+    """What a request of a search is: ``index`` (data a query reads), ``code`` or None."""
+    path = url.split("?", 1)[0]
+    if path.endswith("search/search_index.json"):
+        return "index"
+    if "/pagefind/" in path and path.endswith(_INDEX_FILES):
+        return "index"
+    if "/pagefind/" in path or "/assets/javascripts/workers/" in path:
+        return "code"
+    return None
+
+
+def first_search(page: Any, base_url: str, query: str) -> dict[str, Any]:
+    """Open the home page, type ``query`` into the header search box and wait for the
+    results; return what the search loaded (bytes by kind, files), the links Material
+    rendered (the first 10; more on scrolling) and its result count line."""
+    loaded: list[tuple[str, int]] = []
+
+    def on_response(response: Any) -> None:
+        kind = search_kind(response.url)
+        if kind is not None and response.status == 200:
+            loaded.append((response.url, len(response.body())))
+
+    page.on("response", on_response)
+    page.goto(base_url)
+    box = page.locator("input[data-md-component=search-query]")
+    box.click()
+    # One query: the whole text at once, then a key (Material reads the box on keyup). Typed
+    # letter by letter, a pause on a loaded machine would also search a prefix.
+    box.fill(query)
+    box.press("End")
+    # Results from Pagefind come after all their fragments have loaded.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.md-search-result__list a')]"
+        ".some(a => /\\/(trials|conditions|interventions|sponsors)\\//.test(a.href))",
+        timeout=60_000,
+    )
+    page.wait_for_timeout(300)
+    page.remove_listener("response", on_response)
+    links = page.eval_on_selector_all(
+        ".md-search-result__list li > a", "els => els.map(e => e.getAttribute('href'))"
+    )
+    meta = page.locator(".md-search-result__meta").inner_text()
+    by_kind = {"index": 0, "code": 0}
+    for url, size in loaded:
+        by_kind[search_kind(url) or "code"] += size
+    return {"bytes": by_kind, "files": [u for u, _ in loaded], "links": links, "meta": meta}

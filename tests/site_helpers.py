@@ -7,12 +7,20 @@ every text field carries injection attempts, and (once the JSON reader is there)
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
@@ -96,6 +104,48 @@ def build_once(
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """The shared test build: examples, hostile trial, API v2 studies."""
     return build_once("site", site_trials(), tmp_path_factory)
+
+
+@contextmanager
+def trialpress_serve(args: list[str], cwd: Path, ready: str) -> Iterator[str]:
+    """Run ``trialpress serve ARGS`` on a free local port until the site path ``ready``
+    answers (the first build is done); yield the base URL; stop the server afterwards."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    log_path = cwd / "serve.log"
+    with log_path.open("w") as log:
+        cli = [sys.executable, "-c", "from trialpress.cli import main; main()", "serve"]
+        proc = subprocess.Popen(
+            [*cli, *args, "-a", f"127.0.0.1:{port}"],
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(url + ready, timeout=5):
+                        break
+                except OSError:
+                    assert proc.poll() is None, log_path.read_text()
+                    assert time.monotonic() < deadline, log_path.read_text()
+                    time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def pagefind_records(index: Path) -> list[dict[str, Any]]:
+    """Every page record of a Pagefind index (its fragments are gzip'd, prefixed JSON)."""
+    out = []
+    for path in sorted((index / "fragment").iterdir()):
+        raw = gzip.decompress(path.read_bytes())
+        out.append(json.loads(raw.removeprefix(b"pagefind_dcd")))
+    return out
 
 
 _SOUPS: dict[Path, BeautifulSoup] = {}

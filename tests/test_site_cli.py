@@ -6,7 +6,6 @@ import calendar
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from click.testing import CliRunner
 
 from tests.conftest import V2_JSON
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, palmira, polar
-from tests.site_helpers import check_links, mkdocs_build
+from tests.site_helpers import check_links, mkdocs_build, trialpress_serve
 from trialpress.build import build_trials
 from trialpress.cli import cli
 from trialpress.errors import BuildError, RenderError
@@ -187,54 +186,20 @@ def test_plain_mkdocs_build_uses_the_plugin_entry_point(tmp_path: Path) -> None:
     assert re.search(r"ERROR\s+-\s+\S*broken\.json(:\d+)?: ", run.stderr), run.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_shows_the_trial_pages(tmp_path: Path) -> None:
     cfg = _user_site(tmp_path, pdf=False)
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from trialpress.cli import main; main()",
-            "serve",
-            str(tmp_path / "records" / f"{POLAR_ID}.txt"),
-            "--config",
-            str(cfg),
-            "-a",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        body = ""
-        while time.monotonic() < deadline:
-            try:
-                url = f"http://127.0.0.1:{port}/trials/{POLAR_ID}/"
-                with urllib.request.urlopen(url, timeout=5) as resp:
-                    body = resp.read().decode("utf-8")
-                break
-            except OSError:
-                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-                time.sleep(0.5)
+    polar_record = str(tmp_path / "records" / f"{POLAR_ID}.txt")
+    with trialpress_serve(
+        [polar_record, "--config", str(cfg)], tmp_path, f"trials/{POLAR_ID}/"
+    ) as url:
+        with urllib.request.urlopen(f"{url}trials/{POLAR_ID}/", timeout=5) as resp:
+            body = resp.read().decode("utf-8")
         assert "Palbociclib for HR Positive" in body
         # Only the record named on the command line is served, not the config's folder.
         with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/trials/{PALMIRA_ID}/", timeout=5)
+            urllib.request.urlopen(f"{url}trials/{PALMIRA_ID}/", timeout=5)
         missing.value.close()
         assert missing.value.code == 404
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_two_builds_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,10 +43,10 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from trialpress import __version__
+from trialpress import __version__, render, search
 from trialpress.corpus import Corpus
 from trialpress.errors import RenderError, TrialpressError
-from trialpress.layout import ASSET_DIR, FEED, root_of
+from trialpress.layout import ASSET_DIR, FEED, TRIALS_INDEX, root_of
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.publish import Generated, PublishOptions, SearchEntry, generate
@@ -104,8 +104,9 @@ class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
 def material_search(entries: Sequence[SearchEntry], config: MkDocsConfig) -> None:
     """Add the trial pages to the search index of MkDocs' ``search`` plugin, if it wrote one.
 
-    The default :data:`SearchIndexer`; another one (a Pagefind index) can take its place by
-    setting :attr:`TrialpressPlugin.search_indexer`.
+    An alternative :data:`SearchIndexer` to the default Pagefind index (set
+    :attr:`TrialpressPlugin.search_indexer`): simple, but the index every visitor loads then
+    grows by about 2.8 KB per trial.
     """
     path = Path(config.site_dir) / "search" / "search_index.json"
     if not entries or not path.is_file():
@@ -164,7 +165,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         #: (``trialpress build`` passes the previous output's).
         self.pdf_reuse_dir: Path | None = None
         #: Builds the search index from the trials' search entries after the build.
-        self.search_indexer: SearchIndexer = material_search
+        self.search_indexer: SearchIndexer = self.pagefind_index
+        #: Search entries of the index-term pages (Pagefind indexes them with the trials').
+        self._term_entries: list[SearchEntry] = []
         #: What the last build generated (pages, files, search entries, what was rendered).
         self.generated: Generated | None = None
         self._config_dir = Path.cwd()
@@ -270,6 +273,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             previous_pdfs=self.pdf_reuse_dir,
         )
         self.generated = generated
+        assert self.options is not None
+        self._term_entries = search.term_entries(corpus, self.options.layout)
         for failure in generated.errors:
             # Under `trialpress build` a PDF failure is that record's failure (exit 1, the
             # rest builds, its page has no PDF links); in plain MkDocs it is an error.
@@ -285,6 +290,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 added.append(File.generated(config, src, content=text))
         for dest, path in generated.files.items():
             added.append(File.generated(config, dest, abs_src_path=str(path)))
+        worker = render.asset_path(search.WORKER_SOURCE, self.options.templates)
+        added.append(File.generated(config, search.WORKER_ASSET, abs_src_path=str(worker)))
         for file in added:
             existing = files.get_file_from_path(file.src_uri)
             if existing is not None:
@@ -368,10 +375,33 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             config._current_page = None
 
     def on_post_page(self, output: str, /, *, page: Any, config: MkDocsConfig) -> str:
-        """Name Material's search dialog for screen readers (axe: aria-dialog-name) and
-        advertise the feed of recent changes in the page's head (feed readers find it)."""
+        """Name Material's search dialog for screen readers (axe: aria-dialog-name),
+        advertise the feed of recent changes in the page's head (feed readers find it) and
+        let the search box answer from the Pagefind index too (see :mod:`trialpress.search`)."""
         output = output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG_NAMED, 1)
-        return _feed_link(output, root_of(page.file.src_uri, config.use_directory_urls))
+        output = _feed_link(output, root_of(page.file.src_uri, config.use_directory_urls))
+        if self.search_indexer != self.pagefind_index or not (
+            self.generated and self.generated.search
+        ):
+            return output  # no Pagefind index to ask
+        all_trials = self.options.layout.url(TRIALS_INDEX) if self.options else "trials/"
+        return search.use_search_worker(output, all_trials)
+
+    def pagefind_index(self, entries: Sequence[SearchEntry], config: MkDocsConfig) -> None:
+        """The default :data:`SearchIndexer`: trial and term pages in a Pagefind index
+        (they are kept out of Material's lunr index by their front matter)."""
+        language = str(config.theme.get("language") or "en")
+        try:
+            search.write_index(
+                [*entries, *self._term_entries],
+                Path(config.site_dir),
+                language=language,
+                cache_dir=self.cache_dir,
+            )
+        except RenderError as exc:
+            if self.preloaded is not None:
+                raise
+            raise PluginError(f"trialpress: {exc}") from exc
 
     def on_post_template(
         self, output_content: str, /, *, template_name: str, config: MkDocsConfig
@@ -393,8 +423,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 self.trial_count,
                 len(self.generated.rendered),
             )
-            if not self.config.engine_pages:
-                self.search_indexer(self.generated.search, config)
+            # Trial pages are kept out of lunr by their front matter, engine pages or not.
+            self.search_indexer(self.generated.search, config)
 
     def _sitemap(self, config: MkDocsConfig) -> None:
         """Render the theme's sitemap again with the standalone pages in it."""
