@@ -1,8 +1,11 @@
 """Eligibility facts against hand labels (issue 16), and provenance over all shared studies.
 
 The labels in ``facts_labels.json`` were written by reading the criteria (``LABELLING.md``
-says how, and records the first-run measurements on the three held-out sets: those are the
-figures on unseen trials; this test guards all labelled trials against regressions). A fact matches
+says how, and records the first-run measurements on the four held-out sets: those are the
+figures on unseen trials). The targets are gated on all labelled trials, which guards against
+regressions but measures mostly trials the rules were tuned on: on the one set still unseen,
+``held_out_4``, the first run met the precision targets but not the recall target, so that set
+is gated on precision only and its recall is printed. A fact matches
 a label when trial, kind, value, list and criterion number all agree. A label marked
 ``ambiguous`` is not counted for recall; a fact there is right only if it carries a note.
 """
@@ -26,6 +29,9 @@ from trialpress.readers import read_paths
 
 LABELS = Path(__file__).parent / "facts_labels.json"
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
+# The held-out set no extraction rule has been changed after: LABELLING.md records its
+# first-run figures. A rule change made after looking at its errors makes it seen.
+UNSEEN = "held_out_4"
 
 
 LEGACY_XML = SHARED / "ctgov" / "legacy-xml"
@@ -160,12 +166,35 @@ def test_evaluation_meets_targets(
     report.append(table("all labelled trials", total))
     with capsys.disabled():
         print("\n" + "\n".join(report))
-    tp, fp, fn = total.figures(NUMERIC_KINDS)
-    assert tp / (tp + fp) >= PRECISION_ALL, total.errors
+    _assert_precision(total)
+    tp, _, fn = total.figures(NUMERIC_KINDS)
     assert tp / (tp + fn) >= RECALL_ALL, total.errors
-    for kind in set(total.tp) | set(total.fp):
-        kind_tp, kind_fp = total.tp[kind], total.fp[kind]
-        assert kind_tp / (kind_tp + kind_fp) >= PRECISION_KIND, (kind, total.errors)
+
+
+def _assert_precision(s: Score) -> None:
+    """Numeric precision over all kinds together, and precision of every kind emitted."""
+    tp, fp, _ = s.figures(NUMERIC_KINDS)
+    assert tp / (tp + fp) >= PRECISION_ALL, s.errors
+    for kind in set(s.tp) | set(s.fp):
+        kind_tp, kind_fp = s.tp[kind], s.fp[kind]
+        assert kind_tp / (kind_tp + kind_fp) >= PRECISION_KIND, (kind, s.errors)
+
+
+def test_unseen_set_precision(
+    labels: dict[str, Any],
+    eligibilities: dict[str, Eligibility],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On the unseen set the precision targets hold; its recall is printed, not gated,
+    because the first run fell short of 90% (LABELLING.md): the recall target is not met
+    on unseen trials."""
+    s = score(eligibilities, labels["sets"][UNSEEN], labels["labels"])
+    tp, _, fn = s.figures(NUMERIC_KINDS)
+    with capsys.disabled():
+        print(f"\n{table(UNSEEN + ' (unseen)', s)}\n  errors: {s.errors}")
+        print(f"  numeric recall {_pct(tp, tp + fn)} against a target of 90%: not gated")
+    assert tp > 0  # the set holds numeric facts the extractor finds
+    _assert_precision(s)
 
 
 def _criterion(trial: Trial, fact: EligibilityFact) -> Criterion:
