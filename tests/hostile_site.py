@@ -94,12 +94,3 @@ def visible(text: str) -> str:
         ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp")
     )
     return _INVISIBLE.sub("", text)
-
-
-def launch_chromium(pw: object) -> object:
-    """Debian chromium, headless, driven by playwright (no downloaded browser)."""
-    from tests.browser import CHROMIUM, CHROMIUM_ARGS
-
-    return pw.chromium.launch(  # type: ignore[attr-defined]
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )

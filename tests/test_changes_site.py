@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -360,20 +361,17 @@ def test_plain_mkdocs_build_keeps_history_where_the_plugin_option_says(tmp_path:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_change_pages_in_chromium(builds: Builds) -> None:
+def test_change_pages_in_chromium(builds: Builds, browser: Any) -> None:
     """The filters are plain links: following one shows only that kind; no page logs an
     error (Material fetches a sitemap beside every alternate link: there is one); axe-core
     finds no serious or critical violation on the pages with changes."""
-    from playwright.sync_api import sync_playwright
-
     from tests.browser import serve_dir
-    from tests.hostile_site import launch_chromium
     from tests.test_accessibility import AXE_JS
 
     errors: list[str] = []
-    with serve_dir(builds.amended) as url, sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        page = browser.new_page()
+    with serve_dir(builds.amended) as url:
+        context = browser.new_context()  # the session's one Chromium (tests/browser.py)
+        page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         serious = []
@@ -395,6 +393,6 @@ def test_change_pages_in_chromium(builds: Builds) -> None:
         ]
         page.locator("li.tp-change a").first.click()
         page.wait_for_url(url + f"trials/{RESULTS_NCT}/")
-        browser.close()
+        context.close()
     assert not errors, errors[:10]
     assert not serious, serious

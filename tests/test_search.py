@@ -16,7 +16,7 @@ from typing import Any
 import html5lib
 import pytest
 
-from tests.browser import browser, first_search, page, serve_dir  # noqa: F401  (fixtures)
+from tests.browser import first_search, serve_dir
 from tests.conftest import PALMIRA, POLAR
 from tests.sample_trials import HOSTILE, PALMIRA_ID, POLAR_ID, hostile_trial
 from tests.site_helpers import (
@@ -190,7 +190,7 @@ def _clean(pg: Any) -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("start", ["", f"trials/{POLAR_ID}/"], ids=["home", "trial-page"])
-def test_header_search_finds_a_trial(page: Any, base_url: str, start: str) -> None:  # noqa: F811
+def test_header_search_finds_a_trial(page: Any, base_url: str, start: str) -> None:
     results = _search(page, base_url + start, "palbociclib rechallenge")
     trial = results.filter(has=page.locator("h1", has_text="PALMIRA"))
     trial.first.wait_for(timeout=30_000)
@@ -204,7 +204,7 @@ def test_header_search_finds_a_trial(page: Any, base_url: str, start: str) -> No
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_hand_written_pages_still_come_from_lunr(page: Any, base_url: str) -> None:  # noqa: F811
+def test_hand_written_pages_still_come_from_lunr(page: Any, base_url: str) -> None:
     results = _search(page, base_url, "checklist")
     first = results.first
     first.wait_for(timeout=30_000)
@@ -220,7 +220,7 @@ def test_hand_written_pages_still_come_from_lunr(page: Any, base_url: str) -> No
     [("onerror", HOSTILE[1]), ("already escaped", "&lt;already&gt; &amp; escaped")],
 )
 def test_hostile_text_is_shown_as_written(
-    page: Any,  # noqa: F811
+    page: Any,
     base_url: str,
     query: str,
     shown: str,
@@ -239,7 +239,7 @@ def test_hostile_text_is_shown_as_written(
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_first_query_loads_little(page: Any, base_url: str) -> None:  # noqa: F811
+def test_first_query_loads_little(page: Any, base_url: str) -> None:
     found = first_search(page, base_url, "breast cancer")
     files = [f.split("?")[0].removeprefix(base_url) for f in found["files"]]
     fragments = [f for f in files if f.endswith(".pf_fragment")]
@@ -256,7 +256,7 @@ def test_first_query_loads_little(page: Any, base_url: str) -> None:  # noqa: F8
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_search_works_under_trialpress_serve(page: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_search_works_under_trialpress_serve(page: Any, tmp_path: Path) -> None:
     args = [str(POLAR), str(PALMIRA), "--config", str(ROOT / "mkdocs.yml")]
     with trialpress_serve(args, tmp_path, "pagefind/pagefind-entry.json") as url:
         results = _search(page, url, POLAR_ID)
