@@ -29,7 +29,7 @@ from typing import Any
 
 from trialpress.escaping import clean, markdown_literal
 from trialpress.labels import enum_label
-from trialpress.models import Contact, MeshTerm, Reference, Trial
+from trialpress.models import AgeUnit, Contact, MeshTerm, Reference, Trial, parse_age
 from trialpress.render import doi_from_citation
 
 #: HL7's naming system for ClinicalTrials.gov identifiers (NCT numbers).
@@ -92,7 +92,7 @@ _OFFICIAL_ROLE = {
 _OUTCOME_TYPE = {"primary": "primary", "secondary": "secondary", "other": "exploratory"}
 _AGENCY = {"NIH": "nih", "FED": "government", "OTHER_GOV": "government", "INDUSTRY": "industry"}
 _SEX = {"FEMALE": "female", "MALE": "male"}
-_AGE_UNITS = {
+_AGE_UNITS: dict[AgeUnit, tuple[str, str]] = {
     "year": ("a", "years"),
     "month": ("mo", "months"),
     "week": ("wk", "weeks"),
@@ -100,7 +100,6 @@ _AGE_UNITS = {
     "hour": ("h", "hours"),
     "minute": ("min", "minutes"),
 }
-_AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+?)s?\s*$")
 _ID_UNSAFE_RE = re.compile(r"[^A-Za-z0-9.-]")
 #: FHIR unsignedInt's largest value.
 _MAX_UNSIGNED = 2**31 - 1
@@ -166,13 +165,11 @@ def fhir_id(value: str) -> str:
 
 def age_quantity(age: str | None) -> dict[str, Any] | None:
     """``18 Years`` -> a UCUM Quantity (18 a); None when not a number with a unit."""
-    if not age:
+    parsed = parse_age(age)
+    if parsed is None:
         return None
-    m = _AGE_RE.match(age)
-    if not m or m.group(2).lower() not in _AGE_UNITS:
-        return None
-    code, unit = _AGE_UNITS[m.group(2).lower()]
-    number = float(m.group(1))
+    number, unit_name = parsed
+    code, unit = _AGE_UNITS[unit_name]
     value: int | float = int(number) if number.is_integer() else number
     return {"value": value, "unit": unit, "system": UCUM, "code": code}
 

@@ -15,7 +15,6 @@ with ``textContent`` only.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,7 @@ from trialpress.corpus import Corpus
 from trialpress.enums import InterventionType, OverallStatus, Phase, Sex, StudyType
 from trialpress.labels import enum_label
 from trialpress.layout import FINDER_DATA
-from trialpress.models import Trial
+from trialpress.models import AgeUnit, Trial, parse_age
 
 #: Format version of the data, so a cached old script is recognised.
 VERSION = 1
@@ -35,10 +34,9 @@ CNS = ("excluded", "allowed_if_treated_stable", "allowed")
 #: Statuses the finder always offers (its one-click "recruiting or not yet recruiting").
 _ALWAYS = (OverallStatus.RECRUITING, OverallStatus.NOT_YET_RECRUITING)
 
-_AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\s*$", re.I)
 #: Trial age limits are converted to years as ``number * a / b``: months, weeks and days as
 #: the registry counts them (a year of 365.25 days).
-_YEARS_PER = {
+_YEARS_PER: dict[AgeUnit, tuple[float, float]] = {
     "year": (1, 1),
     "month": (1, 12),
     "week": (7, 365.25),
@@ -50,11 +48,12 @@ _YEARS_PER = {
 
 def age_in_years(text: str | None) -> float | None:
     """``"18 Months"`` -> 1.5; ``None`` (no limit) for a missing or unreadable age."""
-    match = _AGE_RE.match(text or "")
-    if not match:
+    age = parse_age(text)
+    if age is None:
         return None
-    times, per = _YEARS_PER[match.group(2).lower()]
-    return float(match.group(1)) * times / per
+    number, unit = age
+    times, per = _YEARS_PER[unit]
+    return number * times / per
 
 
 def _enum_table(values: list[Any]) -> list[list[str]]:

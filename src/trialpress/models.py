@@ -54,6 +54,23 @@ NCT_ID_RE = re.compile(r"^NCT\d{8}$")
 #: Dates keep the precision the source gave: ``2024``, ``2024-12`` or ``2024-12-31``.
 PARTIAL_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
+AgeUnit = Literal["year", "month", "week", "day", "hour", "minute"]
+_AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\s*$", re.I)
+
+
+def parse_age(text: str | None) -> tuple[float, AgeUnit] | None:
+    """``"18 Months"`` -> ``(18.0, "month")``; None (no limit) for a missing or unreadable age.
+
+    Ages stay in the model as the source writes them; the finder (years) and the FHIR
+    export (UCUM quantities) read them through this one function so they cannot disagree.
+    """
+    match = _AGE_RE.match(text or "")
+    if not match:
+        return None
+    unit: AgeUnit = match.group(2).lower()  # type: ignore[assignment]
+    return float(match.group(1)), unit
+
+
 SourceFormat = Literal["registry-text", "ctgov-json", "ctgov-xml"]
 
 
