@@ -298,18 +298,8 @@ def _trial_exports(
     """Write one trial's FHIR and RIS files (reused from the store when the trial is
     unchanged); return its ResearchStudy JSON for the site's Bundle."""
     key = digest("exports", __version__, trial_json)
-    cached = _cached_text(store, key)
-    files: dict[str, str] | None = None
-    if cached is not None:
-        try:
-            loaded = json.loads(cached)
-        except ValueError:
-            loaded = None
-        if isinstance(loaded, dict) and set(loaded) == {
-            Layout.fhir(trial.nct_id),
-            Layout.ris(trial.nct_id),
-        }:
-            files = {str(k): str(v) for k, v in loaded.items()}
+    payload = store.get(key)  # the store checks key and checksum: an intact entry is ours
+    files: dict[str, str] | None = json.loads(payload) if payload is not None else None
     if files is None:
         files = exports.trial_files(trial)
         store.put(key, json.dumps(files, sort_keys=True).encode("utf-8"))
