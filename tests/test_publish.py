@@ -8,10 +8,12 @@ of what it rendered instead of reusing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -137,7 +139,12 @@ def test_a_template_change_re_renders_the_pages_made_with_it(in_tmp: Path) -> No
 
 
 def _entries_containing(store: Path, needle: bytes) -> list[Path]:
-    return [p for p in sorted(store.rglob("*")) if p.is_file() and needle in p.read_bytes()]
+    """Store entries (not the working folders kept beside them) holding ``needle``."""
+    return [
+        p
+        for p in sorted(store.rglob("*"))
+        if p.is_file() and "work" not in p.relative_to(store).parts and needle in p.read_bytes()
+    ]
 
 
 def test_a_corrupt_or_foreign_store_entry_is_rendered_again_never_published(
@@ -169,6 +176,8 @@ def test_a_corrupt_or_foreign_store_entry_is_rendered_again_never_published(
 
     palmira_html, polar_html = trial_html(PALMIRA_ID), trial_html(POLAR_ID)
     palmira_html.write_bytes(polar_html.read_bytes())
+    # Only the store is kept (the build's working folder is not): pages come from it.
+    shutil.rmtree(cache / "work")
 
     result = _build(trials, in_tmp / "a", cache)
     assert f"page:{Layout.checklist_src(POLAR_ID)}" in result.rendered
@@ -178,6 +187,55 @@ def test_a_corrupt_or_foreign_store_entry_is_rendered_again_never_published(
     store = Store(cache)
     for path in (entry, palmira_html):
         assert store.get(path.name) is not None
+
+
+def test_a_changed_page_in_the_working_folder_is_made_again_never_published(
+    in_tmp: Path,
+) -> None:
+    """The working folder's page HTML is used without reading the store only while its
+    key, size and time match what the last build recorded; otherwise it comes again from
+    the store, and nothing is rendered."""
+    trials = [polar(), palmira()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    reference = digest_tree(in_tmp / "a")
+    (work,) = [p for p in (cache / "work").iterdir() if p.is_dir()]
+    palmira_page = work / "html" / "trials" / PALMIRA_ID / "index.html"
+    polar_page = work / "html" / "trials" / POLAR_ID / "index.html"
+    assert palmira_page.is_file() and polar_page.is_file()
+    palmira_page.write_bytes(polar_page.read_bytes())  # another page, written in place
+    polar_page.unlink()
+
+    store = Store(cache)
+    reads: list[str] = []
+    get = Store.get
+
+    def counted(self: Store, key: str) -> bytes | None:
+        reads.append(key)
+        return get(self, key)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Store, "get", counted)
+        result = _build(trials, in_tmp / "a", cache)
+    assert not any(r.startswith("html:") for r in result.rendered)
+    assert digest_tree(in_tmp / "a") == reference
+    assert store.corrupt == []
+
+    def html_reads() -> set[bytes]:
+        payloads = (store.get(key) or b"" for key in reads)
+        return {p for p in payloads if p.lstrip().startswith(b"<!doctype html>")}
+
+    # The two pages were read from the store again; every other page was used in place.
+    assert html_reads() == {
+        (in_tmp / "a" / "trials" / n / "index.html").read_bytes() for n in (POLAR_ID, PALMIRA_ID)
+    }
+    # A third build finds every page in place: no page HTML is read from the store.
+    reads.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Store, "get", counted)
+        _build(trials, in_tmp / "a", cache)
+    assert reads and html_reads() == set()
+    assert digest_tree(in_tmp / "a") == reference
 
 
 def test_store_refuses_entries_whose_header_or_payload_does_not_match(tmp_path: Path) -> None:
@@ -436,3 +494,24 @@ def test_records_read_from_the_store_equal_records_read_from_their_files(tmp_pat
     damaged, _ = read_records(paths, store=store)
     assert damaged == fresh and store.corrupt == [entries[0].name]
     assert Store(tmp_path / "store").get(entries[0].name) is not None  # rewritten
+
+
+def test_a_build_while_another_holds_the_working_folder_works_in_its_own(in_tmp: Path) -> None:
+    """Two builds into one output never share a working folder: the second gets a
+    temporary one (everything rendered there, nothing reused from the held folder)."""
+    trials = [polar(), palmira()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    reference = digest_tree(in_tmp / "a")
+    (lock_path,) = (cache / "work").glob("*.lock")
+    work = lock_path.with_suffix("")
+    before = digest_tree(work)
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        changed = [t.model_copy(update={"title": t.title + " (amended)"}) for t in trials]
+        result = _build(changed, in_tmp / "a", cache)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert digest_tree(work) == before  # the held folder was not touched
+    assert {f"html:{Layout.trial_src(t.nct_id)}" for t in trials} <= set(result.rendered)
+    assert digest_tree(in_tmp / "a") != reference
+    assert list(in_tmp.glob(".a.tmp-*")) == []

@@ -10,6 +10,7 @@ exactly as it was.
 from __future__ import annotations
 
 import calendar
+import fcntl
 import logging
 import os
 import shutil
@@ -28,6 +29,7 @@ from trialpress.progress import NULL, Reporter
 from trialpress.publish import PublishOptions
 from trialpress.readers import read_records
 from trialpress.stopping import checkpoint
+from trialpress.store import digest
 from trialpress.templating import default_templates_dir
 
 if TYPE_CHECKING:
@@ -140,6 +142,34 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextmanager
+def _working_folder(cache: Path | None, out_dir: Path, tmp: Path) -> Iterator[Path]:
+    """The folder of generated docs, search index and page HTML a build works in.
+
+    With a reuse store it is kept under the store, one per output folder, so a rebuild
+    rewrites only what changed and reuses the search index; a second build into the same
+    output while one runs gets this build's own temporary folder instead (as without a
+    store), never a folder another build is writing.
+    """
+    own = tmp / "cache"
+    if cache is None:
+        yield own
+        return
+    work = cache / "work" / digest(str(out_dir))[:16]
+    work.mkdir(parents=True, exist_ok=True)
+    with (work.parent / f"{work.name}.lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            log.info("another build uses %s; working in a temporary folder", work)
+            yield own
+            return
+        try:
+            yield work
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def build_site(
     records: Sequence[str | Path],
     out: str | Path | None = None,
@@ -204,7 +234,8 @@ def build_trials(
 
     ``templates``, ``pdf``, ``jobs`` and ``executor`` override the config's plugin options;
     ``cache`` is the reuse store kept between builds (default: none, everything is
-    rendered); ``cache_dir`` the generated folder (default: a temporary one per build).
+    rendered); ``cache_dir`` the generated folder (default: a working folder in the store,
+    else a temporary one per build).
     ``history`` is the history store (default: the config's ``history`` option, or
     ``.trialpress/history`` in the current folder with the bundled config).
     """
@@ -248,31 +279,32 @@ def build_trials(
             )
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        store = Path(cache).resolve() if cache is not None else None
         try:
-            config.site_dir = str(tmp / "site")
-            plugin.preloaded = trials
-            plugin.reporter = reporter
-            history_path = history_dir(history, plugin, cfg_path.parent, bundled)
-            plugin.options = _options(
-                plugin, cfg_path.parent, templates, pdf, cache, jobs, executor, history_path
-            )
-            # Generated pages go to this build's own temporary folder (concurrent builds of
-            # one project never share one), and unchanged PDFs are reused from the output
-            # this build replaces.
-            plugin.config.cache_dir = str(Path(cache_dir).resolve() if cache_dir else tmp / "cache")
-            if (out_dir / "pdf").is_dir():
-                plugin.pdf_reuse_dir = out_dir / "pdf"
-            stage = reporter.stage("Building site", None)
-            try:
-                mkdocs_build(config)
-            except (Abort, MkDocsException) as exc:
-                raise BuildError(f"MkDocs build failed: {exc}", cfg_path) from exc
-            except TrialpressError:
-                raise
-            stage.advance()
-            all_errors.extend(plugin.record_errors)
-            checkpoint()  # a stop signal never lets the new output replace the old
-            _swap_into_place(tmp / "site", out_dir)
+            with _working_folder(store, out_dir, tmp) as work:
+                config.site_dir = str(tmp / "site")
+                plugin.preloaded = trials
+                plugin.reporter = reporter
+                history_path = history_dir(history, plugin, cfg_path.parent, bundled)
+                plugin.options = _options(
+                    plugin, cfg_path.parent, templates, pdf, cache, jobs, executor, history_path
+                )
+                # Generated pages go to the working folder (never shared by two running builds),
+                # and unchanged PDFs are reused from the output this build replaces.
+                plugin.config.cache_dir = str(Path(cache_dir).resolve() if cache_dir else work)
+                if (out_dir / "pdf").is_dir():
+                    plugin.pdf_reuse_dir = out_dir / "pdf"
+                stage = reporter.stage("Building site", None)
+                try:
+                    mkdocs_build(config)
+                except (Abort, MkDocsException) as exc:
+                    raise BuildError(f"MkDocs build failed: {exc}", cfg_path) from exc
+                except TrialpressError:
+                    raise
+                stage.advance()
+                all_errors.extend(plugin.record_errors)
+                checkpoint()  # a stop signal never lets the new output replace the old
+                _swap_into_place(tmp / "site", out_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
