@@ -30,13 +30,13 @@ LABELS = Path(__file__).parent / "facts_labels.json"
 # Records from outside the shared data, kept to what the evaluation reads (SOURCE.md there).
 UNSEEN_RECORDS = Path(__file__).parent / "data" / "facts_unseen" / "trials.json"
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
-# Held-out sets no extraction rule has been changed after: LABELLING.md records their
-# first-run figures. A rule change made after looking at their errors makes them seen.
-# What each one's first run met, so what it is gated on: "precision" (numeric precision and
-# per-kind precision) and "recall" (numeric recall).
+# Held-out sets no extraction rule has been changed after, each gated on the targets its
+# first run met (LABELLING.md records the figures; a rule change made after looking at their
+# errors would make them seen). held_out_4: numeric recall 71.4% (7 labels); held_out_5:
+# anc_min 77.8% and crcl_min 71.4% precision, below the per-kind target.
 FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
-    "held_out_4": ("precision",),
-    "held_out_5": (),  # labelled and committed; not yet run
+    "held_out_4": ("numeric precision", "per-kind precision"),
+    "held_out_5": ("numeric precision", "numeric recall"),
 }
 
 
@@ -182,18 +182,32 @@ def test_evaluation_meets_targets(
     report.append(table("all sets the rules were tuned on", total))
     with capsys.disabled():
         print("\n" + "\n".join(report))
-    _assert_precision(total)
-    tp, _, fn = total.figures(NUMERIC_KINDS)
-    assert tp / (tp + fn) >= RECALL_ALL, total.errors
+    for check in TARGETS.values():
+        check(total)
 
 
-def _assert_precision(s: Score) -> None:
-    """Numeric precision over all kinds together, and precision of every kind emitted."""
+def _numeric_precision(s: Score) -> None:
     tp, fp, _ = s.figures(NUMERIC_KINDS)
     assert tp / (tp + fp) >= PRECISION_ALL, s.errors
+
+
+def _numeric_recall(s: Score) -> None:
+    tp, _, fn = s.figures(NUMERIC_KINDS)
+    assert tp / (tp + fn) >= RECALL_ALL, s.errors
+
+
+def _per_kind_precision(s: Score) -> None:
+    """Precision of every kind emitted, the yes/no and category kinds too."""
     for kind in set(s.tp) | set(s.fp):
         kind_tp, kind_fp = s.tp[kind], s.fp[kind]
         assert kind_tp / (kind_tp + kind_fp) >= PRECISION_KIND, (kind, s.errors)
+
+
+TARGETS = {
+    "numeric precision": _numeric_precision,
+    "numeric recall": _numeric_recall,
+    "per-kind precision": _per_kind_precision,
+}
 
 
 @pytest.mark.parametrize("name", sorted(FIRST_RUN_MET))
@@ -203,19 +217,17 @@ def test_unseen_set(
     eligibilities: dict[str, Eligibility],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """An unseen set is gated on the targets its first run met (LABELLING.md records the
-    figures); the others are printed with its errors, not gated."""
+    """An unseen set is gated on the targets its first run met; the rest of its figures
+    and its errors are printed, not gated."""
     s = score(eligibilities, labels["sets"][name], labels["labels"])
-    tp, _, fn = s.figures(NUMERIC_KINDS)
     met = FIRST_RUN_MET[name]
     with capsys.disabled():
         print(f"\n{table(name + ' (unseen)', s)}\n  errors: {s.errors}")
-        print(f"  gated on: {', '.join(met) or 'nothing yet'}")
-    assert tp > 0  # the set holds numeric facts the extractor finds
-    if "precision" in met:
-        _assert_precision(s)
-    if "recall" in met:
-        assert tp / (tp + fn) >= RECALL_ALL, s.errors
+        print(f"  gated on: {', '.join(met)}; not met on the first run, so not gated: ", end="")
+        print(", ".join(t for t in TARGETS if t not in met))
+    assert s.figures(NUMERIC_KINDS)[0] > 0  # the set holds numeric facts the extractor finds
+    for target in met:
+        TARGETS[target](s)
 
 
 def _criterion(elig: Eligibility, fact: EligibilityFact) -> Criterion:
@@ -236,8 +248,10 @@ def test_every_fact_quotes_its_criterion(eligibilities: dict[str, Eligibility]) 
     for nct_id, elig in eligibilities.items():
         for fact in elig.facts:
             crit = _criterion(elig, fact)
-            refs = {ref: c for ref, _, c in iter_criteria(getattr(elig, fact.criterion.list))}
-            assert refs.get(fact.criterion.number) is crit, (nct_id, fact)
+            # By path, not by number: a record that numbers each cohort's criteria from 1
+            # (NCT03520686) repeats a reference.
+            refs = {p: ref for ref, p, _ in iter_criteria(getattr(elig, fact.criterion.list))}
+            assert refs.get(tuple(fact.criterion.path)) == fact.criterion.number, (nct_id, fact)
             assert fact.quote and fact.quote in crit.text, (nct_id, fact)
             count += 1
     assert count > 500  # the records hold hundreds of facts
