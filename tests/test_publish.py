@@ -27,8 +27,9 @@ from tests.browser import serve_dir
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
 from tests.site_helpers import check_links, mkdocs_build, pagefind_records, v2_sample
 from trialpress.build import BuildResult, build_trials
+from trialpress.changes import FILTER_KINDS
 from trialpress.corpus import Corpus
-from trialpress.layout import Layout
+from trialpress.layout import TRIALS_INDEX, Layout
 from trialpress.models import Trial
 from trialpress.publish import PublishOptions, generate
 from trialpress.render import TRIAL_PAGES
@@ -66,6 +67,19 @@ def _kinds(rendered: list[str]) -> set[str]:
     return {r.split(":", 1)[0] for r in rendered}
 
 
+_CHANGE_PAGES = {Layout.changes_src(k) for k in (None, *FILTER_KINDS)}
+
+
+def _change_pages_listing(site: Path, nct_id: str) -> set[str]:
+    """The change pages of a built site that link the trial's page."""
+    out = set()
+    for src in _CHANGE_PAGES:
+        page = site / Layout(True, None).url(src) / "index.html"
+        if f"trials/{nct_id}/" in page.read_text("utf-8"):
+            out.add(src)
+    return out
+
+
 def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
     in_tmp: Path,
 ) -> None:
@@ -80,6 +94,11 @@ def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
     assert sum(r.startswith("page:") for r in first.rendered) == per_trial
     assert sum(r.startswith("html:trials/") for r in first.rendered) == n
     reference = digest_tree(in_tmp / "a")
+
+    corpus = Corpus(trials)
+    terms = {e.src_path for entries in corpus.indexes.values() for e in entries.values()}
+    assert terms <= {r.removeprefix("index:") for r in first.rendered}
+    assert f"index:{TRIALS_INDEX}" in first.rendered
 
     again = _build(trials, in_tmp / "a", cache)
     assert again.rendered == []
@@ -105,8 +124,14 @@ def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
     assert f"data:{Layout.data(changed_id)}" in third.rendered
     exported = {Layout.fhir(changed_id), Layout.ris(changed_id)}
     assert {f"exports:{p}" for p in exported} <= set(third.rendered)
+    # The index pages that list it are made again (all trials, its terms, the change
+    # pages showing a new version of it: none here, a new title is not a listed change),
+    # and no other.
+    assert {r.removeprefix("index:") for r in third.rendered if r.startswith("index:")} == (
+        listing | {TRIALS_INDEX} | _change_pages_listing(in_tmp / "a", changed_id)
+    )
     assert {r.split(":", 1)[1] for r in third.rendered} <= (
-        own | listing | {Layout.data(changed_id)} | exported
+        own | listing | {Layout.data(changed_id), TRIALS_INDEX} | exported | _CHANGE_PAGES
     )
     assert all(other.nct_id not in r for r in third.rendered for other in trials[:3])
     # What was reused is exactly what a build from scratch makes.

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -196,6 +196,7 @@ def generate(
         changes=changes,
     )
     studies: list[tuple[Trial, str]] = []  # each trial with its ResearchStudy JSON
+    trial_digests: dict[str, str] = {}  # what the index pages listing a trial read of it
     stage = reporter.stage("Rendering pages", len(corpus))
     engine = (options.use_directory_urls, options.site_url, __version__)
     page_keys = [digest(engine, template_sources(ctx.env, p.template)) for p in render.TRIAL_PAGES]
@@ -219,6 +220,7 @@ def generate(
                 result.rendered.append(f"page:{src}")
             result.pages[src] = text
             result.standalone.append(src)
+        trial_digests[trial.nct_id] = digest(trial_json)
         data_path = Layout.data(trial.nct_id)
         data_key = digest("data", __version__, trial_json)
         data = store.get(data_key)
@@ -233,18 +235,9 @@ def generate(
         result.search.append(_search_entry(trial, layout))
         stage.advance()
 
-    # Index pages list many trials: their Markdown is cheap to make and is compared, not
-    # cached; the engine stage reuses their HTML when the Markdown did not change.
     checkpoint()
-    result.pages[TRIALS_INDEX] = render.render_trials_index(ctx)
-    for kind in KINDS:
-        result.pages[Layout.kind_src(KINDS[kind][0])] = render.render_kind_overview(kind, ctx)
-        for entry in corpus.indexes[kind].values():
-            result.pages[entry.src_path] = render.render_term(entry, ctx)
-            result.standalone.append(entry.src_path)
+    _index_pages(ctx, store, result, engine, trial_digests)
     if changes is not None:
-        for change_kind in (None, *FILTER_KINDS):
-            result.pages[Layout.changes_src(change_kind)] = render.render_changes(ctx, change_kind)
         feed = atom_feed(
             changes,
             corpus,
@@ -270,6 +263,69 @@ def generate(
         result.files[dest] = path
     _prune(out, set(result.pages) | set(result.files))
     return result
+
+
+def _index_pages(
+    ctx: render.SiteContext,
+    store: Store,
+    result: Generated,
+    engine: tuple[object, ...],
+    trial_digests: dict[str, str],
+) -> None:
+    """The index pages (all trials, each kind, each term, recent changes), each keyed by
+    what it reads: its template sources, the engine options and the trials it lists
+    (their JSON digests, and for change pages the versions shown). A changed trial
+    re-renders only the pages that list it; the rest cost a hash."""
+    corpus = ctx.corpus
+
+    def page(src: str, template: str, parts: object, make: Any) -> None:
+        key = digest("index", src, template_sources(ctx.env, template), engine, parts)
+        text = _cached_text(store, key)
+        if text is None:
+            text = make()
+            store.put(key, text.encode("utf-8"))
+            result.rendered.append(f"index:{src}")
+        result.pages[src] = text
+
+    every = [[n, trial_digests[n]] for n in corpus.trials]
+    page(TRIALS_INDEX, "trials_index.md", every, lambda: render.render_trials_index(ctx))
+    for kind in KINDS:
+        entries = list(corpus.indexes[kind].values())
+        page(
+            Layout.kind_src(KINDS[kind][0]),
+            "kind_index.md",
+            [kind, [asdict(e) for e in entries]],
+            lambda kind=kind: render.render_kind_overview(kind, ctx),
+        )
+        for entry in entries:
+            listed = [[n, trial_digests[n]] for n in entry.nct_ids]
+            page(
+                entry.src_path,
+                "term.md",
+                [asdict(entry), listed],
+                lambda entry=entry: render.render_term(entry, ctx),
+            )
+            result.standalone.append(entry.src_path)
+    if ctx.changes is not None:
+        recent = ctx.changes.recent()
+        for change_kind in (None, *FILTER_KINDS):
+            # A step's changes are made from its version and the ones before it.
+            shown = [
+                [n, trial_digests[n], step.version.id, _version_ids(ctx.changes, n)]
+                for n, step in recent
+                if change_kind is None or change_kind in step.kinds
+            ]
+            page(
+                Layout.changes_src(change_kind),
+                "changes.md",
+                [change_kind, shown],
+                lambda k=change_kind: render.render_changes(ctx, k),
+            )
+
+
+def _version_ids(changes: ChangeLog, nct_id: str) -> list[str]:
+    timeline = changes.timeline(nct_id)
+    return [s.version.id for s in timeline.steps] if timeline else []
 
 
 def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> ChangeLog | None:
