@@ -29,7 +29,7 @@ from tests.site_helpers import check_links, mkdocs_build, pagefind_records, v2_s
 from trialpress.build import BuildResult, build_trials
 from trialpress.changes import FILTER_KINDS
 from trialpress.corpus import Corpus
-from trialpress.layout import TRIALS_INDEX, Layout
+from trialpress.layout import FINDER_DATA, TRIALS_INDEX, Layout
 from trialpress.models import Trial
 from trialpress.publish import PublishOptions, generate
 from trialpress.render import TRIAL_PAGES
@@ -131,8 +131,13 @@ def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
         listing | {TRIALS_INDEX} | _change_pages_listing(in_tmp / "a", changed_id)
     )
     assert {r.split(":", 1)[1] for r in third.rendered} <= (
-        own | listing | {Layout.data(changed_id), TRIALS_INDEX} | exported | _CHANGE_PAGES
+        own
+        | listing
+        | {Layout.data(changed_id), TRIALS_INDEX, FINDER_DATA}
+        | exported
+        | _CHANGE_PAGES
     )
+    assert f"data:{FINDER_DATA}" in third.rendered  # the finder's data lists every trial
     assert all(other.nct_id not in r for r in third.rendered for other in trials[:3])
     # What was reused is exactly what a build from scratch makes.
     fresh = _build(changed, in_tmp / "fresh", None)

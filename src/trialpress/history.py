@@ -201,10 +201,11 @@ class HistoryStore:
             return None
         versions: list[Version] = []
         for i, e in enumerate(entries):
-            if current is not None and i == len(entries) - 1 and e["id"] == current.id:
-                if self.version_path(nct_id, current.id).is_file():
-                    versions.append(current)
-                    continue
+            latest = current is not None and i == len(entries) - 1 and e["id"] == current.id
+            if latest and self.version_path(nct_id, e["id"]).is_file():
+                assert current is not None
+                versions.append(current)
+                continue
             path = self.version_path(nct_id, e["id"])
             try:
                 data = json.loads(path.read_bytes())

@@ -250,8 +250,15 @@ def generate(
             result.files[site_path] = out / site_path
     for src, text in result.pages.items():
         write_if_changed(out / src, text.encode("utf-8"))
-    # The finder's data: one script shared by the All trials page and trial pages.
-    write_if_changed(out / FINDER_DATA, finder.finder_script(corpus))
+    # The finder's data: one script shared by the All trials page and trial pages, made
+    # from every trial (reused while none changed).
+    finder_key = digest("finder", __version__, list(trial_digests.items()))
+    script = store.get(finder_key)
+    if script is None:
+        script = finder.finder_script(corpus)
+        store.put(finder_key, script)
+        result.rendered.append(f"data:{FINDER_DATA}")
+    write_if_changed(out / FINDER_DATA, script)
     result.files[FINDER_DATA] = out / FINDER_DATA
     for site_path, text in exports.corpus_files(studies).items():
         write_if_changed(out / site_path, text.encode("utf-8"))
@@ -277,9 +284,12 @@ def _index_pages(
     (their JSON digests, and for change pages the versions shown). A changed trial
     re-renders only the pages that list it; the rest cost a hash."""
     corpus = ctx.corpus
+    sources: dict[str, str] = {}
 
     def page(src: str, template: str, parts: object, make: Any) -> None:
-        key = digest("index", src, template_sources(ctx.env, template), engine, parts)
+        if template not in sources:
+            sources[template] = template_sources(ctx.env, template)
+        key = digest("index", src, sources[template], engine, parts)
         text = _cached_text(store, key)
         if text is None:
             text = make()

@@ -101,13 +101,19 @@ def link_or_copy(src: Path, dest: Path) -> None:
     """Place ``src`` at ``dest`` as a hard link, or a copy where links cannot be made (another
     file system, a file system without them). Only for files that are replaced, never
     changed in place (see :func:`write_atomic`): the two names share one file."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.unlink(missing_ok=True)
     try:
-        os.link(src, dest)
+        try:
+            os.link(src, dest)  # thousands of files: try first, make folders when needed
+        except FileNotFoundError:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.link(src, dest)
+        except FileExistsError:
+            dest.unlink()
+            os.link(src, dest)
     except OSError as exc:
         if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             raise
+        dest.unlink(missing_ok=True)
         shutil.copyfile(src, dest)
 
 

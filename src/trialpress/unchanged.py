@@ -7,8 +7,8 @@ What the last build was made from is recorded beside its working folder (see
 
 - the inputs: every record file's bytes, the MkDocs config file and its settings, the
   docs folder, theme overrides and hooks, the shipped and override templates, the build's
-  options, the current folder, the environment variables a build reads and the version of
-  every installed distribution (trialpress, MkDocs, the theme, Pagefind, ...);
+  options, the current folder, the environment variables a build reads, trialpress's own
+  source and the version of every installed distribution (MkDocs, the theme, Pagefind, ...);
 - the history store as the build left it (it is read and written by every build);
 - the output: every file's path, size, modification time and inode.
 
@@ -112,6 +112,7 @@ def fingerprint(
     return digest(
         "build",
         __version__,
+        _tree(Path(__file__).parent),  # an editable install changes without a new version
         distributions,
         str(Path.cwd()),
         {k: os.environ.get(k) for k in _ENVIRONMENT},
