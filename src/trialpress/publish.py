@@ -16,9 +16,11 @@ payload, so a corrupt or foreign entry is detected, rendered again and never pub
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -196,7 +198,6 @@ def generate(
         changes=changes,
     )
     studies: list[tuple[Trial, str]] = []  # each trial with its ResearchStudy JSON
-    trial_digests: dict[str, str] = {}  # what the index pages listing a trial read of it
     stage = reporter.stage("Rendering pages", len(corpus))
     engine = (options.use_directory_urls, options.site_url, __version__)
     page_keys = [digest(engine, template_sources(ctx.env, p.template)) for p in render.TRIAL_PAGES]
@@ -220,7 +221,6 @@ def generate(
                 result.rendered.append(f"page:{src}")
             result.pages[src] = text
             result.standalone.append(src)
-        trial_digests[trial.nct_id] = digest(trial_json)
         data_path = Layout.data(trial.nct_id)
         data_key = digest("data", __version__, trial_json)
         data = store.get(data_key)
@@ -235,31 +235,9 @@ def generate(
         result.search.append(_search_entry(trial, layout))
         stage.advance()
 
-    checkpoint()
-    _index_pages(ctx, store, result, engine, trial_digests)
-    if changes is not None:
-        feed = atom_feed(
-            changes,
-            corpus,
-            title=options.title,
-            site_url=options.site_url,
-            use_directory_urls=options.use_directory_urls,
-        )
-        for site_path, blob in ((FEED, feed), (FEED_SITEMAP, EMPTY_SITEMAP)):
-            write_if_changed(out / site_path, blob)
-            result.files[site_path] = out / site_path
+    _index_pages(corpus, ctx, changes, options, result, store)
     for src, text in result.pages.items():
         write_if_changed(out / src, text.encode("utf-8"))
-    # The finder's data: one script shared by the All trials page and trial pages, made
-    # from every trial (reused while none changed).
-    finder_key = digest("finder", __version__, list(trial_digests.items()))
-    script = store.get(finder_key)
-    if script is None:
-        script = finder.finder_script(corpus)
-        store.put(finder_key, script)
-        result.rendered.append(f"data:{FINDER_DATA}")
-    write_if_changed(out / FINDER_DATA, script)
-    result.files[FINDER_DATA] = out / FINDER_DATA
     for site_path, text in exports.corpus_files(studies).items():
         write_if_changed(out / site_path, text.encode("utf-8"))
         result.files[site_path] = out / site_path
@@ -273,20 +251,28 @@ def generate(
 
 
 def _index_pages(
+    corpus: Corpus,
     ctx: render.SiteContext,
-    store: Store,
+    changes: ChangeLog | None,
+    options: PublishOptions,
     result: Generated,
-    engine: tuple[object, ...],
-    trial_digests: dict[str, str],
+    store: Store,
 ) -> None:
-    """The index pages (all trials, each kind, each term, recent changes), each keyed by
-    what it reads: its template sources, the engine options and the trials it lists
-    (their JSON digests, and for change pages the versions shown). A changed trial
-    re-renders only the pages that list it; the rest cost a hash."""
-    corpus = ctx.corpus
+    """The pages and files that list many trials: index and change pages, the feed and the
+    finder's data.
+
+    Each page is keyed by what it reads: its template sources, the engine options and the
+    trials it lists (a digest of each one's JSON; for change pages also the versions
+    shown). A changed trial re-renders only the pages that list it; the rest cost a hash."""
+    checkpoint()
+    engine = (options.use_directory_urls, options.site_url, __version__)
+    listed = {
+        n: hashlib.sha256(t.model_dump_json().encode("utf-8")).hexdigest()
+        for n, t in corpus.trials.items()
+    }
     sources: dict[str, str] = {}
 
-    def page(src: str, template: str, parts: object, make: Any) -> None:
+    def page(src: str, template: str, parts: object, make: Callable[[], str]) -> None:
         if template not in sources:
             sources[template] = template_sources(ctx.env, template)
         key = digest("index", src, sources[template], engine, parts)
@@ -297,7 +283,7 @@ def _index_pages(
             result.rendered.append(f"index:{src}")
         result.pages[src] = text
 
-    every = [[n, trial_digests[n]] for n in corpus.trials]
+    every = list(listed.items())
     page(TRIALS_INDEX, "trials_index.md", every, lambda: render.render_trials_index(ctx))
     for kind in KINDS:
         entries = list(corpus.indexes[kind].values())
@@ -305,23 +291,22 @@ def _index_pages(
             Layout.kind_src(KINDS[kind][0]),
             "kind_index.md",
             [kind, [asdict(e) for e in entries]],
-            lambda kind=kind: render.render_kind_overview(kind, ctx),
+            partial(render.render_kind_overview, kind, ctx),
         )
         for entry in entries:
-            listed = [[n, trial_digests[n]] for n in entry.nct_ids]
             page(
                 entry.src_path,
                 "term.md",
-                [asdict(entry), listed],
-                lambda entry=entry: render.render_term(entry, ctx),
+                [asdict(entry), [[n, listed[n]] for n in entry.nct_ids]],
+                partial(render.render_term, entry, ctx),
             )
             result.standalone.append(entry.src_path)
-    if ctx.changes is not None:
-        recent = ctx.changes.recent()
+    if changes is not None:
+        recent = changes.recent()
         for change_kind in (None, *FILTER_KINDS):
             # A step's changes are made from its version and the ones before it.
             shown = [
-                [n, trial_digests[n], step.version.id, _version_ids(ctx.changes, n)]
+                [n, listed[n], step.version.id, _version_ids(changes, n)]
                 for n, step in recent
                 if change_kind is None or change_kind in step.kinds
             ]
@@ -329,8 +314,28 @@ def _index_pages(
                 Layout.changes_src(change_kind),
                 "changes.md",
                 [change_kind, shown],
-                lambda k=change_kind: render.render_changes(ctx, k),
+                partial(render.render_changes, ctx, change_kind),
             )
+        feed = atom_feed(
+            changes,
+            corpus,
+            title=options.title,
+            site_url=options.site_url,
+            use_directory_urls=options.use_directory_urls,
+        )
+        for site_path, blob in ((FEED, feed), (FEED_SITEMAP, EMPTY_SITEMAP)):
+            write_if_changed(result.out / site_path, blob)
+            result.files[site_path] = result.out / site_path
+    # The finder's data: one script shared by the All trials page and trial pages, made
+    # from every trial (reused while none changed).
+    finder_key = digest("finder", __version__, every)
+    script = store.get(finder_key)
+    if script is None:
+        script = finder.finder_script(corpus)
+        store.put(finder_key, script)
+        result.rendered.append(f"data:{FINDER_DATA}")
+    write_if_changed(result.out / FINDER_DATA, script)
+    result.files[FINDER_DATA] = result.out / FINDER_DATA
 
 
 def _version_ids(changes: ChangeLog, nct_id: str) -> list[str]:
