@@ -301,9 +301,11 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         for src, text in generated.pages.items():
             if src not in standalone:
                 added.append(File.generated(config, src, content=text))
+        # Files of the working folder and stored versions of trials are linked into the
+        # site, not copied: both are only ever written by replacing a file.
+        linked = {self.cache_dir, *([self.options.history] if self.options.history else [])}
         for dest, path in generated.files.items():
-            # Files of the working folder are linked into the site, not copied.
-            kind = LinkedFile if self.cache_dir in path.parents else File
+            kind = LinkedFile if linked.intersection(path.parents) else File
             added.append(kind.generated(config, dest, abs_src_path=str(path)))
         worker = render.asset_path(search.WORKER_SOURCE, self.options.templates)
         added.append(File.generated(config, search.WORKER_ASSET, abs_src_path=str(worker)))
