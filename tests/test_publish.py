@@ -545,3 +545,37 @@ def test_a_build_while_another_holds_the_working_folder_works_in_its_own(in_tmp:
     assert {f"html:{Layout.trial_src(t.nct_id)}" for t in trials} <= set(result.rendered)
     assert digest_tree(in_tmp / "a") != reference
     assert list(in_tmp.glob(".a.tmp-*")) == []
+
+
+def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output's files are hard links to the working folder's: a build that rewrites
+    the working folder and then fails must leave the previous output byte-identical."""
+    from trialpress import search
+    from trialpress.errors import BuildError, RenderError
+
+    trials = [polar(), palmira()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    reference = digest_tree(in_tmp / "a")
+    page = in_tmp / "a" / "trials" / POLAR_ID / "index.html"
+    assert page.stat().st_nlink > 1  # linked, not copied
+    (work,) = [p for p in (cache / "work").iterdir() if p.is_dir()]
+    working = digest_tree(work)
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RenderError("search index failed", "pagefind")
+
+    changed = [t.model_copy(update={"title": t.title + " (amended)"}) for t in trials]
+    with monkeypatch.context() as mp:
+        mp.setattr(search, "write_index", fail)
+        with pytest.raises((BuildError, RenderError)):
+            build_trials(changed, in_tmp / "a", cache=cache, pdf=False)
+    assert digest_tree(work) != working  # the working folder moved on ...
+    assert digest_tree(in_tmp / "a") == reference  # ... the output did not
+    assert list(in_tmp.glob(".a.*")) == []
+    # The next build finishes from that working folder: as a build from scratch.
+    _build(changed, in_tmp / "a", cache)
+    _build(changed, in_tmp / "fresh", None)
+    assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
