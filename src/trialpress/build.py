@@ -269,19 +269,24 @@ def _load_config(
     return config, plugin, Path(out).resolve()
 
 
+@dataclass(frozen=True)
+class Asked:
+    """The options a caller gives :func:`build_trials` (``vars()`` of it are its keywords),
+    held once so that :func:`skip_check` sees exactly what the build will be asked."""
+
+    config_file: str | Path | None = None
+    strict: bool = True
+    templates: str | Path | None = None
+    pdf: bool | None = None
+    cache: str | Path | None = None
+    jobs: int | None = None
+    executor: str | None = None
+    site_url: str | None = None
+    history: str | Path | None = None
+
+
 def skip_check(
-    records: Sequence[str | Path],
-    out: str | Path | None = None,
-    *,
-    config_file: str | Path | None = None,
-    strict: bool = True,
-    templates: str | Path | None = None,
-    pdf: bool | None = None,
-    cache: str | Path | None = None,
-    jobs: int | None = None,
-    executor: str | None = None,
-    site_url: str | None = None,
-    history: str | Path | None = None,
+    records: Sequence[str | Path], out: str | Path | None, asked: Asked
 ) -> tuple[str | None, BuildResult | None]:
     """The fingerprint of this build's inputs (None: no reuse store) and, when the last
     build into the same output had the same inputs and its output and the history are as
@@ -289,9 +294,10 @@ def skip_check(
     (see :mod:`trialpress.unchanged`). Taken before any record is read."""
     from trialpress.readers import expand_paths
 
-    if cache is None:
+    if asked.cache is None:
         return None, None
-    cfg_path, bundled = choose_config(config_file)
+    cfg_path, bundled = choose_config(asked.config_file)
+    strict, site_url, cache = asked.strict, asked.site_url, asked.cache
     logger = logging.getLogger("mkdocs")
     disabled, logger.disabled = logger.disabled, True  # the build itself reports the config
     try:
@@ -300,17 +306,26 @@ def skip_check(
         return None, None
     finally:
         logger.disabled = disabled
-    history_path = history_dir(history, plugin, cfg_path.parent, bundled)
+    history_path = history_dir(asked.history, plugin, cfg_path.parent, bundled)
     store = Path(cache).resolve()
-    opts = _options(plugin, cfg_path.parent, templates, pdf, store, jobs, executor, history_path)
-    asked = {
+    opts = _options(
+        plugin,
+        cfg_path.parent,
+        asked.templates,
+        asked.pdf,
+        store,
+        asked.jobs,
+        asked.executor,
+        history_path,
+    )
+    given = {
         "records": [str(r) for r in records],
         "out": str(out_dir),
-        "strict": strict,
+        "asked": repr(asked),
         "options": repr(opts),
     }
     inputs = fingerprint(
-        expand_paths(records), config, cfg_path, [default_templates_dir(), opts.templates], asked
+        expand_paths(records), config, cfg_path, [default_templates_dir(), opts.templates], given
     )
     work = _work_path(store, out_dir)
     with _held(work) as held:

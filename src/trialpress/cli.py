@@ -663,7 +663,7 @@ def build(
     history: str | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
-    from trialpress.build import build_trials, choose_config, skip_check
+    from trialpress.build import Asked, build_trials, choose_config, skip_check
     from trialpress.errors import TrialpressError
     from trialpress.stopping import BuildInterrupted, stop_on_signals
 
@@ -672,18 +672,18 @@ def build(
         choose_config(config_file)  # fail on a missing --config before reading anything
         # SIGTERM unwinds like Ctrl-C: the half-built temporary folder is removed and the
         # previous output stays as it was.
-        asked: dict[str, Any] = {
-            "config_file": config_file,
-            "strict": strict,
-            "templates": templates,
-            "pdf": pdf,
-            "cache": _cache(cache, no_cache),
-            "jobs": jobs,
-            "executor": executor,
-            "site_url": site_url,
-            "history": history,
-        }
-        inputs, result = skip_check(records, out, **asked)
+        asked = Asked(
+            config_file=config_file,
+            strict=strict,
+            templates=templates,
+            pdf=pdf,
+            cache=_cache(cache, no_cache),
+            jobs=jobs,
+            executor=executor,
+            site_url=site_url,
+            history=history,
+        )
+        inputs, result = skip_check(records, out, asked)
         if result is not None:
             # Nothing changed since the last build: say what it said, touch nothing.
             if settings().verbose:
@@ -706,7 +706,7 @@ def build(
                 start=start,
                 inputs=inputs,
                 messages=[m for t in trials for m in record_messages(t)],
-                **asked,
+                **vars(asked),
             )
     except TrialpressError as exc:
         _error(exc)
