@@ -65,7 +65,7 @@ _BLOCK_LEVEL = frozenset(BLOCK_LEVEL_ELEMENTS)
 
 _PLACEHOLDER = "tpfastpath{}z"
 _PLACEHOLDER_RE = re.compile(r"<p>tpfastpath([0-9]+)z</p>")
-_ATTRS = r"(?:[ \n]+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:=\"[^\"<]*\")?)*[ \n]*"
+_ATTRS = r"(?:[ \n]+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:=\"[^\"<]*\"|='[^'<]*')?)*[ \n]*"
 #: A tag, or (no group set) a ``<`` that is none or an ``&`` that ``html.parser`` (as
 #: Python-Markdown patches it) would not give back as it is.
 _TOKEN_RE = re.compile(
@@ -73,7 +73,7 @@ _TOKEN_RE = re.compile(
     r"|<|&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[a-zA-Z][-.a-zA-Z0-9]*;)"
 )
 _ANCHOR_HINT_RE = re.compile(r"[iI][dD]|[nN][aA][mM][eE]")
-_ATTR_RE = re.compile(r"([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:=\"([^\"<]*)\")?")
+_ATTR_RE = re.compile(r"([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:=\"([^\"<]*)\"|='([^'<]*)')?")
 #: Text the fast path does not reason about anywhere in a page (a code fence at the start
 #: of a line: the fenced_code preprocessor reads raw HTML blocks too).
 _REFUSED_RE = re.compile(r"\x00|^```|^~~~|tpfastpath", re.MULTILINE)
@@ -122,9 +122,10 @@ def _block(body: str, start: int, split: _Split) -> int:
                 for a in _ATTR_RE.finditer(attrs):
                     key = a.group(1).lower()
                     if key == "id" or (key == "name" and name == "a"):
-                        if a.group(2) is None:
+                        value = a.group(2) if a.group(3) is None else a.group(3)
+                        if value is None:
                             return -1
-                        split.anchor_ids.add(html.unescape(a.group(2)))
+                        split.anchor_ids.add(html.unescape(value))
             if not self_closing and name not in _EMPTY:
                 stack.append(name)
                 if name in _CDATA:
