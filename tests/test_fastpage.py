@@ -135,13 +135,13 @@ def test_fast_path_equals_page_render_on_every_page(
 _FRONT = "---\ntitle: T\n---\n\n"
 #: Pages the fast path takes: what the templates make, and the extractor's subtler cases.
 FAST = {
-    "blocks and headings": "<div class='a'>\n<p>x</p>\n</div>\n\n## Key facts\n\n<dl><dt>a</dt></dl>\n",
+    "blocks and headings": "<div class='a'>\n<p>x</p>\n</div>\n\n## Key facts\n\n<dl></dl>\n",
     "entities and a permalink heading": "## A &amp; B &#35;1\n\n<p>x &lt; y &#x2F; &copy;</p>\n",
     "duplicate headings": "## Same\n\n<div>a</div>\n\n## Same\n\n<div>b</div>\n",
     "attr_list on a heading": '## Custom {: #mine }\n\n<div id="d&amp;1">x</div>\n',
     "an h1 heading first": '# Title\n\n<section><h1 id="raw">Raw</h1></section>\n',
     "nested same tags": "<div><div>in</div>\n<div>two</div></div>\n\n## Next\n",
-    "void and self-closing tags": '<ul><li>a<br>b<br/><input id="c"><hr><img src="x" /></li></ul>\n',
+    "void and self-closing tags": '<ul><li><br>b<br/><input id="c"><hr><img src="x" /></li></ul>\n',
     "a blank line inside a block": "<div>\n<p>a</p>\n\n<p>b</p>\n</div>\n",
     "tabs, CR and blank spaces": "<div>\n\ta\tb\r\n   \n</div>\r\n\r\n## H\t1\n",
     "json-ld script": '<script type="application/ld+json">{"a": "b & c", "d": "``` x"}</script>\n',
