@@ -65,18 +65,18 @@ _BLOCK_LEVEL = frozenset(BLOCK_LEVEL_ELEMENTS)
 
 _PLACEHOLDER = "tpfastpath{}z"
 _PLACEHOLDER_RE = re.compile(r"<p>tpfastpath([0-9]+)z</p>")
-_ATTRS = r"(?:[ \n]+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:=\"[^\"<]*\"|='[^'<]*')?)*[ \n]*"
+#: Attributes with lower-case names (html.parser lowers them; upper case is refused).
+_ATTRS = r"(?:[ \n]+[a-z_:][-a-z0-9_:.]*(?:=\"[^\"<]*\"|='[^'<]*')?)*[ \n]*"
 #: A tag, or (no group set) a ``<`` that is none or an ``&`` that ``html.parser`` (as
 #: Python-Markdown patches it) would not give back as it is.
 _TOKEN_RE = re.compile(
     rf"<(?:([a-z][a-z0-9]*)({_ATTRS})(/?)|/([a-z][a-z0-9]*))>"
     r"|<|&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[a-zA-Z][-.a-zA-Z0-9]*;)"
 )
-_ANCHOR_HINT_RE = re.compile(r"[iI][dD]|[nN][aA][mM][eE]")
-_ATTR_RE = re.compile(r"([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:=\"([^\"<]*)\"|='([^'<]*)')?")
+_ATTR_RE = re.compile(r"([a-z_:][-a-z0-9_:.]*)(?:=\"([^\"<]*)\"|='([^'<]*)')?")
 #: Text the fast path does not reason about anywhere in a page (a code fence at the start
 #: of a line: the fenced_code preprocessor reads raw HTML blocks too).
-_REFUSED_RE = re.compile(r"\x00|^```|^~~~|tpfastpath", re.MULTILINE)
+_REFUSED = ("\x00", "tpfastpath", "\n```", "\n~~~")
 #: A line outside the blocks: blank or an ATX heading (no tags: every ``<`` is a block's).
 _OUTSIDE_LINE_RE = re.compile(r"(?:#{1,6}(?:[ ][^<\n]*)?)?")
 _BLANK_SPACES_RE = re.compile(r"(?<=\n) +\n")
@@ -94,9 +94,13 @@ class _Split:
 def _normalize(text: str, tab_length: int) -> str:
     """Python-Markdown's ``NormalizeWhitespace``, without the two newlines it appends
     (its output is stable under a second pass, which the skeleton gets)."""
-    text = text.replace("\x02", "").replace("\x03", "")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _BLANK_SPACES_RE.sub("\n", text.expandtabs(tab_length))
+    if "\x02" in text or "\x03" in text:
+        text = text.replace("\x02", "").replace("\x03", "")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\t" in text:
+        text = text.expandtabs(tab_length)
+    return _BLANK_SPACES_RE.sub("\n", text) if " \n" in text else text
 
 
 def _outside_ok(text: str) -> bool:
@@ -106,22 +110,28 @@ def _outside_ok(text: str) -> bool:
 def _block(body: str, start: int, split: _Split) -> int:
     """The end (after its end tag) of the raw block whose first tag is at ``start``, as
     ``HTMLExtractor`` delimits it; -1 when the block is not one the scanner understands."""
-    stack: list[str] = []
-    m = _TOKEN_RE.match(body, start)
-    if m is None or m.group(1) not in _BLOCK_LEVEL or m.group(3) or m.group(1) in _EMPTY:
+    first = _TOKEN_RE.match(body, start)
+    if first is None or first.group(1) not in _BLOCK_LEVEL or first.group(3):
         return -1  # not a start tag the extractor opens a block with
-    if m.group(2)[:1] == "\n":
-        return -1  # RawHtmlPostprocessor would not see a block-level tag name
-    while m is not None:
+    if first.group(1) in _EMPTY or first.group(2)[:1] == "\n":
+        return -1  # ... or one RawHtmlPostprocessor would not see as block-level
+    stack: list[str] = []
+    cdata = ""  # inside <script> or <style>: html.parser reads text up to its end tag
+    for m in _TOKEN_RE.finditer(body, start):
         name, attrs, self_closing, end_name = m.groups()
-        pos = m.end()
+        if cdata:
+            if end_name == cdata:
+                cdata = ""
+            elif name is not None or end_name is not None or m.group(0) == "<":
+                return -1  # only its own end tag may follow; an "&" there is text
+            else:
+                continue
         if name is not None:
             if name in _UNSUPPORTED:
                 return -1
-            if attrs and _ANCHOR_HINT_RE.search(attrs):
+            if "id" in attrs or "name" in attrs:
                 for a in _ATTR_RE.finditer(attrs):
-                    key = a.group(1).lower()
-                    if key == "id" or (key == "name" and name == "a"):
+                    if a.group(1) == "id" or (a.group(1) == "name" and name == "a"):
                         value = a.group(2) if a.group(3) is None else a.group(3)
                         if value is None:
                             return -1
@@ -129,13 +139,11 @@ def _block(body: str, start: int, split: _Split) -> int:
             if not self_closing and name not in _EMPTY:
                 stack.append(name)
                 if name in _CDATA:
-                    end = body.find(f"</{name}>", pos)
-                    if end < 0 or "<" in body[pos:end]:
-                        return -1
-                    pos = end  # its end tag is read next, as html.parser does
-        elif end_name is None:
+                    cdata = name
+            continue
+        if end_name is None:
             return -1  # a "<" that is no tag, or an "&" html.parser would rewrite
-        elif stack and stack[-1] == end_name:
+        if stack and stack[-1] == end_name:
             stack.pop()
         elif end_name in stack:
             while stack.pop() != end_name:
@@ -143,8 +151,7 @@ def _block(body: str, start: int, split: _Split) -> int:
         else:
             return -1  # a stray end tag: left to the engine
         if not stack:
-            return pos
-        m = _TOKEN_RE.search(body, pos)
+            return m.end()
     return -1  # unclosed
 
 
@@ -152,7 +159,7 @@ def split(body: str, tab_length: int = 4) -> _Split | None:
     """The skeleton and raw blocks of a page body (Markdown after its front matter), or None
     when the body is not made only of blank lines, ATX headings and raw HTML blocks."""
     text = _normalize(body, tab_length)
-    if _REFUSED_RE.search(text):
+    if text.startswith(("```", "~~~")) or any(r in text for r in _REFUSED):
         return None
     out = _Split("")
     parts: list[str] = []
