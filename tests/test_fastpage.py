@@ -202,7 +202,7 @@ def test_an_engine_that_reads_raw_html_gets_no_fast_path(tmp_path: Path) -> None
 _SNIPPETS = [*FAST.values(), *FALLBACK.values(), "## H", "", "<p>x</p>", "text", "&amp;"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     parts=st.lists(st.sampled_from(_SNIPPETS), min_size=1, max_size=6),
     seps=st.lists(st.sampled_from(["\n", "\n\n", ""]), min_size=6, max_size=6),
@@ -244,3 +244,17 @@ def test_the_plugin_renders_standalone_pages_on_the_fast_path(tmp_path: Path) ->
     html = (tmp_path / "out" / "trials" / "NCT03820830" / "index.html").read_text("utf-8")
     assert '<h2 id="key-facts">Key facts<a class="headerlink" href="#key-facts"' in html
     assert '<div class="tp-trial tp-head">' in html and "<p><div" not in html
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    inner=st.text(alphabet="<>&#;/=\"' \n\t\r`~!-adivpx0", max_size=40),
+    tail=st.sampled_from(["\n\n## H\n", "\n", "", " x\n", "\n## H", "\n\n<p>y</p>"]),
+)
+def test_any_text_in_a_block_renders_as_page_render_does(
+    inner: str, tail: str, configs: dict[str, MkDocsConfig]
+) -> None:
+    """Tags, entities, comments and stray signs the scanner must read as the extractor does
+    (or refuse): whichever path is taken, the output is the engine's."""
+    for config in configs.values():
+        _both("trials/x.md", f'{_FRONT}## A\n\n<div id="d">{inner}</div>{tail}', config)
