@@ -77,15 +77,18 @@ def _tree(root: Path | None) -> list[tuple[str, str]]:
     return out
 
 
-def _stats(root: Path) -> list[tuple[str, int, int, int]]:
-    """(relative path, size, modification time, inode) of every file under ``root``."""
+def _stats(root: Path, prefix: str = "") -> list[tuple[str, int, int, int]]:
+    """(relative path, size, modification time, inode) of every file under ``root``
+    (links as links; thousands of files, so directory entries rather than paths)."""
     out: list[tuple[str, int, int, int]] = []
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(folder) / name
-            st = path.lstat()
-            out.append((path.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns, st.st_ino))
+    with os.scandir(root) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):
+            out += _stats(Path(e.path), f"{prefix}{e.name}/")
+        else:
+            st = e.stat(follow_symlinks=False)
+            out.append((prefix + e.name, st.st_size, st.st_mtime_ns, st.st_ino))
     return out
 
 
