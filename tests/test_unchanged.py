@@ -168,3 +168,21 @@ def test_changed_options_or_templates_make_a_real_build(project: Path) -> None:
     assert SKIPPED not in build().stderr  # the --no-cache build replaced the output
     _touch_record(project)
     assert SKIPPED in build().stderr
+
+
+def test_a_change_in_an_inherited_config_file_makes_a_real_build(project: Path) -> None:
+    """Theme and plugin options may come from a file the config INHERITs: they count too."""
+    from trialpress.build import bundled_config
+
+    shutil.copytree(bundled_config().parent / "docs", project / "docs")
+    text = bundled_config().read_text(encoding="utf-8")
+    (project / "base.yml").write_text(text, encoding="utf-8")
+    (project / "mkdocs.yml").write_text("INHERIT: base.yml\n", encoding="utf-8")
+    assert build().exit_code == 0
+    assert SKIPPED in build().stderr
+    base = (project / "base.yml").read_text(encoding="utf-8")
+    (project / "base.yml").write_text(base.replace("    - navigation.top\n", ""), "utf-8")
+    result = build()
+    assert result.exit_code == 0, result.output
+    assert SKIPPED not in result.stderr
+    assert SKIPPED in build().stderr

@@ -92,9 +92,14 @@ def _stats(root: Path, prefix: str = "") -> list[tuple[str, int, int, int]]:
     return out
 
 
+def _object(o: object) -> str:
+    text = str(o)
+    return type(o).__name__ if " at 0x" in text else text  # never a memory address
+
+
 def _plain(value: Any) -> Any:
-    """A config value as JSON, objects by type name (their repr may hold an address)."""
-    return json.loads(json.dumps(value, default=lambda o: type(o).__name__, sort_keys=True))
+    """A config value as JSON (objects by their text, or type when it holds an address)."""
+    return json.loads(json.dumps(value, default=_object, sort_keys=True))
 
 
 def fingerprint(
@@ -124,6 +129,9 @@ def fingerprint(
         str(config_file),
         _file_digest(config_file),
         {k: _plain(v) for k, v in config.items()},
+        # The theme's and plugins' own options (an INHERITed file may set them).
+        _plain(dict(config.theme)),
+        {name: _plain(dict(plugin.config)) for name, plugin in config.plugins.items()},
         _tree(Path(config.docs_dir)),
         _tree(Path(config.theme.custom_dir) if config.theme.custom_dir else None),
         [(h, _file_digest(Path(h))) for h in hooks if h],
