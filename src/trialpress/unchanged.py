@@ -12,9 +12,10 @@ What the last build was made from is recorded beside its working folder (see
 - the history store as the build left it (it is read and written by every build);
 - the output: every file's path, size, modification time and inode.
 
-Anything that differs, a file added or removed, or a record that cannot be read (it is
-reported each time) means a real build. A build that printed MkDocs warnings is never
-skipped (its warnings would be lost), nor one without a reuse store (``--no-cache``).
+Anything that differs, or a file added to or removed from any of them, means a real build.
+A record that could not be read is reported again, as the last build reported it. A build
+after one that printed MkDocs warnings is never skipped (they would be lost), nor one
+without a reuse store (``--no-cache``).
 """
 
 from __future__ import annotations
