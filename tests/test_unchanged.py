@@ -186,3 +186,19 @@ def test_a_change_in_an_inherited_config_file_makes_a_real_build(project: Path) 
     assert result.exit_code == 0, result.output
     assert SKIPPED not in result.stderr
     assert SKIPPED in build().stderr
+
+
+def test_a_build_that_printed_mkdocs_warnings_is_never_skipped(project: Path) -> None:
+    """Its warnings are MkDocs' own lines: a skipped build could not print them again."""
+    from trialpress.build import bundled_config
+
+    shutil.copytree(bundled_config().parent, project, dirs_exist_ok=True)
+    index = project / "docs" / "index.md"
+    index.write_text(index.read_text("utf-8") + "\n[gone](missing.md)\n", encoding="utf-8")
+    first = build("--no-strict")
+    assert first.exit_code == 0, first.output
+    assert "missing.md" in first.stderr
+    again = build("--no-strict")
+    assert again.exit_code == 0
+    assert SKIPPED not in again.stderr
+    assert "missing.md" in again.stderr
