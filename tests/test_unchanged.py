@@ -12,6 +12,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -202,3 +204,23 @@ def test_a_build_that_printed_mkdocs_warnings_is_never_skipped(project: Path) ->
     assert again.exit_code == 0
     assert SKIPPED not in again.stderr
     assert "missing.md" in again.stderr
+
+
+def test_the_fingerprint_is_the_same_in_every_process(project: Path) -> None:
+    """Each build is its own process with its own string hashing: nothing in the inputs'
+    fingerprint may depend on it (a set's order did: no build was ever skipped)."""
+    code = (
+        "from trialpress.build import Asked, skip_check;"
+        "print(skip_check(['records'], 'site', Asked(cache='.trialpress/cache'))[0])"
+    )
+    prints = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("1", "2", "3")
+    }
+    assert len(prints) == 1 and len(next(iter(prints))) == 64

@@ -93,7 +93,9 @@ def _stats(root: Path, prefix: str = "") -> list[tuple[str, int, int, int]]:
     return out
 
 
-def _object(o: object) -> str:
+def _object(o: object) -> Any:
+    if isinstance(o, set | frozenset):
+        return sorted(str(x) for x in o)  # in no order from one process to the next
     text = str(o)
     return type(o).__name__ if " at 0x" in text else text  # never a memory address
 
@@ -129,9 +131,10 @@ def fingerprint(
         [(str(p), _file_digest(p)) for p in record_files],
         str(config_file),
         _file_digest(config_file),
-        {k: _plain(v) for k, v in config.items()},
+        {k: _plain(v) for k, v in config.items() if k not in ("theme", "plugins")},
         # The theme's and plugins' own options (an INHERITed file may set them).
         _plain(dict(config.theme)),
+        [config.theme.name, config.theme.dirs, sorted(config.theme.static_templates)],
         {name: _plain(dict(plugin.config)) for name, plugin in config.plugins.items()},
         _tree(Path(config.docs_dir)),
         _tree(Path(config.theme.custom_dir) if config.theme.custom_dir else None),
