@@ -569,7 +569,7 @@ def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
 
     changed = [t.model_copy(update={"title": t.title + " (amended)"}) for t in trials]
     with monkeypatch.context() as mp:
-        mp.setattr(search, "write_index", fail)
+        mp.setattr(search.Indexing, "finish", fail)
         with pytest.raises((BuildError, RenderError)):
             build_trials(changed, in_tmp / "a", cache=cache, pdf=False)
     assert digest_tree(work) != working  # the working folder moved on ...

@@ -90,13 +90,13 @@ def test_index_is_deterministic_cached_and_checked(
     corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runs: list[int] = []
-    real = search._run_pagefind
+    real = search._start_pagefind
 
-    def counting(*args: Any, **kwargs: Any) -> None:
+    def counting(*args: Any, **kwargs: Any) -> Any:
         runs.append(1)
-        real(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(search, "_run_pagefind", counting)
+    monkeypatch.setattr(search, "_start_pagefind", counting)
     entries = site_entries(corpus, True, tmp_path / "generated")
     plain = _tree(search.write_index(entries, tmp_path / "a"))
     assert _tree(search.write_index(list(reversed(entries)), tmp_path / "b")) == plain
@@ -114,6 +114,65 @@ def test_index_is_deterministic_cached_and_checked(
     changed = [*entries[1:], SearchEntry(url=entries[0].url, title="Another title", text="")]
     assert _tree(search.write_index(changed, tmp_path / "f", cache_dir=cache)) != plain
     assert len(runs) == 5
+
+
+def test_stubs_are_kept_and_only_changes_touch_them(corpus: Corpus, tmp_path: Path) -> None:
+    """The stubs Pagefind reads are kept in the working folder between builds: an
+    unchanged entry's stub (and its folder) stays as it is, a changed one is rewritten, a
+    removed one goes with its folder, and a stray file never reaches the index."""
+    entries = site_entries(corpus, True, tmp_path / "generated")
+    cache = tmp_path / "cache"
+    search.write_index(entries, tmp_path / "a", cache_dir=cache)
+    stubs = cache / "search" / "stubs"
+    first, second, *rest = entries
+    kept = stubs / search.stub_path(second.url)
+    before = kept.stat().st_ino, kept.parent.stat().st_ino
+    (stubs / "stray" / "index.html").parent.mkdir()
+    (stubs / "stray" / "index.html").write_text("<html><body>stray</body></html>")
+    changed = SearchEntry(url=second.url, title="Another title", text="")
+    search.write_index([changed, *rest], tmp_path / "b", cache_dir=cache)
+    assert not (stubs / search.stub_path(first.url)).exists()
+    assert not (stubs / "stray").exists()
+    assert "Another title" in kept.read_text(encoding="utf-8")
+    assert kept.parent.stat().st_ino == before[1]  # its folder was not made again
+    assert kept.stat().st_ino != before[0]
+    unchanged = stubs / search.stub_path(rest[0].url)
+    ino = unchanged.stat().st_ino
+    search.write_index([*rest, changed], tmp_path / "c", cache_dir=cache)  # index reused
+    third = SearchEntry(url=second.url, title="Third title", text="")
+    search.write_index([*rest, third], tmp_path / "d", cache_dir=cache)
+    assert unchanged.stat().st_ino == ino
+    found = {r["url"] for r in pagefind_records(tmp_path / "d" / "pagefind")}
+    assert found == {f"/{e.url}" for e in [*rest, third]}
+    # The same index as from stubs made from scratch.
+    assert _tree(tmp_path / "d" / "pagefind") == _tree(
+        search.write_index([*rest, third], tmp_path / "e")
+    )
+
+
+def test_a_failed_run_publishes_nothing_and_keeps_the_cache(
+    corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Pagefind run that fails is reported with its output; neither the site nor the
+    cached index of the last good run changes. A cancelled run (a failed build) is stopped
+    and leaves nothing behind."""
+    entries = site_entries(corpus, True, tmp_path / "generated")
+    cache = tmp_path / "cache"
+    good = _tree(search.write_index(entries, tmp_path / "a", cache_dir=cache))
+    real = search._start_pagefind
+    changed = [SearchEntry(url=entries[0].url, title="Changed", text=""), *entries[1:]]
+    monkeypatch.setattr(search, "_start_pagefind", lambda args: real([*args, "--no-such-flag"]))
+    with pytest.raises(RenderError, match="Pagefind failed"):
+        search.write_index(changed, tmp_path / "b", cache_dir=cache)
+    assert not (tmp_path / "b" / "pagefind").exists()
+    assert not (cache / "search" / ".pagefind-run").exists()
+    monkeypatch.setattr(search, "_start_pagefind", real)
+    # The last good index is still served for its entries, without a run.
+    assert _tree(search.write_index(entries, tmp_path / "c", cache_dir=cache)) == good
+    running = search.start_index(changed, cache_dir=cache)
+    running.cancel()
+    assert not (cache / "search" / ".pagefind-run").exists()
+    assert _tree(search.write_index(entries, tmp_path / "d", cache_dir=cache)) == good
 
 
 def test_no_entry_no_index(tmp_path: Path) -> None:

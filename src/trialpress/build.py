@@ -16,9 +16,10 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,11 +146,16 @@ def _reproducible_dates(trials: Sequence[Trial]) -> Iterator[None]:
         os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` with two renames; the old output is removed last."""
+def _swap_into_place(tmp: Path, out: Path, retired: Path | None = None) -> None:
+    """Replace ``out`` by ``tmp`` with two renames.
+
+    The old output goes to ``retired`` when given (a folder in the working folder, on the
+    same file system: the next build removes it while it works, so the thousands of
+    folder removals are not paid here); else it is removed last.
+    """
     old: Path | None = None
     if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        old = retired or out.with_name(f".{out.name}.old-{os.getpid()}")
         if old.exists():
             shutil.rmtree(old)
         out.rename(old)
@@ -159,8 +165,44 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         if old is not None:
             old.rename(out)
         raise
-    if old is not None:
+    if old is not None and retired is None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+#: Where a build into a held working folder puts the output it replaces (see
+#: :func:`_removing_retired`).
+RETIRED = "retired"
+
+
+def _retired_place(work: Path, out_dir: Path) -> Path | None:
+    """Where the replaced output goes: the working folder's ``retired`` folder when it is on
+    the output's file system (a rename), else None (removed at once, as without a store)."""
+    try:
+        same = work.stat().st_dev == out_dir.parent.stat().st_dev
+    except OSError:
+        return None
+    return work / RETIRED if same else None
+
+
+@contextmanager
+def _removing_retired(work: Path) -> Iterator[None]:
+    """Remove the output the previous build replaced (kept in the working folder, never
+    beside the site) in a thread, while this build works; joined before the body ends, so
+    the next swap finds the place free and no thread outlives the build. A removal cut
+    short (a killed process) leaves a partly removed folder only inside the store, which the
+    next build removes again."""
+    target = work / RETIRED
+    if not target.exists():
+        yield
+        return
+    remover = threading.Thread(
+        target=shutil.rmtree, args=(target,), kwargs={"ignore_errors": True}, daemon=True
+    )
+    remover.start()
+    try:
+        yield
+    finally:
+        remover.join()
 
 
 def _work_path(cache: Path, out_dir: Path) -> Path:
@@ -416,18 +458,23 @@ def build_trials(
                 plugin.config.cache_dir = str(Path(cache_dir).resolve() if cache_dir else work)
                 if (out_dir / "pdf").is_dir():
                     plugin.pdf_reuse_dir = out_dir / "pdf"
+                # The working folder of this output, held by this build: the output the
+                # last build replaced is removed from it while this one works.
+                kept = store is not None and work == _work_path(store, out_dir)
                 stage = reporter.stage("Building site", None)
-                try:
-                    mkdocs_build(config)
-                except (Abort, MkDocsException) as exc:
-                    raise BuildError(f"MkDocs build failed: {exc}", cfg_path) from exc
-                except TrialpressError:
-                    raise
+                with _removing_retired(work) if kept else nullcontext():
+                    try:
+                        mkdocs_build(config)
+                    except (Abort, MkDocsException) as exc:
+                        raise BuildError(f"MkDocs build failed: {exc}", cfg_path) from exc
+                    except TrialpressError:
+                        raise
                 stage.advance()
                 all_errors.extend(plugin.record_errors)
                 checkpoint()  # a stop signal never lets the new output replace the old
-                _swap_into_place(tmp / "site", out_dir)
-                if store is not None and work == _work_path(store, out_dir):
+                retired = _retired_place(work, out_dir) if kept else None
+                _swap_into_place(tmp / "site", out_dir, retired)
+                if kept:
                     last = LastBuild(work)
                     if inputs is None or mkdocs_warnings.count:
                         last.forget()
@@ -440,6 +487,7 @@ def build_trials(
                         )
                         last.save(inputs, history_path, out_dir, outcome)
         finally:
+            plugin.cancel_search()  # no Pagefind run outlives a failed or interrupted build
             shutil.rmtree(tmp, ignore_errors=True)
 
     return BuildResult(

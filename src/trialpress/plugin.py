@@ -153,6 +153,11 @@ def session(
         _SESSIONS.pop(key, None)
 
 
+def _language(config: MkDocsConfig) -> str:
+    """The site's language, which Pagefind is told to index in."""
+    return str(config.theme.get("language") or "en")
+
+
 def _feed_link(page_html: str, root: str) -> str:
     """The page with the recent-changes feed linked in its head (``root``: the site root)."""
     link = (
@@ -183,6 +188,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self.search_indexer: SearchIndexer = self.pagefind_index
         #: Search entries of the index-term pages (Pagefind indexes them with the trials').
         self._term_entries: list[SearchEntry] = []
+        #: The Pagefind run started in ``on_files`` (joined in ``on_post_build``).
+        self._indexing: search.Indexing | None = None
         #: What the last build generated (pages, files, search entries, what was rendered).
         self.generated: Generated | None = None
         self._config_dir = Path.cwd()
@@ -293,6 +300,14 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self.generated = generated
         assert self.options is not None
         self._term_entries = search.term_entries(corpus, self.options.layout)
+        self.cancel_search()
+        if self.search_indexer == self.pagefind_index:
+            # Pagefind runs beside the rest of the build; on_post_build waits for it.
+            self._indexing = search.start_index(
+                [*generated.search, *self._term_entries],
+                language=_language(config),
+                cache_dir=self.cache_dir,
+            )
         for failure in generated.errors:
             # Under `trialpress build` a PDF failure is that record's failure (exit 1, the
             # rest builds, its page has no PDF links); in plain MkDocs it is an error.
@@ -419,19 +434,33 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
     def pagefind_index(self, entries: Sequence[SearchEntry], config: MkDocsConfig) -> None:
         """The default :data:`SearchIndexer`: trial and term pages in a Pagefind index
-        (they are kept out of Material's lunr index by their front matter)."""
-        language = str(config.theme.get("language") or "en")
+        (they are kept out of Material's lunr index by their front matter). The run started
+        in ``on_files`` is used when it indexes these entries; else one is run now."""
+        wanted = [*entries, *self._term_entries]
+        indexing, self._indexing = self._indexing, None
         try:
-            search.write_index(
-                [*entries, *self._term_entries],
-                Path(config.site_dir),
-                language=language,
-                cache_dir=self.cache_dir,
-            )
+            if indexing is None or indexing.entries != search.sorted_entries(wanted):
+                if indexing is not None:
+                    indexing.cancel()
+                indexing = search.start_index(
+                    wanted, language=_language(config), cache_dir=self.cache_dir
+                )
+            indexing.finish(Path(config.site_dir))
         except RenderError as exc:
             if self.preloaded is not None:
                 raise
             raise PluginError(f"trialpress: {exc}") from exc
+
+    def on_build_error(self, *, error: Exception) -> None:
+        """Stop a Pagefind run the failed build no longer needs."""
+        self.cancel_search()
+
+    def cancel_search(self) -> None:
+        """Stop the Pagefind run of this build, if one is going (a build that failed or was
+        interrupted; ``trialpress build`` calls this whatever happened)."""
+        if self._indexing is not None:
+            self._indexing.cancel()
+            self._indexing = None
 
     def on_post_template(
         self, output_content: str, /, *, template_name: str, config: MkDocsConfig

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -34,7 +35,7 @@ from trialpress.corpus import KINDS, Corpus, IndexEntry
 from trialpress.errors import RenderError
 from trialpress.layout import Layout
 from trialpress.publish import SearchEntry
-from trialpress.store import link_or_copy
+from trialpress.store import link_or_copy, write_if_changed
 
 #: Where the index lands in the site (``pagefind.js`` finds its files beside itself).
 INDEX_DIR = "pagefind"
@@ -142,34 +143,128 @@ def _cached(cache: Path, key: str) -> Path | None:
         recorded, files = None, None
     if isinstance(recorded, dict) and recorded.get("key") == key and recorded["files"] == files:
         return cache / INDEX_DIR
-    shutil.rmtree(cache, ignore_errors=True)
+    manifest.unlink(missing_ok=True)
+    shutil.rmtree(cache / INDEX_DIR, ignore_errors=True)
     return None
 
 
-def _run_pagefind(entries: Sequence[Indexable], dest: Path, language: str, exe: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="trialpress-search-") as tmp:
-        stubs = Path(tmp) / "stubs"
-        for e in entries:
-            path = stubs / stub_path(e.url)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(stub_html(e, language), encoding="utf-8")
-        stubs.mkdir(exist_ok=True)
-        out = Path(tmp) / INDEX_DIR
-        proc = subprocess.run(
-            [exe, "--site", stubs, "--output-path", out, "--force-language", language, "--quiet"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RenderError(f"Pagefind failed: {proc.stdout}{proc.stderr}".strip(), INDEX_DIR)
-        for p in out.iterdir():
-            if _UNUSED.match(p.name):
-                p.unlink()
-        if dest.exists():
-            shutil.rmtree(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(out, dest)
+def write_stubs(entries: Sequence[Indexable], root: Path, language: str) -> None:
+    """Make ``root`` hold exactly the stubs of ``entries``: changed ones are rewritten,
+    others left as they are, and any other file (a removed page's stub, a stray file) is
+    removed. Kept between builds, a rebuild then makes and removes almost no folders."""
+    wanted = {stub_path(e.url): stub_html(e, language).encode("utf-8") for e in entries}
+    for rel, data in wanted.items():
+        write_if_changed(root / rel, data)
+    for folder, dirs, names in os.walk(root, topdown=False):
+        here = Path(folder)
+        rel_folder = here.relative_to(root).as_posix()
+        prefix = "" if rel_folder == "." else f"{rel_folder}/"
+        for name in names:
+            if f"{prefix}{name}" not in wanted:
+                (here / name).unlink()
+        for name in dirs:
+            if (here / name).is_symlink():
+                (here / name).unlink()
+        if here != root and not any(here.iterdir()):
+            here.rmdir()
+
+
+def _keep_used(out: Path) -> None:
+    for p in out.iterdir():
+        if _UNUSED.match(p.name):
+            p.unlink()
+
+
+#: The folder a Pagefind run writes into, beside its stubs; moved into place on success.
+_RUN_OUT = ".pagefind-run"
+
+
+class Indexing:
+    """A Pagefind run over the stubs of a set of entries, started as soon as the entries are
+    known so that it runs (a separate process, on another core) while the rest of the site
+    is built; :meth:`finish` waits for it and places the index in the site. Nothing reaches
+    the site or the cache unless the run succeeded."""
+
+    def __init__(self, items: Sequence[Indexable], language: str, cache_dir: Path | None) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._cache = cache_dir / "search" if cache_dir is not None else None
+        self._key: str | None = None
+        self._hit: Path | None = None
+        #: What is indexed, in URL order.
+        self.entries = list(items)
+        self._empty = not items
+        if self._empty:
+            return
+        exe = _executable()
+        if self._cache is not None:
+            self._key = index_key(items, language, _version(exe))
+            self._hit = _cached(self._cache, self._key)
+            if self._hit is not None:
+                return
+            work = self._cache
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="trialpress-search-")
+            work = Path(self._tmp.name)
+        stubs, self._out = work / "stubs", work / _RUN_OUT
+        write_stubs(items, stubs, language)
+        shutil.rmtree(self._out, ignore_errors=True)
+        args: list[str | Path] = ["--site", stubs, "--output-path", self._out]
+        self._proc = _start_pagefind([exe, *args, "--force-language", language, "--quiet"])
+
+    def finish(self, site_dir: Path) -> Path | None:
+        """Wait for the run and write the index into ``site_dir/pagefind``; return it (None,
+        and no index, when there is no entry: Pagefind refuses an empty site). Raises
+        :class:`RenderError` with Pagefind's output when the run failed."""
+        dest = site_dir / INDEX_DIR
+        try:
+            if self._empty:
+                shutil.rmtree(dest, ignore_errors=True)
+                return None
+            if self._proc is not None:
+                stdout, stderr = self._proc.communicate()
+                if self._proc.returncode != 0:
+                    raise RenderError(f"Pagefind failed: {stdout}{stderr}".strip(), INDEX_DIR)
+                _keep_used(self._out)
+                if self._cache is None:
+                    _move_tree(self._out, dest)
+                    return dest
+                self._hit = self._cache / INDEX_DIR
+                _move_tree(self._out, self._hit)
+                manifest = {"key": self._key, "files": _files(self._hit)}
+                text = json.dumps(manifest, indent=1) + "\n"
+                (self._cache / _MANIFEST).write_text(text, encoding="utf-8")
+            assert self._hit is not None
+            _copy_tree(self._hit, dest)
+            return dest
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the run if it is still going and remove what it wrote (a failed build)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+        self._proc = None
+        if self._cache is not None:
+            shutil.rmtree(self._cache / _RUN_OUT, ignore_errors=True)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def _start_pagefind(args: Sequence[str | Path]) -> subprocess.Popen[str]:
+    """Pagefind, running (its output collected when it is waited for)."""
+    return subprocess.Popen(
+        [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _move_tree(src: Path, dest: Path) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    src.rename(dest)
 
 
 def _copy_tree(src: Path, dest: Path) -> None:
@@ -177,6 +272,28 @@ def _copy_tree(src: Path, dest: Path) -> None:
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(src, dest, copy_function=lambda s, d: link_or_copy(Path(s), Path(d)))
+
+
+def start_index(
+    entries: Iterable[Indexable], *, language: str = "en", cache_dir: Path | None = None
+) -> Indexing:
+    """Start indexing ``entries`` (see :class:`Indexing`; :func:`write_index` waits for it).
+
+    With ``cache_dir``, the stubs and the index of the last set of entries are kept there:
+    the index is reused when the entries, language and Pagefind version are unchanged (a
+    cached copy whose files no longer match its manifest is discarded and rebuilt, never
+    published), and only changed stubs are written again.
+    """
+    return Indexing(sorted_entries(entries), language, cache_dir)
+
+
+def sorted_entries(entries: Iterable[Indexable]) -> list[Indexable]:
+    """The entries in URL order (the order of the index), refusing two with one URL."""
+    items = sorted(entries, key=lambda e: e.url)
+    urls = [e.url for e in items]
+    if len(set(urls)) != len(urls):
+        raise RenderError("two search entries share one URL", INDEX_DIR)
+    return items
 
 
 def write_index(
@@ -187,34 +304,8 @@ def write_index(
     cache_dir: Path | None = None,
 ) -> Path | None:
     """Write the Pagefind index of ``entries`` into ``site_dir/pagefind`` and return it
-    (None, and no index, when there is no entry: Pagefind refuses an empty site).
-
-    With ``cache_dir``, the index of the last set of entries is kept there and reused when
-    the entries, language and Pagefind version are unchanged; a cached copy whose files no
-    longer match its manifest is discarded and rebuilt, never published.
-    """
-    items = sorted(entries, key=lambda e: e.url)
-    urls = [e.url for e in items]
-    if len(set(urls)) != len(urls):
-        raise RenderError("two search entries share one URL", INDEX_DIR)
-    dest = site_dir / INDEX_DIR
-    if not items:
-        shutil.rmtree(dest, ignore_errors=True)
-        return None
-    exe = _executable()
-    if cache_dir is None:
-        _run_pagefind(items, dest, language, exe)
-        return dest
-    key = index_key(items, language, _version(exe))
-    cache = cache_dir / "search"
-    hit = _cached(cache, key)
-    if hit is None:
-        _run_pagefind(items, cache / INDEX_DIR, language, exe)
-        manifest = {"key": key, "files": _files(cache / INDEX_DIR)}
-        (cache / _MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        hit = cache / INDEX_DIR
-    _copy_tree(hit, dest)
-    return dest
+    (None, and no index, when there is no entry); see :func:`start_index`."""
+    return start_index(entries, language=language, cache_dir=cache_dir).finish(site_dir)
 
 
 def use_search_worker(html: str, all_trials_url: str = "trials/") -> str:
