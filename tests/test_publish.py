@@ -579,3 +579,98 @@ def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
     _build(changed, in_tmp / "a", cache)
     _build(changed, in_tmp / "fresh", None)
     assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
+
+
+def test_the_replaced_output_is_removed_by_the_next_build_while_it_works(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild moves the output it replaces into its working folder (never beside the
+    site) instead of removing thousands of folders before it returns; the next build
+    removes it in a thread while it builds and has joined it before it ends, also when it
+    fails, and a failed build leaves the output as it was."""
+    import threading
+
+    from trialpress import build, search
+    from trialpress.errors import BuildError, RenderError
+
+    trials = [polar(), palmira()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    (work,) = [p for p in (cache / "work").iterdir() if p.is_dir()]
+    assert not (work / build.RETIRED).exists()
+    first_page = in_tmp / "a" / "index.html"
+    first = first_page.stat().st_ino
+
+    def amended(n: int) -> list[Trial]:
+        return [t.model_copy(update={"title": f"{t.title} (amended {n})"}) for t in trials]
+
+    _build(amended(1), in_tmp / "a", cache)
+    assert (work / build.RETIRED / "index.html").stat().st_ino == first  # moved, not copied
+    assert sorted(p.name for p in in_tmp.iterdir() if p.name.startswith(".a")) == []
+    second = digest_tree(in_tmp / "a")
+    second_ino = first_page.stat().st_ino
+
+    # The removal runs in a thread while the build works: it waits until the build has
+    # reached its search index (it would time out if it ran before or after the build).
+    reached, removed = threading.Event(), threading.Event()
+    remove = build._remove_tree
+
+    def remove_when_reached(root: Path) -> None:
+        if reached.wait(timeout=60):
+            removed.set()
+        remove(root)
+
+    def fail(self: Any, *args: Any, **kwargs: Any) -> None:
+        reached.set()
+        raise RenderError("search index failed", "pagefind")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(build, "_remove_tree", remove_when_reached)
+        mp.setattr(search.Indexing, "finish", fail)
+        with pytest.raises((BuildError, RenderError)):
+            build_trials(amended(2), in_tmp / "a", cache=cache, pdf=False)
+    assert removed.is_set()  # the removal ran while the build worked ...
+    assert not any(t.name.endswith("retired-remover") for t in threading.enumerate())
+    assert not (work / build.RETIRED).exists()  # ... and was joined before it ended
+    assert digest_tree(in_tmp / "a") == second
+    assert first_page.stat().st_ino == second_ino
+
+    _build(amended(3), in_tmp / "a", cache)
+    assert (work / build.RETIRED / "index.html").stat().st_ino == second_ino
+    assert sorted(p.name for p in in_tmp.iterdir() if p.name.startswith(".a")) == []
+    # What the retired folder holds never changes what the next build makes.
+    (work / build.RETIRED / "stray.txt").write_text("x")
+    _build(amended(4), in_tmp / "a", cache)
+    _build(amended(4), in_tmp / "fresh", None)
+    assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
+
+
+def test_pagefind_runs_while_the_pages_are_built(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Pagefind run starts once the search entries are known (on_files), before the
+    standalone pages are built (on_env), and is waited for only in on_post_build."""
+    from trialpress import search
+    from trialpress.plugin import TrialpressPlugin
+
+    events: list[str] = []
+    start, on_env, finish = search._start_pagefind, TrialpressPlugin.on_env, search.Indexing.finish
+
+    def started(args: Any) -> Any:
+        events.append("pagefind started")
+        return start(args)
+
+    def env(self: Any, *args: Any, **kwargs: Any) -> Any:
+        events.append("pages built")
+        return on_env(self, *args, **kwargs)
+
+    def finished(self: Any, site_dir: Path) -> Any:
+        events.append("pagefind joined")
+        return finish(self, site_dir)
+
+    monkeypatch.setattr(search, "_start_pagefind", started)
+    monkeypatch.setattr(TrialpressPlugin, "on_env", env)
+    monkeypatch.setattr(search.Indexing, "finish", finished)
+    _build([polar(), palmira()], in_tmp / "a", in_tmp / "cache")
+    assert events == ["pagefind started", "pages built", "pagefind joined"]
+    assert (in_tmp / "a" / "pagefind" / "pagefind.js").is_file()

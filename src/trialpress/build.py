@@ -184,6 +184,11 @@ def _retired_place(work: Path, out_dir: Path) -> Path | None:
     return work / RETIRED if same else None
 
 
+def _remove_tree(root: Path) -> None:
+    """Remove a retired output (whatever is left of it)."""
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @contextmanager
 def _removing_retired(work: Path) -> Iterator[None]:
     """Remove the output the previous build replaced (kept in the working folder, never
@@ -196,7 +201,7 @@ def _removing_retired(work: Path) -> Iterator[None]:
         yield
         return
     remover = threading.Thread(
-        target=shutil.rmtree, args=(target,), kwargs={"ignore_errors": True}, daemon=True
+        target=_remove_tree, args=(target,), name="trialpress-retired-remover", daemon=True
     )
     remover.start()
     try:

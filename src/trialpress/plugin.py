@@ -437,15 +437,15 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         (they are kept out of Material's lunr index by their front matter). The run started
         in ``on_files`` is used when it indexes these entries; else one is run now."""
         wanted = [*entries, *self._term_entries]
-        indexing, self._indexing = self._indexing, None
         try:
+            indexing = self._indexing
             if indexing is None or indexing.entries != search.sorted_entries(wanted):
-                if indexing is not None:
-                    indexing.cancel()
-                indexing = search.start_index(
+                self.cancel_search()
+                indexing = self._indexing = search.start_index(
                     wanted, language=_language(config), cache_dir=self.cache_dir
                 )
             indexing.finish(Path(config.site_dir))
+            self._indexing = None
         except RenderError as exc:
             if self.preloaded is not None:
                 raise

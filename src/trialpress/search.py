@@ -222,8 +222,9 @@ class Indexing:
                 shutil.rmtree(dest, ignore_errors=True)
                 return None
             if self._proc is not None:
-                stdout, stderr = self._proc.communicate()
-                if self._proc.returncode != 0:
+                proc, self._proc = self._proc, None
+                stdout, stderr = proc.communicate()
+                if proc.returncode != 0:
                     raise RenderError(f"Pagefind failed: {stdout}{stderr}".strip(), INDEX_DIR)
                 _keep_used(self._out)
                 if self._cache is None:
@@ -242,10 +243,11 @@ class Indexing:
 
     def cancel(self) -> None:
         """Stop the run if it is still going and remove what it wrote (a failed build)."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.communicate()
-        self._proc = None
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.communicate()  # reaps it and closes its pipes
+            self._proc = None
         if self._cache is not None:
             shutil.rmtree(self._cache / _RUN_OUT, ignore_errors=True)
         if self._tmp is not None:
