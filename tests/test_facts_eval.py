@@ -32,11 +32,10 @@ UNSEEN_RECORDS = Path(__file__).parent / "data" / "facts_unseen" / "trials.json"
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # Held-out sets no extraction rule has been changed after, each gated on the targets its
 # first run met (LABELLING.md records the figures; a rule change made after looking at their
-# errors would make them seen). held_out_4: numeric recall 71.4% (7 labels); held_out_5:
-# anc_min 77.8% and crcl_min 71.4% precision, below the per-kind target.
+# errors would make them seen). held_out_4: numeric recall 71.4% (7 labels). held_out_5 was
+# gated so until its errors drove the rule fixes; it is now in the regression gate.
 FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
     "held_out_4": ("numeric precision", "per-kind precision"),
-    "held_out_5": ("numeric precision", "numeric recall"),
 }
 
 
