@@ -12,6 +12,8 @@ from MkDocs' own parts (its ``Page``, Markdown settings, template context and th
 store under a key made of its Markdown, its URL and the site's chrome (a probe page rendered
 once per build: theme, navigation, config). An unchanged page costs a hash; the engine's
 per-page cost is paid only for changed pages and for hand-written and navigation pages.
+Their Markdown goes through :mod:`trialpress.fastpage`: ``Page.render``'s output without
+``html.parser`` reading the large raw HTML blocks (the bulk of a cold build's Markdown time).
 ``engine_pages: true`` sends every page through MkDocs instead (for plugins that must see
 every page). Other plugins' page events do not run on the pages built here.
 
@@ -43,7 +45,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from trialpress import __version__, render, search
+from trialpress import __version__, fastpage, render, search
 from trialpress.corpus import Corpus
 from trialpress.errors import RenderError, TrialpressError
 from trialpress.layout import ASSET_DIR, FEED, TRIALS_INDEX, root_of
@@ -51,7 +53,7 @@ from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.publish import Generated, PublishOptions, SearchEntry, generate
 from trialpress.stopping import checkpoint
-from trialpress.store import Store, digest
+from trialpress.store import PageFiles, Store, digest, link_or_copy
 
 log = logging.getLogger("mkdocs.plugins.trialpress")
 
@@ -66,6 +68,19 @@ _PROBE_MD = "---\ntitle: probe\n---\n\nprobe\n"
 
 #: A search index builder, called after the build with the search entries and the config.
 SearchIndexer = Callable[[Sequence[SearchEntry], MkDocsConfig], None]
+
+
+class LinkedFile(File):
+    """A generated file of the working folder, placed in the site as a hard link (a copy
+    across file systems): every writer of the working folder replaces files by renaming a
+    new one into place and never changes one in place, so the site's file keeps its bytes."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        """Link (or copy) the working folder's file to its place in the site."""
+        if dirty and not self.is_modified():
+            return
+        assert self.abs_src_path is not None
+        link_or_copy(Path(self.abs_src_path), Path(self.abs_dest_path))
 
 
 class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -175,6 +190,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self._nav: Navigation | None = None
         self._standalone: list[File] = []
         self._site_files: Files | None = None
+        #: Standalone pages of the last build whose Markdown took :mod:`trialpress.fastpage`'s
+        #: fast path (the rest went through ``Page.render`` as usual): for tests and benchmarks.
+        self.fast_pages: list[str] = []
 
     # -- paths and options ------------------------------------------------------------------
     def _resolve(self, path: str | Path) -> Path:
@@ -288,8 +306,12 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         for src, text in generated.pages.items():
             if src not in standalone:
                 added.append(File.generated(config, src, content=text))
+        # Files of the working folder and stored versions of trials are linked into the
+        # site, not copied: both are only ever written by replacing a file.
+        linked = {self.cache_dir, *([self.options.history] if self.options.history else [])}
         for dest, path in generated.files.items():
-            added.append(File.generated(config, dest, abs_src_path=str(path)))
+            kind = LinkedFile if linked.intersection(path.parents) else File
+            added.append(kind.generated(config, dest, abs_src_path=str(path)))
         worker = render.asset_path(search.WORKER_SOURCE, self.options.templates)
         added.append(File.generated(config, search.WORKER_ASSET, abs_src_path=str(worker)))
         for file in added:
@@ -310,6 +332,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         """Build the standalone pages (or reuse their HTML) and add them as site files."""
         self._standalone = []
         self._site_files = files
+        self.fast_pages = []
         generated = self.generated
         if generated is None or self.config.engine_pages or self._nav is None:
             return env
@@ -323,28 +346,33 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             [str(e) for e in config.markdown_extensions],
             config.mdx_configs,
         )
+        pages = PageFiles(self.cache_dir / "html")
         for src in generated.standalone:
             checkpoint()
             markdown = generated.pages[src]
             key = digest("html", chrome, src, markdown)
-            cached = store.get(key)
-            if cached is None:
-                cached = self._render(src, markdown, env, config, files, doc_files).encode(
-                    "utf-8", errors="xmlcharrefreplace"
-                )
-                store.put(key, cached)
-                generated.rendered.append(f"html:{src}")
             page_file = File.generated(config, src, content=markdown)
             Page(None, page_file, config)  # its URL, for the sitemap
             self._standalone.append(page_file)
+            path = pages.path(page_file.dest_uri, key)
+            if path is None:
+                cached = store.get(key)
+                if cached is None:
+                    cached = self._render(src, markdown, env, config, files, doc_files).encode(
+                        "utf-8", errors="xmlcharrefreplace"
+                    )
+                    store.put(key, cached)
+                    generated.rendered.append(f"html:{src}")
+                path = pages.put(page_file.dest_uri, key, cached)
             files.append(
-                File.generated(
+                LinkedFile.generated(
                     config,
                     page_file.dest_uri,
-                    content=cached,
+                    abs_src_path=str(path),
                     inclusion=InclusionLevel.NOT_IN_NAV,
                 )
             )
+        pages.save()
         return env
 
     def _render(
@@ -365,7 +393,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         config._current_page = page
         try:
             page.read_source(config)
-            page.render(config, files)
+            # Page.render's output, without html.parser reading our raw HTML blocks.
+            if fastpage.render(page, config, files) and src != _PROBE_SRC:
+                self.fast_pages.append(src)
             page.active = True
             context = get_context(self._nav, doc_files, config, page)
             template = env.get_template(page.meta.get("template", "main.html"))
