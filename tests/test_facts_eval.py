@@ -38,7 +38,9 @@ PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # gated so until its errors drove the rule fixes; it is now in the regression gate.
 FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
     "held_out_4": ("numeric precision", "per-kind precision"),
-    "held_out_6": (),  # first run pending
+    # held_out_6: numeric recall 87.2%; crcl_min, karnofsky_min and measurable disease
+    # per-kind precision 80.0%, 85.7% and 88.9%.
+    "held_out_6": ("numeric precision",),
 }
 
 
