@@ -21,6 +21,7 @@ Choices, because a wrong fact is worse than a missing one:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ UNITS = {
 NOTE_ALTERNATIVE = "one of alternatives: another threshold in the same criterion may suffice"
 NOTE_SEVERAL = "the criterion gives several different thresholds for this"
 NOTE_CONDITIONAL = "applies only to part of the trial (a phase, cohort or arm)"
+NOTE_SOME_PATIENTS = "applies only to some patients (the criterion states a condition)"
+NOTE_JOINT = "excludes only when this and the other joined threshold are both met"
+NOTE_IMPLIED = "the wording only implies this; check the criterion"
 
 # -- criteria walk: the one place that numbers criteria the way people see them ------------
 
@@ -95,7 +99,7 @@ _ANCHORS: list[tuple[str, str]] = [
     ("karnofsky", r"\bKarnofsky\b|\bKPS\b|\bLansky\b"),
     (
         "anc",
-        r"absolute\s+neutrophils?\s+counts?|absolute\s+granulocyte\s+counts?|\bANC\b|\bAGC\b"
+        r"absolute\s+neutrophils?\s+counts?|(?:absolute\s+)?granulocytes?(?:\s+counts?)?|\bANC\b|\bAGC\b"
         r"|\bneutrophils?(?:\s+counts?)?(?:\s+\(absolute\s+value\))?",
     ),
     ("platelets", r"\bplatelets?(?:\s+counts?)?|\bPLT\b|\bthrombocytes\b"),
@@ -115,7 +119,8 @@ _ANCHORS: list[tuple[str, str]] = [
     (
         "life",
         r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
-        r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival",
+        r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival"
+        r"|\bprognosis\b",
     ),
     # Other tests: they end the reach of the anchor before them.
     (
@@ -199,8 +204,8 @@ _UNIT = (
     r"(?:institutional\s+)?"
     r"(?:I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?"
     r"(?:\s+value)?))"
-    r"|(?P<e9>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*)?\s*(?:9|⁹)\s*(?:cells\s*)?/\s*L|(?-i:G/L|Gi/L))"
-    r"|(?P<e3>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
+    r"|(?P<e9>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:9|⁹)\s*(?:cells\s*)?/\s*L|(?-i:G/L|Gi/L))"
+    r"|(?P<e3>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
     r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL])"
     r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
     r"|(?:cells\s*)?/\s*mL)"
@@ -215,7 +220,7 @@ _VALUE_RE = re.compile(
     re.IGNORECASE,
 )
 _BARE_ULN_RE = re.compile(
-    rf"(?:(?P<le>{_LE})|(?P<lt>{_LT})|(?P<gt>{_GT})|(?P<ge>{_GE}))\s*(?:the\s+)?"
+    rf"(?:(?P<le>{_LE})|(?P<lt>{_LT})|(?P<gt>{_GT}|greater)|(?P<ge>{_GE}))\s*(?:the\s+)?"
     r"(?:institutional\s+)?(?:ULN|UNL|upper\s+limit\s+of\s+(?:the\s+)?(?:institutional\s+)?"
     r"normal(?:\s+range)?(?:\s+\(ULN\))?)|within\s+(?:the\s+)?(?:institutional\s+)?normal\s+"
     r"(?:institutional\s+)?limits",
@@ -290,6 +295,16 @@ _PART_RE = re.compile(
     r"\b(?:cohort|phase|part\s+[A-Z0-9]|arm|dose\s+(?:escalation|expansion))\b", re.IGNORECASE
 )
 _OR_RE = re.compile(r"\bor\b", re.IGNORECASE)
+# "... >= 60 mL/min for participants with creatinine above normal": for some patients only.
+_SOME_PATIENTS_RE = re.compile(
+    r"\bfor\s+(?:patients|participants|subjects|those|people|persons|individuals)\s+"
+    r"(?:with|who|whose|on|receiving|aged|older|younger|over|under|[<>≥≤])",
+    re.IGNORECASE,
+)
+# "If the creatinine is > 1.5 mg/dL ...", "(If greater than 1.5, the clearance must be ...)"
+_IF_RE = re.compile(r"(?:^|[(.;:]\s*)if\b", re.IGNORECASE)
+# Exclusion "Neutrophils < 1.5 x 10^9/L and platelets < 100 x 10^9/L": literally both at once.
+_JOINT_RE = re.compile(r"\s*and\s+(?:the\s+|a\s+)?", re.IGNORECASE)
 _SHARED_RE = re.compile(
     r"[\s()\[\]/,、（）]*(?:and|&|,)[\s()\[\]/,、（）]*(?:(?:blood|serum|total)\s+)?", re.IGNORECASE
 )
@@ -464,8 +479,31 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
     # "0, 1 or 2 for dose escalation, and 0 or 1 for dose expansion": a threshold per part
     again = _ECOG_VALUE_RE.match(text, end, limit)
     part = _PART_RE.search(text, end, min(limit, end + 40))
-    note = NOTE_SEVERAL if again else NOTE_CONDITIONAL if part else None
+    some = _SOME_PATIENTS_RE.search(text, end, min(limit, end + 40))
+    note = (
+        NOTE_SEVERAL
+        if again
+        else NOTE_CONDITIONAL
+        if part
+        else NOTE_SOME_PATIENTS
+        if some or _IF_RE.match(text.lstrip())
+        else None
+    )
     return [_Found("ecog_max", float(value), "<=", anchor.start, end, "ecog", note)]
+
+
+def _for_some_patients(text: str, start: int, fwd: str) -> bool:
+    """A threshold under a condition: the criterion opens with "If", an "if" clause starts
+    the sentence or bracket the value is in, or "for patients with ..." follows it."""
+    opening = _IF_RE.match(text.lstrip())
+    if opening and not re.search(r"liver|hepatic|gilbert", text[:start], re.IGNORECASE):
+        return True
+    if _SOME_PATIENTS_RE.search(fwd):
+        return True
+    before = text[:start]
+    last = max((m.end() for m in _IF_RE.finditer(before)), default=-1)
+    # "If there is no liver metastasis, ALT > 2.5 x ULN": the liver rules' business.
+    return last >= 0 and not re.search(r"[)]|liver|hepatic|gilbert", before[last:], re.I)
 
 
 def _lab(
@@ -477,6 +515,8 @@ def _lab(
     if _GILBERT_RE.search(back) or _GILBERT_RE.search(fwd):
         return None
     note = NOTE_CONDITIONAL if _PART_RE.search(back) or _PART_RE.search(fwd) else None
+    if note is None and not liver and _for_some_patients(text, value.start, fwd):
+        note = NOTE_SOME_PATIENTS
     if kind in ("creatinine", "bilirubin", "ast_alt"):
         if value.unit != "uln" or not 0.5 <= value.number <= 20:
             return None
@@ -540,11 +580,28 @@ def _mark_alternatives(text: str, anchors: list[_Anchor], found: list[_Found]) -
                 f.note = NOTE_ALTERNATIVE
 
 
+def _mark_joint(text: str, found: list[_Found], exclusion: bool) -> None:
+    """Under exclusion, two tests joined by a bare "and" ("ANC < 1.5 and platelets < 100")
+    exclude only together, so neither is a plain minimum; say so on both."""
+    if not exclusion:
+        return
+    ordered = sorted(found, key=lambda f: f.start)
+    for f, g in itertools.pairwise(ordered):
+        if f.anchor_kind != g.anchor_kind and _JOINT_RE.fullmatch(text, f.end, g.start):
+            for h in (f, g):
+                h.note = h.note or NOTE_JOINT
+
+
 # -- categorical kinds ---------------------------------------------------------------------
 
 _CNS_RE = re.compile(
     r"\b(?:brain|CNS|central\s+nervous\s+system(?:\s+\(CNS\))?|intracranial|cerebral)\s+"
-    r"(?:tumou?r\s+)?(?:metasta\w*|lesions?|mets)\b|metasta\w*\s+(?:to|in)\s+the\s+brain",
+    r"(?:(?:or|and|and/or)\s+[\w-]+\s+)?(?:tumou?r\s+)?(?:metasta\w*|lesions?|mets)\b"
+    r"|metasta\w*\s+(?:to|in)\s+(?:the\s+)?(?:brain|CNS|central\s+nervous\s+system)"
+    r"|(?:invasion|infiltration|involvement)\s+(?:in|into|of)\s+(?:the\s+)?"
+    r"(?:brain|CNS|central\s+nervous\s+system)"
+    r"|\b(?:CNS|central\s+nervous\s+system(?:\s+\(CNS\))?)\s+involvement\s+(?:by|with)\s+"
+    r"(?:malignan|tumou?r|cancer|lymphoma|leuka?em)",
     re.IGNORECASE,
 )
 _CNS_ACTIVE_RE = re.compile(
@@ -555,16 +612,19 @@ _CNS_ACTIVE_RE = re.compile(
 )
 _CNS_EXCEPTION_RE = re.compile(
     r"\b(?:may|can|could|will|are|is|be)\s+(?:be\s+)?(?:eligible|allowed|permitted|included"
-    r"|enrolled|admitted|considered|participate|accepted)|\bunless\b|\bexcept\b|\bprovided\b",
+    r"|enrolled|admitted|considered|participate|accepted)|\bunless\b|\bexcept(?:ions?)?\b"
+    r"|\bprovided\b",
     re.IGNORECASE,
 )
 _CNS_NEGATED_RE = re.compile(
-    r"\b(?:no|without|absence\s+of|free\s+of)\s+(?:\w+\s+){0,3}?(?:brain|CNS|central|"
+    r"\b(?:no|without|absence\s+of|free\s+of|negative|eliminat\w*|rul(?:e|ed|ing)\s+out)\s+"
+    r"(?:\w+\s+){0,3}?(?:brain|CNS|central|"
     r"intracranial)",
     re.IGNORECASE,
 )
 _CNS_ALLOWED_RE = re.compile(
-    r"\b(?:eligible|allowed|permitted|may\s+be\s+(?:enrolled|included)|could\s+be\s+enrolled)\b",
+    r"\b(?:eligible|allowed|permitted|may\s+be\s+(?:enrolled|included)|could\s+be\s+enrolled"
+    r"|including\s+(?:those|patients|participants|subjects)\s+with)\b",
     re.IGNORECASE,
 )
 _CONDITION_RE = re.compile(
@@ -574,7 +634,8 @@ _CONDITION_RE = re.compile(
 _PREG_WORD_RE = re.compile(r"\bpregnan(?:t|cy|cies)\b", re.IGNORECASE)
 _PREG_NOT_RE = re.compile(
     r"high[- ]risk\s+pregnanc|(?:prevent|avoid)\w*\s+(?:of\s+)?pregnanc|pregnancy\s+"
-    r"prevention|during\s+pregnancy|history\s+of\s+pregnan",
+    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy|history\s+of\s+pregnan"
+    r"|(?:capable\s+of|able\s+to|potential\s+to)\s+becom\w*\s+pregnant",
     re.IGNORECASE,
 )
 _PREG_INCLUSION_RE = re.compile(
@@ -585,7 +646,8 @@ _PREG_INCLUSION_RE = re.compile(
 )
 
 _MEASURABLE_RE = re.compile(
-    r"\bmeasurable\s+(?:\w+\s+){0,2}?(?:disease|lesions?|tumou?rs?)\b|accurately\s+measured",
+    r"\bmeasurable\s+(?:\w+\s+){0,2}?(?:disease|lesions?|tumou?rs?)\b|accurately\s+measured"
+    r"|\b(?:disease|lesions?|tumou?rs?)\s+(?:that\s+(?:is|are)\s+)?measurable\b",
     re.IGNORECASE,
 )
 _MEASURABLE_NOT_RE = re.compile(
@@ -616,32 +678,40 @@ def _sentence(text: str, start: int, end: int, limit: int = 200) -> tuple[int, i
     return s, e
 
 
-def _cns(text: str, exclusion: bool) -> tuple[str, int, int] | None:
-    """(category, quote span): an exclusion of only active/untreated/symptomatic brain
-    metastases, or one with an exception, admits treated stable ones; a plain one excludes."""
+def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
+    """(category, quote span, note): an exclusion of only active/untreated/symptomatic brain
+    metastases, or one with an exception, admits treated stable ones; a plain one excludes.
+    "Uncontrolled" only implies that, so the fact says so."""
     m = _CNS_RE.search(text)
     if not m:
         return None
     s, e = _sentence(text, m.start(), m.end())
     before = text[max(0, m.start() - 60) : m.start()]
-    if re.search(r"\btreat(?:ment)?\s+(?:of\s+|for\s+)?$", before, re.IGNORECASE):
+    if re.search(r"\btreat(?:ment)?\s+(?:(?:of|for)\s+)?(?:the\s+)?$", before, re.IGNORECASE):
         return None  # "radiosensitizers used to treat brain metastases": about a treatment
+    if re.search(r"\bunless\b[^.;]{0,60}?\brul(?:e|ed)\s+out", text, re.IGNORECASE):
+        return None  # "... unless brain metastases are ruled out by CT": a screening rule
+    negated = bool(_CNS_NEGATED_RE.search(text[max(0, m.start() - 40) : m.end()]))
     after = text[m.end() : e]
     if exclusion:
+        if negated:
+            return None  # "No progress in CNS lesions": a condition of an exception above it
         symptoms = re.search(r"\bsymptom|\bactive\b", after, re.IGNORECASE)
-        if _CNS_ACTIVE_RE.search(before) or _CNS_EXCEPTION_RE.search(text) or symptoms:
-            return "allowed_if_treated_stable", s, e
+        active = _CNS_ACTIVE_RE.search(before)
+        if active or _CNS_EXCEPTION_RE.search(text) or symptoms:
+            implied = active is not None and active.group(0).lower().startswith("uncontroll")
+            only_implied = implied and not symptoms and not _CNS_EXCEPTION_RE.search(text)
+            return "allowed_if_treated_stable", s, e, NOTE_IMPLIED if only_implied else None
         if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
             return None
-        return "excluded", s, e
-    negated = bool(_CNS_NEGATED_RE.search(text[max(0, m.start() - 40) : m.end()]))
+        return "excluded", s, e, None
     allowed = bool(_CNS_ALLOWED_RE.search(text))
     condition = bool(_CONDITION_RE.search(text))
     if (negated or allowed) and condition:
-        return "allowed_if_treated_stable", s, e
+        return "allowed_if_treated_stable", s, e, None
     if negated:
-        return "excluded", s, e
-    return ("allowed", s, e) if allowed else None
+        return "excluded", s, e, None
+    return ("allowed", s, e, None) if allowed else None
 
 
 def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
@@ -660,12 +730,28 @@ def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
     return _sentence(text, found.start(), found.end()) if found else None
 
 
-def _measurable(text: str) -> tuple[int, int] | None:
-    """Quote span of an inclusion requiring measurable disease, not "measurable or not"."""
+_MEASURABLE_EXCLUDED_RE = re.compile(
+    r"\b(?:without|no|lack\s+of|absence\s+of)\s+(?:any\s+|a\s+)?measurable\s+"
+    r"(?:disease|lesions?|tumou?rs?)\b",
+    re.IGNORECASE,
+)
+_MEASURABLE_IF_RE = re.compile(
+    r"\b(?:provided|if|unless|allowed|phase|cohort|part|arms?|expansion|escalation"
+    r"|for\s+(?:subjects|patients|participants)\s+with)\b",
+    re.IGNORECASE,
+)
+
+
+def _measurable(text: str, exclusion: bool) -> tuple[int, int] | None:
+    """Quote span of an inclusion requiring measurable disease, not "measurable or not",
+    or of an exclusion of patients without it."""
+    if exclusion:
+        m = _MEASURABLE_EXCLUDED_RE.search(text)
+        return _sentence(text, m.start(), m.end()) if m else None
     m = _MEASURABLE_RE.search(text)
     if not m or _MEASURABLE_NOT_RE.search(text):
         return None
-    if re.search(r"\b(?:provided|if|unless|allowed|phase|cohort|part)\b", text[: m.start()], re.I):
+    if _MEASURABLE_IF_RE.search(text, 0, m.start()):
         return None  # a condition of something else, or only for part of the trial
     return _sentence(text, m.start(), m.end())
 
@@ -681,12 +767,16 @@ def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
     anchors = _anchors(text) if _MAYBE_NUMERIC_RE.search(text) else []
     found = _numeric_facts(text, anchors, exclusion)
     _mark_alternatives(text, anchors, found)
+    _mark_joint(text, found, exclusion)
     out: list[_Found] = []
     for f in found:
         same = [g for g in found if (g.kind, g.value) == (f.kind, f.value)]
         if same[0] is not f:
             continue
-        note = next((g.note for g in same if g.note), None)
+        notes = [g.note for g in same]
+        if None in notes:  # stated once for all patients: a second, conditional one is moot
+            notes = [n for n in notes if n != NOTE_SOME_PATIENTS]
+        note = next((n for n in notes if n), None)
         if len({g.value for g in found if g.kind == f.kind}) > 1:
             note = note or NOTE_SEVERAL
         value = f.value
@@ -695,11 +785,11 @@ def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
         out.append(_Found(f.kind, value, f.comparator, f.start, f.end, f.anchor_kind, note))
     cns = _cns(text, exclusion)
     if cns:
-        out.append(_Found("cns_metastases", cns[0], None, cns[1], cns[2], "cns"))
+        out.append(_Found("cns_metastases", cns[0], None, cns[1], cns[2], "cns", cns[3]))
     preg = _pregnancy(text, exclusion)
     if preg:
         out.append(_Found("pregnancy_excluded", True, None, *preg, "pregnancy"))
-    meas = None if exclusion else _measurable(text)
+    meas = _measurable(text, exclusion)
     if meas:
         out.append(_Found("measurable_disease_required", True, None, *meas, "measurable"))
     return out
