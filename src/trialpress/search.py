@@ -11,9 +11,11 @@ Pagefind's answers for trials and index terms (see :func:`use_search_worker`).
 Entries are plain data (one per page, a pure function of the trial or index term and its
 URL), so a publish stage can cache them with the page. :func:`write_index` turns them into
 small HTML stubs, which the Pagefind CLI indexes: Pagefind's Python API adds records one
-by one with a 0.1 s poll between replies, 1,000 s for 10,000 trials, and the stubs cost
-about one second. The index is a pure function of the entries: two builds give the same
-bytes, and an unchanged set of entries is copied from the cache instead of re-indexed.
+by one with a 0.1 s poll between replies, 1,000 s for 10,000 trials, while the stubs cost
+about one second (kept in the working folder, a rebuild rewrites only changed ones). The
+run is started as soon as the entries are known and waited for when the index is needed.
+The index is a pure function of the entries: two builds give the same bytes, and an
+unchanged set of entries is copied from the cache instead of re-indexed.
 """
 
 from __future__ import annotations
