@@ -674,3 +674,20 @@ def test_pagefind_runs_while_the_pages_are_built(
     _build([polar(), palmira()], in_tmp / "a", in_tmp / "cache")
     assert events == ["pagefind started", "pages built", "pagefind joined"]
     assert (in_tmp / "a" / "pagefind" / "pagefind.js").is_file()
+
+
+def test_a_retired_place_that_cannot_be_used_falls_back_to_removing_the_old_output(
+    tmp_path: Path,
+) -> None:
+    """When the output cannot be renamed into the working folder (another mount), the swap
+    still succeeds and removes the old output itself, leaving nothing beside the site."""
+    from trialpress.build import _swap_into_place
+
+    out, new = tmp_path / "site", tmp_path / ".site.tmp"
+    for folder, text in ((out, "old"), (new, "new")):
+        (folder / "sub").mkdir(parents=True)
+        (folder / "sub" / "index.html").write_text(text)
+    unusable = tmp_path / "no-such-folder" / "retired"
+    _swap_into_place(new, out, unusable)
+    assert (out / "sub" / "index.html").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]

@@ -154,8 +154,16 @@ def _swap_into_place(tmp: Path, out: Path, retired: Path | None = None) -> None:
     folder removals are not paid here); else it is removed last.
     """
     old: Path | None = None
-    if out.exists():
-        old = retired or out.with_name(f".{out.name}.old-{os.getpid()}")
+    if out.exists() and retired is not None:
+        if retired.exists():
+            shutil.rmtree(retired)
+        try:
+            out.rename(retired)
+            old = retired
+        except OSError:  # e.g. a mount point between them: remove it here instead
+            retired = None
+    if out.exists() and old is None:
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
         if old.exists():
             shutil.rmtree(old)
         out.rename(old)
