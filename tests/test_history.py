@@ -190,3 +190,45 @@ def test_an_unchanged_trial_costs_its_index_not_its_latest_version_file(
     store.version_path(am.NCT, version_id(stored_form(v2))).unlink()
     store.changelog([v2])
     assert f"{version_id(stored_form(v2))}.json" in read
+
+
+def test_known_version_ids_spare_the_stored_form_and_never_falsify_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the reuse store, an unchanged trial's version id comes from the last build's
+    ids (its stored form is not made); a changed trial's version is made afresh; a memo
+    that names a wrong id only costs the real comparison, never a version."""
+    from trialpress import history
+    from trialpress.store import Store
+
+    memo = Store(tmp_path / "store")
+    h = HistoryStore(tmp_path / "h")
+    v1 = am.amended(tmp_path, name="v1")
+    assert h.commit(h.changelog([v1], memo)) == 1
+    made: list[str] = []
+    real = history.stored_form
+
+    def counting(trial: Trial) -> dict[str, object]:
+        made.append(trial.nct_id)
+        return real(trial)
+
+    monkeypatch.setattr(history, "stored_form", counting)
+    again = h.changelog([v1], memo)
+    assert again.pending == [] and made == []
+    timeline = again.timeline(am.NCT)
+    assert timeline is not None
+    assert [s.version.id for s in timeline.steps] == [version_id(real(v1))]
+    assert timeline.latest.version.data == real(v1)  # made when asked for
+    made.clear()
+    v2 = am.amended(tmp_path, am.status_change, am.updated("2025-03-01"), name="v2")
+    changed = h.changelog([v2], memo)
+    assert made == [am.NCT]
+    assert [v.id for _, v in changed.pending] == [version_id(real(v2))]
+    # A memo naming a wrong id for v1: the real id is made and matches what is stored.
+    key = history._VersionIds(memo)._key
+    name = history._VersionIds._name(v1)
+    memo.put(key, json.dumps({name: "0" * 16}).encode())
+    wrong = h.changelog([v1], memo)
+    assert wrong.pending == []
+    timeline = wrong.timeline(am.NCT)
+    assert timeline is not None and [s.version.id for s in timeline.steps] == [version_id(real(v1))]

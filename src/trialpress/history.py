@@ -24,15 +24,16 @@ import fcntl
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from trialpress import __version__
 from trialpress.changes import Change, compare, criteria_fingerprint, kinds_of
 from trialpress.models import NCT_ID_RE, Trial
-from trialpress.store import write_if_changed
+from trialpress.store import Store, digest, write_if_changed
 
 log = logging.getLogger("trialpress.history")
 
@@ -68,7 +69,14 @@ class Version:
 
     id: str
     last_updated: str | None
-    data: dict[str, Any]
+    #: The stored form, or what makes it when first needed (an unchanged trial's current
+    #: version is rarely compared, so its JSON is not made on every build).
+    source: dict[str, Any] | Callable[[], dict[str, Any]] = field(repr=False, compare=False)
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """The version as stored."""
+        return self.source() if callable(self.source) else self.source
 
     @cached_property
     def fingerprint(self) -> str:
@@ -225,19 +233,28 @@ class HistoryStore:
             return []
         return sorted(p.name for p in self.root.iterdir() if NCT_ID_RE.match(p.name))
 
-    def changelog(self, trials: Sequence[Trial]) -> ChangeLog:
-        """Each trial compared with its latest stored version: timelines and what to store."""
+    def changelog(self, trials: Sequence[Trial], memo: Store | None = None) -> ChangeLog:
+        """Each trial compared with its latest stored version: timelines and what to store.
+
+        With ``memo`` (the reuse store), the version id of a trial whose JSON the last build
+        saw is taken from there instead of made from its stored form; a version to store
+        always has its id and content made afresh."""
         result = ChangeLog()
+        ids = _VersionIds(memo)
         for trial in trials:
-            data = stored_form(trial)
-            current = Version(version_id(data), trial.last_updated, data)
+            name, current = ids.version(trial)
             stored = self.load(trial.nct_id, current)
             versions = list(stored or [])
             if not versions or versions[-1].id != current.id:
-                versions.append(current)
-                if stored is not None:
-                    result.pending.append((trial.nct_id, current))
+                if callable(current.source):  # its id came from the memo: make it afresh
+                    current = _current(trial)
+                if not versions or versions[-1].id != current.id:
+                    versions.append(current)
+                    if stored is not None:
+                        result.pending.append((trial.nct_id, current))
+            ids.seen(name, current.id)
             result.timelines[trial.nct_id] = timeline(trial.nct_id, versions)
+        ids.save()
         return result
 
     def commit(self, changelog: ChangeLog) -> int:
@@ -260,6 +277,57 @@ class HistoryStore:
                 write_if_changed(self._index_path(nct_id), dump(index))
                 stored += 1
         return stored
+
+
+def _current(trial: Trial) -> Version:
+    """The trial as the version this build would store, its id made from its content."""
+    data = stored_form(trial)
+    return Version(version_id(data), trial.last_updated, data)
+
+
+class _VersionIds:
+    """Version ids of the last build's trials, by the SHA-256 of each trial's model JSON (one
+    store entry): an unchanged trial then costs its JSON, not its stored form and the
+    canonical JSON of it."""
+
+    def __init__(self, store: Store | None) -> None:
+        self._store = store
+        self._key = digest("history-version-ids", __version__, ID_LENGTH)
+        self._before: dict[str, str] = {}
+        self._now: dict[str, str] = {}
+        payload = store.get(self._key) if store is not None else None
+        try:
+            loaded = json.loads(payload) if payload is not None else {}
+        except ValueError:
+            loaded = {}
+        if isinstance(loaded, dict):
+            self._before = {k: v for k, v in loaded.items() if isinstance(v, str)}
+
+    @staticmethod
+    def _name(trial: Trial) -> str:
+        return hashlib.sha256(trial.model_dump_json().encode("utf-8", "surrogatepass")).hexdigest()
+
+    def version(self, trial: Trial) -> tuple[str, Version]:
+        """The trial's name here and its current version (its stored form made only when it
+        is used, if its id is known)."""
+        if self._store is None:
+            return "", _current(trial)
+        name = self._name(trial)
+        known = self._before.get(name)
+        if known is None:
+            return name, _current(trial)
+        return name, Version(known, trial.last_updated, lambda: stored_form(trial))
+
+    def seen(self, name: str, version: str) -> None:
+        """Record the id the build settled on for the trial ``name``."""
+        if self._store is not None:
+            self._now[name] = version
+
+    def save(self) -> None:
+        """Keep this build's ids (and only them) for the next build."""
+        if self._store is not None:
+            blob = json.dumps(self._now, sort_keys=True).encode("utf-8")
+            self._store.put(self._key, blob)
 
 
 @contextlib.contextmanager

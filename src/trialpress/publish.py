@@ -350,7 +350,7 @@ def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> Chan
     if options.history is None:
         return None
     store = HistoryStore(options.history)
-    changes = store.changelog(list(corpus.trials.values()))
+    changes = store.changelog(list(corpus.trials.values()), Store(options.cache))
     try:
         store.commit(changes)
     except OSError as exc:
