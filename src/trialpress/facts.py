@@ -494,7 +494,7 @@ def _numeric_facts(text: str, anchors: list[_Anchor], exclusion: bool) -> list[_
 
 
 def _mark_other_unit(text: str, read: list[tuple[_Value, _Found | None]]) -> None:
-    """"Bilirubin < 1.5 mg/dL OR less than the ULN": the fact read in one unit is only one
+    """ "Bilirubin < 1.5 mg/dL OR less than the ULN": the fact read in one unit is only one
     of the alternatives when the other, in a unit this kind does not take, is joined by "or"
     (not a value for liver metastases or Gilbert's, which are the main value's companions)."""
     for (a, fa), (b, fb) in itertools.pairwise(read):
@@ -519,7 +519,7 @@ _BEFORE_RE = re.compile(
 
 
 def _value_before(text: str, anchor: _Anchor, exclusion: bool) -> list[_Found]:
-    """"Greater than 12 weeks life expectancy", "Less than 30 Karnofsky score": a threshold
+    """ "Greater than 12 weeks life expectancy", "Less than 30 Karnofsky score": a threshold
     written right before the anchor, read only with its comparator (and, for life
     expectancy, a unit of time)."""
     m = _BEFORE_RE.search(text, max(0, anchor.start - 40), anchor.start)
@@ -804,7 +804,9 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
             return None  # "No progress in CNS lesions": a condition of an exception above it
         # "brain metastases that are symptomatic", not "brain metastases or who have
         # signs/symptoms attributable to them" (a further exclusion, joined by "or")
-        further = r"\bor\s+(?:who|whom|those|patients|participants|subjects|have|has|with\s+signs)\b"
+        further = (
+            r"\bor\s+(?:who|whom|those|patients|participants|subjects|ha(?:ve|s)|with\s+signs)\b"
+        )
         symptoms = re.search(rf"^(?:(?!{further}).)*?(?:\bsymptom|\bactive\b)", after, re.I | re.S)
         active = _CNS_ACTIVE_RE.search(before)
         if active or _CNS_EXCEPTION_RE.search(text) or symptoms:
