@@ -37,7 +37,9 @@ PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # errors would make them seen). held_out_4, held_out_5 and held_out_6 were gated so until
 # their errors drove rule fixes; they are now in the regression gate with the tuning set.
 FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
-    "held_out_7": (),  # nothing gated before its first run
+    # held_out_7 met none: numeric precision 94.7%, recall 89.3%; crcl_min, ast_alt_max_uln
+    # and cns_metastases per-kind precision 66.7%, 84.6% and 81.8%.
+    "held_out_7": (),
 }
 
 
