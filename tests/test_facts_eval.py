@@ -28,19 +28,18 @@ from trialpress.readers import read_paths
 
 LABELS = Path(__file__).parent / "facts_labels.json"
 # Records from outside the shared data, kept to what the evaluation reads (SOURCE.md there):
-# held_out_5 (API v2 criteria) and held_out_6 (legacy XML criteria, another source).
+# held_out_5 (API v2 criteria), held_out_6 and held_out_7 (legacy XML criteria, another source).
 UNSEEN = Path(__file__).parent / "data" / "facts_unseen"
-UNSEEN_RECORDS = (UNSEEN / "trials.json", UNSEEN / "held_out_6.json")
+UNSEEN_RECORDS = (UNSEEN / "trials.json", UNSEEN / "held_out_6.json", UNSEEN / "held_out_7.json")
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # Held-out sets no extraction rule has been changed after, each gated on the targets its
 # first run met (LABELLING.md records the figures; a rule change made after looking at their
-# errors would make them seen). held_out_4: numeric recall 71.4% (7 labels). held_out_5 was
-# gated so until its errors drove the rule fixes; it is now in the regression gate.
+# errors would make them seen). held_out_4, held_out_5 and held_out_6 were gated so until
+# their errors drove rule fixes; they are now in the regression gate with the tuning set.
 FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
-    "held_out_4": ("numeric precision", "per-kind precision"),
-    # held_out_6: numeric recall 87.2%; crcl_min, karnofsky_min and measurable disease
-    # per-kind precision 80.0%, 85.7% and 88.9%.
-    "held_out_6": ("numeric precision",),
+    # held_out_7 met none: numeric precision 94.7%, recall 89.3%; crcl_min, ast_alt_max_uln
+    # and cns_metastases per-kind precision 66.7%, 84.6% and 81.8%.
+    "held_out_7": (),
 }
 
 
