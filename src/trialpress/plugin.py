@@ -285,9 +285,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
         standalone = set(generated.standalone) if not self.config.engine_pages else set()
         added: list[File] = []
-        for src, text in generated.pages.items():
+        for src, path in generated.pages.items():
             if src not in standalone:
-                added.append(File.generated(config, src, content=text))
+                added.append(File.generated(config, src, abs_src_path=str(path)))
         for dest, path in generated.files.items():
             added.append(File.generated(config, dest, abs_src_path=str(path)))
         worker = render.asset_path(search.WORKER_SOURCE, self.options.templates)
@@ -325,7 +325,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         )
         for src in generated.standalone:
             checkpoint()
-            markdown = generated.pages[src]
+            markdown = generated.pages[src].read_text(encoding="utf-8")  # one page at a time
             key = digest("html", chrome, src, markdown)
             cached = store.get(key)
             if cached is None:
@@ -334,7 +334,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 )
                 store.put(key, cached)
                 generated.rendered.append(f"html:{src}")
-            page_file = File.generated(config, src, content=markdown)
+            page_file = File.generated(config, src, abs_src_path=str(generated.pages[src]))
             Page(None, page_file, config)  # its URL, for the sitemap
             self._standalone.append(page_file)
             files.append(
