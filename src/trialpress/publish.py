@@ -279,9 +279,9 @@ def generate(
         else:
             stage.advance()
         result.search.append(_search_entry(trial, layout))
-    common = Batch(
-        out=out,
-        cache=options.cache,
+    common = Batch(  # absolute paths: a cluster's workers need not share our working folder
+        out=out.absolute(),
+        cache=options.cache.absolute() if options.cache else None,
         use_directory_urls=options.use_directory_urls,
         site_url=options.site_url,
         templates=ctx.templates,
