@@ -1,13 +1,12 @@
-"""Eligibility facts against hand labels (issue 16), and provenance over all shared studies.
+"""Eligibility facts against hand labels (issue 16), and provenance over all records read.
 
 The labels in ``facts_labels.json`` were written by reading the criteria (``LABELLING.md``
-says how, and records the first-run measurements on the four held-out sets: those are the
-figures on unseen trials). The targets are gated on all labelled trials, which guards against
-regressions but measures mostly trials the rules were tuned on: on the one set still unseen,
-``held_out_4``, the first run met the precision targets but not the recall target, so that set
-is gated on precision only and its recall is printed. A fact matches
-a label when trial, kind, value, list and criterion number all agree. A label marked
-``ambiguous`` is not counted for recall; a fact there is right only if it carries a note.
+says how, and records the first-run measurement on each held-out set: those are the figures
+on unseen trials). The targets are gated on the sets the rules were tuned on (a regression
+guard); each set still unseen by any rule change is gated on the targets its first run met,
+and its other figures are printed. A fact matches a label when trial, kind, value, list and
+criterion number all agree. A label marked ``ambiguous`` is not counted for recall; a fact
+there is right only if it carries a note.
 """
 
 from __future__ import annotations
@@ -21,20 +20,24 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHARED, V2_JSON
+from tests.conftest import LEGACY_XML, V2_JSON
 from trialpress.eligibility import parse_criteria
 from trialpress.facts import NUMERIC_KINDS, extract_facts, iter_criteria
 from trialpress.models import Criterion, Eligibility, EligibilityFact, Trial
 from trialpress.readers import read_paths
 
 LABELS = Path(__file__).parent / "facts_labels.json"
+# Records from outside the shared data, kept to what the evaluation reads (SOURCE.md there).
+UNSEEN_RECORDS = Path(__file__).parent / "data" / "facts_unseen" / "trials.json"
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
-# The held-out set no extraction rule has been changed after: LABELLING.md records its
-# first-run figures. A rule change made after looking at its errors makes it seen.
-UNSEEN = "held_out_4"
-
-
-LEGACY_XML = SHARED / "ctgov" / "legacy-xml"
+# Held-out sets no extraction rule has been changed after, each gated on the targets its
+# first run met (LABELLING.md records the figures; a rule change made after looking at their
+# errors would make them seen). held_out_4: numeric recall 71.4% (7 labels); held_out_5:
+# anc_min 77.8% and crcl_min 71.4% precision, below the per-kind target.
+FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
+    "held_out_4": ("numeric precision", "per-kind precision"),
+    "held_out_5": ("numeric precision", "numeric recall"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,19 +47,28 @@ def trials() -> dict[str, Trial]:
     return out
 
 
+def _from_text(text: str) -> Eligibility:
+    """A record trialpress does not read as a whole, through the criteria parser the pages use."""
+    parsed = parse_criteria(text)
+    elig = Eligibility(inclusion=parsed.inclusion, exclusion=parsed.exclusion)
+    elig.facts = extract_facts(elig)
+    return elig
+
+
 @pytest.fixture(scope="module")
 def eligibilities(trials: dict[str, Trial]) -> dict[str, Eligibility]:
-    """Every labelled trial's eligibility: the API v2 studies as read, and the legacy XML
-    records (a format trialpress does not read) through the same criteria parser."""
+    """Every labelled trial's eligibility: the API v2 studies as read, the legacy XML records
+    (``eligibility/criteria/textblock``) and the unseen records' API v2 criteria text."""
     out = {nct: t.eligibility for nct, t in trials.items()}
     for path in sorted(LEGACY_XML.rglob("*.xml")):
         root = ET.parse(path).getroot()
         nct = root.findtext("id_info/nct_id")
         if nct and nct not in out:
-            parsed = parse_criteria(root.findtext("eligibility/criteria/textblock") or "")
-            elig = Eligibility(inclusion=parsed.inclusion, exclusion=parsed.exclusion)
-            elig.facts = extract_facts(elig)
-            out[nct] = elig
+            out[nct] = _from_text(root.findtext("eligibility/criteria/textblock") or "")
+    records = json.loads(UNSEEN_RECORDS.read_text(encoding="utf-8"))["trials"]
+    for record in records:
+        assert record["nct_id"] not in out, record["nct_id"]  # unseen: not in the shared data
+        out[record["nct_id"]] = _from_text(record["eligibility_criteria"])
     return out
 
 
@@ -95,28 +107,30 @@ class Score:
 def score(
     eligibilities: dict[str, Eligibility], ids: list[str], labels: list[dict[str, Any]]
 ) -> Score:
-    gold = {
-        _key(g["nct_id"], g["kind"], g["value"], g["list"], g["number"]): g
-        for g in labels
-        if g["nct_id"] in ids
-    }
+    """Match facts to labels; a fact stated in two criteria with the same reference (a
+    record that numbers each cohort's criteria from 1) needs two facts for full recall."""
+    gold: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for g in labels:
+        if g["nct_id"] in ids:
+            key = _key(g["nct_id"], g["kind"], g["value"], g["list"], g["number"])
+            gold.setdefault(key, []).append(g)
     result = Score(Counter(), Counter(), Counter(), [])
-    matched = set()
+    matched: Counter[tuple[str, ...]] = Counter()
     for nct_id in ids:
         for f in eligibilities[nct_id].facts:
             key = _key(nct_id, f.kind, f.value, f.criterion.list, f.criterion.number)
-            g = gold.get(key)
-            if g is not None and (not g.get("ambiguous") or f.note):
-                matched.add(key)
-                if not g.get("ambiguous"):
+            label = gold[key][0] if key in gold else None
+            if label is not None and (not label.get("ambiguous") or f.note):
+                matched[key] += 1
+                if not label.get("ambiguous"):
                     result.tp[f.kind] += 1
                 continue
             result.fp[f.kind] += 1
             result.errors.append(f"wrong: {key} {f.quote!r}")
-    for key, g in gold.items():
-        if key not in matched and not g.get("ambiguous"):
-            result.fn[g["kind"]] += 1
-            result.errors.append(f"missed: {key}")
+    for key, gs in gold.items():
+        missed = 0 if gs[0].get("ambiguous") else max(0, len(gs) - matched[key])
+        result.fn[gs[0]["kind"]] += missed
+        result.errors.extend([f"missed: {key}"] * missed)
     return result
 
 
@@ -156,50 +170,69 @@ def test_evaluation_meets_targets(
     eligibilities: dict[str, Eligibility],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Precision >= 95% and recall >= 90% over numeric kinds, per-kind precision >= 90%."""
+    """On the sets the rules were tuned on (a regression guard): precision >= 95% and
+    recall >= 90% over numeric kinds, per-kind precision >= 90%. Every set is printed."""
     total = Score(Counter(), Counter(), Counter(), [])
     report = []
     for name, ids in labels["sets"].items():
         s = score(eligibilities, ids, labels["labels"])
         report.append(table(name, s))
-        total.add(s)
-    report.append(table("all labelled trials", total))
+        if name not in FIRST_RUN_MET:
+            total.add(s)
+    report.append(table("all sets the rules were tuned on", total))
     with capsys.disabled():
         print("\n" + "\n".join(report))
-    _assert_precision(total)
-    tp, _, fn = total.figures(NUMERIC_KINDS)
-    assert tp / (tp + fn) >= RECALL_ALL, total.errors
+    for check in TARGETS.values():
+        check(total)
 
 
-def _assert_precision(s: Score) -> None:
-    """Numeric precision over all kinds together, and precision of every kind emitted."""
+def _numeric_precision(s: Score) -> None:
     tp, fp, _ = s.figures(NUMERIC_KINDS)
     assert tp / (tp + fp) >= PRECISION_ALL, s.errors
+
+
+def _numeric_recall(s: Score) -> None:
+    tp, _, fn = s.figures(NUMERIC_KINDS)
+    assert tp / (tp + fn) >= RECALL_ALL, s.errors
+
+
+def _per_kind_precision(s: Score) -> None:
+    """Precision of every kind emitted, the yes/no and category kinds too."""
     for kind in set(s.tp) | set(s.fp):
         kind_tp, kind_fp = s.tp[kind], s.fp[kind]
         assert kind_tp / (kind_tp + kind_fp) >= PRECISION_KIND, (kind, s.errors)
 
 
-def test_unseen_set_precision(
+TARGETS = {
+    "numeric precision": _numeric_precision,
+    "numeric recall": _numeric_recall,
+    "per-kind precision": _per_kind_precision,
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_RUN_MET))
+def test_unseen_set(
+    name: str,
     labels: dict[str, Any],
     eligibilities: dict[str, Eligibility],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """On the unseen set the precision targets hold; its recall is printed, not gated,
-    because the first run fell short of 90% (LABELLING.md): the recall target is not met
-    on unseen trials."""
-    s = score(eligibilities, labels["sets"][UNSEEN], labels["labels"])
-    tp, _, fn = s.figures(NUMERIC_KINDS)
+    """An unseen set is gated on the targets its first run met; the rest of its figures
+    and its errors are printed, not gated."""
+    s = score(eligibilities, labels["sets"][name], labels["labels"])
+    met = FIRST_RUN_MET[name]
     with capsys.disabled():
-        print(f"\n{table(UNSEEN + ' (unseen)', s)}\n  errors: {s.errors}")
-        print(f"  numeric recall {_pct(tp, tp + fn)} against a target of 90%: not gated")
-    assert tp > 0  # the set holds numeric facts the extractor finds
-    _assert_precision(s)
+        print(f"\n{table(name + ' (unseen)', s)}\n  errors: {s.errors}")
+        print(f"  gated on: {', '.join(met)}; not met on the first run, so not gated: ", end="")
+        print(", ".join(t for t in TARGETS if t not in met))
+    assert s.figures(NUMERIC_KINDS)[0] > 0  # the set holds numeric facts the extractor finds
+    for target in met:
+        TARGETS[target](s)
 
 
-def _criterion(trial: Trial, fact: EligibilityFact) -> Criterion:
-    items = getattr(trial.eligibility, fact.criterion.list)
-    crit = None
+def _criterion(elig: Eligibility, fact: EligibilityFact) -> Criterion:
+    items: list[Criterion] = getattr(elig, fact.criterion.list)
+    crit: Criterion | None = None
     for pos in fact.criterion.path:
         assert 1 <= pos <= len(items), fact
         crit = items[pos - 1]
@@ -208,15 +241,17 @@ def _criterion(trial: Trial, fact: EligibilityFact) -> Criterion:
     return crit
 
 
-def test_every_fact_quotes_its_criterion(trials: dict[str, Trial]) -> None:
-    """Over all 238 studies: the quote is in the criterion's text, whose number exists."""
+def test_every_fact_quotes_its_criterion(eligibilities: dict[str, Eligibility]) -> None:
+    """Over every record read (238 API v2 studies, the legacy XML and the unseen records):
+    the quote is in the criterion's text, whose number exists."""
     count = 0
-    for trial in trials.values():
-        elig = trial.eligibility
+    for nct_id, elig in eligibilities.items():
         for fact in elig.facts:
-            crit = _criterion(trial, fact)
-            refs = {ref: c for ref, _, c in iter_criteria(getattr(elig, fact.criterion.list))}
-            assert refs.get(fact.criterion.number) is crit, (trial.nct_id, fact)
-            assert fact.quote and fact.quote in crit.text, (trial.nct_id, fact)
+            crit = _criterion(elig, fact)
+            # By path, not by number: a record that numbers each cohort's criteria from 1
+            # (NCT03520686) repeats a reference.
+            refs = {p: ref for ref, p, _ in iter_criteria(getattr(elig, fact.criterion.list))}
+            assert refs.get(tuple(fact.criterion.path)) == fact.criterion.number, (nct_id, fact)
+            assert fact.quote and fact.quote in crit.text, (nct_id, fact)
             count += 1
-    assert count > 500  # the shared studies hold hundreds of facts
+    assert count > 500  # the records hold hundreds of facts
