@@ -484,6 +484,24 @@ def schema() -> None:
     click.echo(json.dumps(Trial.model_json_schema(), indent=2))
 
 
+def _executor_options(f: Any) -> Any:
+    """``--jobs N`` and ``--executor URL``: where pages and PDFs are rendered."""
+    f = click.option(
+        "--executor",
+        default=None,
+        metavar="URL",
+        help="Render on a Dask cluster, dask://HOST:PORT, instead of local processes (its "
+        "workers write pages: they must see the output and cache folders at the same paths).",
+    )(f)
+    return click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes rendering pages, data and PDFs [default: all cores, or the "
+        "config's jobs for build]; 1 renders in this process.",
+    )(f)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
@@ -494,12 +512,7 @@ def schema() -> None:
     show_default=True,
     help="Folder for <NCT>-brief.pdf and <NCT>-checklist.pdf.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: all cores; 1 renders in this process).",
-)
+@_executor_options
 @click.option(
     "--page-size",
     type=click.Choice(["A4", "Letter"]),
@@ -522,6 +535,7 @@ def pdf(
     paths: tuple[str, ...],
     out_dir: Path,
     jobs: int | None,
+    executor: str | None,
     page_size: Literal["A4", "Letter"],
     site_url: str | None,
     templates: Path | None,
@@ -537,6 +551,7 @@ def pdf(
             trials,
             out_dir,
             jobs=jobs,
+            executor=executor,
             page_size=page_size,
             site_url=site_url,
             templates=templates,
@@ -619,18 +634,7 @@ def _cache(cache: str, no_cache: bool) -> str | None:
 )
 @click.option("--pdf/--no-pdf", default=None, help="Render PDFs [default: as the config says].")
 @_cache_options
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes for PDFs [default: as the config says, else all cores].",
-)
-@click.option(
-    "--executor",
-    default=None,
-    metavar="URL",
-    help="Render PDFs on a Dask cluster: dask://HOST:PORT [default: local processes].",
-)
+@_executor_options
 @click.option(
     "--site-url",
     default=None,
@@ -777,6 +781,7 @@ def serve(
 )
 @click.option("--site-url", default=None, help="Site root URL, for PDF links and QR codes.")
 @_cache_options
+@_executor_options
 def generate(
     records: tuple[str, ...],
     out_dir: Path,
@@ -786,6 +791,8 @@ def generate(
     site_url: str | None,
     cache: str,
     no_cache: bool,
+    jobs: int | None,
+    executor: str | None,
 ) -> None:
     """Write the trial, checklist and index pages as Markdown into a docs folder.
 
@@ -807,6 +814,8 @@ def generate(
             use_directory_urls=not no_directory_urls,
             site_url=site_url,
             cache=None if no_cache else Path(cache),
+            jobs=jobs,
+            executor=executor,
         )
         result = generate_site(corpus, options, out_dir, reporter=rep)
     for err in [*corpus.errors, *result.errors]:

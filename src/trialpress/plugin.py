@@ -81,10 +81,11 @@ class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
     """Render brief and checklist PDFs with WeasyPrint into ``pdf/`` and link them."""
 
     jobs = c.Optional(c.Type(int))
-    """Worker processes for PDFs; default: all cores."""
+    """Worker processes for trial pages, data and PDFs; default: all cores."""
 
     executor = c.Optional(c.Type(str))
-    """``dask://HOST:PORT``: render PDFs on that Dask cluster instead of local processes."""
+    """``dask://HOST:PORT``: render trial pages, data and PDFs on that Dask cluster instead
+    of local processes (its workers must see ``cache_dir`` at the same path)."""
 
     page_size = c.Choice(("A4", "Letter"), default="A4")
     """Paper size of the PDFs."""

@@ -66,9 +66,11 @@ class PublishOptions:
     pdf: bool = True
     """Render brief and checklist PDFs."""
     jobs: int | None = None
-    """Worker processes for rendering (default: all cores)."""
+    """Worker processes rendering trial pages, data and PDFs (default: all cores; 1: this
+    process)."""
     executor: str | None = None
-    """``dask://HOST:PORT`` to render PDFs on a Dask cluster; default: local processes."""
+    """``dask://HOST:PORT`` to render them on a Dask cluster (see :mod:`executor`);
+    default: local processes."""
     page_size: PageSize = "A4"
     """Paper size of the PDFs."""
     use_directory_urls: bool = True
