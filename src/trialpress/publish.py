@@ -17,8 +17,9 @@ payload, so a corrupt or foreign entry is detected, rendered again and never pub
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -290,12 +291,35 @@ def generate(
         history=changes is not None,
         env_key=digest(sources),
     )
-    _render_trials(todo, common, options, stage, result)
+    with _render_trials(todo, common, options) as trials_rendered:
+        # The batches render in workers while this process makes the index pages.
+        _index_pages(corpus, ctx, changes, options, result)
+        result.rendered += trials_rendered(stage)
     studies = [  # each trial with its ResearchStudy JSON, for the site's Bundle
         (t, (out / Layout.fhir(t.nct_id)).read_text(encoding="utf-8"))
         for t in corpus.trials.values()
     ]
+    for site_path, text in exports.corpus_files(studies).items():
+        write_if_changed(out / site_path, text.encode("utf-8"))
+        result.files[site_path] = out / site_path
+    for name in render.ASSETS:
+        dest = f"{ASSET_DIR}/{Path(name).name}"
+        path = out / dest
+        write_if_changed(path, render.asset_path(name, options.templates).read_bytes())
+        result.files[dest] = path
+    _prune(out, set(result.pages) | set(result.files))
+    return result
 
+
+def _index_pages(
+    corpus: Corpus,
+    ctx: render.SiteContext,
+    changes: ChangeLog | None,
+    options: PublishOptions,
+    result: Generated,
+) -> None:
+    """The pages and files that list many trials: index and change pages, the feed and the
+    finder's data."""
     # Index pages list many trials: their Markdown is cheap to make and is compared, not
     # cached; the engine stage reuses their HTML when the Markdown did not change.
     checkpoint()
@@ -316,21 +340,11 @@ def generate(
             use_directory_urls=options.use_directory_urls,
         )
         for site_path, blob in ((FEED, feed), (FEED_SITEMAP, EMPTY_SITEMAP)):
-            write_if_changed(out / site_path, blob)
-            result.files[site_path] = out / site_path
+            write_if_changed(result.out / site_path, blob)
+            result.files[site_path] = result.out / site_path
     # The finder's data: one script shared by the All trials page and trial pages.
-    write_if_changed(out / FINDER_DATA, finder.finder_script(corpus))
-    result.files[FINDER_DATA] = out / FINDER_DATA
-    for site_path, text in exports.corpus_files(studies).items():
-        write_if_changed(out / site_path, text.encode("utf-8"))
-        result.files[site_path] = out / site_path
-    for name in render.ASSETS:
-        dest = f"{ASSET_DIR}/{Path(name).name}"
-        path = out / dest
-        write_if_changed(path, render.asset_path(name, options.templates).read_bytes())
-        result.files[dest] = path
-    _prune(out, set(result.pages) | set(result.files))
-    return result
+    write_if_changed(result.out / FINDER_DATA, finder.finder_script(corpus))
+    result.files[FINDER_DATA] = result.out / FINDER_DATA
 
 
 def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> ChangeLog | None:
@@ -389,6 +403,17 @@ class TrialWork:
     """Store key of its public JSON, when that is to be made."""
     exports_key: str | None
     """Store key of its FHIR and RIS files, when those are to be made."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Sent to a worker with the trial as JSON: validating it there is faster than
+        unpickling the model (1.2 s against 1.9 s per 1,000 trials, and 0.1 s against
+        0.8 s to make), and gives the same trial (the record store relies on it too)."""
+        rest = tuple(getattr(self, f.name) for f in fields(self))[1:]
+        return (_work_from_json, (self.trial.model_dump_json(), *rest))
+
+
+def _work_from_json(trial_json: str, *rest: Any) -> TrialWork:
+    return TrialWork(Trial.model_validate_json(trial_json), *rest)
 
 
 @dataclass(frozen=True)
@@ -470,19 +495,17 @@ def _reuse(
     )
 
 
+@contextmanager
 def _render_trials(
-    todo: list[TrialWork],
-    common: Batch,
-    options: PublishOptions,
-    stage: Stage,
-    result: Generated,
-) -> None:
-    """Render the trials the store lacked, in batches on the build's executor; each batch
-    writes its own files. A stop request is honoured between batches."""
+    todo: list[TrialWork], common: Batch, options: PublishOptions
+) -> Iterator[Callable[[Stage], list[str]]]:
+    """Send the trials the store lacked, in batches, to the build's executor (each batch
+    writes its own files); the caller may work meanwhile, then waits with the function
+    this yields, which returns what was rendered. A stop request is honoured between
+    batches; leaving early cancels the batches not started."""
     jobs = options.jobs or default_jobs()
     size = max(BATCH_MIN, min(BATCH_MAX, -(-len(todo) // (4 * jobs))))
     batches = [replace(common, work=tuple(todo[i : i + size])) for i in range(0, len(todo), size)]
-    done: dict[int, list[str]] = {}
     with run_tasks(
         render_batch,
         [(b,) for b in batches],
@@ -490,12 +513,17 @@ def _render_trials(
         address=options.executor,
         preload=["trialpress.publish"],
     ) as outcomes:
-        for n, outcome in outcomes:
-            done[n] = outcome.result()
-            stage.advance(len(batches[n].work))
-            checkpoint()  # a stop signal ends the build after the batch it was waiting for
-    for n in sorted(done):  # in trial order, whatever order the batches finished in
-        result.rendered += done[n]
+
+        def wait(stage: Stage) -> list[str]:
+            done: dict[int, list[str]] = {}
+            for n, outcome in outcomes:
+                done[n] = outcome.result()
+                stage.advance(len(batches[n].work))
+                checkpoint()  # a stop signal ends the build after the batch it waited for
+            # in trial order, whatever order the batches finished in
+            return [entry for n in sorted(done) for entry in done[n]]
+
+        yield wait
 
 
 #: A worker's template environment for the page templates it last rendered with.
