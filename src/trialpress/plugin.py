@@ -12,6 +12,8 @@ from MkDocs' own parts (its ``Page``, Markdown settings, template context and th
 store under a key made of its Markdown, its URL and the site's chrome (a probe page rendered
 once per build: theme, navigation, config). An unchanged page costs a hash; the engine's
 per-page cost is paid only for changed pages and for hand-written and navigation pages.
+Their Markdown goes through :mod:`trialpress.fastpage`: ``Page.render``'s output without
+``html.parser`` reading the large raw HTML blocks (the bulk of a cold build's Markdown time).
 ``engine_pages: true`` sends every page through MkDocs instead (for plugins that must see
 every page). Other plugins' page events do not run on the pages built here.
 
@@ -43,7 +45,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from trialpress import __version__, render, search
+from trialpress import __version__, fastpage, render, search
 from trialpress.corpus import Corpus
 from trialpress.errors import RenderError, TrialpressError
 from trialpress.layout import ASSET_DIR, FEED, TRIALS_INDEX, root_of
@@ -176,6 +178,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self._nav: Navigation | None = None
         self._standalone: list[File] = []
         self._site_files: Files | None = None
+        #: Standalone pages of the last build whose Markdown took :mod:`trialpress.fastpage`'s
+        #: fast path (the rest went through ``Page.render`` as usual): for tests and benchmarks.
+        self.fast_pages: list[str] = []
 
     # -- paths and options ------------------------------------------------------------------
     def _resolve(self, path: str | Path) -> Path:
@@ -311,6 +316,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         """Build the standalone pages (or reuse their HTML) and add them as site files."""
         self._standalone = []
         self._site_files = files
+        self.fast_pages = []
         generated = self.generated
         if generated is None or self.config.engine_pages or self._nav is None:
             return env
@@ -366,7 +372,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         config._current_page = page
         try:
             page.read_source(config)
-            page.render(config, files)
+            # Page.render's output, without html.parser reading our raw HTML blocks.
+            if fastpage.render(page, config, files) and src != _PROBE_SRC:
+                self.fast_pages.append(src)
             page.active = True
             context = get_context(self._nav, doc_files, config, page)
             template = env.get_template(page.meta.get("template", "main.html"))
