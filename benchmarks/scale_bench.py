@@ -13,8 +13,9 @@ the bundled MkDocs config:
 and reports wall seconds, the peak memory of the child process tree (the sum of its
 processes' PSS, sampled every 0.1 s with psutil: forked workers' shared pages count once;
 without psutil, the RSS of the largest single process from ``getrusage``), the site's
-size, the size of Material's lunr index and of the Pagefind index, and the bytes a first search loads in headless Chromium (typed into the header
-search box of the home page; index data and code counted apart).
+size, the size of Material's lunr index and of the Pagefind index, and the bytes a first
+search loads in headless Chromium (typed into the header search box of the home page;
+index data and code counted apart).
 
 PDF runs cost about 0.25 s per PDF on 2 cores, two PDFs per trial: ``--pdf-up-to``
 (default 1,000) skips them above that N (20,000 PDFs at 10,000 trials take well over an
