@@ -19,6 +19,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,19 @@ def test_a_stop_during_a_batch_ends_the_build_after_it(
     assert len(batches) == 1 and 1 <= len(batches[0]) < len(trials)
     assert digest_tree(out) == before
     assert sorted(p.name for p in in_tmp.iterdir() if p.name != ".trialpress") == ["site"]
+
+
+def test_workers_that_cannot_see_the_output_folder_fail_the_build_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cluster whose workers write into a folder of their own machine: the build says so
+    instead of failing later on a missing file or publishing without the pages."""
+    real = publish.render_batch
+
+    def elsewhere(batch: publish.Batch) -> list[str]:
+        return real(replace(batch, out=tmp_path / "worker-machine"))
+
+    monkeypatch.setattr(publish, "render_batch", elsewhere)
+    with pytest.raises(RenderError, match="must see the output and cache folders"):
+        generate(Corpus([polar(), palmira()]), PublishOptions(pdf=False, jobs=1), tmp_path / "out")
+    assert (tmp_path / "worker-machine" / "trials" / f"{PALMIRA_ID}.md").is_file()

@@ -518,6 +518,12 @@ def _render_trials(
             done: dict[int, list[str]] = {}
             for n, outcome in outcomes:
                 done[n] = outcome.result()
+                written = common.out / done[n][0].split(":", 1)[1] if done[n] else None
+                if written is not None and not written.is_file():
+                    raise RenderError(
+                        f"{written}: not found after a worker wrote it: the executor's "
+                        "workers must see the output and cache folders at the same paths"
+                    )
                 stage.advance(len(batches[n].work))
                 checkpoint()  # a stop signal ends the build after the batch it waited for
             # in trial order, whatever order the batches finished in
