@@ -225,3 +225,38 @@ def test_workers_that_cannot_see_the_output_folder_fail_the_build_clearly(
     with pytest.raises(RenderError, match="must see the output and cache folders"):
         generate(Corpus([polar(), palmira()]), PublishOptions(pdf=False, jobs=1), tmp_path / "out")
     assert (tmp_path / "worker-machine" / "trials" / f"{PALMIRA_ID}.md").is_file()
+
+
+# ----------------------------------------------------------------- reading records
+
+
+@pytest.mark.slow
+def test_records_parsed_in_workers_equal_records_read_here(tmp_path: Path) -> None:
+    from benchmarks.scale_bench import write_records
+
+    from trialpress.readers import READ_BATCH, read_records
+    from trialpress.store import Store
+
+    folder = tmp_path / "records"
+    write_records(2 * READ_BATCH + 7, folder)
+    (folder / "broken.json").write_text('{"protocolSection": ', encoding="utf-8")
+    (folder / "empty.json").write_text("", encoding="utf-8")
+
+    def read(jobs: int, store: Store | None = None) -> tuple[list[str], list[str], list[str]]:
+        seen: list[str] = []
+        trials, errors = read_records(
+            [folder],
+            on_result=lambda r: seen.append(getattr(r, "nct_id", None) or str(r)),
+            store=store,
+            jobs=jobs,
+        )
+        return [t.model_dump_json() for t in trials], [str(e) for e in errors], seen
+
+    here = read(1)
+    assert len(here[0]) == 2 * READ_BATCH + 7 and len(here[1]) == 2
+    assert read(2) == here
+    # Parsed in workers into a store, then read back from it here: the same again.
+    store = Store(tmp_path / "store")
+    assert read(2, store) == here
+    assert len([p for p in (tmp_path / "store").rglob("*") if p.is_file()]) == len(here[0])
+    assert read(2, Store(tmp_path / "store")) == here

@@ -119,10 +119,13 @@ def read_all(
     *,
     show_warnings: bool | None = None,
     cache: str | None = None,
+    jobs: int | None = 1,
+    executor: str | None = None,
 ) -> tuple[list[Trial], list[RecordError]]:
     """Read every record, one progress step per file; errors are printed, never raised.
 
-    Warnings are printed when ``show_warnings`` (default: under --verbose).
+    Warnings are printed when ``show_warnings`` (default: under --verbose). ``jobs`` and
+    ``executor``: where records are parsed (see :func:`read_records`).
     """
     verbose = settings().verbose if show_warnings is None else show_warnings
 
@@ -137,7 +140,8 @@ def read_all(
 
     from trialpress.store import Store
 
-    return read_records(paths, reporter, show, Store(Path(cache)) if cache else None)
+    store = Store(Path(cache)) if cache else None
+    return read_records(paths, reporter, show, store, jobs=jobs, executor=executor)
 
 
 @dataclass
@@ -546,7 +550,7 @@ def pdf(
     summary = RunSummary(verb="Rendered PDFs of")
     render_errors: list[RenderError] = []
     with progress() as rep:
-        trials, errors = read_all(paths, rep)
+        trials, errors = read_all(paths, rep, jobs=jobs, executor=executor)
         written = render_pdfs(
             trials,
             out_dir,
@@ -669,7 +673,9 @@ def build(
         # previous output stays as it was.
         with stop_on_signals(), progress() as rep:
             # read_all prints read errors as they come, and warnings under --verbose
-            trials, read_errors = read_all(records, rep, cache=_cache(cache, no_cache))
+            trials, read_errors = read_all(
+                records, rep, cache=_cache(cache, no_cache), jobs=jobs, executor=executor
+            )
             result = build_trials(
                 trials,
                 out,
@@ -806,7 +812,9 @@ def generate(
 
     summary = RunSummary(verb="Generated")
     with progress() as rep:
-        trials, errors = read_all(records, rep, cache=None if no_cache else cache)
+        trials, errors = read_all(
+            records, rep, cache=None if no_cache else cache, jobs=jobs, executor=executor
+        )
         corpus = Corpus(trials)
         options = PublishOptions(
             templates=templates,

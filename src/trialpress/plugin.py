@@ -243,7 +243,12 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
         assert self.options is not None
         store = Store(self.options.cache)
-        trials, errors = read_records([self._resolve(p) for p in self._records], store=store)
+        trials, errors = read_records(
+            [self._resolve(p) for p in self._records],
+            store=store,
+            jobs=self.options.jobs,
+            executor=self.options.executor,
+        )
         self.record_errors.extend(errors)
         return trials
 
