@@ -19,9 +19,19 @@ from fhir.resources.researchstudy import ResearchStudy
 
 from tests.conftest import LEGACY_XML, V2_JSON, read_trials
 from tests.hostile_corpus import build_corpus, good_study
+from trialpress import fhir
 from trialpress.cli import cli
 from trialpress.escaping import csv_cell, one_line
-from trialpress.exports import COLUMNS, trial_ris, trials_csv, trials_ris
+from trialpress.exports import (
+    COLUMNS,
+    bundle_json,
+    fhir_json,
+    trial_files,
+    trial_ris,
+    trials_csv,
+    trials_ris,
+)
+from trialpress.layout import Layout
 
 PALLAS_XML = next(LEGACY_XML.rglob("NCT02513394.xml"))
 PALLAS_JSON = next(V2_JSON.rglob("NCT02513394.json"))
@@ -143,6 +153,24 @@ def test_hostile_text_in_csv_never_starts_a_formula(tmp_path: Path) -> None:
     titles = {c.marker for c in corpus.cases if c.field == "title"}
     blob = json.dumps(rows, ensure_ascii=False)
     assert all(m in blob for m in titles)
+
+
+# --------------------------------------------------------------------------- FHIR Bundle
+
+
+def test_the_site_bundle_assembled_from_each_study_is_the_dumped_bundle(tmp_path: Path) -> None:
+    """The site's Bundle is made by indenting each trial's ResearchStudy text: it must be
+    byte for byte what dumping the whole Bundle gives, hostile text included."""
+    trials = read_trials(V2_JSON, LEGACY_XML)
+    trials += read_trials(*build_corpus().write(tmp_path / "records"))
+    studies = [(t.registry_url, trial_files(t)[Layout.fhir(t.nct_id)]) for t in trials]
+    dumped = fhir_json(fhir.bundle_of((url, json.loads(text)) for url, text in studies))
+    assert bundle_json(studies) == dumped
+    assert bundle_json(studies[:1]) == fhir_json(
+        fhir.bundle_of([(studies[0][0], json.loads(studies[0][1]))])
+    )
+    assert bundle_json([]) == fhir_json(fhir.bundle_of([]))
+    Bundle.model_validate(json.loads(bundle_json(studies[:20])))
 
 
 # --------------------------------------------------------------------------- CLI

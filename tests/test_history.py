@@ -156,3 +156,37 @@ def test_a_new_version_of_the_same_update_keeps_the_eligibility_warning(tmp_path
     record(store, v2)
     later = store.changelog([v3]).timeline(am.NCT)
     assert later is not None and not later.eligibility_changed_latest
+
+
+def test_an_unchanged_trial_costs_its_index_not_its_latest_version_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The latest stored version of an unchanged trial is the trial itself (same id, same
+    content): a build reads only the older versions' files, and the timeline is the same."""
+    store = HistoryStore(tmp_path / "h")
+    v1 = am.amended(tmp_path, name="v1")
+    v2 = am.amended(tmp_path, am.status_change, am.updated("2025-03-01"), name="v2")
+    record(store, v1)
+    record(store, v2)
+    expected = store.changelog([v2]).timeline(am.NCT)
+    read: list[str] = []
+    read_bytes = Path.read_bytes
+
+    def counted(self: Path) -> bytes:
+        read.append(self.name)
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    changes = store.changelog([v2])
+    assert read == [f"{version_id(stored_form(v1))}.json"]
+    timeline = changes.timeline(am.NCT)
+    assert timeline is not None and expected is not None
+    assert [(s.version.id, s.changes) for s in timeline.steps] == [
+        (s.version.id, s.changes) for s in expected.steps
+    ]
+    assert len(timeline.steps) == 2 and timeline.steps[1].changes
+    read.clear()
+    # A missing latest file is not taken for the trial: it is read (and reported) as before.
+    store.version_path(am.NCT, version_id(stored_form(v2))).unlink()
+    store.changelog([v2])
+    assert f"{version_id(stored_form(v2))}.json" in read

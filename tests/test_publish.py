@@ -8,10 +8,12 @@ of what it rendered instead of reusing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,8 +27,9 @@ from tests.browser import serve_dir
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
 from tests.site_helpers import check_links, mkdocs_build, pagefind_records, v2_sample
 from trialpress.build import BuildResult, build_trials
+from trialpress.changes import FILTER_KINDS
 from trialpress.corpus import Corpus
-from trialpress.layout import Layout
+from trialpress.layout import FINDER_DATA, TRIALS_INDEX, Layout
 from trialpress.models import Trial
 from trialpress.publish import PublishOptions, generate
 from trialpress.render import TRIAL_PAGES
@@ -64,6 +67,19 @@ def _kinds(rendered: list[str]) -> set[str]:
     return {r.split(":", 1)[0] for r in rendered}
 
 
+_CHANGE_PAGES = {Layout.changes_src(k) for k in (None, *FILTER_KINDS)}
+
+
+def _change_pages_listing(site: Path, nct_id: str) -> set[str]:
+    """The change pages of a built site that link the trial's page."""
+    out = set()
+    for src in _CHANGE_PAGES:
+        page = site / Layout(True, None).url(src) / "index.html"
+        if f"trials/{nct_id}/" in page.read_text("utf-8"):
+            out.add(src)
+    return out
+
+
 def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
     in_tmp: Path,
 ) -> None:
@@ -78,6 +94,11 @@ def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
     assert sum(r.startswith("page:") for r in first.rendered) == per_trial
     assert sum(r.startswith("html:trials/") for r in first.rendered) == n
     reference = digest_tree(in_tmp / "a")
+
+    corpus = Corpus(trials)
+    terms = {e.src_path for entries in corpus.indexes.values() for e in entries.values()}
+    assert terms <= {r.removeprefix("index:") for r in first.rendered}
+    assert f"index:{TRIALS_INDEX}" in first.rendered
 
     again = _build(trials, in_tmp / "a", cache)
     assert again.rendered == []
@@ -103,9 +124,20 @@ def test_unchanged_rebuild_renders_nothing_and_a_changed_record_only_its_pages(
     assert f"data:{Layout.data(changed_id)}" in third.rendered
     exported = {Layout.fhir(changed_id), Layout.ris(changed_id)}
     assert {f"exports:{p}" for p in exported} <= set(third.rendered)
-    assert {r.split(":", 1)[1] for r in third.rendered} <= (
-        own | listing | {Layout.data(changed_id)} | exported
+    # The index pages that list it are made again (all trials, its terms, the change
+    # pages showing a new version of it: none here, a new title is not a listed change),
+    # and no other.
+    assert {r.removeprefix("index:") for r in third.rendered if r.startswith("index:")} == (
+        listing | {TRIALS_INDEX} | _change_pages_listing(in_tmp / "a", changed_id)
     )
+    assert {r.split(":", 1)[1] for r in third.rendered} <= (
+        own
+        | listing
+        | {Layout.data(changed_id), TRIALS_INDEX, FINDER_DATA}
+        | exported
+        | _CHANGE_PAGES
+    )
+    assert f"data:{FINDER_DATA}" in third.rendered  # the finder's data lists every trial
     assert all(other.nct_id not in r for r in third.rendered for other in trials[:3])
     # What was reused is exactly what a build from scratch makes.
     fresh = _build(changed, in_tmp / "fresh", None)
@@ -137,7 +169,12 @@ def test_a_template_change_re_renders_the_pages_made_with_it(in_tmp: Path) -> No
 
 
 def _entries_containing(store: Path, needle: bytes) -> list[Path]:
-    return [p for p in sorted(store.rglob("*")) if p.is_file() and needle in p.read_bytes()]
+    """Store entries (not the working folders kept beside them) holding ``needle``."""
+    return [
+        p
+        for p in sorted(store.rglob("*"))
+        if p.is_file() and "work" not in p.relative_to(store).parts and needle in p.read_bytes()
+    ]
 
 
 def test_a_corrupt_or_foreign_store_entry_is_rendered_again_never_published(
@@ -169,6 +206,8 @@ def test_a_corrupt_or_foreign_store_entry_is_rendered_again_never_published(
 
     palmira_html, polar_html = trial_html(PALMIRA_ID), trial_html(POLAR_ID)
     palmira_html.write_bytes(polar_html.read_bytes())
+    # Only the store is kept (the build's working folder is not): pages come from it.
+    shutil.rmtree(cache / "work")
 
     result = _build(trials, in_tmp / "a", cache)
     assert f"page:{Layout.checklist_src(POLAR_ID)}" in result.rendered
@@ -178,6 +217,55 @@ def test_a_corrupt_or_foreign_store_entry_is_rendered_again_never_published(
     store = Store(cache)
     for path in (entry, palmira_html):
         assert store.get(path.name) is not None
+
+
+def test_a_changed_page_in_the_working_folder_is_made_again_never_published(
+    in_tmp: Path,
+) -> None:
+    """The working folder's page HTML is used without reading the store only while its
+    key, size and time match what the last build recorded; otherwise it comes again from
+    the store, and nothing is rendered."""
+    trials = [polar(), palmira()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    reference = digest_tree(in_tmp / "a")
+    (work,) = [p for p in (cache / "work").iterdir() if p.is_dir()]
+    palmira_page = work / "html" / "trials" / PALMIRA_ID / "index.html"
+    polar_page = work / "html" / "trials" / POLAR_ID / "index.html"
+    assert palmira_page.is_file() and polar_page.is_file()
+    palmira_page.write_bytes(polar_page.read_bytes())  # another page, written in place
+    polar_page.unlink()
+
+    store = Store(cache)
+    reads: list[str] = []
+    get = Store.get
+
+    def counted(self: Store, key: str) -> bytes | None:
+        reads.append(key)
+        return get(self, key)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Store, "get", counted)
+        result = _build(trials, in_tmp / "a", cache)
+    assert not any(r.startswith("html:") for r in result.rendered)
+    assert digest_tree(in_tmp / "a") == reference
+    assert store.corrupt == []
+
+    def html_reads() -> set[bytes]:
+        payloads = (store.get(key) or b"" for key in reads)
+        return {p for p in payloads if p.lstrip().startswith(b"<!doctype html>")}
+
+    # The two pages were read from the store again; every other page was used in place.
+    assert html_reads() == {
+        (in_tmp / "a" / "trials" / n / "index.html").read_bytes() for n in (POLAR_ID, PALMIRA_ID)
+    }
+    # A third build finds every page in place: no page HTML is read from the store.
+    reads.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Store, "get", counted)
+        _build(trials, in_tmp / "a", cache)
+    assert reads and html_reads() == set()
+    assert digest_tree(in_tmp / "a") == reference
 
 
 def test_store_refuses_entries_whose_header_or_payload_does_not_match(tmp_path: Path) -> None:
@@ -378,7 +466,8 @@ def test_one_process_a_pool_and_a_dask_cluster_build_byte_identical_sites(
     assert done == {"render_batch": 2 + 1, "trialpress-pdf": 4}
     per_trial = sum(1 for t in trials for p in TRIAL_PAGES if p.applies(t))
     assert sum(r.startswith("page:") for r in one.rendered) == per_trial
-    assert sum(r.startswith("data:") for r in one.rendered) == len(trials)
+    data = {f"data:{Layout.data(t.nct_id)}" for t in trials} | {f"data:{FINDER_DATA}"}
+    assert {r for r in one.rendered if r.startswith("data:")} == data
     assert one.rendered == pool.rendered == dask.rendered
     reference = digest_tree(in_tmp / "one")
     assert digest_tree(in_tmp / "pool") == reference
@@ -455,3 +544,58 @@ def test_records_read_from_the_store_equal_records_read_from_their_files(tmp_pat
     damaged, _ = read_records(paths, store=store)
     assert damaged == fresh and store.corrupt == [entries[0].name]
     assert Store(tmp_path / "store").get(entries[0].name) is not None  # rewritten
+
+
+def test_a_build_while_another_holds_the_working_folder_works_in_its_own(in_tmp: Path) -> None:
+    """Two builds into one output never share a working folder: the second gets a
+    temporary one (everything rendered there, nothing reused from the held folder)."""
+    trials = [polar(), palmira()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    reference = digest_tree(in_tmp / "a")
+    (lock_path,) = (cache / "work").glob("*.lock")
+    work = lock_path.with_suffix("")
+    before = digest_tree(work)
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        changed = [t.model_copy(update={"title": t.title + " (amended)"}) for t in trials]
+        result = _build(changed, in_tmp / "a", cache)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert digest_tree(work) == before  # the held folder was not touched
+    assert {f"html:{Layout.trial_src(t.nct_id)}" for t in trials} <= set(result.rendered)
+    assert digest_tree(in_tmp / "a") != reference
+    assert list(in_tmp.glob(".a.tmp-*")) == []
+
+
+def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output's files are hard links to the working folder's: a build that rewrites
+    the working folder and then fails must leave the previous output byte-identical."""
+    from trialpress import search
+    from trialpress.errors import BuildError, RenderError
+
+    trials = [polar(), palmira()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    reference = digest_tree(in_tmp / "a")
+    page = in_tmp / "a" / "trials" / POLAR_ID / "index.html"
+    assert page.stat().st_nlink > 1  # linked, not copied
+    (work,) = [p for p in (cache / "work").iterdir() if p.is_dir()]
+    working = digest_tree(work)
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RenderError("search index failed", "pagefind")
+
+    changed = [t.model_copy(update={"title": t.title + " (amended)"}) for t in trials]
+    with monkeypatch.context() as mp:
+        mp.setattr(search, "write_index", fail)
+        with pytest.raises((BuildError, RenderError)):
+            build_trials(changed, in_tmp / "a", cache=cache, pdf=False)
+    assert digest_tree(work) != working  # the working folder moved on ...
+    assert digest_tree(in_tmp / "a") == reference  # ... the output did not
+    assert list(in_tmp.glob(".a.*")) == []
+    # The next build finishes from that working folder: as a build from scratch.
+    _build(changed, in_tmp / "a", cache)
+    _build(changed, in_tmp / "fresh", None)
+    assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")

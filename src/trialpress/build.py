@@ -10,6 +10,7 @@ exactly as it was.
 from __future__ import annotations
 
 import calendar
+import fcntl
 import logging
 import os
 import shutil
@@ -28,9 +29,13 @@ from trialpress.progress import NULL, Reporter
 from trialpress.publish import PublishOptions
 from trialpress.readers import read_records
 from trialpress.stopping import checkpoint
+from trialpress.store import digest
 from trialpress.templating import default_templates_dir
+from trialpress.unchanged import LastBuild, Outcome, fingerprint
 
 if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
     from trialpress.plugin import TrialpressPlugin
 
 log = logging.getLogger("trialpress.build")
@@ -47,6 +52,10 @@ class BuildResult:
     seconds: float = 0.0
     #: What was rendered rather than reused (``page:...``, ``html:...``, ``pdf:...``).
     rendered: list[str] = field(default_factory=list)
+    #: True when nothing changed since the last build: it was skipped, the output untouched.
+    unchanged: bool = False
+    #: ``(level, text)`` lines about the records of a skipped build, to print them again.
+    messages: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for people."""
@@ -83,16 +92,30 @@ class _MkDocsLogHandler(logging.Handler):
         sys.stderr.write(f"{record.levelname.capitalize()}: {record.getMessage()}\n")
 
 
+class _Counter(logging.Handler):
+    """Counts MkDocs warnings and errors (a build that printed some is never skipped)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
 @contextmanager
-def _mkdocs_logging() -> Iterator[None]:
+def _mkdocs_logging() -> Iterator[_Counter]:
     logger = logging.getLogger("mkdocs")
     handler = _MkDocsLogHandler(logging.WARNING)
+    counter = _Counter()
     added = not logger.handlers
     if added:
         logger.addHandler(handler)
+    logger.addHandler(counter)
     try:
-        yield
+        yield counter
     finally:
+        logger.removeHandler(counter)
         if added:
             logger.removeHandler(handler)
 
@@ -140,6 +163,48 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _work_path(cache: Path, out_dir: Path) -> Path:
+    """The working folder of builds into ``out_dir`` with the store ``cache``."""
+    return cache / "work" / digest(str(out_dir))[:16]
+
+
+@contextmanager
+def _held(work: Path) -> Iterator[bool]:
+    """Hold the lock of a working folder while it is used: False when another build holds
+    it (then this build must not use the folder)."""
+    work.mkdir(parents=True, exist_ok=True)
+    with (work.parent / f"{work.name}.lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _working_folder(cache: Path | None, out_dir: Path, tmp: Path) -> Iterator[Path]:
+    """The folder of generated docs, search index and page HTML a build works in.
+
+    With a reuse store it is kept under the store, one per output folder, so a rebuild
+    rewrites only what changed and reuses the search index; a second build into the same
+    output while one runs gets this build's own temporary folder instead (as without a
+    store), never a folder another build is writing.
+    """
+    own = tmp / "cache"
+    if cache is None:
+        yield own
+        return
+    work = _work_path(cache, out_dir)
+    with _held(work) as held:
+        if not held:
+            log.info("another build uses %s; working in a temporary folder", work)
+        yield work if held else own
+
+
 def build_site(
     records: Sequence[str | Path],
     out: str | Path | None = None,
@@ -179,6 +244,104 @@ def build_site(
     )
 
 
+def _load_config(
+    cfg_path: Path, bundled: bool, strict: bool, site_url: str | None, out: str | Path | None
+) -> tuple[MkDocsConfig, TrialpressPlugin, Path]:
+    """The MkDocs config with the site URL asked for, its trialpress plugin and the output
+    folder (the one asked for, else the config's ``site_dir``, else ``build/site``)."""
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    from trialpress.plugin import TrialpressPlugin
+
+    try:
+        config = load_config(str(cfg_path), strict=strict)
+    except (MkDocsException, OSError) as exc:
+        raise BuildError(f"invalid MkDocs config: {exc}", cfg_path) from exc
+    plugin = next((p for p in config.plugins.values() if isinstance(p, TrialpressPlugin)), None)
+    if plugin is None:
+        raise BuildError("the MkDocs config does not use the trialpress plugin", cfg_path)
+    if site_url:
+        config.site_url = site_url if site_url.endswith("/") else f"{site_url}/"
+    if out is None:
+        # The bundled config lives in the installed package: build next to the user.
+        out = Path("build/site") if bundled else Path(config.site_dir)
+    return config, plugin, Path(out).resolve()
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The options a caller gives :func:`build_trials` (``vars()`` of it are its keywords),
+    held once so that :func:`skip_check` sees exactly what the build will be asked."""
+
+    config_file: str | Path | None = None
+    strict: bool = True
+    templates: str | Path | None = None
+    pdf: bool | None = None
+    cache: str | Path | None = None
+    jobs: int | None = None
+    executor: str | None = None
+    site_url: str | None = None
+    history: str | Path | None = None
+
+
+def skip_check(
+    records: Sequence[str | Path], out: str | Path | None, asked: Asked
+) -> tuple[str | None, BuildResult | None]:
+    """The fingerprint of this build's inputs (None: no reuse store) and, when the last
+    build into the same output had the same inputs and its output and the history are as
+    it left them, that build's result: this build would change nothing
+    (see :mod:`trialpress.unchanged`). Taken before any record is read."""
+    from trialpress.readers import expand_paths
+
+    if asked.cache is None:
+        return None, None
+    cfg_path, bundled = choose_config(asked.config_file)
+    strict, site_url, cache = asked.strict, asked.site_url, asked.cache
+    logger = logging.getLogger("mkdocs")
+    disabled, logger.disabled = logger.disabled, True  # the build itself reports the config
+    try:
+        config, plugin, out_dir = _load_config(cfg_path, bundled, strict, site_url, out)
+    except BuildError:
+        return None, None
+    finally:
+        logger.disabled = disabled
+    history_path = history_dir(asked.history, plugin, cfg_path.parent, bundled)
+    store = Path(cache).resolve()
+    opts = _options(
+        plugin,
+        cfg_path.parent,
+        asked.templates,
+        asked.pdf,
+        store,
+        asked.jobs,
+        asked.executor,
+        history_path,
+    )
+    given = {
+        "records": [str(r) for r in records],
+        "out": str(out_dir),
+        "asked": repr(asked),
+        "options": repr(opts),
+    }
+    inputs = fingerprint(
+        expand_paths(records), config, cfg_path, [default_templates_dir(), opts.templates], given
+    )
+    work = _work_path(store, out_dir)
+    with _held(work) as held:
+        outcome = LastBuild(work).matches(inputs, history_path, out_dir) if held else None
+    if outcome is None:
+        return inputs, None
+    return inputs, BuildResult(
+        out=out_dir,
+        trials=outcome.trials,
+        warnings=outcome.warnings,
+        errors=[TrialpressError(e) for e in outcome.errors],
+        unchanged=True,
+        messages=outcome.messages,
+    )
+
+
 def build_trials(
     trials: Sequence[Trial],
     out: str | Path | None = None,
@@ -196,6 +359,8 @@ def build_trials(
     executor: str | None = None,
     site_url: str | None = None,
     history: str | Path | None = None,
+    inputs: str | None = None,
+    messages: Sequence[tuple[str, str]] = (),
 ) -> BuildResult:
     """Build the site from trials already read (``errors``: record errors to report).
 
@@ -204,36 +369,24 @@ def build_trials(
 
     ``templates``, ``pdf``, ``jobs`` and ``executor`` override the config's plugin options;
     ``cache`` is the reuse store kept between builds (default: none, everything is
-    rendered); ``cache_dir`` the generated folder (default: a temporary one per build).
+    rendered); ``cache_dir`` the generated folder (default: a working folder in the store,
+    else a temporary one per build).
     ``history`` is the history store (default: the config's ``history`` option, or
     ``.trialpress/history`` in the current folder with the bundled config).
+    ``inputs`` (from :func:`skip_check`) and ``messages`` (the lines the caller printed
+    about the records) are recorded with the outcome, so that the next build with the same
+    inputs can be skipped.
     """
     from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
-
-    from trialpress.plugin import TrialpressPlugin
 
     start = time.monotonic() if start is None else start
     cfg_path, bundled = choose_config(config_file)
     all_errors: list[TrialpressError] = list(errors)
     trials = list(trials)
-    out_dir = Path(out) if out is not None else None
 
-    with _mkdocs_logging(), _reproducible_dates(trials):
-        try:
-            config = load_config(str(cfg_path), strict=strict)
-        except (MkDocsException, OSError) as exc:
-            raise BuildError(f"invalid MkDocs config: {exc}", cfg_path) from exc
-        plugin = next((p for p in config.plugins.values() if isinstance(p, TrialpressPlugin)), None)
-        if plugin is None:
-            raise BuildError("the MkDocs config does not use the trialpress plugin", cfg_path)
-        if site_url:
-            config.site_url = site_url if site_url.endswith("/") else f"{site_url}/"
-        if out_dir is None:
-            # The bundled config lives in the installed package: build next to the user.
-            out_dir = Path("build/site") if bundled else Path(config.site_dir)
-        out_dir = out_dir.resolve()
+    with _mkdocs_logging() as mkdocs_warnings, _reproducible_dates(trials):
+        config, plugin, out_dir = _load_config(cfg_path, bundled, strict, site_url, out)
         docs_dir = Path(config.docs_dir).resolve()
         if out_dir == docs_dir or docs_dir in out_dir.parents or out_dir in docs_dir.parents:
             raise BuildError(f"output folder {out_dir} overlaps docs_dir {docs_dir}", cfg_path)
@@ -248,31 +401,44 @@ def build_trials(
             )
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        store = Path(cache).resolve() if cache is not None else None
         try:
-            config.site_dir = str(tmp / "site")
-            plugin.preloaded = trials
-            plugin.reporter = reporter
-            history_path = history_dir(history, plugin, cfg_path.parent, bundled)
-            plugin.options = _options(
-                plugin, cfg_path.parent, templates, pdf, cache, jobs, executor, history_path
-            )
-            # Generated pages go to this build's own temporary folder (concurrent builds of
-            # one project never share one), and unchanged PDFs are reused from the output
-            # this build replaces.
-            plugin.config.cache_dir = str(Path(cache_dir).resolve() if cache_dir else tmp / "cache")
-            if (out_dir / "pdf").is_dir():
-                plugin.pdf_reuse_dir = out_dir / "pdf"
-            stage = reporter.stage("Building site", None)
-            try:
-                mkdocs_build(config)
-            except (Abort, MkDocsException) as exc:
-                raise BuildError(f"MkDocs build failed: {exc}", cfg_path) from exc
-            except TrialpressError:
-                raise
-            stage.advance()
-            all_errors.extend(plugin.record_errors)
-            checkpoint()  # a stop signal never lets the new output replace the old
-            _swap_into_place(tmp / "site", out_dir)
+            with _working_folder(store, out_dir, tmp) as work:
+                config.site_dir = str(tmp / "site")
+                plugin.preloaded = trials
+                plugin.reporter = reporter
+                history_path = history_dir(history, plugin, cfg_path.parent, bundled)
+                plugin.options = _options(
+                    plugin, cfg_path.parent, templates, pdf, cache, jobs, executor, history_path
+                )
+                # Generated pages go to the working folder (never shared by two running builds),
+                # and unchanged PDFs are reused from the output this build replaces.
+                plugin.config.cache_dir = str(Path(cache_dir).resolve() if cache_dir else work)
+                if (out_dir / "pdf").is_dir():
+                    plugin.pdf_reuse_dir = out_dir / "pdf"
+                stage = reporter.stage("Building site", None)
+                try:
+                    mkdocs_build(config)
+                except (Abort, MkDocsException) as exc:
+                    raise BuildError(f"MkDocs build failed: {exc}", cfg_path) from exc
+                except TrialpressError:
+                    raise
+                stage.advance()
+                all_errors.extend(plugin.record_errors)
+                checkpoint()  # a stop signal never lets the new output replace the old
+                _swap_into_place(tmp / "site", out_dir)
+                if store is not None and work == _work_path(store, out_dir):
+                    last = LastBuild(work)
+                    if inputs is None or mkdocs_warnings.count:
+                        last.forget()
+                    else:
+                        outcome = Outcome(
+                            trials=plugin.trial_count,
+                            warnings=count_warnings(trials),
+                            errors=[str(e) for e in all_errors],
+                            messages=list(messages),
+                        )
+                        last.save(inputs, history_path, out_dir, outcome)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

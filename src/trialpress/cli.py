@@ -90,6 +90,17 @@ def trial_warnings(trial: Trial, severity: str = "warning") -> list[str]:
     return out
 
 
+def record_messages(trial: Trial) -> list[tuple[str, str]]:
+    """What --verbose prints about one trial read: its warnings, then its notes."""
+    return [("warning", line) for line in trial_warnings(trial)] + [
+        ("note", line) for line in trial_warnings(trial, "note")
+    ]
+
+
+def _message(level: str, line: str) -> None:
+    (warn if level == "warning" else note)(line)
+
+
 def note(message: object) -> None:
     """Print one ``Note: ...`` line on stderr unless --quiet (data kept aside, nothing wrong)."""
     if not settings().quiet:
@@ -133,10 +144,8 @@ def read_all(
         if isinstance(result, RecordError):
             _error(result)
         elif verbose:
-            for line in trial_warnings(result):
-                warn(line)
-            for line in trial_warnings(result, "note"):
-                note(line)
+            for level, line in record_messages(result):
+                _message(level, line)
 
     from trialpress.store import Store
 
@@ -662,7 +671,7 @@ def build(
     history: str | None,
 ) -> None:
     """Build the site (trial pages, checklists, indexes) from RECORDS with MkDocs."""
-    from trialpress.build import build_trials, choose_config
+    from trialpress.build import Asked, build_trials, choose_config, skip_check
     from trialpress.errors import TrialpressError
     from trialpress.stopping import BuildInterrupted, stop_on_signals
 
@@ -671,6 +680,29 @@ def build(
         choose_config(config_file)  # fail on a missing --config before reading anything
         # SIGTERM unwinds like Ctrl-C: the half-built temporary folder is removed and the
         # previous output stays as it was.
+        asked = Asked(
+            config_file=config_file,
+            strict=strict,
+            templates=templates,
+            pdf=pdf,
+            cache=_cache(cache, no_cache),
+            jobs=jobs,
+            executor=executor,
+            site_url=site_url,
+            history=history,
+        )
+        inputs, result = skip_check(records, out, asked)
+        if result is not None:
+            # Nothing changed since the last build: say what it said, touch nothing.
+            if settings().verbose:
+                for level, line in result.messages:
+                    _message(level, line)
+            for err in result.errors:
+                _error(err)
+            info("Nothing changed since the last build; the output was left as it is.")
+            result.seconds = time.monotonic() - start
+            info(result.summary())
+            sys.exit(1 if result.errors else 0)
         with stop_on_signals(), progress() as rep:
             # read_all prints read errors as they come, and warnings under --verbose
             trials, read_errors = read_all(
@@ -680,17 +712,11 @@ def build(
                 trials,
                 out,
                 errors=read_errors,
-                config_file=config_file,
-                strict=strict,
-                templates=templates,
-                pdf=pdf,
-                cache=_cache(cache, no_cache),
-                jobs=jobs,
-                executor=executor,
-                site_url=site_url,
                 reporter=rep,
                 start=start,
-                history=history,
+                inputs=inputs,
+                messages=[m for t in trials for m in record_messages(t)],
+                **vars(asked),
             )
     except TrialpressError as exc:
         _error(exc)

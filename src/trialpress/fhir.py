@@ -626,8 +626,10 @@ def bundle_of(studies: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
         "type": "collection",
-        "entry": [
-            {"fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}", "resource": study}
-            for url, study in studies
-        ],
+        "entry": [{"fullUrl": entry_url(url), "resource": study} for url, study in studies],
     }
+
+
+def entry_url(registry_url: str) -> str:
+    """A Bundle entry's stable ``fullUrl``: a UUID derived from the trial's registry URL."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, registry_url)}"

@@ -190,15 +190,22 @@ class HistoryStore:
             log.warning("history: %s is unreadable (%s); its history is left as it is", path, exc)
             return None
 
-    def load(self, nct_id: str) -> list[Version] | None:
+    def load(self, nct_id: str, current: Version | None = None) -> list[Version] | None:
         """A trial's stored versions, oldest first (None: the index is unreadable).
 
-        A version file that is missing or does not match its id is passed over."""
+        A version file that is missing or does not match its id is passed over. When the
+        latest stored version is ``current`` (same id: same content), its file is not read
+        again: an unchanged trial costs its index, not its whole history."""
         entries = self._load_index(nct_id)
         if entries is None:
             return None
         versions: list[Version] = []
-        for e in entries:
+        for i, e in enumerate(entries):
+            latest = current is not None and i == len(entries) - 1 and e["id"] == current.id
+            if latest and self.version_path(nct_id, e["id"]).is_file():
+                assert current is not None
+                versions.append(current)
+                continue
             path = self.version_path(nct_id, e["id"])
             try:
                 data = json.loads(path.read_bytes())
@@ -224,7 +231,7 @@ class HistoryStore:
         for trial in trials:
             data = stored_form(trial)
             current = Version(version_id(data), trial.last_updated, data)
-            stored = self.load(trial.nct_id)
+            stored = self.load(trial.nct_id, current)
             versions = list(stored or [])
             if not versions or versions[-1].id != current.id:
                 versions.append(current)

@@ -53,7 +53,7 @@ from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.publish import Generated, PublishOptions, SearchEntry, generate
 from trialpress.stopping import checkpoint
-from trialpress.store import Store, digest
+from trialpress.store import PageFiles, Store, digest, link_or_copy
 
 log = logging.getLogger("mkdocs.plugins.trialpress")
 
@@ -68,6 +68,19 @@ _PROBE_MD = "---\ntitle: probe\n---\n\nprobe\n"
 
 #: A search index builder, called after the build with the search entries and the config.
 SearchIndexer = Callable[[Sequence[SearchEntry], MkDocsConfig], None]
+
+
+class LinkedFile(File):
+    """A generated file of the working folder, placed in the site as a hard link (a copy
+    across file systems): every writer of the working folder replaces files by renaming a
+    new one into place and never changes one in place, so the site's file keeps its bytes."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        """Link (or copy) the working folder's file to its place in the site."""
+        if dirty and not self.is_modified():
+            return
+        assert self.abs_src_path is not None
+        link_or_copy(Path(self.abs_src_path), Path(self.abs_dest_path))
 
 
 class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -299,8 +312,12 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         for src, path in generated.pages.items():
             if src not in standalone:
                 added.append(File.generated(config, src, abs_src_path=str(path)))
+        # Files of the working folder and stored versions of trials are linked into the
+        # site, not copied: both are only ever written by replacing a file.
+        linked = {self.cache_dir, *([self.options.history] if self.options.history else [])}
         for dest, path in generated.files.items():
-            added.append(File.generated(config, dest, abs_src_path=str(path)))
+            kind = LinkedFile if linked.intersection(path.parents) else File
+            added.append(kind.generated(config, dest, abs_src_path=str(path)))
         worker = render.asset_path(search.WORKER_SOURCE, self.options.templates)
         added.append(File.generated(config, search.WORKER_ASSET, abs_src_path=str(worker)))
         for file in added:
@@ -335,28 +352,33 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             [str(e) for e in config.markdown_extensions],
             config.mdx_configs,
         )
+        pages = PageFiles(self.cache_dir / "html")
         for src in generated.standalone:
             checkpoint()
             markdown = generated.pages[src].read_text(encoding="utf-8")  # one page at a time
             key = digest("html", chrome, src, markdown)
-            cached = store.get(key)
-            if cached is None:
-                cached = self._render(src, markdown, env, config, files, doc_files).encode(
-                    "utf-8", errors="xmlcharrefreplace"
-                )
-                store.put(key, cached)
-                generated.rendered.append(f"html:{src}")
             page_file = File.generated(config, src, abs_src_path=str(generated.pages[src]))
             Page(None, page_file, config)  # its URL, for the sitemap
             self._standalone.append(page_file)
+            path = pages.path(page_file.dest_uri, key)
+            if path is None:
+                cached = store.get(key)
+                if cached is None:
+                    cached = self._render(src, markdown, env, config, files, doc_files).encode(
+                        "utf-8", errors="xmlcharrefreplace"
+                    )
+                    store.put(key, cached)
+                    generated.rendered.append(f"html:{src}")
+                path = pages.put(page_file.dest_uri, key, cached)
             files.append(
-                File.generated(
+                LinkedFile.generated(
                     config,
                     page_file.dest_uri,
-                    content=cached,
+                    abs_src_path=str(path),
                     inclusion=InclusionLevel.NOT_IN_NAV,
                 )
             )
+        pages.save()
         return env
 
     def _render(

@@ -16,10 +16,12 @@ payload, so a corrupt or foreign entry is detected, rendered again and never pub
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -293,7 +295,7 @@ def generate(
     )
     with _render_trials(todo, common, options) as trials_rendered:
         # The batches render in workers while this process makes the index pages.
-        _index_pages(corpus, ctx, changes, options, result)
+        _index_pages(corpus, ctx, changes, options, result, store)
         result.rendered += trials_rendered(stage)
     studies = [  # each trial with its ResearchStudy JSON, for the site's Bundle
         (t, (out / Layout.fhir(t.nct_id)).read_text(encoding="utf-8"))
@@ -317,21 +319,67 @@ def _index_pages(
     changes: ChangeLog | None,
     options: PublishOptions,
     result: Generated,
+    store: Store,
 ) -> None:
     """The pages and files that list many trials: index and change pages, the feed and the
-    finder's data."""
-    # Index pages list many trials: their Markdown is cheap to make and is compared, not
-    # cached; the engine stage reuses their HTML when the Markdown did not change.
+    finder's data.
+
+    Each page is keyed by what it reads: its template sources, the engine options and the
+    trials it lists (a digest of each one's JSON; for change pages also the versions
+    shown). A changed trial re-renders only the pages that list it; the rest cost a hash."""
     checkpoint()
-    _page(result, TRIALS_INDEX, render.render_trials_index(ctx))
+    engine = (options.use_directory_urls, options.site_url, __version__)
+    listed = {
+        n: hashlib.sha256(t.model_dump_json().encode("utf-8")).hexdigest()
+        for n, t in corpus.trials.items()
+    }
+    sources: dict[str, str] = {}
+
+    def page(src: str, template: str, parts: object, make: Callable[[], str]) -> None:
+        if template not in sources:
+            sources[template] = template_sources(ctx.env, template)
+        key = digest("index", src, sources[template], engine, parts)
+        data = _page_text(store.get(key))
+        if data is None:
+            data = make().encode("utf-8")
+            store.put(key, data)
+            result.rendered.append(f"index:{src}")
+        write_if_changed(result.out / src, data)
+        result.pages[src] = result.out / src
+
+    every = list(listed.items())
+    page(TRIALS_INDEX, "trials_index.md", every, lambda: render.render_trials_index(ctx))
     for kind in KINDS:
-        _page(result, Layout.kind_src(KINDS[kind][0]), render.render_kind_overview(kind, ctx))
-        for entry in corpus.indexes[kind].values():
-            _page(result, entry.src_path, render.render_term(entry, ctx))
+        entries = list(corpus.indexes[kind].values())
+        page(
+            Layout.kind_src(KINDS[kind][0]),
+            "kind_index.md",
+            [kind, [asdict(e) for e in entries]],
+            partial(render.render_kind_overview, kind, ctx),
+        )
+        for entry in entries:
+            page(
+                entry.src_path,
+                "term.md",
+                [asdict(entry), [[n, listed[n]] for n in entry.nct_ids]],
+                partial(render.render_term, entry, ctx),
+            )
             result.standalone.append(entry.src_path)
     if changes is not None:
+        recent = changes.recent()
         for change_kind in (None, *FILTER_KINDS):
-            _page(result, Layout.changes_src(change_kind), render.render_changes(ctx, change_kind))
+            # A step's changes are made from its version and the ones before it.
+            shown = [
+                [n, listed[n], step.version.id, _version_ids(changes, n)]
+                for n, step in recent
+                if change_kind is None or change_kind in step.kinds
+            ]
+            page(
+                Layout.changes_src(change_kind),
+                "changes.md",
+                [change_kind, shown],
+                partial(render.render_changes, ctx, change_kind),
+            )
         feed = atom_feed(
             changes,
             corpus,
@@ -342,9 +390,21 @@ def _index_pages(
         for site_path, blob in ((FEED, feed), (FEED_SITEMAP, EMPTY_SITEMAP)):
             write_if_changed(result.out / site_path, blob)
             result.files[site_path] = result.out / site_path
-    # The finder's data: one script shared by the All trials page and trial pages.
-    write_if_changed(result.out / FINDER_DATA, finder.finder_script(corpus))
+    # The finder's data: one script shared by the All trials page and trial pages, made
+    # from every trial (reused while none changed).
+    finder_key = digest("finder", __version__, every)
+    script = store.get(finder_key)
+    if script is None:
+        script = finder.finder_script(corpus)
+        store.put(finder_key, script)
+        result.rendered.append(f"data:{FINDER_DATA}")
+    write_if_changed(result.out / FINDER_DATA, script)
     result.files[FINDER_DATA] = result.out / FINDER_DATA
+
+
+def _version_ids(changes: ChangeLog, nct_id: str) -> list[str]:
+    timeline = changes.timeline(nct_id)
+    return [s.version.id for s in timeline.steps] if timeline else []
 
 
 def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> ChangeLog | None:
@@ -365,12 +425,6 @@ def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> Chan
             if path.is_file():
                 result.files[Layout.version(nct_id, step.version.id)] = path
     return changes
-
-
-def _page(result: Generated, src: str, text: str) -> None:
-    """Write one generated page and record where it is."""
-    write_if_changed(result.out / src, text.encode("utf-8"))
-    result.pages[src] = result.out / src
 
 
 def _page_text(payload: bytes | None) -> bytes | None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -35,6 +34,7 @@ from trialpress.corpus import KINDS, Corpus, IndexEntry
 from trialpress.errors import RenderError
 from trialpress.layout import Layout
 from trialpress.publish import SearchEntry
+from trialpress.store import link_or_copy
 
 #: Where the index lands in the site (``pagefind.js`` finds its files beside itself).
 INDEX_DIR = "pagefind"
@@ -174,16 +174,9 @@ def _run_pagefind(entries: Sequence[Indexable], dest: Path, language: str, exe: 
 
 def _copy_tree(src: Path, dest: Path) -> None:
     """Hard links where possible (index files are never modified in place), else copies."""
-
-    def link_or_copy(s: str, d: str) -> None:
-        try:
-            os.link(s, d)
-        except OSError:
-            shutil.copy2(s, d)
-
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(src, dest, copy_function=link_or_copy)
+    shutil.copytree(src, dest, copy_function=lambda s, d: link_or_copy(Path(s), Path(d)))
 
 
 def write_index(

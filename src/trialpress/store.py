@@ -7,9 +7,11 @@ foreign entry is detected, made again and never published.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -93,3 +95,77 @@ def digest(*parts: object) -> str:
     """SHA-256 of JSON-encoded parts: the one way keys are made."""
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def link_or_copy(src: Path, dest: Path) -> None:
+    """Place ``src`` at ``dest`` as a hard link, or a copy where links cannot be made (another
+    file system, a file system without them). Only for files that are replaced, never
+    changed in place (see :func:`write_atomic`): the two names share one file."""
+    try:
+        try:
+            os.link(src, dest)  # thousands of files: try first, make folders when needed
+        except FileNotFoundError:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.link(src, dest)
+        except FileExistsError:
+            dest.unlink()
+            os.link(src, dest)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            raise
+        dest.unlink(missing_ok=True)
+        shutil.copyfile(src, dest)
+
+
+class PageFiles:
+    """Built pages kept as files in a working folder, with a manifest of the key each was
+    made from and its size and modification time: a page still in place for the same key
+    is used as it is, without reading it from the store again. A file that is missing or
+    whose size or time changed since it was written is made again."""
+
+    MANIFEST = ".manifest.json"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._before: dict[str, list[object]] = {}
+        self._now: dict[str, list[object]] = {}
+        try:
+            data = json.loads((root / self.MANIFEST).read_bytes())
+            if isinstance(data, dict):
+                self._before = data
+        except (OSError, ValueError):
+            pass
+
+    def path(self, name: str, key: str) -> Path | None:
+        """The file of ``name`` if it holds what ``key`` makes, else None."""
+        path = self.root / name
+        recorded = self._before.get(name)
+        if not isinstance(recorded, list) or len(recorded) != 3 or recorded[0] != key:
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        if [st.st_size, st.st_mtime_ns] != recorded[1:]:
+            return None
+        self._now[name] = recorded
+        return path
+
+    def put(self, name: str, key: str, data: bytes) -> Path:
+        """Write ``data`` as the page ``name`` made from ``key``; its path."""
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+        st = path.stat()
+        self._now[name] = [key, st.st_size, st.st_mtime_ns]
+        return path
+
+    def save(self) -> None:
+        """Record this build's pages; remove the files of pages it no longer has."""
+        for name in set(self._before) - set(self._now):
+            path = self.root / name
+            if self.root.resolve() in path.resolve().parents:
+                path.unlink(missing_ok=True)
+        blob = json.dumps(self._now, sort_keys=True).encode("utf-8")
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_if_changed(self.root / self.MANIFEST, blob)
