@@ -27,16 +27,19 @@ from trialpress.models import Criterion, Eligibility, EligibilityFact, Trial
 from trialpress.readers import read_paths
 
 LABELS = Path(__file__).parent / "facts_labels.json"
-# Records from outside the shared data, kept to what the evaluation reads (SOURCE.md there).
-UNSEEN_RECORDS = Path(__file__).parent / "data" / "facts_unseen" / "trials.json"
+# Records from outside the shared data, kept to what the evaluation reads (SOURCE.md there):
+# held_out_5 (API v2 criteria), held_out_6 and held_out_7 (legacy XML criteria, another source).
+UNSEEN = Path(__file__).parent / "data" / "facts_unseen"
+UNSEEN_RECORDS = (UNSEEN / "trials.json", UNSEEN / "held_out_6.json", UNSEEN / "held_out_7.json")
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # Held-out sets no extraction rule has been changed after, each gated on the targets its
 # first run met (LABELLING.md records the figures; a rule change made after looking at their
-# errors would make them seen). held_out_4: numeric recall 71.4% (7 labels); held_out_5:
-# anc_min 77.8% and crcl_min 71.4% precision, below the per-kind target.
+# errors would make them seen). held_out_4, held_out_5 and held_out_6 were gated so until
+# their errors drove rule fixes; they are now in the regression gate with the tuning set.
 FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
-    "held_out_4": ("numeric precision", "per-kind precision"),
-    "held_out_5": ("numeric precision", "numeric recall"),
+    # held_out_7 met none: numeric precision 94.7%, recall 89.3%; crcl_min, ast_alt_max_uln
+    # and cns_metastases per-kind precision 66.7%, 84.6% and 81.8%.
+    "held_out_7": (),
 }
 
 
@@ -65,7 +68,9 @@ def eligibilities(trials: dict[str, Trial]) -> dict[str, Eligibility]:
         nct = root.findtext("id_info/nct_id")
         if nct and nct not in out:
             out[nct] = _from_text(root.findtext("eligibility/criteria/textblock") or "")
-    records = json.loads(UNSEEN_RECORDS.read_text(encoding="utf-8"))["trials"]
+    records = [
+        r for path in UNSEEN_RECORDS for r in json.loads(path.read_text(encoding="utf-8"))["trials"]
+    ]
     for record in records:
         assert record["nct_id"] not in out, record["nct_id"]  # unseen: not in the shared data
         out[record["nct_id"]] = _from_text(record["eligibility_criteria"])

@@ -21,6 +21,7 @@ Choices, because a wrong fact is worse than a missing one:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ UNITS = {
 NOTE_ALTERNATIVE = "one of alternatives: another threshold in the same criterion may suffice"
 NOTE_SEVERAL = "the criterion gives several different thresholds for this"
 NOTE_CONDITIONAL = "applies only to part of the trial (a phase, cohort or arm)"
+NOTE_SOME_PATIENTS = "applies only to some patients (the criterion states a condition)"
+NOTE_JOINT = "excludes only when this and the other joined threshold are both met"
+NOTE_IMPLIED = "the wording only implies this; check the criterion"
 
 # -- criteria walk: the one place that numbers criteria the way people see them ------------
 
@@ -95,7 +99,7 @@ _ANCHORS: list[tuple[str, str]] = [
     ("karnofsky", r"\bKarnofsky\b|\bKPS\b|\bLansky\b"),
     (
         "anc",
-        r"absolute\s+neutrophils?\s+counts?|absolute\s+granulocyte\s+counts?|\bANC\b|\bAGC\b"
+        r"absolute\s+neutrophils?\s+counts?|(?:absolute\s+)?granulocytes?(?:\s+counts?)?|\bANC\b|\bAGC\b"
         r"|\bneutrophils?(?:\s+counts?)?(?:\s+\(absolute\s+value\))?",
     ),
     ("platelets", r"\bplatelets?(?:\s+counts?)?|\bPLT\b|\bthrombocytes\b"),
@@ -115,7 +119,8 @@ _ANCHORS: list[tuple[str, str]] = [
     (
         "life",
         r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
-        r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival",
+        r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival"
+        r"|\bprognosis\b|(?:anticipated|expected)\s+to\s+live",
     ),
     # Other tests: they end the reach of the anchor before them.
     (
@@ -158,6 +163,9 @@ def _anchors(text: str) -> list[_Anchor]:
         # "Alanine aminotransferase (ALT) and AST" is one anchor, quoted from its start; so is
         # "Karnofsky performance status" (the generic words belong to the named scale).
         same = bool(out) and out[-1].kind == kind != "stop"
+        # "alkaline phosphatase (ALP)": one other test, named twice
+        if bool(out) and out[-1].kind == kind == "stop":
+            same = re.fullmatch(r"[\s(]*", text[out[-1].end : m.start()]) is not None
         scale = bool(out) and out[-1].kind == "karnofsky" and kind == "ecog"
         if (same or scale) and _JOIN_RE.fullmatch(text, out[-1].end, m.start()):
             out[-1] = _Anchor(out[-1].kind, out[-1].start, m.end())
@@ -183,26 +191,35 @@ _WORD_NUMBERS = {
 }
 
 _GE = (
-    r"≥|>=|=>|≧|⩾|>\s*/\s*=|at\s+least|no\s+less\s+than|not\s+less\s+than|a?\s*minimum\s+of"
-    r"|greater\s+than\s+or\s+equal\s+to|more\s+than\s+or\s+equal\s+to|or\s+more"
+    r"≥|>=|=>|≧|⩾|>\s*/\s*=|>\s*or\s*=|at\s+least|no\s+less\s+than|not\s+less\s+than"
+    r"|a?\s*minimum\s+of|(?:greater|more)\s+than\s+or\s+equal(?:\s+to)?|or\s+more"
 )
 _GT = r">|more\s+than|greater\s+than|higher\s+than|above|over|exceeding|exceeds"
 _LE = (
-    r"≤|<=|=<|≦|⩽|<\s*/\s*=|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?|up\s+to"
-    r"|maximum\s+of|less\s+than\s+or\s+equal\s+to|or\s+less|within"
+    r"≤|<=|=<|≦|⩽|<\s*/\s*=|<\s*or\s*=|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?"
+    r"|up\s+to|maximum\s+of|(?:less|better)\s+than\s+or\s+equal(?:\s+to)?|or\s+less|within"
 )
 _LT = r"<|less\s+than|lower\s+than|below|under"
-_NUM = r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
+# A decimal comma ("1,5 x ULN", "1,5 x 109/l") only before a multiple, where it cannot be
+# a thousands separator.
+_NUM = (
+    r"\d,\d{1,2}(?=\s*(?:[xX×*]|times\b|upper\b|U[LN][NL]\b))"
+    r"|\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
+)
+_ULN_WORDS = (
+    r"I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?"
+    r"|upper\s+normal(?:ity)?\s+(?:range\s+)?limits?"
+)
 _WORDNUM = "|".join(_WORD_NUMBERS)
 _UNIT = (
     r"(?P<uln>(?:(?:x|X|×|\*|⋅|·|\?|times)\s*(?:greater\s+than\s+)?(?:of\s+)?(?:the\s+)?)?"
     r"(?:institutional\s+)?"
-    r"(?:I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?"
-    r"(?:\s+value)?))"
-    r"|(?P<e9>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*)?\s*(?:9|⁹)\s*(?:cells\s*)?/\s*L|(?-i:G/L|Gi/L))"
-    r"|(?P<e3>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
+    rf"(?:{_ULN_WORDS})(?:\s+value)?)"
+    r"|(?P<e9>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)\s*(?:cells\s*)?/\s*L"
+    r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/L|Gi/L))"
+    r"|(?P<e3>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
     r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL])"
-    r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
+    r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|/\s*micro-?lit(?:er|re)s?\b|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
     r"|(?:cells\s*)?/\s*mL)"
     r"|(?P<gdl>g\s*/\s*d[lL])|(?P<gl>g\s*/\s*L)|(?P<mmol>mmol\s*/\s*L)"
     r"|(?P<mlmin>m[lL]\s*/\s*(?:min(?:ute)?|mn)\b(?:\s*/\s*1\.73\s*m\s*(?:2|²|\^2))?)"
@@ -215,9 +232,9 @@ _VALUE_RE = re.compile(
     re.IGNORECASE,
 )
 _BARE_ULN_RE = re.compile(
-    rf"(?:(?P<le>{_LE})|(?P<lt>{_LT})|(?P<gt>{_GT})|(?P<ge>{_GE}))\s*(?:the\s+)?"
+    rf"(?:(?P<le>{_LE})|(?P<lt>{_LT})|(?P<gt>{_GT}|greater)|(?P<ge>{_GE}))\s*(?:the\s+)?"
     r"(?:institutional\s+)?(?:ULN|UNL|upper\s+limit\s+of\s+(?:the\s+)?(?:institutional\s+)?"
-    r"normal(?:\s+range)?(?:\s+\(ULN\))?)|within\s+(?:the\s+)?(?:institutional\s+)?normal\s+"
+    r"normal(?:\s+range)?(?:\s+\(ULN\))?|upper\s+normal(?:ity)?\s+limit)|within\s+(?:the\s+)?(?:institutional\s+)?normal\s+"
     r"(?:institutional\s+)?limits",
     re.IGNORECASE,
 )
@@ -244,6 +261,8 @@ def _number(raw: str) -> float:
     word = re.match(r"[A-Za-z]+", raw)
     if word:
         return float(_WORD_NUMBERS[word.group(0).lower()])
+    if re.fullmatch(r"\d,\d{1,2}", raw):
+        return float(raw.replace(",", "."))  # a decimal comma
     return float(raw.replace(",", ""))
 
 
@@ -289,9 +308,38 @@ _GILBERT_RE = re.compile(r"gilbert|hyperbilirubin", re.IGNORECASE)
 _PART_RE = re.compile(
     r"\b(?:cohort|phase|part\s+[A-Z0-9]|arm|dose\s+(?:escalation|expansion))\b", re.IGNORECASE
 )
-_OR_RE = re.compile(r"\bor\b", re.IGNORECASE)
+# "or" between two tests, not the comparator words "or more", "or equal", "> or =".
+_OR_RE = re.compile(
+    r"(?<![<>]\s)\bor\b(?!\s*(?:more|less|equal|greater|higher|lower|above|below|=))",
+    re.IGNORECASE,
+)
+# "... >= 60 mL/min for participants with creatinine above normal": for some patients only.
+_SOME_PATIENTS_RE = re.compile(
+    r"\bfor\s+(?:patients|participants|subjects|those|people|persons|individuals)\s+"
+    r"(?:with|who|whose|on|receiving|aged|older|younger|over|under|[<>≥≤])",
+    re.IGNORECASE,
+)
+# "life expectancy < 6 months for reasons other than the disease": the limit leaves a cause
+# out, so it is not the trial's plain limit ("due to concurrent disease" names the cause of
+# the excluded short life and stays plain).
+_CAUSE_RE = re.compile(
+    r"^\s*(?:\w+\s+){0,2}?(?:for\s+reasons\s+other\s+than|other\s+than|unrelated\s+to)\b",
+    re.IGNORECASE,
+)
+# "... < 70% for patients < 60": the number after the people named is an age.
+_AGE_BEFORE_RE = re.compile(
+    r"\b(?:patients|participants|subjects|people|persons|children|adults|aged?)\s*$", re.IGNORECASE
+)
+# "If the creatinine is > 1.5 mg/dL ...", "(If greater than 1.5, the clearance must be ...)",
+# "Note: for HCC, AST ... <= 5 x ULN" (a group named before the value)
+_IF_RE = re.compile(
+    r"(?:^|[(.;:]\s*)(?:if\b|(?:note\s*:\s*)?for\s+(?!all\b)[^,:;.()\d]{1,40}[,:])", re.IGNORECASE
+)
+# Exclusion "Neutrophils < 1.5 x 10^9/L and platelets < 100 x 10^9/L": literally both at once.
+_JOINT_RE = re.compile(r"\s*and\s+(?:the\s+|a\s+)?", re.IGNORECASE)
 _SHARED_RE = re.compile(
-    r"[\s()\[\]/,、（）]*(?:and|&|,)[\s()\[\]/,、（）]*(?:(?:blood|serum|total)\s+)?", re.IGNORECASE
+    r"[\s()\[\]/,、（）]*(?:and\s*/\s*or|and|or|&|,)[\s()\[\]/,、（）]*(?:(?:blood|serum|total)\s+)?",
+    re.IGNORECASE,
 )
 _MAYBE_NUMERIC_RE = re.compile(
     r"\d|\bI?ULN\b|\bUNL\b|upper\s+limit|normal\s+limits|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b",
@@ -371,6 +419,8 @@ def _hemoglobin(value: _Value) -> float | None:
         return n / 10
     if value.unit == "mmol":
         return round(n * 1.611, 1)
+    if value.unit is None and value.cmp is not None and 6 <= n <= 18:
+        return n  # "hemoglobin >= 10.0": only g/dL has numbers in this range
     return None
 
 
@@ -426,15 +476,63 @@ def _numeric_facts(text: str, anchors: list[_Anchor], exclusion: bool) -> list[_
         if anchor.kind == "ecog":
             found.extend(_ecog(text, anchor, limit, exclusion))
             continue
+        if anchor.kind in ("life", "karnofsky"):
+            found.extend(_value_before(text, anchor, exclusion))
         near = anchor.end
+        read: list[tuple[_Value, _Found | None]] = []
         for value in _values(text, anchor.end, limit):
             if value.start - near > 70:
                 break
             fact = _lab(text, anchor, value, prev_end, exclusion)
             prev_end = near = value.end
+            read.append((value, fact))
             if fact is not None:
                 found.append(fact)
+        if not exclusion:
+            _mark_other_unit(text, read)
     return found
+
+
+def _mark_other_unit(text: str, read: list[tuple[_Value, _Found | None]]) -> None:
+    """ "Bilirubin < 1.5 mg/dL OR less than the ULN": the fact read in one unit is only one
+    of the alternatives when the other, in a unit this kind does not take, is joined by "or"
+    (not a value for liver metastases or Gilbert's, which are the main value's companions)."""
+    for (a, fa), (b, fb) in itertools.pairwise(read):
+        if (fa is None) == (fb is None) or a.unit == b.unit:
+            continue
+        if not _OR_RE.search(text, a.end, b.start):
+            continue
+        other = a if fa is None else b
+        near = text[other.start : other.end + 60]
+        if _LIVER_RE.search(near) or _GILBERT_RE.search(near):
+            continue
+        fact = fa or fb
+        if fact is not None:
+            fact.note = fact.note or NOTE_ALTERNATIVE
+
+
+_BEFORE_RE = re.compile(
+    rf"(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))\s*(?P<num>\d+)\s*"
+    r"(?:(?P<weeks>weeks?)|(?P<months>months?)|(?P<years>years?)|(?P<pct>%))?\s*(?:of\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _value_before(text: str, anchor: _Anchor, exclusion: bool) -> list[_Found]:
+    """ "Greater than 12 weeks life expectancy", "Less than 30 Karnofsky score": a threshold
+    written right before the anchor, read only with its comparator (and, for life
+    expectancy, a unit of time)."""
+    m = _BEFORE_RE.search(text, max(0, anchor.start - 40), anchor.start)
+    if m is None:
+        return []
+    unit = next((u for u in ("weeks", "months", "years", "pct") if m.group(u)), None)
+    cmp = next((k for k in _CMP_GROUPS if m.group(k)), None)
+    value = _Value(m.start(), anchor.end, cmp, float(m.group("num")), unit)
+    fact = _lab(text, anchor, value, m.start(), exclusion)
+    if fact is None:
+        return []
+    fact.start, fact.end = m.start(), anchor.end
+    return [fact]
 
 
 def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Found]:
@@ -464,8 +562,31 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
     # "0, 1 or 2 for dose escalation, and 0 or 1 for dose expansion": a threshold per part
     again = _ECOG_VALUE_RE.match(text, end, limit)
     part = _PART_RE.search(text, end, min(limit, end + 40))
-    note = NOTE_SEVERAL if again else NOTE_CONDITIONAL if part else None
+    some = _SOME_PATIENTS_RE.search(text, end, min(limit, end + 40))
+    note = (
+        NOTE_SEVERAL
+        if again
+        else NOTE_CONDITIONAL
+        if part
+        else NOTE_SOME_PATIENTS
+        if some or _IF_RE.match(text.lstrip())
+        else None
+    )
     return [_Found("ecog_max", float(value), "<=", anchor.start, end, "ecog", note)]
+
+
+def _for_some_patients(text: str, start: int, fwd: str) -> bool:
+    """A threshold under a condition: the criterion opens with "If", an "if" clause starts
+    the sentence or bracket the value is in, or "for patients with ..." follows it."""
+    opening = _IF_RE.match(text.lstrip())
+    if opening and not re.search(r"liver|hepatic|gilbert", text[:start], re.IGNORECASE):
+        return True
+    if _SOME_PATIENTS_RE.search(fwd) or _CAUSE_RE.search(fwd):
+        return True
+    before = text[:start]
+    last = max((m.end() for m in _IF_RE.finditer(before)), default=-1)
+    # "If there is no liver metastasis, ALT > 2.5 x ULN": the liver rules' business.
+    return last >= 0 and not re.search(r"[)]|liver|hepatic|gilbert", before[last:], re.I)
 
 
 def _lab(
@@ -474,9 +595,11 @@ def _lab(
     kind = anchor.kind
     back, fwd = _context(text, value, prev_end)
     liver = _about_liver(back, fwd)
-    if _GILBERT_RE.search(back) or _GILBERT_RE.search(fwd):
+    if _GILBERT_RE.search(back) or _GILBERT_RE.search(fwd) or _AGE_BEFORE_RE.search(back):
         return None
     note = NOTE_CONDITIONAL if _PART_RE.search(back) or _PART_RE.search(fwd) else None
+    if note is None and not liver and _for_some_patients(text, value.start, fwd):
+        note = NOTE_SOME_PATIENTS
     if kind in ("creatinine", "bilirubin", "ast_alt"):
         if value.unit != "uln" or not 0.5 <= value.number <= 20:
             return None
@@ -526,10 +649,27 @@ def _lab(
     return _Found(name, converted, _SYMBOL[cmp], anchor.start, value.end, kind, note)
 
 
-def _mark_alternatives(text: str, anchors: list[_Anchor], found: list[_Found]) -> None:
-    """Note facts joined to a neighbouring fact of another kind by "or" ("... or CrCl ...")."""
+def _mark_alternatives(
+    text: str, anchors: list[_Anchor], found: list[_Found], exclusion: bool
+) -> None:
+    """Note facts joined to a neighbouring test of another kind by "or" ("creatinine <=
+    1.5 x ULN or CrCl >= 60", "creatinine =< 2.0 mg/dL OR creatinine clearance >= 40",
+    where the other side gives no fact). Under exclusion "or" joins exclusions: each side
+    is a limit of its own, so nothing is noted."""
+    if exclusion:
+        return
     anchors = [a for a in anchors if a.kind != "stop"]
     for f in found:
+        last = next((a for a in reversed(anchors) if a.end <= f.start), None)
+        # after that test's own values ("ECOG 0 or 1 with a life expectancy ...")
+        gap = max([g.end for g in found if g.end <= f.start], default=0)
+        if (
+            last is not None
+            and last.kind != f.anchor_kind
+            and f.start - last.end <= 60
+            and _OR_RE.search(text, max(last.end, gap), f.start)
+        ):
+            f.note = NOTE_ALTERNATIVE
         after = next((a for a in anchors if a.start >= f.end), None)
         near = after is not None and after.kind != f.anchor_kind and after.start - f.end <= 40
         if after is not None and near and _OR_RE.search(text[f.end : after.start]):
@@ -540,11 +680,32 @@ def _mark_alternatives(text: str, anchors: list[_Anchor], found: list[_Found]) -
                 f.note = NOTE_ALTERNATIVE
 
 
+def _mark_joint(text: str, found: list[_Found], exclusion: bool) -> None:
+    """Under exclusion, two tests joined by a bare "and" ("ANC < 1.5 and platelets < 100")
+    exclude only together, so neither is a plain minimum; say so on both."""
+    if not exclusion:
+        return
+    ordered = sorted(found, key=lambda f: f.start)
+    for f, g in itertools.pairwise(ordered):
+        if f.anchor_kind != g.anchor_kind and _JOINT_RE.fullmatch(text, f.end, g.start):
+            for h in (f, g):
+                h.note = h.note or NOTE_JOINT
+
+
 # -- categorical kinds ---------------------------------------------------------------------
 
 _CNS_RE = re.compile(
     r"\b(?:brain|CNS|central\s+nervous\s+system(?:\s+\(CNS\))?|intracranial|cerebral)\s+"
-    r"(?:tumou?r\s+)?(?:metasta\w*|lesions?|mets)\b|metasta\w*\s+(?:to|in)\s+the\s+brain",
+    r"(?:(?:or|and|and/or)\s+[\w-]+\s+)?(?:tumou?r\s+)?(?:metasta\w*|lesions?|mets)\b"
+    r"|metasta\w*\s+(?:to|in)\s+(?:the\s+)?(?:brain|CNS|central\s+nervous\s+system)"
+    r"|(?:invasion|infiltration|involvement)\s+(?:in|into|of)\s+(?:the\s+)?"
+    r"(?:brain|CNS|central\s+nervous\s+system)"
+    r"|\b(?:CNS|central\s+nervous\s+system(?:\s+\(CNS\))?)\s+involvement\s+(?:by|with)\s+"
+    r"(?:malignan|tumou?r|cancer|lymphoma|leuka?em)"
+    # "CNS involvement", "Known brain or leptomeningeal involvement" (in a cancer trial's
+    # criteria: the disease in the brain)
+    r"|\b(?:brain|CNS|central\s+nervous\s+system(?:\s+\(CNS\))?)\s+"
+    r"(?:(?:or|and|and/or)\s+[\w-]+\s+)?involvement\b",
     re.IGNORECASE,
 )
 _CNS_ACTIVE_RE = re.compile(
@@ -555,16 +716,19 @@ _CNS_ACTIVE_RE = re.compile(
 )
 _CNS_EXCEPTION_RE = re.compile(
     r"\b(?:may|can|could|will|are|is|be)\s+(?:be\s+)?(?:eligible|allowed|permitted|included"
-    r"|enrolled|admitted|considered|participate|accepted)|\bunless\b|\bexcept\b|\bprovided\b",
+    r"|enrolled|admitted|considered|participate|accepted)|\bunless\b|\bexcept(?:ions?)?\b"
+    r"|\bprovided\b",
     re.IGNORECASE,
 )
 _CNS_NEGATED_RE = re.compile(
-    r"\b(?:no|without|absence\s+of|free\s+of)\s+(?:\w+\s+){0,3}?(?:brain|CNS|central|"
+    r"\b(?:no|without|absence\s+of|free\s+of|negative|eliminat\w*|rul(?:e|ed|ing)\s+out)\s+"
+    r"(?:\w+\s+){0,3}?(?:brain|CNS|central|"
     r"intracranial)",
     re.IGNORECASE,
 )
 _CNS_ALLOWED_RE = re.compile(
-    r"\b(?:eligible|allowed|permitted|may\s+be\s+(?:enrolled|included)|could\s+be\s+enrolled)\b",
+    r"\b(?:eligible|allowed|permitted|may\s+be\s+(?:enrolled|included)|could\s+be\s+enrolled"
+    r"|including\s+(?:those|patients|participants|subjects)\s+with)\b",
     re.IGNORECASE,
 )
 _CONDITION_RE = re.compile(
@@ -574,7 +738,8 @@ _CONDITION_RE = re.compile(
 _PREG_WORD_RE = re.compile(r"\bpregnan(?:t|cy|cies)\b", re.IGNORECASE)
 _PREG_NOT_RE = re.compile(
     r"high[- ]risk\s+pregnanc|(?:prevent|avoid)\w*\s+(?:of\s+)?pregnanc|pregnancy\s+"
-    r"prevention|during\s+pregnancy|history\s+of\s+pregnan",
+    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy|history\s+of\s+pregnan"
+    r"|(?:capable\s+of|able\s+to|potential\s+to)\s+becom\w*\s+pregnant",
     re.IGNORECASE,
 )
 _PREG_INCLUSION_RE = re.compile(
@@ -585,12 +750,15 @@ _PREG_INCLUSION_RE = re.compile(
 )
 
 _MEASURABLE_RE = re.compile(
-    r"\bmeasurable\s+(?:\w+\s+){0,2}?(?:disease|lesions?|tumou?rs?)\b|accurately\s+measured",
+    r"\bmeasurable\s+(?:\w+\s+){0,2}?(?:disease|lesions?|tumou?rs?)\b|accurately\s+measured"
+    r"|\b(?:disease|lesions?|tumou?rs?)\s+(?:that\s+(?:is|are)\s+)?measurable\b",
     re.IGNORECASE,
 )
 _MEASURABLE_NOT_RE = re.compile(
-    r"non-?\s*measurable|measurable\s+or\s+(?:non|evaluable)|evaluable|recommended"
-    r"|not\s+required|(?:no|without)\s+measurable",
+    r"non-?\s*measurable|measurable\s+(?:and\s*/\s*)?or\s+(?:non|evaluable|assessable)|evaluable"
+    r"|assessable|recommended|not\s+required|(?:no|without)\s+measurable"
+    # a definition of the lesions that count, not a requirement to have one
+    r"|(?:serving|used|selected|chosen)\s+as\s+(?:\w+\s+)?measurable",
     re.IGNORECASE,
 )
 
@@ -616,32 +784,50 @@ def _sentence(text: str, start: int, end: int, limit: int = 200) -> tuple[int, i
     return s, e
 
 
-def _cns(text: str, exclusion: bool) -> tuple[str, int, int] | None:
-    """(category, quote span): an exclusion of only active/untreated/symptomatic brain
-    metastases, or one with an exception, admits treated stable ones; a plain one excludes."""
+def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
+    """(category, quote span, note): an exclusion of only active/untreated/symptomatic brain
+    metastases, or one with an exception, admits treated stable ones; a plain one excludes.
+    "Uncontrolled" only implies that, so the fact says so."""
     m = _CNS_RE.search(text)
     if not m:
         return None
     s, e = _sentence(text, m.start(), m.end())
     before = text[max(0, m.start() - 60) : m.start()]
-    if re.search(r"\btreat(?:ment)?\s+(?:of\s+|for\s+)?$", before, re.IGNORECASE):
+    if re.search(r"\btreat(?:ment)?\s+(?:(?:of|for)\s+)?(?:the\s+)?$", before, re.IGNORECASE):
         return None  # "radiosensitizers used to treat brain metastases": about a treatment
+    if re.search(r"\bunless\b[^.;]{0,60}?\brul(?:e|ed)\s+out", text, re.IGNORECASE):
+        return None  # "... unless brain metastases are ruled out by CT": a screening rule
+    negated = bool(_CNS_NEGATED_RE.search(text[max(0, m.start() - 40) : m.end()]))
     after = text[m.end() : e]
     if exclusion:
-        symptoms = re.search(r"\bsymptom|\bactive\b", after, re.IGNORECASE)
-        if _CNS_ACTIVE_RE.search(before) or _CNS_EXCEPTION_RE.search(text) or symptoms:
-            return "allowed_if_treated_stable", s, e
+        if negated:
+            return None  # "No progress in CNS lesions": a condition of an exception above it
+        # "brain metastases that are symptomatic", not "brain metastases or who have
+        # signs/symptoms attributable to them" (a further exclusion, joined by "or")
+        further = (
+            r"\bor\s+(?:who|whom|those|patients|participants|subjects|ha(?:ve|s)|with\s+signs)\b"
+        )
+        symptoms = re.search(rf"^(?:(?!{further}).)*?(?:\bsymptom|\bactive\b)", after, re.I | re.S)
+        active = _CNS_ACTIVE_RE.search(before)
+        if active or _CNS_EXCEPTION_RE.search(text) or symptoms:
+            implied = active is not None and active.group(0).lower().startswith("uncontroll")
+            only_implied = implied and not symptoms and not _CNS_EXCEPTION_RE.search(text)
+            return "allowed_if_treated_stable", s, e, NOTE_IMPLIED if only_implied else None
         if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
             return None
-        return "excluded", s, e
-    negated = bool(_CNS_NEGATED_RE.search(text[max(0, m.start() - 40) : m.end()]))
+        return "excluded", s, e, None
     allowed = bool(_CNS_ALLOWED_RE.search(text))
-    condition = bool(_CONDITION_RE.search(text))
+    # A condition of the metastases follows them when they are negated ("No brain metastases
+    # unless treated and stable"); "Stable neurological status without ... CNS metastases"
+    # is about something else.
+    condition = bool(_CONDITION_RE.search(text if allowed else text[m.start() :]))
     if (negated or allowed) and condition:
-        return "allowed_if_treated_stable", s, e
+        return "allowed_if_treated_stable", s, e, None
     if negated:
-        return "excluded", s, e
-    return ("allowed", s, e) if allowed else None
+        # "without clinical evidence of CNS metastases": silent ones are not ruled out
+        clinical = re.search(r"\bclinical", text[max(0, m.start() - 40) : m.start()], re.I)
+        return "excluded", s, e, NOTE_IMPLIED if clinical else None
+    return ("allowed", s, e, None) if allowed else None
 
 
 def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
@@ -656,16 +842,39 @@ def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
             if not _PREG_NOT_RE.search(near):
                 return _sentence(text, m.start(), m.end())
         return None
-    found = _PREG_INCLUSION_RE.search(text)
-    return _sentence(text, found.start(), found.end()) if found else None
+    for found in _PREG_INCLUSION_RE.finditer(text):
+        # "With a female partner of childbearing potential who is not pregnant, men ..."
+        if not re.search(r"\bpartner", text[max(0, found.start() - 60) : found.start()], re.I):
+            return _sentence(text, found.start(), found.end())
+    # "Women of childbearing potential must have a negative serum test result"
+    test = re.search(r"\bnegative\s+(?:\w+\s+){0,2}?test\b", text, re.IGNORECASE)
+    if test and re.search(r"childbearing|pregnan", text, re.IGNORECASE):
+        return _sentence(text, test.start(), test.end())
+    return None
 
 
-def _measurable(text: str) -> tuple[int, int] | None:
-    """Quote span of an inclusion requiring measurable disease, not "measurable or not"."""
+_MEASURABLE_EXCLUDED_RE = re.compile(
+    r"\b(?:without|no|lack\s+of|absence\s+of)\s+(?:any\s+|a\s+)?measurable\s+"
+    r"(?:disease|lesions?|tumou?rs?)\b",
+    re.IGNORECASE,
+)
+_MEASURABLE_IF_RE = re.compile(
+    r"\b(?:provided|if|unless|allowed|phase|cohort|part|arms?|expansion|escalation"
+    r"|for\s+(?:subjects|patients|participants)\s+with)\b",
+    re.IGNORECASE,
+)
+
+
+def _measurable(text: str, exclusion: bool) -> tuple[int, int] | None:
+    """Quote span of an inclusion requiring measurable disease, not "measurable or not",
+    or of an exclusion of patients without it."""
+    if exclusion:
+        m = _MEASURABLE_EXCLUDED_RE.search(text)
+        return _sentence(text, m.start(), m.end()) if m else None
     m = _MEASURABLE_RE.search(text)
     if not m or _MEASURABLE_NOT_RE.search(text):
         return None
-    if re.search(r"\b(?:provided|if|unless|allowed|phase|cohort|part)\b", text[: m.start()], re.I):
+    if _MEASURABLE_IF_RE.search(text, 0, m.start()):
         return None  # a condition of something else, or only for part of the trial
     return _sentence(text, m.start(), m.end())
 
@@ -680,13 +889,17 @@ def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
     # neither, and the anchor search is the costly part.
     anchors = _anchors(text) if _MAYBE_NUMERIC_RE.search(text) else []
     found = _numeric_facts(text, anchors, exclusion)
-    _mark_alternatives(text, anchors, found)
+    _mark_alternatives(text, anchors, found, exclusion)
+    _mark_joint(text, found, exclusion)
     out: list[_Found] = []
     for f in found:
         same = [g for g in found if (g.kind, g.value) == (f.kind, f.value)]
         if same[0] is not f:
             continue
-        note = next((g.note for g in same if g.note), None)
+        notes = [g.note for g in same]
+        if None in notes:  # stated once for all patients: a second, conditional one is moot
+            notes = [n for n in notes if n != NOTE_SOME_PATIENTS]
+        note = next((n for n in notes if n), None)
         if len({g.value for g in found if g.kind == f.kind}) > 1:
             note = note or NOTE_SEVERAL
         value = f.value
@@ -695,13 +908,29 @@ def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
         out.append(_Found(f.kind, value, f.comparator, f.start, f.end, f.anchor_kind, note))
     cns = _cns(text, exclusion)
     if cns:
-        out.append(_Found("cns_metastases", cns[0], None, cns[1], cns[2], "cns"))
+        out.append(_Found("cns_metastases", cns[0], None, cns[1], cns[2], "cns", cns[3]))
     preg = _pregnancy(text, exclusion)
     if preg:
         out.append(_Found("pregnancy_excluded", True, None, *preg, "pregnancy"))
-    meas = None if exclusion else _measurable(text)
+    meas = _measurable(text, exclusion)
     if meas:
         out.append(_Found("measurable_disease_required", True, None, *meas, "measurable"))
+    return out
+
+
+_ENDS_OR_RE = re.compile(r"\bor\s*[:.]?\s*$", re.IGNORECASE)
+_STARTS_OR_RE = re.compile(r"^\s*or\b", re.IGNORECASE)
+
+
+def _or_chained(criteria: list[Criterion]) -> set[tuple[int, ...]]:
+    """Paths of sibling criteria joined by a trailing or leading "or" ("serum creatinine
+    < 1.5 mg/dL OR" / "creatinine clearance > 45 mL/min"): each is one alternative."""
+    out: set[tuple[int, ...]] = set()
+    paths = {path: crit for _, path, crit in iter_criteria(criteria)}
+    for path, crit in paths.items():
+        nxt = paths.get((*path[:-1], path[-1] + 1))
+        if nxt is not None and (_ENDS_OR_RE.search(crit.text) or _STARTS_OR_RE.match(nxt.text)):
+            out.update((path, (*path[:-1], path[-1] + 1)))
     return out
 
 
@@ -710,8 +939,12 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
     facts: list[EligibilityFact] = []
     for list_name in ("inclusion", "exclusion"):
         criteria = getattr(eligibility, list_name)
+        # Under exclusion, "or" joins exclusions: each sibling stays a limit of its own.
+        chained = _or_chained(criteria) if list_name == "inclusion" else set()
         for ref, path, crit in iter_criteria(criteria):
             for f in _criterion_facts(crit, list_name == "exclusion"):
+                if path in chained and f.kind in NUMERIC_KINDS:
+                    f.note = f.note or NOTE_ALTERNATIVE
                 fact = {
                     "kind": f.kind,
                     "value": f.value,
