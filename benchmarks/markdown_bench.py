@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     trials = [r for r in read_paths(args.records) if isinstance(r, Trial)]
     with tempfile.TemporaryDirectory() as tmp:
         generated = generate(Corpus(trials), PublishOptions(pdf=False), Path(tmp))
+        pages = {src: generated.pages[src].read_text("utf-8") for src in generated.standalone}
     config = load_config(str(bundled_config()))
     config = config.plugins.on_config(config)
     files = Files([])
-    pages = {src: generated.pages[src] for src in generated.standalone}
 
     def page(src: str) -> Page:
         file = File.generated(config, src, content=pages[src], inclusion=InclusionLevel.NOT_IN_NAV)

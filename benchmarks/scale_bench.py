@@ -10,11 +10,12 @@ the bundled MkDocs config:
 3. full build with PDFs (cold), then PDFs alone (``trialpress pdf``, cold) and their ratio;
 4. rebuild with one trial changed (its title amended), without and with PDFs;
 
-and reports wall seconds, the peak RSS of the child process tree (the sum over the tree,
-sampled every 0.1 s with psutil; without psutil, the largest single process from
-``getrusage``), the site's size, the size of Material's lunr index and of the Pagefind
-index, and the bytes a first search loads in headless Chromium (typed into the header
-search box of the home page; index data and code counted apart).
+and reports wall seconds, the peak memory of the child process tree (the sum of its
+processes' PSS, sampled every 0.1 s with psutil: forked workers' shared pages count once;
+without psutil, the RSS of the largest single process from ``getrusage``), the site's
+size, the size of Material's lunr index and of the Pagefind index, and the bytes a first
+search loads in headless Chromium (typed into the header search box of the home page;
+index data and code counted apart).
 
 PDF runs cost about 0.25 s per PDF on 2 cores, two PDFs per trial: ``--pdf-up-to``
 (default 1,000) skips them above that N (20,000 PDFs at 10,000 trials take well over an
@@ -100,6 +101,9 @@ class Run:
 
 
 def _tree_rss(proc: Any) -> int:
+    """Memory of the process tree: the sum of each process's proportional set size (PSS:
+    a page shared by k processes counts 1/k in each). Forked workers share the parent's
+    pages, so a sum of RSS would count the corpus once per worker."""
     import psutil
 
     total = 0
@@ -107,7 +111,8 @@ def _tree_rss(proc: Any) -> int:
         procs = [proc, *proc.children(recursive=True)]
         for p in procs:
             with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
+                info = p.memory_full_info()
+                total += getattr(info, "pss", info.rss)
     return total
 
 
@@ -323,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import psutil  # noqa: F401
 
-        rss = "peak RSS of the process tree (sum, sampled every 0.1 s)"
+        rss = "peak RSS: the process tree's summed PSS, sampled every 0.1 s"
     except ImportError:
         rss = "peak RSS of the largest child process (getrusage; install psutil for the sum)"
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -68,7 +68,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Pages:
         hostile.append(result)
     generated = generate(Corpus([*studies, *hostile]), PublishOptions(pdf=False), tmp / "docs")
     ids = {t.nct_id for t in hostile}
-    markdown = {src: generated.pages[src] for src in generated.standalone}
+    markdown = {src: generated.pages[src].read_text("utf-8") for src in generated.standalone}
     return Pages(markdown, {src for src in markdown if Path(src).stem in ids})
 
 

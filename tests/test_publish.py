@@ -443,20 +443,40 @@ def test_links_pdfs_and_qr_codes_resolve_without_directory_urls(tmp_path: Path) 
 # ----------------------------------------------------------------- a Dask cluster
 
 
-def test_a_dask_cluster_build_is_byte_identical_to_a_local_one(in_tmp: Path) -> None:
+def test_one_process_a_pool_and_a_dask_cluster_build_byte_identical_sites(
+    in_tmp: Path,
+) -> None:
+    """Pages, data and exports (in batches) and PDFs, rendered in this process, in two local
+    worker processes and on a LocalCluster of two worker processes: the same bytes."""
     from distributed import LocalCluster
 
-    trials = [polar(), palmira()]
-    _build(trials, in_tmp / "local", None, pdf=True, jobs=2)
+    trials, pdf_trials = _trials(), [polar(), palmira()]
+    one = _build(trials, in_tmp / "one", None, jobs=1)
+    pool = _build(trials, in_tmp / "pool", None, jobs=2)
+    local_pdf = _build(pdf_trials, in_tmp / "local-pdf", None, pdf=True, jobs=2)
     with LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         address = cluster.scheduler_address.replace("tcp://", "dask://")
-        result = _build(trials, in_tmp / "dask", None, pdf=True, executor=address)
-    assert sum(r.startswith("pdf:") for r in result.rendered) == 4
-    local, dask = digest_tree(in_tmp / "local"), digest_tree(in_tmp / "dask")
+        dask = _build(trials, in_tmp / "dask", None, executor=address)
+        dask_pdf = _build(pdf_trials, in_tmp / "dask-pdf", None, pdf=True, executor=address)
+        # The cluster did the work: trials in batches (8 trials in 2, then 2 in 1), PDFs one
+        # by one.
+        done = {k: p.state_counts["memory"] for k, p in cluster.scheduler.task_prefixes.items()}
+    assert done == {"render_batch": 2 + 1, "trialpress-pdf": 4}
+    per_trial = sum(1 for t in trials for p in TRIAL_PAGES if p.applies(t))
+    assert sum(r.startswith("page:") for r in one.rendered) == per_trial
+    data = {f"data:{Layout.data(t.nct_id)}" for t in trials} | {f"data:{FINDER_DATA}"}
+    assert {r for r in one.rendered if r.startswith("data:")} == data
+    assert one.rendered == pool.rendered == dask.rendered
+    reference = digest_tree(in_tmp / "one")
+    assert digest_tree(in_tmp / "pool") == reference
+    assert digest_tree(in_tmp / "dask") == reference
+    assert sum(r.startswith("pdf:") for r in dask_pdf.rendered) == 4
+    local, dask_site = digest_tree(in_tmp / "local-pdf"), digest_tree(in_tmp / "dask-pdf")
     assert any(k.endswith(".pdf") for k in local)
-    assert local == dask
+    assert local == dask_site
+    assert sorted(local_pdf.rendered) == sorted(dask_pdf.rendered)  # PDFs: as they finish
 
 
 # ----------------------------------------------------------------- trialpress generate

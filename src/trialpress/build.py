@@ -281,7 +281,7 @@ def build_site(
     """
     start = time.monotonic()
     choose_config(config_file)  # fail on a missing --config before reading anything
-    trials, errors = read_records(records, reporter)
+    trials, errors = read_records(records, reporter, jobs=jobs, executor=executor)
     return build_trials(
         trials,
         out,

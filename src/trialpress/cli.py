@@ -130,10 +130,13 @@ def read_all(
     *,
     show_warnings: bool | None = None,
     cache: str | None = None,
+    jobs: int | None = 1,
+    executor: str | None = None,
 ) -> tuple[list[Trial], list[RecordError]]:
     """Read every record, one progress step per file; errors are printed, never raised.
 
-    Warnings are printed when ``show_warnings`` (default: under --verbose).
+    Warnings are printed when ``show_warnings`` (default: under --verbose). ``jobs`` and
+    ``executor``: where records are parsed (see :func:`read_records`).
     """
     verbose = settings().verbose if show_warnings is None else show_warnings
 
@@ -146,7 +149,8 @@ def read_all(
 
     from trialpress.store import Store
 
-    return read_records(paths, reporter, show, Store(Path(cache)) if cache else None)
+    store = Store(Path(cache)) if cache else None
+    return read_records(paths, reporter, show, store, jobs=jobs, executor=executor)
 
 
 @dataclass
@@ -493,6 +497,24 @@ def schema() -> None:
     click.echo(json.dumps(Trial.model_json_schema(), indent=2))
 
 
+def _executor_options(f: Any) -> Any:
+    """``--jobs N`` and ``--executor URL``: where pages and PDFs are rendered."""
+    f = click.option(
+        "--executor",
+        default=None,
+        metavar="URL",
+        help="Render on a Dask cluster, dask://HOST:PORT, instead of local processes (its "
+        "workers write pages: they must see the output and cache folders at the same paths).",
+    )(f)
+    return click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes rendering pages, data and PDFs [default: all cores, or the "
+        "config's jobs for build]; 1 renders in this process.",
+    )(f)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
@@ -503,12 +525,7 @@ def schema() -> None:
     show_default=True,
     help="Folder for <NCT>-brief.pdf and <NCT>-checklist.pdf.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: all cores; 1 renders in this process).",
-)
+@_executor_options
 @click.option(
     "--page-size",
     type=click.Choice(["A4", "Letter"]),
@@ -531,6 +548,7 @@ def pdf(
     paths: tuple[str, ...],
     out_dir: Path,
     jobs: int | None,
+    executor: str | None,
     page_size: Literal["A4", "Letter"],
     site_url: str | None,
     templates: Path | None,
@@ -541,11 +559,12 @@ def pdf(
     summary = RunSummary(verb="Rendered PDFs of")
     render_errors: list[RenderError] = []
     with progress() as rep:
-        trials, errors = read_all(paths, rep)
+        trials, errors = read_all(paths, rep, jobs=jobs, executor=executor)
         written = render_pdfs(
             trials,
             out_dir,
             jobs=jobs,
+            executor=executor,
             page_size=page_size,
             site_url=site_url,
             templates=templates,
@@ -628,18 +647,7 @@ def _cache(cache: str, no_cache: bool) -> str | None:
 )
 @click.option("--pdf/--no-pdf", default=None, help="Render PDFs [default: as the config says].")
 @_cache_options
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes for PDFs [default: as the config says, else all cores].",
-)
-@click.option(
-    "--executor",
-    default=None,
-    metavar="URL",
-    help="Render PDFs on a Dask cluster: dask://HOST:PORT [default: local processes].",
-)
+@_executor_options
 @click.option(
     "--site-url",
     default=None,
@@ -697,7 +705,9 @@ def build(
             sys.exit(1 if result.errors else 0)
         with stop_on_signals(), progress() as rep:
             # read_all prints read errors as they come, and warnings under --verbose
-            trials, read_errors = read_all(records, rep, cache=_cache(cache, no_cache))
+            trials, read_errors = read_all(
+                records, rep, cache=_cache(cache, no_cache), jobs=jobs, executor=executor
+            )
             result = build_trials(
                 trials,
                 out,
@@ -803,6 +813,7 @@ def serve(
 )
 @click.option("--site-url", default=None, help="Site root URL, for PDF links and QR codes.")
 @_cache_options
+@_executor_options
 def generate(
     records: tuple[str, ...],
     out_dir: Path,
@@ -812,6 +823,8 @@ def generate(
     site_url: str | None,
     cache: str,
     no_cache: bool,
+    jobs: int | None,
+    executor: str | None,
 ) -> None:
     """Write the trial, checklist and index pages as Markdown into a docs folder.
 
@@ -825,7 +838,9 @@ def generate(
 
     summary = RunSummary(verb="Generated")
     with progress() as rep:
-        trials, errors = read_all(records, rep, cache=None if no_cache else cache)
+        trials, errors = read_all(
+            records, rep, cache=None if no_cache else cache, jobs=jobs, executor=executor
+        )
         corpus = Corpus(trials)
         options = PublishOptions(
             templates=templates,
@@ -833,6 +848,8 @@ def generate(
             use_directory_urls=not no_directory_urls,
             site_url=site_url,
             cache=None if no_cache else Path(cache),
+            jobs=jobs,
+            executor=executor,
         )
         result = generate_site(corpus, options, out_dir, reporter=rep)
     for err in [*corpus.errors, *result.errors]:

@@ -21,14 +21,12 @@ import json
 import logging
 import os
 import re
-import signal
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,6 +36,7 @@ import segno
 from trialpress import __version__
 from trialpress.changes import criteria_fingerprint
 from trialpress.errors import RenderError
+from trialpress.executor import run_tasks
 from trialpress.facts import fact_groups, fact_rows
 from trialpress.labels import enum_label
 from trialpress.layout import PDF_MANIFEST, Layout
@@ -480,39 +479,8 @@ def render_checklist(
 # --------------------------------------------------------------------------------------
 
 
-#: Signals that stop a build; the parent handles them, workers are shut down by the pool.
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-@contextmanager
-def _stop_signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while worker processes are forked from this thread.
-
-    A signal that lands while CPython runs its at-fork callbacks has its handler's exception
-    swallowed and printed as "Exception ignored in ... _releaseLock" (a traceback on the
-    user's terminal, and a build that would go on). Held, it arrives just after the fork,
-    where the exception unwinds normally.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _init_worker(templates: Path | None, digest: str) -> None:
-    """Build the worker's renderer once: fonts and CSS are then reused for every task.
-
-    A forked worker inherits the parent's signal handlers and held signals: Ctrl-C (sent to
-    the whole process group) is for the parent to act on, and SIGTERM (the pool's way to
-    stop a worker) must simply end it.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+def _warm(templates: Path | None, digest: str) -> None:
+    """Build a worker's renderer once: fonts and CSS are then reused for every task."""
     get_renderer(templates, digest)
 
 
@@ -569,38 +537,6 @@ class _Manifest:
     def save(self) -> None:
         blob = json.dumps({"pdfs": self.entries}, indent=1, sort_keys=True) + "\n"
         write_atomic(self.path, blob.encode())
-
-
-def default_jobs() -> int:
-    """All cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _executor(jobs: int, templates: Path | None, digest: str) -> ProcessPoolExecutor:
-    """Worker processes, forked when this process has one thread (cheapest: WeasyPrint is
-    already imported), else from a fork server (forking a threaded process, as in
-    ``mkdocs serve``, can deadlock)."""
-    import multiprocessing as mp
-    import threading
-
-    methods = mp.get_all_start_methods()
-    ctx: mp.context.BaseContext
-    if "fork" in methods and threading.active_count() == 1:
-        ctx = mp.get_context("fork")
-    elif "forkserver" in methods:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["trialpress.pdf", "weasyprint"])
-    else:  # pragma: no cover - platforms without fork
-        ctx = mp.get_context("spawn")
-    return ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(templates, digest),
-    )
 
 
 def render_pdfs(
@@ -696,25 +632,35 @@ def render_pdfs(
         stage.advance()
         checkpoint()  # a stop signal ends the build after the PDF it was waiting for
 
-    n_jobs = min(jobs or default_jobs(), max(1, len(todo)))
     try:
-        if executor is not None and todo:
-            _run_dask(
-                executor, _Batch(todo, options, templates, digest, finish, fail, errors is None)
-            )
-        elif n_jobs <= 1:
-            renderer = get_renderer(templates, digest)
-            for i, trial, kind, key in todo:
+        with run_tasks(
+            _render_task,
+            [(trial, kind, options, templates, digest) for _, trial, kind, _ in todo],
+            jobs=jobs,
+            address=executor,
+            warm=partial(_warm, templates, digest),
+            preload=["trialpress.pdf", "weasyprint"],
+            keys=[f"trialpress-pdf-{key}" for *_, key in todo],
+        ) as outcomes:
+            for n, outcome in outcomes:
+                i, trial, kind, key = todo[n]
                 try:
-                    finish(i, trial, kind, key, renderer.render(trial, kind, options))
-                except RenderError as exc:
-                    fail(exc)
+                    data, messages = outcome.result()
+                except Exception as exc:  # a RenderError, or a worker that died: name it
+                    fail(
+                        exc
+                        if isinstance(exc, RenderError)
+                        else RenderError(
+                            f"{trial.nct_id}: cannot render the {kind} PDF: "
+                            f"{type(exc).__name__}: {exc}",
+                            trial.source.path,
+                        )
+                    )
                     if errors is None:
                         break
-        elif todo:
-            _run_pool(
-                n_jobs, _Batch(todo, options, templates, digest, finish, fail, errors is None)
-            )
+                    continue
+                _relog(trial, kind, messages)
+                finish(i, trial, kind, key, data)
     finally:
         # also after an interruption: the PDFs written so far are recorded and reused
         if todo or dirty:
@@ -729,95 +675,3 @@ def _reusable(name: str, key: str, earlier: _Manifest | None, store: Store | Non
     if earlier is not None and earlier.fresh(name, key):
         return (earlier.path.parent / name).read_bytes()
     return store.get(key) if store is not None else None
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """PDFs to render elsewhere (worker processes, a Dask cluster) and what to do with each."""
-
-    todo: list[tuple[int, Trial, Kind, str]]
-    options: Options
-    templates: Path | None
-    digest: str
-    finish: Callable[[int, Trial, Kind, str, bytes], None]
-    fail: Callable[[RenderError], None]
-    stop_on_error: bool
-
-
-def _run_pool(n_jobs: int, batch: _Batch) -> None:
-    """Render ``batch`` in worker processes, writing each PDF as soon as it arrives.
-
-    On an interruption (Ctrl-C, an exception in ``finish``) queued work is cancelled
-    rather than waited for.
-    """
-    todo, options, templates, digest = batch.todo, batch.options, batch.templates, batch.digest
-    pool = _executor(n_jobs, templates, digest)
-    try:
-        futures: dict[Future[tuple[bytes, list[tuple[int, str]]]], tuple[int, Trial, Kind, str]]
-        with _stop_signals_held():  # the pool forks its workers during the first submit
-            futures = {
-                pool.submit(_render_task, trial, kind, options, templates, digest): (
-                    i,
-                    trial,
-                    kind,
-                    key,
-                )
-                for i, trial, kind, key in todo
-            }
-        _collect(as_completed(futures), futures, batch)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-_Task = tuple[int, Trial, Kind, str]
-
-
-def _collect(completed: Iterable[Any], futures: Mapping[Any, _Task], batch: _Batch) -> None:
-    """Write each finished PDF as it arrives (local or Dask futures alike); a failure
-    names the trial, and stops the rest when ``batch.stop_on_error``."""
-    for fut in completed:
-        i, trial, kind, key = futures[fut]
-        try:
-            data, messages = fut.result()
-        except Exception as exc:  # a RenderError, or a worker that died: name the trial
-            batch.fail(
-                exc
-                if isinstance(exc, RenderError)
-                else RenderError(
-                    f"{trial.nct_id}: cannot render the {kind} PDF: {type(exc).__name__}: {exc}",
-                    trial.source.path,
-                )
-            )
-            if batch.stop_on_error:
-                break
-            continue
-        _relog(trial, kind, messages)
-        batch.finish(i, trial, kind, key, data)
-
-
-def _run_dask(address: str, batch: _Batch) -> None:
-    """Render ``batch`` on the Dask cluster at ``address`` (``dask://HOST:PORT`` or
-    ``tcp://HOST:PORT``); each worker keeps one renderer, as local workers do. Results are
-    written here, in the order they finish; the output does not depend on that order."""
-    from distributed import Client, as_completed
-
-    scheme, sep, rest = address.partition("://")
-    target = f"tcp://{rest}" if sep and scheme == "dask" else address
-    with Client(target) as client:  # type: ignore[no-untyped-call]
-        futures = {
-            client.submit(
-                _render_task,
-                trial,
-                kind,
-                batch.options,
-                batch.templates,
-                batch.digest,
-                key=f"trialpress-pdf-{key}",
-            ): (i, trial, kind, key)
-            for i, trial, kind, key in batch.todo
-        }
-        try:
-            done = as_completed(list(futures))  # type: ignore[no-untyped-call]
-            _collect(done, futures, batch)
-        finally:
-            client.cancel(list(futures))

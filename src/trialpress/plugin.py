@@ -96,10 +96,11 @@ class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
     """Render brief and checklist PDFs with WeasyPrint into ``pdf/`` and link them."""
 
     jobs = c.Optional(c.Type(int))
-    """Worker processes for PDFs; default: all cores."""
+    """Worker processes for trial pages, data and PDFs; default: all cores."""
 
     executor = c.Optional(c.Type(str))
-    """``dask://HOST:PORT``: render PDFs on that Dask cluster instead of local processes."""
+    """``dask://HOST:PORT``: render trial pages, data and PDFs on that Dask cluster instead
+    of local processes (its workers must see ``cache_dir`` at the same path)."""
 
     page_size = c.Choice(("A4", "Letter"), default="A4")
     """Paper size of the PDFs."""
@@ -262,7 +263,12 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
         assert self.options is not None
         store = Store(self.options.cache)
-        trials, errors = read_records([self._resolve(p) for p in self._records], store=store)
+        trials, errors = read_records(
+            [self._resolve(p) for p in self._records],
+            store=store,
+            jobs=self.options.jobs,
+            executor=self.options.executor,
+        )
         self.record_errors.extend(errors)
         return trials
 
@@ -318,9 +324,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
         standalone = set(generated.standalone) if not self.config.engine_pages else set()
         added: list[File] = []
-        for src, text in generated.pages.items():
+        for src, path in generated.pages.items():
             if src not in standalone:
-                added.append(File.generated(config, src, content=text))
+                added.append(File.generated(config, src, abs_src_path=str(path)))
         # Files of the working folder and stored versions of trials are linked into the
         # site, not copied: both are only ever written by replacing a file.
         linked = {self.cache_dir, *([self.options.history] if self.options.history else [])}
@@ -364,9 +370,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         pages = PageFiles(self.cache_dir / "html")
         for src in generated.standalone:
             checkpoint()
-            markdown = generated.pages[src]
+            markdown = generated.pages[src].read_text(encoding="utf-8")  # one page at a time
             key = digest("html", chrome, src, markdown)
-            page_file = File.generated(config, src, content=markdown)
+            page_file = File.generated(config, src, abs_src_path=str(generated.pages[src]))
             Page(None, page_file, config)  # its URL, for the sitemap
             self._standalone.append(page_file)
             path = pages.path(page_file.dest_uri, key)

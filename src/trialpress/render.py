@@ -151,6 +151,9 @@ class SiteContext:
     templates: str | None = None
     changes: ChangeLog | None = None
     """Every trial's versions and changes; None builds no change pages (no history)."""
+    jinja: Environment | None = field(default=None, compare=False, repr=False)
+    """A template environment made earlier from the same templates (a worker keeps one for
+    every batch it renders); None: make one."""
 
     @property
     def layout(self) -> Layout:
@@ -160,7 +163,7 @@ class SiteContext:
     @cached_property
     def env(self) -> Environment:
         """The template environment."""
-        return environment(self.templates)
+        return self.jinja or environment(self.templates)
 
 
 class _Urls:

@@ -1,0 +1,181 @@
+"""Where rendering runs: this process, a local process pool, or a Dask cluster.
+
+One interface for every parallel stage (trial pages, data and exports in :mod:`publish`,
+PDFs in :mod:`pdf`): a caller hands :func:`run_tasks` a function and its argument tuples
+and reads the outcomes as they finish. No job system of our own: the local pool is
+:class:`concurrent.futures.ProcessPoolExecutor`, the cluster is a ``distributed.Client``.
+
+- ``jobs`` 1 (or a single task) runs each task in this process, lazily, when its outcome is
+  read: a caller's stop checks between outcomes then fall between tasks, as with a pool.
+- ``address`` ``dask://HOST:PORT`` (or ``tcp://``) sends the tasks to that scheduler. Tasks
+  that write files (trial pages do) need the output and cache folders on a file system the
+  workers share, as a ``LocalCluster`` or a cluster on one network file system has.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, Generic, TypeVar
+
+R = TypeVar("R")
+
+#: Signals that stop a build; the parent handles them, workers are shut down by the pool.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def default_jobs() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Outcome(Generic[R]):
+    """One task's outcome: :meth:`result` returns its value or raises its exception."""
+
+    def __init__(self, get: Callable[[], R]) -> None:
+        self._get = get
+
+    def result(self) -> R:
+        """The task's return value (a failed task raises here, in the caller)."""
+        return self._get()
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while worker processes are forked from this thread.
+
+    A signal that lands while CPython runs its at-fork callbacks has its handler's exception
+    swallowed and printed as "Exception ignored in ... _releaseLock" (a traceback on the
+    user's terminal, and a build that would go on). Held, it arrives just after the fork,
+    where the exception unwinds normally.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """Keep a forked worker's garbage collector off what it inherits (the whole corpus):
+    its collections would walk every object and write to each one's header, so the
+    worker copies pages it only reads and spends seconds per 1,000 trials doing it."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _init_worker(warm: Callable[[], object] | None) -> None:
+    """Make a worker deaf to stop signals, then build its long-lived state (``warm``).
+
+    A forked worker inherits the parent's signal handlers and held signals: Ctrl-C (sent to
+    the whole process group) is for the parent to act on, and SIGTERM (the pool's way to
+    stop a worker) must simply end it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    if warm is not None:
+        warm()
+
+
+def _pool(
+    jobs: int, warm: Callable[[], object] | None, preload: Sequence[str]
+) -> ProcessPoolExecutor:
+    """Worker processes, forked when this process has one thread (cheapest: what it has
+    imported is shared), else from a fork server (forking a threaded process, as in
+    ``mkdocs serve``, can deadlock) that imports ``preload`` once."""
+    import multiprocessing as mp
+
+    methods = mp.get_all_start_methods()
+    ctx: mp.context.BaseContext
+    if "fork" in methods and threading.active_count() == 1:
+        ctx = mp.get_context("fork")
+    elif "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(list(preload))
+    else:  # pragma: no cover - platforms without fork
+        ctx = mp.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(warm,)
+    )
+
+
+def dask_address(address: str) -> str:
+    """The scheduler address ``distributed`` understands (``dask://`` is ``tcp://``)."""
+    scheme, sep, rest = address.partition("://")
+    return f"tcp://{rest}" if sep and scheme == "dask" else address
+
+
+@contextmanager
+def run_tasks(
+    fn: Callable[..., R],
+    args: Sequence[tuple[Any, ...]],
+    *,
+    jobs: int | None = None,
+    address: str | None = None,
+    warm: Callable[[], object] | None = None,
+    preload: Sequence[str] = (),
+    keys: Sequence[str] | None = None,
+) -> Iterator[Iterator[tuple[int, Outcome[R]]]]:
+    """Run ``fn(*a)`` for each ``a`` in ``args``; yield ``(index, outcome)`` as they finish.
+
+    ``jobs`` local worker processes (default: all cores, never more than tasks), each
+    running ``warm`` once first; or the Dask cluster at ``address`` (``keys``: the task
+    keys there, so equal work is done once; without them every task runs). Leaving the
+    ``with`` block early (a failure, a stop signal) cancels the tasks not started and waits
+    for the running ones.
+    """
+    if address is not None and args:
+        with _dask_tasks(fn, args, address, keys) as outcomes:
+            yield outcomes
+        return
+    n_jobs = min(jobs or default_jobs(), len(args))
+    if n_jobs <= 1:
+        yield ((i, Outcome(partial(fn, *a))) for i, a in enumerate(args))
+        return
+    pool = _pool(n_jobs, warm, preload)
+    try:
+        with _stop_signals_held(), _gc_frozen():  # the pool forks its workers at its first submit
+            futures: dict[Future[R], int] = {pool.submit(fn, *args[0]): 0}
+        futures.update({pool.submit(fn, *a): i for i, a in enumerate(args[1:], 1)})
+        yield ((futures[f], Outcome(f.result)) for f in as_completed(futures))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _dask_tasks(
+    fn: Callable[..., R],
+    args: Sequence[tuple[Any, ...]],
+    address: str,
+    keys: Sequence[str] | None,
+) -> Iterator[Iterator[tuple[int, Outcome[R]]]]:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    with Client(dask_address(address)) as client:  # type: ignore[no-untyped-call]
+        futures = {
+            client.submit(fn, *a, **({"key": keys[i]} if keys else {"pure": False})): i
+            for i, a in enumerate(args)
+        }
+        try:
+            done = dask_completed(list(futures))  # type: ignore[no-untyped-call]
+            yield ((futures[f], Outcome(f.result)) for f in done)
+        finally:
+            client.cancel(list(futures))

@@ -1,0 +1,265 @@
+"""The executor pages and PDFs render on, and the publish stage's use of it.
+
+- :func:`trialpress.executor.run_tasks` runs tasks in this process (jobs=1) or in worker
+  processes (jobs=2), and a failed task raises where its outcome is read;
+- a trial's pages rendered from its :class:`~trialpress.publish.CorpusView` (all a worker
+  gets of the corpus) equal the pages rendered from the whole corpus, and a page that asks
+  the view something its key does not record fails instead of differing;
+- trials are sent in batches, only those the store lacks; a stop request during a batch
+  ends the build after that batch and the previous output stays as it was.
+
+Byte-identical output of one process, a pool and a Dask ``LocalCluster`` is in
+``tests/test_publish.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.sample_trials import PALMIRA_ID, hostile_trial, palmira, polar
+from tests.site_helpers import v2_sample
+from trialpress import publish
+from trialpress.build import build_trials
+from trialpress.corpus import Corpus
+from trialpress.errors import RenderError
+from trialpress.executor import Outcome, run_tasks
+from trialpress.layout import FINDER_DATA
+from trialpress.models import Trial
+from trialpress.publish import CorpusView, PublishOptions, corpus_view, generate
+from trialpress.render import TRIAL_PAGES, SiteContext
+from trialpress.stopping import BuildInterrupted, stop_on_signals
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _fail(n: int) -> int:
+    if n == 2:
+        raise ValueError(f"task {n} failed")
+    return n * 10
+
+
+def test_one_job_runs_tasks_here_two_jobs_in_worker_processes() -> None:
+    with run_tasks(_pid, [()] * 4, jobs=1) as outcomes:
+        here = {i: o.result() for i, o in outcomes}
+    assert here == dict.fromkeys(range(4), os.getpid())
+    with run_tasks(_pid, [()] * 4, jobs=2) as outcomes:
+        there = {i: o.result() for i, o in outcomes}
+    assert sorted(there) == [0, 1, 2, 3]
+    assert os.getpid() not in there.values()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failed_task_raises_where_its_outcome_is_read(jobs: int) -> None:
+    results: dict[int, int] = {}
+    failed: list[str] = []
+    with run_tasks(_fail, [(n,) for n in range(4)], jobs=jobs) as outcomes:
+        for i, outcome in outcomes:
+            try:
+                results[i] = outcome.result()
+            except ValueError as exc:
+                failed.append(str(exc))
+    assert results == {0: 0, 1: 10, 3: 30}
+    assert failed == ["task 2 failed"]
+
+
+def test_in_one_process_a_task_runs_only_when_its_outcome_is_read() -> None:
+    ran: list[int] = []
+    with run_tasks(ran.append, [(1,), (2,), (3,)], jobs=1) as outcomes:
+        listed = list(outcomes)
+        assert [i for i, _ in listed] == [0, 1, 2] and ran == []
+        listed[1][1].result()
+    assert ran == [2]
+
+
+# ----------------------------------------------------------------- the corpus a worker sees
+
+
+def _trials() -> list[Trial]:
+    return [polar(), palmira(), hostile_trial(), *v2_sample(every=10)]
+
+
+def test_pages_from_a_trials_corpus_view_equal_pages_from_the_whole_corpus() -> None:
+    trials = _trials()
+    corpus = Corpus(trials)
+    whole = SiteContext(corpus=corpus, pdf=frozenset(corpus.trials))
+    compared = 0
+    for trial in corpus.trials.values():
+        view = SiteContext(
+            corpus=CorpusView(corpus_view(corpus, trial)),
+            pdf=frozenset({trial.nct_id}),
+            jinja=whole.env,
+        )
+        for page in TRIAL_PAGES:
+            if page.applies(trial):
+                assert page.render(trial, view) == page.render(trial, whole), (
+                    trial.nct_id,
+                    page.template,
+                )
+                compared += 1
+    assert compared >= 2 * len(corpus)
+    # The views named related trials on the site and MeSH terms, so the check covered them.
+    views = [corpus_view(corpus, t) for t in corpus.trials.values()]
+    assert any(any(v["on_site"].values()) for v in views)
+    assert any(v["terms"]["condition"] for v in views)
+
+
+def test_a_page_asking_what_its_key_does_not_record_fails(tmp_path: Path) -> None:
+    override = tmp_path / "tpl" / "site"
+    override.mkdir(parents=True)
+    shipped = Path(__file__).resolve().parents[1] / "templates" / "site" / "checklist.md"
+    (override / "checklist.md").write_text(
+        shipped.read_text("utf-8").replace(
+            "{% block body %}", '{% block body %}{{ "NCT99999999" in corpus.trials }}', 1
+        ),
+        encoding="utf-8",
+    )
+    options = PublishOptions(pdf=False, templates=override.parent, jobs=1)
+    with pytest.raises(RenderError, match="reuse key does not record"):
+        generate(Corpus([polar()]), options, tmp_path / "out")
+
+
+# ----------------------------------------------------------------- batches and stopping
+
+
+def digest_tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no mkdocs.yml here: the bundled config is used
+    return tmp_path
+
+
+Spy = list[tuple[str, int, int | None]]
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> Spy:
+    """(task, number of tasks, jobs) of each run_tasks call of the publish stage."""
+    calls: Spy = []
+    real = run_tasks
+
+    def spy(
+        fn: Callable[..., Any], args: list[tuple[Any, ...]], **kw: Any
+    ) -> AbstractContextManager[Iterator[tuple[int, Outcome[Any]]]]:
+        calls.append((fn.__name__, len(args), kw.get("jobs")))
+        return real(fn, args, **kw)
+
+    monkeypatch.setattr("trialpress.publish.run_tasks", spy)
+    return calls
+
+
+@pytest.mark.slow
+def test_only_trials_the_store_lacks_are_sent_in_batches(in_tmp: Path, sent: Spy) -> None:
+    trials = _trials()[:12]
+    cache = in_tmp / "cache"
+    first = build_trials(trials, in_tmp / "site", cache=cache, pdf=False, jobs=2)
+    assert first.errors == []
+    # 12 trials on 2 jobs: batches of at least BATCH_MIN trials, more than one of them.
+    assert sent == [("render_batch", 12 // publish.BATCH_MIN, 2)]
+    sent.clear()
+    again = build_trials(trials, in_tmp / "site", cache=cache, pdf=False, jobs=2)
+    assert again.rendered == [] and sent == [("render_batch", 0, 2)]
+    sent.clear()
+    changed = [
+        t.model_copy(update={"title": "Retitled"}) if t.nct_id == PALMIRA_ID else t for t in trials
+    ]
+    third = build_trials(changed, in_tmp / "site", cache=cache, pdf=False, jobs=2)
+    assert sent == [("render_batch", 1, 2)]
+    # Of the per-trial outputs, only the changed trial's were made again.
+    per_trial = [r for r in third.rendered if r.split(":")[0] in ("page", "data", "exports")]
+    assert [r for r in per_trial if PALMIRA_ID not in r] == [f"data:{FINDER_DATA}"]
+
+
+@pytest.mark.slow
+def test_a_stop_during_a_batch_ends_the_build_after_it(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trials = _trials()[:8]
+    out = in_tmp / "site"
+    assert build_trials(trials, out, pdf=False, jobs=1).errors == []
+    before = digest_tree(out)
+    batches: list[list[str]] = []
+    real = publish.render_batch
+
+    def stopped_during(batch: publish.Batch) -> list[str]:
+        batches.append([w.trial.nct_id for w in batch.work])
+        done = real(batch)
+        signal.raise_signal(signal.SIGTERM)  # arrives as the batch ends
+        return done
+
+    monkeypatch.setattr(publish, "render_batch", stopped_during)
+    changed = [t.model_copy(update={"title": t.title + " (amended)"}) for t in trials]
+    with stop_on_signals(), pytest.raises(BuildInterrupted):
+        build_trials(changed, out, pdf=False, jobs=1)
+    # The batch that was rendering finished; no other batch started.
+    assert len(batches) == 1 and 1 <= len(batches[0]) < len(trials)
+    assert digest_tree(out) == before
+    assert sorted(p.name for p in in_tmp.iterdir() if p.name != ".trialpress") == ["site"]
+
+
+def test_workers_that_cannot_see_the_output_folder_fail_the_build_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cluster whose workers write into a folder of their own machine: the build says so
+    instead of failing later on a missing file or publishing without the pages."""
+    real = publish.render_batch
+
+    def elsewhere(batch: publish.Batch) -> list[str]:
+        return real(replace(batch, out=tmp_path / "worker-machine"))
+
+    monkeypatch.setattr(publish, "render_batch", elsewhere)
+    with pytest.raises(RenderError, match="must see the output and cache folders"):
+        generate(Corpus([polar(), palmira()]), PublishOptions(pdf=False, jobs=1), tmp_path / "out")
+    assert (tmp_path / "worker-machine" / "trials" / f"{PALMIRA_ID}.md").is_file()
+
+
+# ----------------------------------------------------------------- reading records
+
+
+@pytest.mark.slow
+def test_records_parsed_in_workers_equal_records_read_here(tmp_path: Path) -> None:
+    from benchmarks.scale_bench import write_records
+
+    from trialpress.readers import READ_BATCH, read_records
+    from trialpress.store import Store
+
+    folder = tmp_path / "records"
+    write_records(2 * READ_BATCH + 7, folder)
+    (folder / "broken.json").write_text('{"protocolSection": ', encoding="utf-8")
+    (folder / "empty.json").write_text("", encoding="utf-8")
+
+    def read(jobs: int, store: Store | None = None) -> tuple[list[str], list[str], list[str]]:
+        seen: list[str] = []
+        trials, errors = read_records(
+            [folder],
+            on_result=lambda r: seen.append(getattr(r, "nct_id", None) or str(r)),
+            store=store,
+            jobs=jobs,
+        )
+        return [t.model_dump_json() for t in trials], [str(e) for e in errors], seen
+
+    here = read(1)
+    assert len(here[0]) == 2 * READ_BATCH + 7 and len(here[1]) == 2
+    assert read(2) == here
+    # Parsed in workers into a store, then read back from it here: the same again.
+    store = Store(tmp_path / "store")
+    assert read(2, store) == here
+    assert len([p for p in (tmp_path / "store").rglob("*") if p.is_file()]) == len(here[0])
+    assert read(2, Store(tmp_path / "store")) == here
