@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import shutil
 from pathlib import Path
 
@@ -218,6 +219,10 @@ def test_known_version_ids_spare_the_stored_form_and_never_falsify_history(
     timeline = again.timeline(am.NCT)
     assert timeline is not None
     assert [s.version.id for s in timeline.steps] == [version_id(real(v1))]
+    # A timeline goes to render workers pickled: the stored form is made to go with it.
+    sent = pickle.loads(pickle.dumps(timeline))
+    assert sent.latest.version.id == timeline.latest.version.id
+    assert sent.latest.version.data == real(v1)
     assert timeline.latest.version.data == real(v1)  # made when asked for
     made.clear()
     v2 = am.amended(tmp_path, am.status_change, am.updated("2025-03-01"), name="v2")

@@ -78,6 +78,11 @@ class Version:
         """The version as stored."""
         return self.source() if callable(self.source) else self.source
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Sent to a worker (a page's timeline) with its stored form made: a function that
+        makes it cannot be pickled."""
+        return (Version, (self.id, self.last_updated, self.data))
+
     @cached_property
     def fingerprint(self) -> str:
         """The criteria fingerprint of this version (see :func:`criteria_fingerprint`)."""
