@@ -6,7 +6,8 @@ and runs the real CLI in child processes (``trialpress build``, ``trialpress pdf
 the bundled MkDocs config:
 
 1. full build without PDFs (cold: fresh working folder, so no cache of any kind);
-2. rebuild with nothing changed (same output, same working folder);
+2. rebuild with nothing changed (same output, same working folder), then again with the
+   whole-build skip ruled out (the output's home page touched), so every trial is checked;
 3. full build with PDFs (cold), then PDFs alone (``trialpress pdf``, cold) and their ratio;
 4. rebuild with one trial changed (its title amended), without and with PDFs;
 
@@ -268,6 +269,14 @@ def bench(n: int, work: Path, *, pdf: bool, query: str, rebuilds: bool = True) -
         return
     row(
         "rebuild, nothing changed, no PDFs",
+        run_cli(["build", str(records), "--out", str(site), "--no-pdf"], pages),
+    )
+    # The same, with the whole-build skip ruled out (the output's home page touched): every
+    # trial goes through its per-trial reuse check instead.
+    home = site / "index.html"
+    os.utime(home, ns=(home.stat().st_atime_ns, home.stat().st_mtime_ns + 1_000_000_000))
+    row(
+        "rebuild, nothing changed, skip ruled out, no PDFs",
         run_cli(["build", str(records), "--out", str(site), "--no-pdf"], pages),
     )
 
