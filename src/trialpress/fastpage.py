@@ -222,14 +222,16 @@ def render(page: Page, config: MkDocsConfig, files: Files) -> bool:
 
     Returns whether the fast path was taken (else the engine rendered the page as usual).
     """
+    # The class's own render: a caller may have put this function on the page instance.
+    engine_render = type(page).render
     source = page.markdown
     parts = split(source) if source is not None and _engine_ok(config) else None
     if parts is None:
-        page.render(config, files)
+        engine_render(page, config, files)
         return False
     page.markdown = parts.skeleton
     try:
-        page.render(config, files)
+        engine_render(page, config, files)
     finally:
         page.markdown = source
     content = page.content or ""
@@ -242,7 +244,7 @@ def render(page: Page, config: MkDocsConfig, files: Files) -> bool:
     # Markdown.convert strips its output after the postprocessors: so do we.
     content = _PLACEHOLDER_RE.sub(put_back, content).strip()
     if sorted(placed) != list(range(len(parts.blocks))) or "tpfastpath" in content:
-        page.render(config, files)  # a placeholder landed somewhere unexpected
+        engine_render(page, config, files)  # a placeholder landed somewhere unexpected
         return False
     page.content = content
     page.present_anchor_ids = (page.present_anchor_ids or set()) | parts.anchor_ids

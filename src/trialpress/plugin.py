@@ -32,6 +32,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -198,8 +199,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self._nav: Navigation | None = None
         self._standalone: list[File] = []
         self._site_files: Files | None = None
-        #: Standalone pages of the last build whose Markdown took :mod:`trialpress.fastpage`'s
-        #: fast path (the rest went through ``Page.render`` as usual): for tests and benchmarks.
+        #: Generated pages of the last build (standalone and index pages) whose Markdown took
+        #: :mod:`trialpress.fastpage`'s fast path (the rest went through ``Page.render`` as
+        #: usual): for tests and benchmarks.
         self.fast_pages: list[str] = []
 
     # -- paths and options ------------------------------------------------------------------
@@ -285,6 +287,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
     def _files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.options is not None
         self.record_errors = []
+        self.fast_pages = []
         trials = list(self.preloaded) if self.preloaded is not None else self._read()
         corpus = Corpus(trials)
         self.record_errors.extend(corpus.errors)
@@ -349,11 +352,22 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self._nav = nav
         return nav
 
+    def on_pre_page(self, page: Page, /, *, config: MkDocsConfig, files: Files) -> Page:
+        """Our pages in MkDocs' own loop (all trials, kinds, changes) are headings and raw
+        HTML blocks too, and the all-trials table grows with the site: their Markdown takes
+        the fast path as well (it falls back to ``Page.render`` on anything else)."""
+        if self.generated is not None and page.file.src_uri in self.generated.pages:
+            page.render = partial(self._render_fast, page)  # type: ignore[method-assign]
+        return page
+
+    def _render_fast(self, page: Page, config: MkDocsConfig, files: Files) -> None:
+        if fastpage.render(page, config, files):
+            self.fast_pages.append(page.file.src_uri)
+
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         """Build the standalone pages (or reuse their HTML) and add them as site files."""
         self._standalone = []
         self._site_files = files
-        self.fast_pages = []
         generated = self.generated
         if generated is None or self.config.engine_pages or self._nav is None:
             return env
