@@ -224,3 +224,21 @@ def test_the_fingerprint_is_the_same_in_every_process(project: Path) -> None:
         for seed in ("1", "2", "3")
     }
     assert len(prints) == 1 and len(next(iter(prints))) == 64
+
+
+def test_bytecode_written_by_any_process_is_no_change(project: Path) -> None:
+    """Python writes ``__pycache__`` files beside trialpress's source whenever a process
+    first imports a module (a fresh install, another build): that is not a change of what
+    a build makes, so the next build is still skipped."""
+    import trialpress
+
+    assert build().exit_code == 0
+    assert SKIPPED in build().stderr
+    cache = Path(trialpress.__file__).parent / "readers" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    pyc = cache / f"test_unchanged_{os.getpid()}.cpython-311.pyc"
+    pyc.write_bytes(b"not a change")
+    try:
+        assert SKIPPED in build().stderr
+    finally:
+        pyc.unlink()

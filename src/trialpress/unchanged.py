@@ -66,12 +66,13 @@ def _file_digest(path: Path) -> str:
 
 
 def _tree(root: Path | None) -> list[tuple[str, str]]:
-    """(relative path, SHA-256) of every file under ``root``."""
+    """(relative path, SHA-256) of every file under ``root``, bytecode caches left out:
+    any process that first imports a module writes one, which changes no build."""
     if root is None or not root.is_dir():
         return []
     out: list[tuple[str, str]] = []
     for folder, dirs, files in os.walk(root):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
             path = Path(folder) / name
             out.append((path.relative_to(root).as_posix(), _file_digest(path)))
