@@ -275,10 +275,18 @@ def generate(
     engine = (options.use_directory_urls, options.site_url, __version__)
     sources = [template_sources(ctx.env, p.template) for p in render.TRIAL_PAGES]
     page_keys = [digest(engine, source) for source in sources]
+    # What every key says of a trial: a digest of its JSON, made once for the per-trial and
+    # the index-page keys alike.
+    listed = {
+        n: hashlib.sha256(t.model_dump_json().encode("utf-8")).hexdigest()
+        for n, t in corpus.trials.items()
+    }
     todo: list[TrialWork] = []
     for trial in corpus.trials.values():
         checkpoint()
-        work = _reuse(trial, corpus, changes, pdf_ready, page_keys, store, out, result)
+        work = _reuse(
+            trial, listed[trial.nct_id], corpus, changes, pdf_ready, page_keys, store, out, result
+        )
         if work is not None:
             todo.append(work)
         else:
@@ -295,7 +303,7 @@ def generate(
     )
     with _render_trials(todo, common, options) as trials_rendered:
         # The batches render in workers while this process makes the index pages.
-        _index_pages(corpus, ctx, changes, options, result, store)
+        _index_pages(corpus, listed, ctx, changes, options, result, store)
         result.rendered += trials_rendered(stage)
     studies = [  # each trial with its ResearchStudy JSON, for the site's Bundle
         (t, (out / Layout.fhir(t.nct_id)).read_text(encoding="utf-8"))
@@ -315,6 +323,7 @@ def generate(
 
 def _index_pages(
     corpus: Corpus,
+    listed: dict[str, str],
     ctx: render.SiteContext,
     changes: ChangeLog | None,
     options: PublishOptions,
@@ -325,14 +334,11 @@ def _index_pages(
     finder's data.
 
     Each page is keyed by what it reads: its template sources, the engine options and the
-    trials it lists (a digest of each one's JSON; for change pages also the versions
-    shown). A changed trial re-renders only the pages that list it; the rest cost a hash."""
+    trials it lists (``listed``: a digest of each one's JSON; for change pages also the
+    versions shown). A changed trial re-renders only the pages that list it; the rest cost
+    a hash."""
     checkpoint()
     engine = (options.use_directory_urls, options.site_url, __version__)
-    listed = {
-        n: hashlib.sha256(t.model_dump_json().encode("utf-8")).hexdigest()
-        for n, t in corpus.trials.items()
-    }
     sources: dict[str, str] = {}
 
     def page(src: str, template: str, parts: object, make: Callable[[], str]) -> None:
@@ -493,6 +499,7 @@ BATCH_MIN, BATCH_MAX = 4, 50
 
 def _reuse(
     trial: Trial,
+    trial_digest: str,
     corpus: Corpus,
     changes: ChangeLog | None,
     pdf_ready: frozenset[str],
@@ -502,9 +509,9 @@ def _reuse(
     result: Generated,
 ) -> TrialWork | None:
     """Write what the store has of one trial's pages, data and exports; return what it
-    lacks (None: nothing), to be rendered by :func:`render_batch`."""
+    lacks (None: nothing), to be rendered by :func:`render_batch`. ``trial_digest``: the
+    digest of the trial's JSON that each of its keys holds."""
     nct_id = trial.nct_id
-    trial_json = trial.model_dump_json()
     view = corpus_view(corpus, trial)
     # Pages show the trial's versions and their changes: a new version re-renders them.
     timeline = changes.timeline(nct_id) if changes else None
@@ -515,7 +522,7 @@ def _reuse(
         if not page.applies(trial):
             continue
         src = page.src(nct_id)
-        key = digest("page", page.template, page_key, has_pdf, view, versions, trial_json)
+        key = digest("page", page.template, page_key, has_pdf, view, versions, trial_digest)
         text = _page_text(store.get(key))
         if text is None:
             pages.append((n, key))
@@ -524,12 +531,12 @@ def _reuse(
         result.pages[src] = out / src
         result.standalone.append(src)
     data_path = Layout.data(nct_id)
-    data_key = digest("data", __version__, trial_json)
+    data_key = digest("data", __version__, trial_digest)
     data = store.get(data_key)
     if data is not None:
         write_if_changed(out / data_path, data)
     result.files[data_path] = out / data_path
-    exports_key = digest("exports", __version__, trial_json)
+    exports_key = digest("exports", __version__, trial_digest)
     payload = store.get(exports_key)  # the store checks key and checksum: an intact entry is ours
     if payload is not None:
         for path, text in json.loads(payload).items():
