@@ -30,8 +30,9 @@ from trialpress.exports import (
     trial_ris,
     trials_csv,
     trials_ris,
+    write_corpus_files,
 )
-from trialpress.layout import Layout
+from trialpress.layout import FHIR_BUNDLE, TRIALS_CSV, Layout
 
 PALLAS_XML = next(LEGACY_XML.rglob("NCT02513394.xml"))
 PALLAS_JSON = next(V2_JSON.rglob("NCT02513394.json"))
@@ -171,6 +172,32 @@ def test_the_site_bundle_assembled_from_each_study_is_the_dumped_bundle(tmp_path
     )
     assert bundle_json([]) == fhir_json(fhir.bundle_of([]))
     Bundle.model_validate(json.loads(bundle_json(studies[:20])))
+
+
+def test_the_site_bundle_is_written_piece_by_piece_and_only_when_it_changed(
+    tmp_path: Path,
+) -> None:
+    """The site's Bundle is streamed into its file (never held whole): the file holds the
+    assembled Bundle, and an unchanged Bundle leaves the file as it was (same inode), while a
+    changed one replaces it."""
+    trials = read_trials(V2_JSON)[:5]
+    texts = {t.nct_id: trial_files(t)[Layout.fhir(t.nct_id)] for t in trials}
+    out = tmp_path / "site"
+    written = write_corpus_files(trials, texts.__getitem__, out)
+    assert written == [FHIR_BUNDLE, TRIALS_CSV]
+    bundle = out / FHIR_BUNDLE
+    expected = bundle_json([(t.registry_url, texts[t.nct_id]) for t in trials])
+    assert bundle.read_text(encoding="utf-8") == expected
+    assert (out / TRIALS_CSV).read_bytes() == trials_csv(trials).encode("utf-8")
+    before = bundle.stat()
+    write_corpus_files(trials, texts.__getitem__, out)
+    assert (bundle.stat().st_ino, bundle.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    write_corpus_files(trials[:2], texts.__getitem__, out)
+    assert bundle.stat().st_ino != before.st_ino
+    assert bundle.read_text(encoding="utf-8") == bundle_json(
+        [(t.registry_url, texts[t.nct_id]) for t in trials[:2]]
+    )
+    assert [p.name for p in bundle.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
 # --------------------------------------------------------------------------- CLI

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import rispy
@@ -22,6 +23,7 @@ from trialpress.labels import enum_label
 from trialpress.layout import FHIR_BUNDLE, TRIALS_CSV, Layout
 from trialpress.models import Reference, Trial
 from trialpress.render import doi_from_citation
+from trialpress.store import write_chunks_if_changed, write_if_changed
 
 ExportFormat = Literal["fhir", "ris", "csv"]
 FORMATS: tuple[ExportFormat, ...] = ("fhir", "ris", "csv")
@@ -144,35 +146,45 @@ def trial_files(trial: Trial) -> dict[str, str]:
     }
 
 
-def corpus_files(studies: Sequence[tuple[Trial, str]]) -> dict[str, str]:
-    """The site's whole-corpus exports from each trial and its ResearchStudy JSON (as
-    :func:`trial_files` made it): the Bundle of all trials and the trials table as CSV."""
-    return {
-        FHIR_BUNDLE: bundle_json([(t.registry_url, text) for t, text in studies]),
-        TRIALS_CSV: trials_csv([t for t, _ in studies]),
-    }
+def write_corpus_files(
+    trials: Iterable[Trial], study_text: Callable[[str], str], out: Path
+) -> list[str]:
+    """Write the site's whole-corpus exports into ``out``: the Bundle of all trials, made
+    from each trial's ResearchStudy JSON as :func:`trial_files` wrote it (``study_text``:
+    that text by NCT ID), and the trials table as CSV. The Bundle is written study by study,
+    never held whole (hundreds of megabytes at 10,000 trials). Their site paths."""
+    trials = list(trials)
+    chunks = bundle_chunks((t.registry_url, study_text(t.nct_id)) for t in trials)
+    write_chunks_if_changed(out / FHIR_BUNDLE, (c.encode("utf-8") for c in chunks))
+    write_if_changed(out / TRIALS_CSV, trials_csv(trials).encode("utf-8"))
+    return [FHIR_BUNDLE, TRIALS_CSV]
 
 
-def bundle_json(studies: Sequence[tuple[str, str]]) -> str:
+def bundle_json(studies: Iterable[tuple[str, str]]) -> str:
     """``fhir_json(fhir.bundle_of(...))`` of (registry URL, ResearchStudy JSON as
-    :func:`fhir_json` wrote it), the same bytes made by indenting each study's text instead
-    of parsing and dumping it again (json's indenting encoder is Python: seconds at 1,000
+    :func:`fhir_json` wrote it): :func:`bundle_chunks` joined."""
+    return "".join(bundle_chunks(studies))
+
+
+def bundle_chunks(studies: Iterable[tuple[str, str]]) -> Iterator[str]:
+    """The Bundle's text piece by piece, one study at a time (a site's Bundle is written
+    without holding it, or every study's text, whole). The same bytes as
+    ``fhir_json(fhir.bundle_of(...))``, made by indenting each study's text instead of
+    parsing and dumping it again (json's indenting encoder is Python: seconds at 1,000
     trials). JSON text holds no raw line break inside a value, so indenting lines is exact."""
-    if not studies:
-        return fhir_json(fhir.bundle_of([]))
-    entries = [
-        '    {\n      "fullUrl": '
-        + json.dumps(fhir.entry_url(url), ensure_ascii=False)
-        + ',\n      "resource": '
-        + text.rstrip("\n").replace("\n", "\n      ")
-        + "\n    }"
-        for url, text in studies
-    ]
-    return (
-        '{\n  "resourceType": "Bundle",\n  "type": "collection",\n  "entry": [\n'
-        + ",\n".join(entries)
-        + "\n  ]\n}\n"
-    )
+    head = '{\n  "resourceType": "Bundle",\n  "type": "collection",\n  "entry": [\n'
+    first = True
+    for url, text in studies:
+        yield (
+            (head if first else ",\n")
+            + '    {\n      "fullUrl": '
+            + json.dumps(fhir.entry_url(url), ensure_ascii=False)
+            + ',\n      "resource": '
+            + text.rstrip("\n").replace("\n", "\n      ")
+            + "\n    }"
+        )
+        first = False
+    yield fhir_json(fhir.bundle_of([])) if first else "\n  ]\n}\n"
 
 
 def export_text(trials: Sequence[Trial], fmt: ExportFormat) -> str:

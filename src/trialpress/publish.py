@@ -305,12 +305,12 @@ def generate(
         # The batches render in workers while this process makes the index pages.
         _index_pages(corpus, listed, ctx, changes, options, result, store)
         result.rendered += trials_rendered(stage)
-    studies = [  # each trial with its ResearchStudy JSON, for the site's Bundle
-        (t, (out / Layout.fhir(t.nct_id)).read_text(encoding="utf-8"))
-        for t in corpus.trials.values()
-    ]
-    for site_path, text in exports.corpus_files(studies).items():
-        write_if_changed(out / site_path, text.encode("utf-8"))
+    # The Bundle is made from each trial's ResearchStudy JSON as its worker wrote it.
+    for site_path in exports.write_corpus_files(
+        corpus.trials.values(),
+        lambda nct_id: (out / Layout.fhir(nct_id)).read_text(encoding="utf-8"),
+        out,
+    ):
         result.files[site_path] = out / site_path
     for name in render.ASSETS:
         dest = f"{ASSET_DIR}/{Path(name).name}"

@@ -8,11 +8,13 @@ foreign entry is detected, made again and never published.
 from __future__ import annotations
 
 import errno
+import filecmp
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -88,6 +90,27 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, data)
+    return True
+
+
+def write_chunks_if_changed(path: Path, chunks: Iterable[bytes]) -> bool:
+    """:func:`write_if_changed` for a file made piece by piece (the FHIR Bundle of every
+    trial: hundreds of megabytes at 10,000 trials, never held whole): written to a temporary
+    file beside ``path``, which replaces it only when the bytes differ."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        if path.is_file() and filecmp.cmp(tmp, path, shallow=False):
+            Path(tmp).unlink()
+            return False
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return True
 
 
