@@ -237,3 +237,32 @@ def test_known_version_ids_spare_the_stored_form_and_never_falsify_history(
     assert wrong.pending == []
     timeline = wrong.timeline(am.NCT)
     assert timeline is not None and [s.version.id for s in timeline.steps] == [version_id(real(v1))]
+
+
+def test_released_versions_keep_what_pages_show_and_drop_their_content(tmp_path: Path) -> None:
+    """Once compared and stored, a build keeps of each version only its id, date and
+    criteria fingerprint (the trials' stored forms were held until the build ended): the
+    timeline answers as before, here and in a worker (pickled), and the content is gone."""
+    store = HistoryStore(tmp_path / "h")
+    v1 = am.amended(tmp_path, name="v1")
+    v2 = am.amended(tmp_path, am.criterion_removed, am.updated("2025-03-01"), name="v2")
+    record(store, v1)
+    changes = store.changelog([v2])
+    store.commit(changes)
+    before = changes.timeline(am.NCT)
+    assert before is not None
+    shown = [(s.version.id, s.date, s.changes, s.kinds, s.first) for s in before.steps]
+    since = (before.criteria_since.version.id, before.eligibility_changed_latest)
+    prints = [s.version.fingerprint for s in before.steps]
+    changes.release()
+    after = changes.timeline(am.NCT)
+    assert after is not None
+    for timeline in (after, pickle.loads(pickle.dumps(after))):
+        assert [(s.version.id, s.date, s.changes, s.kinds, s.first) for s in timeline.steps] == (
+            shown
+        )
+        assert (timeline.criteria_since.version.id, timeline.eligibility_changed_latest) == since
+        assert [s.version.fingerprint for s in timeline.steps] == prints
+        assert all("data" not in s.version.__dict__ for s in timeline.steps)
+        with pytest.raises(RuntimeError, match="released"):
+            _ = timeline.latest.version.data

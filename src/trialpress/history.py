@@ -25,8 +25,8 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,8 @@ class Version:
     #: The stored form, or what makes it when first needed (an unchanged trial's current
     #: version is rarely compared, so its JSON is not made on every build).
     source: dict[str, Any] | Callable[[], dict[str, Any]] = field(repr=False, compare=False)
+    criteria: str | None = field(default=None, repr=False, compare=False)
+    """Its criteria fingerprint, given when its content is not kept (:meth:`released`)."""
 
     @cached_property
     def data(self) -> dict[str, Any]:
@@ -79,14 +81,34 @@ class Version:
         return self.source() if callable(self.source) else self.source
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Sent to a worker (a page's timeline) with its stored form made: a function that
-        makes it cannot be pickled."""
+        """Sent to a worker (a page's timeline) with its stored form made (a function that
+        makes it cannot be pickled), or without it once released."""
+        if self.criteria is not None:
+            return (
+                Version,
+                (self.id, self.last_updated, partial(_released, self.id), self.criteria),
+            )
         return (Version, (self.id, self.last_updated, self.data))
 
     @cached_property
     def fingerprint(self) -> str:
         """The criteria fingerprint of this version (see :func:`criteria_fingerprint`)."""
+        if self.criteria is not None:
+            return self.criteria
         return criteria_fingerprint(self.data.get("eligibility") or {})
+
+    def released(self) -> Version:
+        """This version without its content, once made: pages and the feed show only its
+        id, date and criteria fingerprint, and its changes are made already. A build that
+        kept every trial's stored form until it ended held about 40 MB per 1,000 trials.
+        A version whose content was never made is returned as it is."""
+        if "data" not in self.__dict__ or self.criteria is not None:
+            return self
+        return Version(self.id, self.last_updated, partial(_released, self.id), self.fingerprint)
+
+
+def _released(vid: str) -> dict[str, Any]:
+    raise RuntimeError(f"history: the content of version {vid} was released after comparing")
 
 
 @dataclass(frozen=True)
@@ -158,6 +180,14 @@ class ChangeLog:
     timelines: dict[str, Timeline] = field(default_factory=dict)
     #: (NCT ID, version) of the versions to append to the store.
     pending: list[tuple[str, Version]] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Drop the versions' content once they are compared and stored (see
+        :meth:`Version.released`)."""
+        for nct_id, tl in self.timelines.items():
+            steps = [replace(s, version=s.version.released()) for s in tl.steps]
+            self.timelines[nct_id] = Timeline(nct_id, steps)
+        self.pending = [(n, v.released()) for n, v in self.pending]
 
     def timeline(self, nct_id: str) -> Timeline | None:
         """One trial's timeline, if it is in this build."""

@@ -425,6 +425,7 @@ def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> Chan
         store.commit(changes)
     except OSError as exc:
         history_log.warning("history: not stored in %s: %s", store.root, exc)
+    changes.release()  # compared and stored: pages need only ids, dates and fingerprints
     for nct_id, timeline in changes.timelines.items():
         for step in timeline.steps:
             path = store.version_path(nct_id, step.version.id)
