@@ -199,7 +199,7 @@ def test_a_stop_during_a_batch_ends_the_build_after_it(
     real = publish.render_batch
 
     def stopped_during(batch: publish.Batch) -> list[str]:
-        batches.append([w.trial.nct_id for w in batch.work])
+        batches.append([w.nct_id for w in batch.work])
         done = real(batch)
         signal.raise_signal(signal.SIGTERM)  # arrives as the batch ends
         return done

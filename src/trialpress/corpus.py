@@ -19,15 +19,17 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
+from trialpress.enums import InterventionType, OverallStatus, Phase, StudyType
 from trialpress.errors import RecordError
 from trialpress.labels import enum_label
 from trialpress.layout import Layout
-from trialpress.models import MeshTerm, Trial
+from trialpress.models import Enrollment, MeshTerm, ReadWarning, Source, Trial
 
 IndexKind = Literal["condition", "intervention", "sponsor", "country", "status", "phase"]
 
@@ -121,6 +123,167 @@ def _assign_slugs(keys: Iterable[str], labels: dict[str, str]) -> dict[str, str]
     return out
 
 
+def site_counts(trial: Trial) -> list[tuple[str, int]]:
+    """(country, number of sites) in first-seen order; countries without sites count 0."""
+    counts: dict[str, int] = {}
+    for loc in trial.locations:
+        name = loc.country or "Country not given"
+        counts[name] = counts.get(name, 0) + 1
+    for country in trial.countries:
+        counts.setdefault(country, 0)
+    return list(counts.items())
+
+
+def search_words(trial: Trial) -> tuple[str, dict[str, str]]:
+    """What a trial's search entry indexes (titles, ids, conditions, interventions,
+    sponsors, summary: what people search for, not locations or criteria, so the index
+    stays lean) as one text, and its filters."""
+    words: list[str] = [trial.nct_id]
+    if trial.acronym:
+        words.append(trial.acronym)
+    if trial.official_title:
+        words.append(trial.official_title)
+    words += [i.id for i in trial.identifiers]
+    words += list(trial.conditions) + list(trial.keywords)
+    words += [i.name for i in trial.interventions]
+    words += [s.name for s in trial.sponsors]
+    if trial.summary:
+        words.append(trial.summary)
+    meta = {"nct_id": trial.nct_id}
+    if trial.status:
+        meta["status"] = trial.status.value
+    if trial.phases:
+        meta["phase"] = ", ".join(p.value for p in trial.phases)
+    return " ".join(" ".join(words).split()), meta
+
+
+@dataclass(frozen=True)
+class TrialSummary:
+    """What a build's own process keeps of one trial: what index pages, the finder's data,
+    the trials table, search entries, the feed and the corpus indexes read (a few KB; a
+    whole :class:`Trial` costs about 140 KB, 1.4 GB at 10,000 trials). Index templates get
+    these as their ``trials``, with the attribute names of :class:`Trial` they use."""
+
+    nct_id: str
+    title: str
+    acronym: str | None
+    status: OverallStatus | None
+    phases: list[Phase]
+    study_type: StudyType | None
+    enrollment: Enrollment | None
+    conditions: list[str]
+    last_updated: str | None
+    source: Source
+    warnings: list[ReadWarning]
+    has_results: bool
+    site_counts: list[tuple[str, int]]
+    """:meth:`Corpus.countries` of the trial."""
+    intervention_types: list[InterventionType | None]
+    terms: dict[IndexKind, tuple[list[str], list[MeshTerm]]]
+    """Per index kind: the record's own words and its MeSH terms."""
+    asked: dict[IndexKind, list[str]]
+    """Per index kind: every term its pages look up an index page for."""
+    named: list[str]
+    """The NCT IDs its pages link to (related trials, expanded access)."""
+    search_text: str
+    search_meta: dict[str, str]
+    finder: Any
+    """Its row of the finder's data before string and point tables (:mod:`finder`)."""
+    table: list[Any]
+    """Its row of the trials table (CSV), before quoting."""
+
+    @property
+    def registry_url(self) -> str:
+        """The trial's record on ClinicalTrials.gov."""
+        return f"https://clinicaltrials.gov/study/{self.nct_id}"
+
+    @classmethod
+    def of(cls, trial: Trial) -> TrialSummary:
+        """The summary of a whole trial."""
+        from trialpress import exports, finder
+
+        counts = site_counts(trial)
+        terms = {kind: (_terms(trial, kind), _mesh_terms(trial, kind)) for kind in KINDS}
+        asked: dict[IndexKind, list[str]] = {}
+        for kind, (own, mesh) in terms.items():
+            asked[kind] = own + [m.term for m in mesh]
+            if kind == "intervention":
+                asked[kind] += [name for arm in trial.arms for name in arm.interventions]
+            elif kind == "country":
+                asked[kind] += [country for country, _ in counts]
+        named = {r.nct_id for r in trial.related_trials}
+        if trial.expanded_access is not None and trial.expanded_access.nct_id:
+            named.add(trial.expanded_access.nct_id)
+        text, meta = search_words(trial)
+        return cls(
+            nct_id=trial.nct_id,
+            title=trial.title,
+            acronym=trial.acronym,
+            status=trial.status,
+            phases=list(trial.phases),
+            study_type=trial.study_type,
+            enrollment=trial.enrollment,
+            conditions=list(trial.conditions),
+            last_updated=trial.last_updated,
+            source=trial.source,
+            warnings=list(trial.warnings),
+            has_results=trial.results is not None,
+            site_counts=counts,
+            intervention_types=[i.type for i in trial.interventions],
+            terms=terms,
+            asked=asked,
+            named=sorted(named),
+            search_text=text,
+            search_meta=meta,
+            finder=finder.raw_row(trial, counts),
+            table=exports.table_row(trial),
+        )
+
+
+@dataclass(frozen=True)
+class Shelved:
+    """A trial as a build's process holds it between reading and rendering: its summary
+    and its JSON, compressed (a few KB). The whole trial is made again from the JSON where
+    it is needed (:meth:`trial`); workers get the JSON itself."""
+
+    summary: TrialSummary
+    packed: bytes
+
+    @classmethod
+    def of(cls, trial: Trial) -> Shelved:
+        """Shelve a whole trial."""
+        return cls(TrialSummary.of(trial), zlib.compress(trial.model_dump_json().encode(), 1))
+
+    @property
+    def json(self) -> str:
+        """The trial's ``model_dump_json()``."""
+        return zlib.decompress(self.packed).decode()
+
+    def trial(self) -> Trial:
+        """The whole trial again (validating its JSON gives the same trial)."""
+        return Trial.model_validate_json(zlib.decompress(self.packed))
+
+
+class Trials(Mapping[str, Trial]):
+    """A corpus's trials by NCT ID, each made from its shelved JSON when asked for and not
+    kept: iterating holds one whole trial at a time."""
+
+    def __init__(self, shelf: dict[str, Shelved]) -> None:
+        self._shelf = shelf
+
+    def __getitem__(self, nct_id: str) -> Trial:
+        return self._shelf[nct_id].trial()
+
+    def __contains__(self, nct_id: object) -> bool:
+        return nct_id in self._shelf
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shelf)
+
+    def __len__(self) -> int:
+        return len(self._shelf)
+
+
 @dataclass
 class Link:
     """Where a related trial's link goes: our page (site-root-relative) or the registry."""
@@ -131,23 +294,30 @@ class Link:
 
 
 class Corpus:
-    """Trials of one build in input order, their indexes and their cross-links."""
+    """Trials of one build in input order, their indexes and their cross-links.
 
-    def __init__(self, trials: Iterable[Trial]):
-        self.trials: dict[str, Trial] = {}
+    The corpus keeps each trial shelved (:class:`Shelved`): ``trials`` makes a whole trial
+    when one is asked for, ``summaries`` holds what index pages and site-wide files read."""
+
+    def __init__(self, trials: Iterable[Trial | Shelved]):
+        self.shelf: dict[str, Shelved] = {}
         self.errors: list[RecordError] = []
-        for trial in trials:
-            first = self.trials.get(trial.nct_id)
+        for item in trials:
+            shelved = item if isinstance(item, Shelved) else Shelved.of(item)
+            nct_id = shelved.summary.nct_id
+            first = self.shelf.get(nct_id)
             if first is not None:
                 self.errors.append(
                     RecordError(
-                        f"duplicate NCT ID {trial.nct_id}: already read from "
-                        f"{first.source.path}; this record is skipped",
-                        trial.source.path,
+                        f"duplicate NCT ID {nct_id}: already read from "
+                        f"{first.summary.source.path}; this record is skipped",
+                        shelved.summary.source.path,
                     )
                 )
                 continue
-            self.trials[trial.nct_id] = trial
+            self.shelf[nct_id] = shelved
+        self.trials: Mapping[str, Trial] = Trials(self.shelf)
+        self.summaries: dict[str, TrialSummary] = {n: s.summary for n, s in self.shelf.items()}
         self.indexes: dict[IndexKind, dict[str, IndexEntry]] = {}
         for kind in KINDS:
             self.indexes[kind] = self._build_index(kind)
@@ -157,9 +327,10 @@ class Corpus:
         members: dict[str, list[str]] = {}
         mesh_ids: dict[str, str] = {}
         worded: set[str] = set()
-        for trial in self.trials.values():
-            own = [(term, None, False) for term in _terms(trial, kind)]
-            mesh = [(m.term, m.id, True) for m in _mesh_terms(trial, kind)]
+        for summary in self.summaries.values():
+            own_terms, mesh_terms = summary.terms[kind]
+            own = [(term, None, False) for term in own_terms]
+            mesh = [(m.term, m.id, True) for m in mesh_terms]
             for term, mesh_id, is_mesh in [*own, *mesh]:
                 if not term.strip():
                     continue
@@ -170,8 +341,8 @@ class Corpus:
                 elif mesh_id is not None:
                     mesh_ids.setdefault(key, mesh_id)
                 ids = members.setdefault(key, [])
-                if trial.nct_id not in ids:
-                    ids.append(trial.nct_id)
+                if summary.nct_id not in ids:
+                    ids.append(summary.nct_id)
         if kind in ("status", "phase"):
             slugs = {k: k.replace("_", "-") for k in labels}
             shown = {k: enum_label(labels[k]) for k in labels}
@@ -196,15 +367,15 @@ class Corpus:
             return Link(nct_id, True, Layout.trial_src(nct_id))
         return Link(nct_id, False, f"https://clinicaltrials.gov/study/{quote(nct_id, safe='')}")
 
-    def countries(self, trial: Trial) -> list[tuple[str, int]]:
+    def countries(self, trial: Trial | TrialSummary) -> list[tuple[str, int]]:
         """(country, number of sites) in first-seen order; countries without sites count 0."""
-        counts: dict[str, int] = {}
-        for loc in trial.locations:
-            name = loc.country or "Country not given"
-            counts[name] = counts.get(name, 0) + 1
-        for country in trial.countries:
-            counts.setdefault(country, 0)
-        return list(counts.items())
+        if isinstance(trial, TrialSummary):
+            return trial.site_counts
+        return site_counts(trial)
+
+    def trial_json(self, nct_id: str) -> str:
+        """A trial's ``model_dump_json()``, without making the trial."""
+        return self.shelf[nct_id].json
 
     def __len__(self) -> int:
-        return len(self.trials)
+        return len(self.shelf)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import rispy
 
 from trialpress import fhir
+from trialpress.corpus import TrialSummary
 from trialpress.escaping import csv_cell, one_line
 from trialpress.labels import enum_label
 from trialpress.layout import FHIR_BUNDLE, TRIALS_CSV, Layout
@@ -58,20 +59,27 @@ def _yes_no(value: bool | None) -> str | None:
     return None if value is None else ("Yes" if value else "No")
 
 
+def table_row(trial: Trial) -> list[Any]:
+    """A trial's row of the trials table, before quoting."""
+    return [get(trial) for _, get in COLUMNS]
+
+
 def trials_csv(trials: Iterable[Trial]) -> str:
-    """One row per trial with the finder's columns; every text cell formula-neutralised.
+    """One row per trial with the finder's columns; every text cell formula-neutralised."""
+    return table_csv(table_row(t) for t in trials)
+
+
+def table_csv(rows: Iterable[list[Any]]) -> str:
+    """The trials table from rows made by :func:`table_row`; every text cell
+    formula-neutralised.
 
     Whole numbers (enrollment) stay numbers; everything else is record text or a label.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([name for name, _ in COLUMNS])
-    for trial in trials:
-        row = []
-        for _, get in COLUMNS:
-            value = get(trial)
-            row.append(value if isinstance(value, int) else csv_cell(value))
-        writer.writerow(row)
+    for values in rows:
+        writer.writerow([v if isinstance(v, int) else csv_cell(v) for v in values])
     return out.getvalue()
 
 
@@ -147,16 +155,17 @@ def trial_files(trial: Trial) -> dict[str, str]:
 
 
 def write_corpus_files(
-    trials: Iterable[Trial], study_text: Callable[[str], str], out: Path
+    trials: Iterable[TrialSummary], study_text: Callable[[str], str], out: Path
 ) -> list[str]:
     """Write the site's whole-corpus exports into ``out``: the Bundle of all trials, made
     from each trial's ResearchStudy JSON as :func:`trial_files` wrote it (``study_text``:
-    that text by NCT ID), and the trials table as CSV. The Bundle is written study by study,
-    never held whole (hundreds of megabytes at 10,000 trials). Their site paths."""
+    that text by NCT ID), and the trials table as CSV, from the trials' summaries. The
+    Bundle is written study by study, never held whole (hundreds of megabytes at 10,000
+    trials). Their site paths."""
     trials = list(trials)
     chunks = bundle_chunks((t.registry_url, study_text(t.nct_id)) for t in trials)
     write_chunks_if_changed(out / FHIR_BUNDLE, (c.encode("utf-8") for c in chunks))
-    write_if_changed(out / TRIALS_CSV, trials_csv(trials).encode("utf-8"))
+    write_if_changed(out / TRIALS_CSV, table_csv(t.table for t in trials).encode("utf-8"))
     return [FHIR_BUNDLE, TRIALS_CSV]
 
 

@@ -77,7 +77,9 @@ def atom_feed(
     dated = [atom_date(step.date) for _, step in recent]
     newest = max((d for d in dated if d), default=None)
     if newest is None:
-        newest = atom_date(max((t.last_updated or "" for t in corpus.trials.values()), default=""))
+        newest = atom_date(
+            max((t.last_updated or "" for t in corpus.summaries.values()), default="")
+        )
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<feed xmlns="http://www.w3.org/2005/Atom">',
@@ -90,7 +92,7 @@ def atom_feed(
     if site_url:
         lines.append(f'  <link rel="self" href={_attr(base + FEED)}/>')
     for (nct_id, step), date in zip(recent, dated, strict=True):
-        trial = corpus.trials[nct_id]
+        trial = corpus.summaries[nct_id]
         kinds = ", ".join(sorted({c.kind for c in step.changes}))
         content = "\n".join(c.text for c in step.changes)
         href = _attr(link(Layout.trial_src(nct_id)))

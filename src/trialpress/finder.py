@@ -15,6 +15,7 @@ with ``textContent`` only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,19 +75,31 @@ def _mask(values: list[Any], table: list[Any]) -> int:
     return mask
 
 
-def places(trials: list[Trial]) -> dict[str, tuple[float, float]]:
+def _places_of(trial: Trial) -> list[tuple[str, float, float]]:
+    """(``City, Country``, lat, lon) of each site with a position, city and country."""
+    out: list[tuple[str, float, float]] = []
+    for loc in trial.locations:
+        if not (loc.geo and loc.city and loc.country):
+            continue
+        label = f"{' '.join(loc.city.split())}, {' '.join(loc.country.split())}"
+        out.append((label, loc.geo.lat, loc.geo.lon))
+    return out
+
+
+def places(trials: Iterable[Trial]) -> dict[str, tuple[float, float]]:
     """``City, Country`` -> position: the records' geo point for that city, the mean of the
     distinct points where several differ (sites of one city geocoded apart)."""
+    return _places([_places_of(t) for t in trials])
+
+
+def _places(sites: Iterable[list[tuple[str, float, float]]]) -> dict[str, tuple[float, float]]:
     points: dict[str, dict[tuple[float, float], None]] = {}
     labels: dict[str, str] = {}
-    for trial in trials:
-        for loc in trial.locations:
-            if not (loc.geo and loc.city and loc.country):
-                continue
-            label = f"{' '.join(loc.city.split())}, {' '.join(loc.country.split())}"
+    for trial_sites in sites:
+        for label, lat, lon in trial_sites:
             key = label.casefold()
             labels.setdefault(key, label)
-            points.setdefault(key, {})[(loc.geo.lat, loc.geo.lon)] = None
+            points.setdefault(key, {})[(lat, lon)] = None
     out: dict[str, tuple[float, float]] = {}
     for key in sorted(points, key=lambda k: (labels[k].casefold(), labels[k])):
         pts = list(points[key])
@@ -118,9 +131,30 @@ class _Strings:
         return out
 
 
-def _row(
-    trial: Trial, corpus: Corpus, strings: _Strings, points: dict[tuple[float, float], int]
-) -> list[Any]:
+@dataclass(frozen=True)
+class RawRow:
+    """One trial's finder row before the string and point tables: made once per trial from
+    the whole trial (a build's process keeps it in the trial's summary)."""
+
+    head: list[Any]
+    """NCT ID, title, acronym, status, phase mask, study type."""
+    conditions: list[str]
+    mesh: list[str]
+    interventions: list[str]
+    intervention_mask: int
+    sponsors: list[str]
+    identifiers: list[str]
+    countries: list[str]
+    tail: list[Any]
+    """Age limits, sex, healthy volunteers."""
+    points: list[tuple[float, float]]
+    facts: list[Any]
+    """Strictest ECOG and CNS metastases facts."""
+    places: list[tuple[str, float, float]]
+
+
+def raw_row(trial: Trial, countries: list[tuple[str, int]]) -> RawRow:
+    """A trial's :class:`RawRow` (``countries``: its ``Corpus.countries``)."""
     e = trial.eligibility
     mesh = trial.mesh.conditions
     interventions: list[str] = []
@@ -129,34 +163,57 @@ def _row(
     # Key eligibility facts (issue 16); where a trial states several, the strictest counts.
     ecog = [int(f.value) for f in e.facts if f.kind == "ecog_max" and not isinstance(f.value, str)]
     cns = [f.value for f in e.facts if f.kind == "cns_metastases" and f.value in CNS]
+    return RawRow(
+        head=[
+            trial.nct_id,
+            " ".join(trial.title.split()),
+            " ".join(trial.acronym.split()) if trial.acronym else "",
+            STATUSES.index(trial.status) if trial.status else -1,
+            _mask(trial.phases, PHASES),
+            STUDY_TYPES.index(trial.study_type) if trial.study_type else -1,
+        ],
+        conditions=list(trial.conditions),
+        mesh=[m.term for m in [*mesh.terms, *mesh.ancestors]],
+        interventions=interventions,
+        intervention_mask=_mask(
+            [i.type for i in trial.interventions if i.type], INTERVENTION_TYPES
+        ),
+        sponsors=[s.name for s in trial.sponsors],
+        identifiers=[i.id for i in trial.identifiers],
+        countries=[c for c, _ in countries if c != "Country not given"],
+        tail=[
+            age_in_years(e.minimum_age),
+            age_in_years(e.maximum_age),
+            SEXES.index(e.sex) if e.sex else -1,
+            None if e.healthy_volunteers is None else int(e.healthy_volunteers),
+        ],
+        points=[(loc.geo.lat, loc.geo.lon) for loc in trial.locations if loc.geo],
+        facts=[
+            min(ecog) if ecog else None,
+            min(CNS.index(str(v)) for v in cns) if cns else None,
+        ],
+        places=_places_of(trial),
+    )
+
+
+def _row(raw: RawRow, strings: _Strings, points: dict[tuple[float, float], int]) -> list[Any]:
     site_points: list[int] = []
-    for loc in trial.locations:
-        if loc.geo:
-            key = (loc.geo.lat, loc.geo.lon)
-            index = points.setdefault(key, len(points))
-            if index not in site_points:
-                site_points.append(index)
+    for key in raw.points:
+        index = points.setdefault(key, len(points))
+        if index not in site_points:
+            site_points.append(index)
     return [
-        trial.nct_id,
-        " ".join(trial.title.split()),
-        " ".join(trial.acronym.split()) if trial.acronym else "",
-        STATUSES.index(trial.status) if trial.status else -1,
-        _mask(trial.phases, PHASES),
-        STUDY_TYPES.index(trial.study_type) if trial.study_type else -1,
-        strings.ids(trial.conditions),
-        strings.ids([m.term for m in [*mesh.terms, *mesh.ancestors]]),
-        strings.ids(interventions),
-        _mask([i.type for i in trial.interventions if i.type], INTERVENTION_TYPES),
-        strings.ids([s.name for s in trial.sponsors]),
-        [i.id for i in trial.identifiers],
-        strings.ids([c for c, _ in corpus.countries(trial) if c != "Country not given"]),
-        age_in_years(e.minimum_age),
-        age_in_years(e.maximum_age),
-        SEXES.index(e.sex) if e.sex else -1,
-        None if e.healthy_volunteers is None else int(e.healthy_volunteers),
+        *raw.head,
+        strings.ids(raw.conditions),
+        strings.ids(raw.mesh),
+        strings.ids(raw.interventions),
+        raw.intervention_mask,
+        strings.ids(raw.sponsors),
+        raw.identifiers,
+        strings.ids(raw.countries),
+        *raw.tail,
         site_points,
-        min(ecog) if ecog else None,
-        min(CNS.index(str(v)) for v in cns) if cns else None,
+        *raw.facts,
     ]
 
 
@@ -174,11 +231,11 @@ class FinderForm:
 
 def finder_form(corpus: Corpus) -> FinderForm:
     """The choices the trials have (plus the two recruiting statuses), in enum order."""
-    trials = list(corpus.trials.values())
+    trials = list(corpus.summaries.values())
     statuses = {t.status for t in trials} | set(_ALWAYS)
     phases = {p for t in trials for p in t.phases}
     types = {t.study_type for t in trials}
-    itypes = {i.type for t in trials for i in t.interventions}
+    itypes = {i for t in trials for i in t.intervention_types}
 
     def pick(table: list[Any], present: set[Any]) -> list[tuple[str, str]]:
         return [(v.value, enum_label(v)) for v in table if v in present]
@@ -194,11 +251,13 @@ def finder_form(corpus: Corpus) -> FinderForm:
 
 
 def finder_data(corpus: Corpus) -> dict[str, Any]:
-    """The finder's data as a JSON-ready dict (trials in site order)."""
-    trials = list(corpus.trials.values())
+    """The finder's data as a JSON-ready dict (trials in site order), from the trials'
+    summaries."""
+    raws: list[RawRow] = [s.finder for s in corpus.summaries.values()]
     strings = _Strings()
     points: dict[tuple[float, float], int] = {}
-    rows = [_row(t, corpus, strings, points) for t in trials]
+    rows = [_row(raw, strings, points) for raw in raws]
+    where = _places(r.places for r in raws)
     flat: list[float] = []
     for lat, lon in points:
         flat += [lat, lon]
@@ -212,7 +271,7 @@ def finder_data(corpus: Corpus) -> dict[str, Any]:
             "sex": _enum_table(SEXES),
         },
         "strings": strings.items,
-        "places": [[label, lat, lon] for label, (lat, lon) in places(trials).items()],
+        "places": [[label, lat, lon] for label, (lat, lon) in where.items()],
         "points": flat,
         "trials": rows,
     }

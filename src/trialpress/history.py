@@ -24,7 +24,7 @@ import fcntl
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -268,7 +268,7 @@ class HistoryStore:
             return []
         return sorted(p.name for p in self.root.iterdir() if NCT_ID_RE.match(p.name))
 
-    def changelog(self, trials: Sequence[Trial], memo: Store | None = None) -> ChangeLog:
+    def changelog(self, trials: Iterable[Trial], memo: Store | None = None) -> ChangeLog:
         """Each trial compared with its latest stored version: timelines and what to store.
 
         With ``memo`` (the reuse store), the version id of a trial whose JSON the last build

@@ -294,7 +294,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self.trial_count = len(corpus)
         # Reader warnings are data quirks shown on each trial's page (and listed by
         # `trialpress validate`): debug level, so they never fail a strict build.
-        for trial in corpus.trials.values():
+        for trial in corpus.summaries.values():
             for w in trial.warnings:
                 where = f"{trial.source.path}:{w.line}" if w.line else trial.source.path
                 log.debug("%s: %s (%s)", where, w.message, trial.nct_id)

@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -34,8 +34,7 @@ from trialpress.corpus import (
     Corpus,
     IndexEntry,
     IndexKind,
-    _mesh_terms,
-    _terms,
+    TrialSummary,
     normalise_key,
 )
 from trialpress.errors import RenderError
@@ -141,33 +140,22 @@ class Generated:
 # ------------------------------------------------------------------------------- generate
 
 
-def _asked_terms(corpus: Corpus, trial: Trial, kind: IndexKind) -> list[str]:
-    """Every term of ``kind`` a trial's pages look up an index page for: its own words,
-    its MeSH terms, its arms' interventions and its countries (with sites or not)."""
-    terms = _terms(trial, kind) + [m.term for m in _mesh_terms(trial, kind)]
-    if kind == "intervention":
-        terms += [name for arm in trial.arms for name in arm.interventions]
-    elif kind == "country":
-        terms += [country for country, _ in corpus.countries(trial)]
-    return terms
-
-
-def corpus_view(corpus: Corpus, trial: Trial) -> dict[str, Any]:
+def corpus_view(corpus: Corpus, trial: Trial | TrialSummary) -> dict[str, Any]:
     """What a trial's pages read from the rest of the corpus: whether each trial it names
-    is on the site, and the index page (label, slug) each of its terms links to, if any.
+    is on the site, and the index page (label, slug) each of its terms links to, if any:
+    every term of each kind its pages look up (its own words, its MeSH terms, its arms'
+    interventions and its countries, with sites or not: :attr:`TrialSummary.asked`).
 
     Part of the pages' key, and all a worker gets of the corpus (:class:`CorpusView`): a
     page can only depend on what its key names."""
-    named = {r.nct_id for r in trial.related_trials}
-    if trial.expanded_access is not None and trial.expanded_access.nct_id:
-        named.add(trial.expanded_access.nct_id)
+    summary = trial if isinstance(trial, TrialSummary) else TrialSummary.of(trial)
     terms: dict[str, dict[str, tuple[str, str] | None]] = {}
     for kind in KINDS:
         found = terms[kind] = {}
-        for term in _asked_terms(corpus, trial, kind):
+        for term in summary.asked[kind]:
             entry = corpus.entry(kind, term)
             found[normalise_key(term)] = (entry.label, entry.slug) if entry else None
-    return {"on_site": {n: n in corpus.trials for n in sorted(named)}, "terms": terms}
+    return {"on_site": {n: n in corpus.trials for n in summary.named}, "terms": terms}
 
 
 class _OnSite(dict[str, Trial]):
@@ -195,6 +183,8 @@ class CorpusView(Corpus):
 
     def __init__(self, view: dict[str, Any]) -> None:  # no trials, no index building
         self.trials = _OnSite(view["on_site"])
+        self.shelf = {}
+        self.summaries = {}
         self.errors = []
         self.indexes = {kind: {} for kind in KINDS}
         self._terms: dict[str, dict[str, Any]] = view["terms"]
@@ -212,30 +202,13 @@ class CorpusView(Corpus):
         return None if found is None else IndexEntry(kind, key, found[0], found[1])
 
 
-def _search_entry(trial: Trial, layout: Layout) -> SearchEntry:
-    """Index what people search for (titles, ids, conditions, interventions, sponsors,
-    summary), not locations or criteria: the index stays lean."""
-    words: list[str] = [trial.nct_id]
-    if trial.acronym:
-        words.append(trial.acronym)
-    if trial.official_title:
-        words.append(trial.official_title)
-    words += [i.id for i in trial.identifiers]
-    words += list(trial.conditions) + list(trial.keywords)
-    words += [i.name for i in trial.interventions]
-    words += [s.name for s in trial.sponsors]
-    if trial.summary:
-        words.append(trial.summary)
-    meta = {"nct_id": trial.nct_id}
-    if trial.status:
-        meta["status"] = trial.status.value
-    if trial.phases:
-        meta["phase"] = ", ".join(p.value for p in trial.phases)
+def _search_entry(trial: TrialSummary, layout: Layout) -> SearchEntry:
+    """A trial page's search entry (what it indexes: :func:`corpus.search_words`)."""
     return SearchEntry(
         url=layout.url(Layout.trial_src(trial.nct_id)),
         title=trial.title,
-        text=" ".join(" ".join(words).split()),
-        meta=meta,
+        text=trial.search_text,
+        meta=dict(trial.search_meta),
     )
 
 
@@ -278,11 +251,10 @@ def generate(
     # What every key says of a trial: a digest of its JSON, made once for the per-trial and
     # the index-page keys alike.
     listed = {
-        n: hashlib.sha256(t.model_dump_json().encode("utf-8")).hexdigest()
-        for n, t in corpus.trials.items()
+        n: hashlib.sha256(corpus.trial_json(n).encode("utf-8")).hexdigest() for n in corpus.shelf
     }
     todo: list[TrialWork] = []
-    for trial in corpus.trials.values():
+    for trial in corpus.summaries.values():
         checkpoint()
         work = _reuse(
             trial, listed[trial.nct_id], corpus, changes, pdf_ready, page_keys, store, out, result
@@ -307,7 +279,7 @@ def generate(
         result.rendered += trials_rendered(stage)
     # The Bundle is made from each trial's ResearchStudy JSON as its worker wrote it.
     for site_path in exports.write_corpus_files(
-        corpus.trials.values(),
+        corpus.summaries.values(),
         lambda nct_id: (out / Layout.fhir(nct_id)).read_text(encoding="utf-8"),
         out,
     ):
@@ -420,7 +392,7 @@ def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> Chan
     if options.history is None:
         return None
     store = HistoryStore(options.history)
-    changes = store.changelog(list(corpus.trials.values()), Store(options.cache))
+    changes = store.changelog(corpus.trials.values(), Store(options.cache))
     try:
         store.commit(changes)
     except OSError as exc:
@@ -453,7 +425,11 @@ class TrialWork:
     """What the store did not have of one trial, with everything needed to make it: a
     worker gets nothing else (no corpus, no store lookups, no parent state)."""
 
-    trial: Trial
+    nct_id: str
+    trial_json: str
+    """The trial's ``model_dump_json()``: sent as JSON, validating it in the worker is
+    faster than unpickling the model (1.2 s against 1.9 s per 1,000 trials) and gives the
+    same trial (the record store relies on it too); the build's process never makes it."""
     view: dict[str, Any]
     """Its :func:`corpus_view`."""
     timeline: Timeline | None
@@ -464,17 +440,6 @@ class TrialWork:
     """Store key of its public JSON, when that is to be made."""
     exports_key: str | None
     """Store key of its FHIR and RIS files, when those are to be made."""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Sent to a worker with the trial as JSON: validating it there is faster than
-        unpickling the model (1.2 s against 1.9 s per 1,000 trials, and 0.1 s against
-        0.8 s to make), and gives the same trial (the record store relies on it too)."""
-        rest = tuple(getattr(self, f.name) for f in fields(self))[1:]
-        return (_work_from_json, (self.trial.model_dump_json(), *rest))
-
-
-def _work_from_json(trial_json: str, *rest: Any) -> TrialWork:
-    return TrialWork(Trial.model_validate_json(trial_json), *rest)
 
 
 @dataclass(frozen=True)
@@ -499,7 +464,7 @@ BATCH_MIN, BATCH_MAX = 4, 50
 
 
 def _reuse(
-    trial: Trial,
+    trial: TrialSummary,
     trial_digest: str,
     corpus: Corpus,
     changes: ChangeLog | None,
@@ -547,7 +512,8 @@ def _reuse(
     if not pages and data is not None and payload is not None:
         return None
     return TrialWork(
-        trial,
+        nct_id,
+        corpus.trial_json(nct_id),
         view,
         timeline,
         has_pdf,
@@ -610,7 +576,7 @@ def render_batch(batch: Batch) -> list[str]:
     rendered: list[str] = []
     for work in batch.work:
         checkpoint()
-        trial, nct_id = work.trial, work.trial.nct_id
+        trial, nct_id = Trial.model_validate_json(work.trial_json), work.nct_id
         timelines = {nct_id: work.timeline} if work.timeline else {}
         ctx = render.SiteContext(
             corpus=CorpusView(work.view),

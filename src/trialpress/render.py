@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from trialpress import escaping, results_view
 from trialpress.changes import FILTER_KINDS, criteria_fingerprint
-from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind
+from trialpress.corpus import KINDS, Corpus, IndexEntry, IndexKind, TrialSummary
 from trialpress.enums import OverallStatus, RecruitmentStatus
 from trialpress.errors import RenderError
 from trialpress.facts import criterion_ref, fact_rows
@@ -403,10 +403,10 @@ def render_checklist(trial: Trial, ctx: SiteContext) -> str:
 def render_changes(ctx: SiteContext, kind: str | None) -> str:
     """A recent-changes page: every version with changes (of ``kind``), by registry date."""
     assert ctx.changes is not None
-    groups: dict[str, list[tuple[Trial, Any]]] = {}
+    groups: dict[str, list[tuple[TrialSummary, Any]]] = {}
     for nct_id, step in ctx.changes.recent():
         if kind is None or kind in step.kinds:
-            groups.setdefault(step.date or "", []).append((ctx.corpus.trials[nct_id], step))
+            groups.setdefault(step.date or "", []).append((ctx.corpus.summaries[nct_id], step))
     return _render(
         ctx,
         "changes.md",
@@ -425,7 +425,7 @@ def render_trials_index(ctx: SiteContext) -> str:
         ctx,
         "trials_index.md",
         TRIALS_INDEX,
-        trials=list(ctx.corpus.trials.values()),
+        trials=list(ctx.corpus.summaries.values()),
         finder=finder_form(ctx.corpus),
     )
 
@@ -439,7 +439,7 @@ def render_kind_overview(kind: IndexKind, ctx: SiteContext) -> str:
 
 def render_term(entry: IndexEntry, ctx: SiteContext) -> str:
     """One condition, sponsor, ... page listing its trials."""
-    trials = [ctx.corpus.trials[n] for n in entry.nct_ids]
+    trials = [ctx.corpus.summaries[n] for n in entry.nct_ids]
     return _render(ctx, "term.md", entry.src_path, entry=entry, trials=trials)
 
 
@@ -452,8 +452,17 @@ class TrialPage:
     template: str
     """The template it is made with (a change to it, or to what it extends, re-renders)."""
     render: Callable[[Trial, SiteContext], str]
-    applies: Callable[[Trial], bool] = lambda trial: True
-    """Whether this trial has the page at all (a results page only with posted results)."""
+    results_only: bool = False
+    """Whether only trials with posted results have the page."""
+
+    def applies(self, trial: Trial | TrialSummary) -> bool:
+        """Whether this trial has the page at all (a results page only with posted
+        results)."""
+        if not self.results_only:
+            return True
+        if isinstance(trial, TrialSummary):
+            return trial.has_results
+        return trial.results is not None
 
 
 #: Every per-trial page, in the order they are generated. Add a page here (a results page,
@@ -461,7 +470,7 @@ class TrialPage:
 TRIAL_PAGES: tuple[TrialPage, ...] = (
     TrialPage(Layout.trial_src, "trial.md", render_trial),
     TrialPage(Layout.checklist_src, "checklist.md", render_checklist),
-    TrialPage(Layout.results_src, "results.md", render_results, lambda t: t.results is not None),
+    TrialPage(Layout.results_src, "results.md", render_results, results_only=True),
 )
 
 
