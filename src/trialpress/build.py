@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trialpress.corpus import Shelved, TrialSummary
 from trialpress.errors import BuildError, TrialpressError
 from trialpress.models import Trial, count_warnings
 from trialpress.progress import NULL, Reporter
 from trialpress.publish import PublishOptions
-from trialpress.readers import read_records
+from trialpress.readers import read_shelved
 from trialpress.stopping import checkpoint
 from trialpress.store import digest
 from trialpress.templating import default_templates_dir
@@ -121,7 +122,7 @@ def _mkdocs_logging() -> Iterator[_Counter]:
             logger.removeHandler(handler)
 
 
-def source_date_epoch(trials: Sequence[Trial]) -> int | None:
+def source_date_epoch(trials: Sequence[Trial | TrialSummary]) -> int | None:
     """The latest record update as a Unix time: the build date MkDocs stamps (sitemap)."""
     dates = [t.last_updated for t in trials if t.last_updated]
     if not dates:
@@ -132,7 +133,7 @@ def source_date_epoch(trials: Sequence[Trial]) -> int | None:
 
 
 @contextmanager
-def _reproducible_dates(trials: Sequence[Trial]) -> Iterator[None]:
+def _reproducible_dates(trials: Sequence[Trial | TrialSummary]) -> Iterator[None]:
     """Set SOURCE_DATE_EPOCH from the records (unless the user set it) during the build,
     so two builds of the same records are byte-identical and no date comes from the clock."""
     epoch = source_date_epoch(trials)
@@ -281,7 +282,7 @@ def build_site(
     """
     start = time.monotonic()
     choose_config(config_file)  # fail on a missing --config before reading anything
-    trials, errors = read_records(records, reporter, jobs=jobs, executor=executor)
+    trials, errors = read_shelved(records, reporter, jobs=jobs, executor=executor)
     return build_trials(
         trials,
         out,
@@ -398,7 +399,7 @@ def skip_check(
 
 
 def build_trials(
-    trials: Sequence[Trial],
+    trials: Sequence[Trial | Shelved],
     out: str | Path | None = None,
     *,
     errors: Sequence[TrialpressError] = (),
@@ -438,9 +439,10 @@ def build_trials(
     start = time.monotonic() if start is None else start
     cfg_path, bundled = choose_config(config_file)
     all_errors: list[TrialpressError] = list(errors)
-    trials = list(trials)
+    trials = list(trials)  # shelved (read_shelved) or whole trials
+    summaries = [t.summary if isinstance(t, Shelved) else t for t in trials]
 
-    with _mkdocs_logging() as mkdocs_warnings, _reproducible_dates(trials):
+    with _mkdocs_logging() as mkdocs_warnings, _reproducible_dates(summaries):
         config, plugin, out_dir = _load_config(cfg_path, bundled, strict, site_url, out)
         docs_dir = Path(config.docs_dir).resolve()
         if out_dir == docs_dir or docs_dir in out_dir.parents or out_dir in docs_dir.parents:
@@ -494,7 +496,7 @@ def build_trials(
                     else:
                         outcome = Outcome(
                             trials=plugin.trial_count,
-                            warnings=count_warnings(trials),
+                            warnings=count_warnings(summaries),
                             errors=[str(e) for e in all_errors],
                             messages=list(messages),
                         )
@@ -506,7 +508,7 @@ def build_trials(
     return BuildResult(
         out=out_dir,
         trials=plugin.trial_count,
-        warnings=count_warnings(trials),
+        warnings=count_warnings(summaries),
         errors=all_errors,
         seconds=time.monotonic() - start,
         rendered=list(plugin.generated.rendered) if plugin.generated else [],

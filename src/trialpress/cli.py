@@ -18,7 +18,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +31,8 @@ from trialpress.errors import RecordError, RenderError, TrialpressError, printab
 from trialpress.escaping import csv_cell
 from trialpress.models import Trial, count_warnings
 from trialpress.progress import NULL, Reporter, RichReporter
-from trialpress.readers import read_records
+from trialpress.readers import read_records, read_shelved
+from trialpress.store import Store
 
 # --------------------------------------------------------------------------- output helpers
 
@@ -138,6 +139,13 @@ def read_all(
     Warnings are printed when ``show_warnings`` (default: under --verbose). ``jobs`` and
     ``executor``: where records are parsed (see :func:`read_records`).
     """
+    store = Store(Path(cache)) if cache else None
+    show = _shower(show_warnings)
+    return read_records(paths, reporter, show, store, jobs=jobs, executor=executor)
+
+
+def _shower(show_warnings: bool | None) -> Callable[[Trial | RecordError], None]:
+    """What :func:`read_all` does with each result as it comes."""
     verbose = settings().verbose if show_warnings is None else show_warnings
 
     def show(result: Trial | RecordError) -> None:
@@ -147,10 +155,7 @@ def read_all(
             for level, line in record_messages(result):
                 _message(level, line)
 
-    from trialpress.store import Store
-
-    store = Store(Path(cache)) if cache else None
-    return read_records(paths, reporter, show, store, jobs=jobs, executor=executor)
+    return show
 
 
 @dataclass
@@ -704,9 +709,24 @@ def build(
             info(result.summary())
             sys.exit(1 if result.errors else 0)
         with stop_on_signals(), progress() as rep:
-            # read_all prints read errors as they come, and warnings under --verbose
-            trials, read_errors = read_all(
-                records, rep, cache=_cache(cache, no_cache), jobs=jobs, executor=executor
+            # Read errors are printed as they come, and warnings under --verbose. Each trial
+            # is shelved as it is read: the build never holds every whole trial at once.
+            kept = _cache(cache, no_cache)
+            messages: list[tuple[str, str]] = []
+            show = _shower(None)
+
+            def seen(result: Trial | RecordError) -> None:
+                show(result)
+                if isinstance(result, Trial):
+                    messages.extend(record_messages(result))
+
+            trials, read_errors = read_shelved(
+                records,
+                rep,
+                seen,
+                Store(Path(kept)) if kept else None,
+                jobs=jobs,
+                executor=executor,
             )
             result = build_trials(
                 trials,
@@ -715,7 +735,7 @@ def build(
                 reporter=rep,
                 start=start,
                 inputs=inputs,
-                messages=[m for t in trials for m in record_messages(t)],
+                messages=messages,
                 **vars(asked),
             )
     except TrialpressError as exc:

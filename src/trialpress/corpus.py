@@ -250,9 +250,10 @@ class Shelved:
     packed: bytes
 
     @classmethod
-    def of(cls, trial: Trial) -> Shelved:
-        """Shelve a whole trial."""
-        return cls(TrialSummary.of(trial), zlib.compress(trial.model_dump_json().encode(), 1))
+    def of(cls, trial: Trial, text: str | None = None) -> Shelved:
+        """Shelve a whole trial (``text``: its ``model_dump_json()``, when at hand)."""
+        text = trial.model_dump_json() if text is None else text
+        return cls(TrialSummary.of(trial), zlib.compress(text.encode(), 1))
 
     @property
     def json(self) -> str:

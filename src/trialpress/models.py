@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -909,6 +909,13 @@ class Trial(_Model):
         return next((s for s in self.sponsors if s.lead), None)
 
 
-def count_warnings(trials: Iterable[Trial], severity: str = "warning") -> int:
+class Warned(Protocol):
+    """Anything carrying a trial's reader warnings (a :class:`Trial` or its summary)."""
+
+    @property
+    def warnings(self) -> list[ReadWarning]: ...
+
+
+def count_warnings(trials: Iterable[Warned], severity: str = "warning") -> int:
     """How many reader warnings (or, with ``severity="note"``, notes) the trials carry."""
     return sum(1 for t in trials for w in t.warnings if w.severity == severity)

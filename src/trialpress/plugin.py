@@ -47,7 +47,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from trialpress import __version__, fastpage, render, search
-from trialpress.corpus import Corpus
+from trialpress.corpus import Corpus, Shelved
 from trialpress.errors import RenderError, TrialpressError
 from trialpress.layout import ASSET_DIR, FEED, TRIALS_INDEX, root_of
 from trialpress.models import Trial
@@ -174,7 +174,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
     def __init__(self) -> None:
         #: Trials read by the caller (``trialpress build``); when set, ``records`` is ignored.
-        self.preloaded: list[Trial] | None = None
+        self.preloaded: Sequence[Trial | Shelved] | None = None
         #: Options passed by the caller (``trialpress build``); else made from ``mkdocs.yml``.
         self.options: PublishOptions | None = None
         #: Record errors of the last build (read errors, duplicates, PDF failures).
@@ -260,12 +260,12 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             config.extra_javascript.append(script)
         return config
 
-    def _read(self) -> list[Trial]:
-        from trialpress.readers import read_records
+    def _read(self) -> list[Shelved]:
+        from trialpress.readers import read_shelved
 
         assert self.options is not None
         store = Store(self.options.cache)
-        trials, errors = read_records(
+        trials, errors = read_shelved(
             [self._resolve(p) for p in self._records],
             store=store,
             jobs=self.options.jobs,
