@@ -97,7 +97,7 @@ def main() -> None:
     import trialpress.plugin as plugin
 
     stages = Stages(args.trace, args.top)
-    stages.wrap(cli, "read_records", "records read")
+    stages.wrap(cli, "read_shelved", "records read")
     stages.wrap(plugin, "Corpus", "corpus made")
     stages.wrap(plugin, "generate", "generate done")
     import trialpress.exports as exports
@@ -106,7 +106,7 @@ def main() -> None:
     stages.wrap(publish, "_history", "history compared")
     stages.wrap(publish, "_render_trials", "trials checked (reuse loop done)")
     stages.wrap(publish, "_index_pages", "index pages done")
-    stages.wrap(exports, "corpus_files", "corpus files (CSV, FHIR Bundle) made")
+    stages.wrap(exports, "write_corpus_files", "corpus files (CSV, FHIR Bundle) written")
     stages.wrap(publish, "_prune", "pruned")
     stages.wrap(plugin.TrialpressPlugin, "on_files", "on_files done")
     stages.wrap(plugin.TrialpressPlugin, "on_env", "on_env done", before="MkDocs page loop done")

@@ -11,7 +11,17 @@ from pathlib import Path
 import pytest
 
 from tests import amendments as am
-from trialpress.history import HistoryStore, dump, stored_form, version_id
+from tests.conftest import LEGACY_XML, V2_JSON, read_trials
+from tests.hostile_corpus import build_corpus
+from trialpress.history import (
+    HistoryStore,
+    Seen,
+    _current,
+    dump,
+    stored_form,
+    timeline,
+    version_id,
+)
 from trialpress.models import Trial
 
 
@@ -208,12 +218,13 @@ def test_known_version_ids_spare_the_stored_form_and_never_falsify_history(
     assert h.commit(h.changelog([v1], memo)) == 1
     made: list[str] = []
     real = history.stored_form
+    made_from_json = history.Seen.stored_form
 
-    def counting(trial: Trial) -> dict[str, object]:
+    def counting(trial: Seen) -> dict[str, object]:
         made.append(trial.nct_id)
-        return real(trial)
+        return made_from_json(trial)
 
-    monkeypatch.setattr(history, "stored_form", counting)
+    monkeypatch.setattr(history.Seen, "stored_form", counting)
     again = h.changelog([v1], memo)
     assert again.pending == [] and made == []
     timeline = again.timeline(am.NCT)
@@ -231,7 +242,7 @@ def test_known_version_ids_spare_the_stored_form_and_never_falsify_history(
     assert [v.id for _, v in changed.pending] == [version_id(real(v2))]
     # A memo naming a wrong id for v1: the real id is made and matches what is stored.
     key = history._VersionIds(memo)._key
-    name = history._VersionIds._name(v1)
+    name = history._VersionIds._name(Seen.of(v1))
     memo.put(key, json.dumps({name: "0" * 16}).encode())
     wrong = h.changelog([v1], memo)
     assert wrong.pending == []
@@ -239,30 +250,42 @@ def test_known_version_ids_spare_the_stored_form_and_never_falsify_history(
     assert timeline is not None and [s.version.id for s in timeline.steps] == [version_id(real(v1))]
 
 
-def test_released_versions_keep_what_pages_show_and_drop_their_content(tmp_path: Path) -> None:
-    """Once compared and stored, a build keeps of each version only its id, date and
-    criteria fingerprint (the trials' stored forms were held until the build ended): the
-    timeline answers as before, here and in a worker (pickled), and the content is gone."""
+def test_compared_versions_keep_what_pages_show_and_drop_their_content(tmp_path: Path) -> None:
+    """Once compared, a build keeps of each version only its id, date and criteria
+    fingerprint (the trials' stored forms were held until the build ended): the timeline
+    answers as from the whole versions, here and in a worker (pickled); the content is read
+    back from the store when asked for, and the versions to store keep their file's bytes."""
     store = HistoryStore(tmp_path / "h")
     v1 = am.amended(tmp_path, name="v1")
     v2 = am.amended(tmp_path, am.criterion_removed, am.updated("2025-03-01"), name="v2")
     record(store, v1)
     changes = store.changelog([v2])
-    store.commit(changes)
-    before = changes.timeline(am.NCT)
-    assert before is not None
-    shown = [(s.version.id, s.date, s.changes, s.kinds, s.first) for s in before.steps]
-    since = (before.criteria_since.version.id, before.eligibility_changed_latest)
-    prints = [s.version.fingerprint for s in before.steps]
-    changes.release()
-    after = changes.timeline(am.NCT)
-    assert after is not None
-    for timeline in (after, pickle.loads(pickle.dumps(after))):
-        assert [(s.version.id, s.date, s.changes, s.kinds, s.first) for s in timeline.steps] == (
-            shown
-        )
-        assert (timeline.criteria_since.version.id, timeline.eligibility_changed_latest) == since
-        assert [s.version.fingerprint for s in timeline.steps] == prints
-        assert all("data" not in s.version.__dict__ for s in timeline.steps)
-        with pytest.raises(RuntimeError, match="released"):
-            _ = timeline.latest.version.data
+    assert [v.id for _, v in changes.pending] == [version_id(stored_form(v2))]
+    assert all("data" not in v.__dict__ for _, v in changes.pending)
+    assert store.commit(changes) == 1
+    assert store.version_path(am.NCT, version_id(stored_form(v2))).read_bytes() == dump(
+        stored_form(v2)
+    )
+    whole = timeline(am.NCT, [_current(Seen.of(v1)), _current(Seen.of(v2))])
+    got = changes.timeline(am.NCT)
+    assert got is not None
+    for tl in (got, pickle.loads(pickle.dumps(got))):
+        assert [(s.version.id, s.date, s.changes, s.kinds, s.first) for s in tl.steps] == [
+            (s.version.id, s.date, s.changes, s.kinds, s.first) for s in whole.steps
+        ]
+        assert tl.criteria_since.version.id == whole.criteria_since.version.id
+        assert tl.eligibility_changed_latest == whole.eligibility_changed_latest
+        assert [s.version.fingerprint for s in tl.steps] == [
+            s.version.fingerprint for s in whole.steps
+        ]
+    assert all("data" not in s.version.__dict__ for s in got.steps)
+    assert got.latest.version.data == stored_form(v2)
+
+
+def test_a_trials_stored_form_from_its_json_is_its_stored_form(tmp_path: Path) -> None:
+    """History takes a site build's trials as JSON (never made whole): the stored form made
+    from the JSON is the one made from the trial, for every shared study and hostile text."""
+    trials = read_trials(V2_JSON, LEGACY_XML)
+    trials += read_trials(*build_corpus().write(tmp_path / "records"))
+    for trial in trials:
+        assert Seen.of(trial).stored_form() == stored_form(trial), trial.nct_id

@@ -262,7 +262,12 @@ class Shelved:
 
     def trial(self) -> Trial:
         """The whole trial again (validating its JSON gives the same trial)."""
-        return Trial.model_validate_json(zlib.decompress(self.packed))
+        return self.unpack(self.packed)
+
+    @staticmethod
+    def unpack(packed: bytes) -> Trial:
+        """The whole trial from a shelved trial's :attr:`packed` JSON (in a worker too)."""
+        return Trial.model_validate_json(zlib.decompress(packed))
 
 
 class Trials(Mapping[str, Trial]):

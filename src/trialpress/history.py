@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import logging
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
@@ -46,7 +47,10 @@ ID_LENGTH = 16
 
 def stored_form(trial: Trial) -> dict[str, Any]:
     """The trial as stored: its public JSON without the build-local ``source.path``/``index``."""
-    data = trial.model_dump(mode="json")
+    return _local_less(trial.model_dump(mode="json"))
+
+
+def _local_less(data: dict[str, Any]) -> dict[str, Any]:
     data["source"] = {k: v for k, v in data["source"].items() if k not in ("path", "index")}
     return data
 
@@ -73,21 +77,26 @@ class Version:
     #: version is rarely compared, so its JSON is not made on every build).
     source: dict[str, Any] | Callable[[], dict[str, Any]] = field(repr=False, compare=False)
     criteria: str | None = field(default=None, repr=False, compare=False)
-    """Its criteria fingerprint, given when its content is not kept (:meth:`released`)."""
+    """Its criteria fingerprint, when made before its content was let go (:meth:`released`)."""
+    blob: bytes | None = field(default=None, repr=False, compare=False)
+    """Its file's bytes (:func:`dump`), compressed: kept for a version still to be stored
+    once its content is let go."""
 
     @cached_property
     def data(self) -> dict[str, Any]:
         """The version as stored."""
         return self.source() if callable(self.source) else self.source
 
+    def content(self) -> bytes:
+        """The bytes of its file in the store."""
+        return zlib.decompress(self.blob) if self.blob is not None else dump(self.data)
+
     def __reduce__(self) -> tuple[Any, ...]:
         """Sent to a worker (a page's timeline) with its stored form made (a function that
-        makes it cannot be pickled), or without it once released."""
+        makes it cannot be pickled), or, once released, with what pages show of it."""
         if self.criteria is not None:
-            return (
-                Version,
-                (self.id, self.last_updated, partial(_released, self.id), self.criteria),
-            )
+            gone = partial(_released, self.id)
+            return (Version, (self.id, self.last_updated, gone, self.criteria))
         return (Version, (self.id, self.last_updated, self.data))
 
     @cached_property
@@ -97,18 +106,22 @@ class Version:
             return self.criteria
         return criteria_fingerprint(self.data.get("eligibility") or {})
 
-    def released(self) -> Version:
-        """This version without its content, once made: pages and the feed show only its
-        id, date and criteria fingerprint, and its changes are made already. A build that
-        kept every trial's stored form until it ended held about 40 MB per 1,000 trials.
-        A version whose content was never made is returned as it is."""
-        if "data" not in self.__dict__ or self.criteria is not None:
-            return self
-        return Version(self.id, self.last_updated, partial(_released, self.id), self.fingerprint)
+    def released(self, reload: Callable[[str], dict[str, Any]], *, keep: bool = False) -> Version:
+        """This version without its content in memory: once its changes are made, pages and
+        the feed show only its id, date and criteria fingerprint. ``reload(id)`` reads its
+        content back from the store if it is asked for again; ``keep``: keep its file's
+        bytes, compressed, for a version still to be stored. A build that held every trial's
+        stored form until it ended held about 40 MB per 1,000 trials."""
+        source = partial(reload, self.id)
+        if callable(self.source) and "data" not in self.__dict__:
+            # never made (an unchanged trial's known version): its file is in the store
+            return Version(self.id, self.last_updated, source)
+        blob = zlib.compress(dump(self.data), 1) if keep else None
+        return Version(self.id, self.last_updated, source, self.fingerprint, blob)
 
 
 def _released(vid: str) -> dict[str, Any]:
-    raise RuntimeError(f"history: the content of version {vid} was released after comparing")
+    raise RuntimeError(f"history: the content of version {vid} was not sent with its page")
 
 
 @dataclass(frozen=True)
@@ -180,14 +193,6 @@ class ChangeLog:
     timelines: dict[str, Timeline] = field(default_factory=dict)
     #: (NCT ID, version) of the versions to append to the store.
     pending: list[tuple[str, Version]] = field(default_factory=list)
-
-    def release(self) -> None:
-        """Drop the versions' content once they are compared and stored (see
-        :meth:`Version.released`)."""
-        for nct_id, tl in self.timelines.items():
-            steps = [replace(s, version=s.version.released()) for s in tl.steps]
-            self.timelines[nct_id] = Timeline(nct_id, steps)
-        self.pending = [(n, v.released()) for n, v in self.pending]
 
     def timeline(self, nct_id: str) -> Timeline | None:
         """One trial's timeline, if it is in this build."""
@@ -268,29 +273,39 @@ class HistoryStore:
             return []
         return sorted(p.name for p in self.root.iterdir() if NCT_ID_RE.match(p.name))
 
-    def changelog(self, trials: Iterable[Trial], memo: Store | None = None) -> ChangeLog:
+    def changelog(self, trials: Iterable[Trial | Seen], memo: Store | None = None) -> ChangeLog:
         """Each trial compared with its latest stored version: timelines and what to store.
 
         With ``memo`` (the reuse store), the version id of a trial whose JSON the last build
         saw is taken from there instead of made from its stored form; a version to store
-        always has its id and content made afresh."""
+        always has its id and content made afresh. Each trial's versions are released
+        (:meth:`Version.released`) once compared: the log holds no trial's content."""
         result = ChangeLog()
         ids = _VersionIds(memo)
-        for trial in trials:
+        for item in trials:
+            trial = item if isinstance(item, Seen) else Seen.of(item)
             name, current = ids.version(trial)
             stored = self.load(trial.nct_id, current)
             versions = list(stored or [])
+            reload = partial(self._read_version, trial.nct_id)
             if not versions or versions[-1].id != current.id:
                 if callable(current.source):  # its id came from the memo: make it afresh
                     current = _current(trial)
                 if not versions or versions[-1].id != current.id:
                     versions.append(current)
                     if stored is not None:
-                        result.pending.append((trial.nct_id, current))
+                        result.pending.append((trial.nct_id, current.released(reload, keep=True)))
             ids.seen(name, current.id)
-            result.timelines[trial.nct_id] = timeline(trial.nct_id, versions)
+            steps = timeline(trial.nct_id, versions).steps
+            released = [replace(s, version=s.version.released(reload)) for s in steps]
+            result.timelines[trial.nct_id] = Timeline(trial.nct_id, released)
         ids.save()
         return result
+
+    def _read_version(self, nct_id: str, vid: str) -> dict[str, Any]:
+        """A stored version's content, read back (a released version asked for it)."""
+        data: dict[str, Any] = json.loads(self.version_path(nct_id, vid).read_bytes())
+        return data
 
     def commit(self, changelog: ChangeLog) -> int:
         """Append the pending versions; returns how many were stored.
@@ -306,7 +321,7 @@ class HistoryStore:
                 entries = self._load_index(nct_id)
                 if entries is None or (entries and entries[-1]["id"] == version.id):
                     continue
-                write_if_changed(self.version_path(nct_id, version.id), dump(version.data))
+                write_if_changed(self.version_path(nct_id, version.id), version.content())
                 entries.append({"id": version.id, "last_updated": version.last_updated})
                 index = {"nct_id": nct_id, "versions": entries}
                 write_if_changed(self._index_path(nct_id), dump(index))
@@ -314,9 +329,30 @@ class HistoryStore:
         return stored
 
 
-def _current(trial: Trial) -> Version:
+@dataclass(frozen=True)
+class Seen:
+    """What history needs of one trial: its NCT ID, record date and model JSON (a site
+    build passes these from its shelved trials, never making the whole trials)."""
+
+    nct_id: str
+    last_updated: str | None
+    json: str
+    """The trial's ``model_dump_json()``."""
+
+    @classmethod
+    def of(cls, trial: Trial) -> Seen:
+        """What history needs of a whole trial."""
+        return cls(trial.nct_id, trial.last_updated, trial.model_dump_json())
+
+    def stored_form(self) -> dict[str, Any]:
+        """:func:`stored_form` of the trial, from its JSON (the same dict)."""
+        data: dict[str, Any] = json.loads(self.json)
+        return _local_less(data)
+
+
+def _current(trial: Seen) -> Version:
     """The trial as the version this build would store, its id made from its content."""
-    data = stored_form(trial)
+    data = trial.stored_form()
     return Version(version_id(data), trial.last_updated, data)
 
 
@@ -339,10 +375,10 @@ class _VersionIds:
             self._before = {k: v for k, v in loaded.items() if isinstance(v, str)}
 
     @staticmethod
-    def _name(trial: Trial) -> str:
-        return hashlib.sha256(trial.model_dump_json().encode("utf-8", "surrogatepass")).hexdigest()
+    def _name(trial: Seen) -> str:
+        return hashlib.sha256(trial.json.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def version(self, trial: Trial) -> tuple[str, Version]:
+    def version(self, trial: Seen) -> tuple[str, Version]:
         """The trial's name here and its current version (its stored form made only when it
         is used, if its id is known)."""
         if self._store is None:
@@ -351,7 +387,7 @@ class _VersionIds:
         known = self._before.get(name)
         if known is None:
             return name, _current(trial)
-        return name, Version(known, trial.last_updated, lambda: stored_form(trial))
+        return name, Version(known, trial.last_updated, trial.stored_form)
 
     def seen(self, name: str, version: str) -> None:
         """Record the id the build settled on for the trial ``name``."""
