@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import re
+from pathlib import Path
 
+from tests.conftest import LEGACY_XML, V2_JSON, read_trials
+from tests.hostile_corpus import build_corpus
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
-from trialpress.corpus import Corpus, slugify
+from trialpress.corpus import Corpus, Shelved, slugify
 from trialpress.labels import enum_label
-from trialpress.models import Sponsor
+from trialpress.models import Sponsor, Trial
+from trialpress.publish import PublishOptions, generate
+from trialpress.readers import read_shelved
 
 
 def test_duplicate_nct_id_keeps_first_and_reports_the_second() -> None:
@@ -84,3 +90,65 @@ def test_countries_with_site_counts_in_source_order() -> None:
     assert sum(counts.values()) == 40
     hostile = Corpus([hostile_trial()])
     assert len(hostile.countries(hostile_trial())) == len(set(hostile_trial().countries))
+
+
+# ----------------------------------------------------------------- what a build's process holds
+
+#: What index templates and site-wide files read of a trial: a summary has each of these
+#: under the trial's own name (documented in the README's templates section).
+SUMMARY_ATTRIBUTES = (
+    "nct_id",
+    "title",
+    "acronym",
+    "status",
+    "phases",
+    "study_type",
+    "enrollment",
+    "conditions",
+    "last_updated",
+    "registry_url",
+    "source",
+    "warnings",
+)
+
+
+def test_a_shelved_trial_is_the_trial_and_its_summary_answers_as_the_trial_does(
+    tmp_path: Path,
+) -> None:
+    """The corpus keeps each trial shelved: the whole trial made again from it is the trial
+    read, and its summary answers the index templates' questions as the trial would."""
+    trials = read_trials(V2_JSON, LEGACY_XML)
+    trials += read_trials(*build_corpus().write(tmp_path / "records"))
+    corpus = Corpus(trials)
+    assert len(corpus) > 200
+    for trial in trials:
+        if trial.nct_id not in corpus.trials:
+            continue
+        if corpus.shelf[trial.nct_id].summary.source != trial.source:
+            continue  # a duplicate NCT ID: the first one read is kept
+        again = corpus.trials[trial.nct_id]
+        assert again == trial and again is not trial
+        assert corpus.trial_json(trial.nct_id) == trial.model_dump_json()
+        summary = corpus.summaries[trial.nct_id]
+        for name in SUMMARY_ATTRIBUTES:
+            assert getattr(summary, name) == getattr(trial, name), name
+        assert corpus.countries(summary) == corpus.countries(trial)
+        assert summary.has_results == (trial.results is not None)
+
+
+def test_a_site_builds_process_holds_no_whole_trial(tmp_path: Path) -> None:
+    """Read shelved, the corpus made, every file generated (pages rendered in this
+    process): no whole trial is left in memory, only summaries and compressed JSON (a whole
+    trial costs about 140 KB: 1.4 GB at 10,000 trials)."""
+    gc.collect()
+    before = {id(o) for o in gc.get_objects() if isinstance(o, Trial)}  # other tests' trials
+    shelved, errors = read_shelved([V2_JSON])
+    assert not errors and all(isinstance(s, Shelved) for s in shelved)
+    corpus = Corpus(shelved)
+    options = PublishOptions(pdf=False, jobs=1, history=tmp_path / "history")
+    generated = generate(corpus, options, tmp_path / "out")
+    assert len(generated.search) == len(corpus) and generated.pages
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, Trial) and id(o) not in before]
+    assert alive == []
+    assert corpus.trials[shelved[0].summary.nct_id].nct_id == shelved[0].summary.nct_id
