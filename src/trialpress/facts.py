@@ -120,7 +120,7 @@ _ANCHORS: list[tuple[str, str]] = [
         "life",
         r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
         r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival"
-        r"|\bprognosis\b|(?:anticipated|expected)\s+to\s+live",
+        r"|\bprognosis\b|(?:anticipated|expected)\s+to\s+live|expected\s+life[\s-]*time",
     ),
     # Other tests: they end the reach of the anchor before them.
     (
@@ -203,21 +203,21 @@ _LT = r"<|less\s+than|lower\s+than|below|under"
 # A decimal comma ("1,5 x ULN", "1,5 x 109/l") only before a multiple, where it cannot be
 # a thousands separator.
 _NUM = (
-    r"\d,\d{1,2}(?=\s*(?:[xX×*]|times\b|upper\b|U[LN][NL]\b))"
+    r"\d,\d{1,2}(?=\s*(?:[xX×ⅹ*]|times\b|upper\b|U[LN][NL]\b))"
     r"|\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
 )
 _ULN_WORDS = (
-    r"I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?"
+    r"I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?norm(?:al)?\b(?:\s+range)?"
     r"|upper\s+normal(?:ity)?\s+(?:range\s+)?limits?"
 )
 _WORDNUM = "|".join(_WORD_NUMBERS)
 _UNIT = (
-    r"(?P<uln>(?:(?:x|X|×|\*|⋅|·|\?|times)\s*(?:greater\s+than\s+)?(?:of\s+)?(?:the\s+)?)?"
+    r"(?P<uln>(?:(?:x|X|×|ⅹ|\*|⋅|·|\?|times)\s*(?:greater\s+than\s+)?(?:of\s+)?(?:the\s+)?)?"
     r"(?:institutional\s+)?"
     rf"(?:{_ULN_WORDS})(?:\s+value)?)"
-    r"|(?P<e9>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)\s*(?:cells\s*)?/\s*L"
+    r"|(?P<e9>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)\s*(?:cells\s*)?/\s*L"
     r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/L|Gi/L))"
-    r"|(?P<e3>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
+    r"|(?P<e3>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
     r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL])"
     r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|/\s*micro-?lit(?:er|re)s?\b|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
     r"|(?:cells\s*)?/\s*mL)"
@@ -324,6 +324,21 @@ _SOME_PATIENTS_RE = re.compile(
 # the excluded short life and stays plain).
 _CAUSE_RE = re.compile(
     r"^\s*(?:\w+\s+){0,2}?(?:for\s+reasons\s+other\s+than|other\s+than|unrelated\s+to)\b",
+    re.IGNORECASE,
+)
+# "<= 1.5 x ULN unless due to Gilbert's syndrome": the exception follows the main value, which
+# stays (only a value for Gilbert's is dropped).
+_EXCEPTION_FWD_RE = re.compile(
+    r"^\s*(?:\w+\s+){0,2}?(?:unless|except|other\s+than|excluding)\b", re.IGNORECASE
+)
+# "> 4 x ULN if not caused by the leukaemia", "... when ...": a condition after the value
+# ("unless ..." is an exception to the main value, as for Gilbert's, and stays plain).
+_CONDITION_FWD_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?(?:if|when|in\s+case)\b", re.I)
+# "Renal impairment not related to the tumour: CrCl < 40": a cause anywhere in the criterion
+# limits the threshold to some patients.
+_CAUSE_ANY_RE = re.compile(
+    r"\b(?:not\s+(?:related|due|attributable|secondary)\s+to|not\s+in\s+relation\s+(?:with|to)"
+    r"|not\s+caused\s+by|unrelated\s+to)\b",
     re.IGNORECASE,
 )
 # "... < 70% for patients < 60": the number after the people named is an age.
@@ -434,7 +449,8 @@ _ECOG_VALUE_RE = re.compile(
     rf"[^0-9;.]{{0,60}}?(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*"
     r"(?:of\s+|:\s*|=\s*|is\s+)?(?P<a>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
     r"(?:\s*(?:-|–|—|~|to|,|or|and|/)\s*(?P<b>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
-    r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b))?)?"
+    r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
+    r"(?:\s*,?\s*(?:or|and)?\s*(?P<d>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b))?)?)?"
     r"(?P<tail>\s*(?:points?\s*)?(?:or\s+(?:less|lower|below|better|more|higher|greater|above)))?",
     re.IGNORECASE,
 )
@@ -442,11 +458,11 @@ _ECOG_VALUE_RE = re.compile(
 
 def _ecog_values(text: str, start: int, end: int) -> tuple[int, int, str | None, int] | None:
     """(lowest, highest, comparator, end) of the grades after an ECOG anchor: "0-1",
-    "0, 1, or 2", "<= 2", "2 or less"."""
+    "0, 1, or 2", "0,1,2 or 3", "<= 2", "2 or less"."""
     m = _ECOG_VALUE_RE.match(text, start, end)
     if not m:
         return None
-    nums = [int(m.group(g)) for g in ("a", "b", "c") if m.group(g)]
+    nums = [int(m.group(g)) for g in ("a", "b", "c", "d") if m.group(g)]
     cmp = next((k for k in ("ge", "gt", "le", "lt") if m.group(k)), None)
     tail = (m.group("tail") or "").lower()
     if any(w in tail for w in ("less", "lower", "below", "better")):
@@ -581,7 +597,10 @@ def _for_some_patients(text: str, start: int, fwd: str) -> bool:
     opening = _IF_RE.match(text.lstrip())
     if opening and not re.search(r"liver|hepatic|gilbert", text[:start], re.IGNORECASE):
         return True
-    if _SOME_PATIENTS_RE.search(fwd) or _CAUSE_RE.search(fwd):
+    if _SOME_PATIENTS_RE.search(fwd) or _CAUSE_RE.search(fwd) or _CAUSE_ANY_RE.search(text):
+        return True
+    # "<= 1.5 x ULN if no liver metastases": the liver rules' business
+    if _CONDITION_FWD_RE.match(fwd) and not _GILBERT_RE.search(fwd) and not _LIVER_RE.search(fwd):
         return True
     before = text[:start]
     last = max((m.end() for m in _IF_RE.finditer(before)), default=-1)
@@ -595,7 +614,8 @@ def _lab(
     kind = anchor.kind
     back, fwd = _context(text, value, prev_end)
     liver = _about_liver(back, fwd)
-    if _GILBERT_RE.search(back) or _GILBERT_RE.search(fwd) or _AGE_BEFORE_RE.search(back):
+    gilbert_fwd = _GILBERT_RE.search(fwd) and not _EXCEPTION_FWD_RE.match(fwd)
+    if _GILBERT_RE.search(back) or gilbert_fwd or _AGE_BEFORE_RE.search(back):
         return None
     note = NOTE_CONDITIONAL if _PART_RE.search(back) or _PART_RE.search(fwd) else None
     if note is None and not liver and _for_some_patients(text, value.start, fwd):
@@ -658,18 +678,23 @@ def _mark_alternatives(
     is a limit of its own, so nothing is noted."""
     if exclusion:
         return
+    stops = [a.start for a in anchors if a.kind == "stop"]
     anchors = [a for a in anchors if a.kind != "stop"]
     for f in found:
         last = next((a for a in reversed(anchors) if a.end <= f.start), None)
-        # after that test's own values ("ECOG 0 or 1 with a life expectancy ...")
+        # after that test's own values ("ECOG 0 or 1 with a life expectancy ...", "creatinine
+        # < 2.0 mg/dl or 177 umol/l or calculated (Cockcroft) clearance > 40"): the reach
+        # counts from the last of them, however many units the other test is written in
         gap = max([g.end for g in found if g.end <= f.start], default=0)
-        if (
-            last is not None
-            and last.kind != f.anchor_kind
-            and f.start - last.end <= 60
-            and _OR_RE.search(text, max(last.end, gap), f.start)
-        ):
-            f.note = NOTE_ALTERNATIVE
+        if last is not None and last.kind != f.anchor_kind:
+            own = [v.end for v in _values(text, last.end, f.start) if v.end <= f.start]
+            reach = max([last.end, *own])
+            between = text[reach : f.start]
+            one_clause = ";" not in between and ". " not in between
+            apart = not any(reach <= s < f.start for s in stops)  # no other test in between
+            near_or = f.start - reach <= 100 and one_clause and apart
+            if near_or and _OR_RE.search(text, max(reach, gap), f.start):
+                f.note = NOTE_ALTERNATIVE
         after = next((a for a in anchors if a.start >= f.end), None)
         near = after is not None and after.kind != f.anchor_kind and after.start - f.end <= 40
         if after is not None and near and _OR_RE.search(text[f.end : after.start]):
@@ -678,6 +703,25 @@ def _mark_alternatives(
         for g in before:
             if g.anchor_kind != f.anchor_kind and _OR_RE.search(text[g.end : f.start]):
                 f.note = NOTE_ALTERNATIVE
+        if _or_other_than_a_test(text, f.end):
+            f.note = NOTE_ALTERNATIVE
+
+
+# "(ANC > 1000) at baseline, or willingness to accept transfusions": after ", or" the rest of
+# the sentence names no test and no number, so the threshold is one way in among others.
+_CLAUSE_OR_RE = re.compile(r",\s*or\b(?!\s*(?:more|less|equal|greater|higher|lower|=))", re.I)
+
+
+def _or_other_than_a_test(text: str, start: int) -> bool:
+    stops = [i for i in (text.find(";", start), text.find(". ", start)) if i >= 0]
+    end = min(stops) if stops else len(text)
+    m = _CLAUSE_OR_RE.search(text, start, end)
+    if m is None:
+        return False
+    rest = text[m.end() : end]
+    if _LIVER_RE.search(rest) or _GILBERT_RE.search(rest):
+        return False  # the companions of a main value, not another way in
+    return not re.search(r"\d", rest) and not _anchors(rest) and not _BARE_ULN_RE.search(rest)
 
 
 def _mark_joint(text: str, found: list[_Found], exclusion: bool) -> None:
@@ -705,7 +749,10 @@ _CNS_RE = re.compile(
     # "CNS involvement", "Known brain or leptomeningeal involvement" (in a cancer trial's
     # criteria: the disease in the brain)
     r"|\b(?:brain|CNS|central\s+nervous\s+system(?:\s+\(CNS\))?)\s+"
-    r"(?:(?:or|and|and/or)\s+[\w-]+\s+)?involvement\b",
+    r"(?:(?:or|and|and/or)\s+[\w-]+\s+)?involvement\b"
+    # "Metastatic brain or meningeal tumors", "No brain and/or leptomeningeal disease"
+    r"|\bmetastatic\s+(?:brain|CNS|cerebral)\s+(?:(?:or|and|and/or)\s+[\w-]+\s+)?tumou?rs?\b"
+    r"|\b(?:brain|CNS)\s+(?:or|and|and/or)\s+leptomeningeal\s+disease\b",
     re.IGNORECASE,
 )
 _CNS_ACTIVE_RE = re.compile(
@@ -757,6 +804,8 @@ _MEASURABLE_RE = re.compile(
 _MEASURABLE_NOT_RE = re.compile(
     r"non-?\s*measurable|measurable\s+(?:and\s*/\s*)?or\s+(?:non|evaluable|assessable)|evaluable"
     r"|assessable|recommended|not\s+required|(?:no|without)\s+measurable"
+    # "measurable disease ... or elevation of AFP": a tumour marker may do instead
+    r"|\bor\s+(?:an?\s+)?(?:ris|elevat|increas)\w*"
     # a definition of the lesions that count, not a requirement to have one
     r"|(?:serving|used|selected|chosen)\s+as\s+(?:\w+\s+)?measurable",
     re.IGNORECASE,
@@ -793,7 +842,11 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         return None
     s, e = _sentence(text, m.start(), m.end())
     before = text[max(0, m.start() - 60) : m.start()]
-    if re.search(r"\btreat(?:ment)?\s+(?:(?:of|for)\s+)?(?:the\s+)?$", before, re.IGNORECASE):
+    about_treatment = (
+        r"\b(?:treat(?:ment)?\s+(?:(?:of|for)\s+)?"
+        r"|(?:used|given|administered|indicated)\s+(?:for|to\s+treat)\s+)(?:the\s+)?$"
+    )
+    if re.search(about_treatment, before, re.IGNORECASE):
         return None  # "radiosensitizers used to treat brain metastases": about a treatment
     if re.search(r"\bunless\b[^.;]{0,60}?\brul(?:e|ed)\s+out", text, re.IGNORECASE):
         return None  # "... unless brain metastases are ruled out by CT": a screening rule
@@ -806,16 +859,24 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         # signs/symptoms attributable to them" (a further exclusion, joined by "or")
         further = (
             r"\bor\s+(?:who|whom|those|patients|participants|subjects|ha(?:ve|s)|with\s+signs)\b"
+            r"|,\s*or\s"  # "..., or symptomatic lymphangitic spread": another item of a list
         )
         symptoms = re.search(rf"^(?:(?!{further}).)*?(?:\bsymptom|\bactive\b)", after, re.I | re.S)
         active = _CNS_ACTIVE_RE.search(before)
+        # "Clinically evident brain metastases": silent ones are not excluded, whatever follows
+        clinical = re.search(
+            r"\bclinical(?:ly)?\s+(?:evident|apparent|signs?|evidence|symptoms?)\b",
+            text[max(0, m.start() - 40) : m.start()],
+            re.I,
+        )
         if active or _CNS_EXCEPTION_RE.search(text) or symptoms:
             implied = active is not None and active.group(0).lower().startswith("uncontroll")
             only_implied = implied and not symptoms and not _CNS_EXCEPTION_RE.search(text)
-            return "allowed_if_treated_stable", s, e, NOTE_IMPLIED if only_implied else None
+            note = NOTE_IMPLIED if only_implied or clinical else None
+            return "allowed_if_treated_stable", s, e, note
         if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
             return None
-        return "excluded", s, e, None
+        return "excluded", s, e, NOTE_IMPLIED if clinical else None
     allowed = bool(_CNS_ALLOWED_RE.search(text))
     # A condition of the metastases follows them when they are negated ("No brain metastases
     # unless treated and stable"); "Stable neurological status without ... CNS metastases"
@@ -891,6 +952,10 @@ def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
     found = _numeric_facts(text, anchors, exclusion)
     _mark_alternatives(text, anchors, found, exclusion)
     _mark_joint(text, found, exclusion)
+    # "ALT < 2.5 x ULN (< 5 x ULN if hepatic impairment)": a second value of the same kind for
+    # some patients only is left out, so the main one stays plain and its kind is not guessed.
+    plain = {f.kind for f in found if f.note is None}
+    found = [f for f in found if not (f.note == NOTE_SOME_PATIENTS and f.kind in plain)]
     out: list[_Found] = []
     for f in found:
         same = [g for g in found if (g.kind, g.value) == (f.kind, f.value)]
