@@ -136,6 +136,25 @@ PLAIN_CASES = [
     ("Prior radiotherapy is allowed if it was not given for CNS metastases", "inclusion", set()),
     # an alternative that is not a requirement
     ("Measurable disease on CT or rising tumour markers (PSA)", "inclusion", set()),
+    # a second threshold "in patients with" something is left out beside the plain one
+    (
+        "Platelets >= 75,000/mm3 (>= 50,000/mm3 in patients with marrow infiltration)",
+        "inclusion",
+        {("platelets_min", 75, ">=")},
+    ),
+    (
+        "ALT < 2.5 x ULN in patients without liver metastases; < 5 x ULN in patients with "
+        "liver metastases",
+        "inclusion",
+        {("ast_alt_max_uln", 2.5, "<"), ("ast_alt_max_uln_liver_mets", 5, "<")},
+    ),
+    # tests spelled out end the reach of the one before ("... or prothrombin time")
+    (
+        "creatinine <= 1.5 x ULN, activated partial thromboplastin time <= 1.5 x ULN, and "
+        "international normalized ratio or prothrombin time <= 1.5 x ULN",
+        "inclusion",
+        {("creatinine_max_uln", 1.5, "<=")},
+    ),
 ]
 
 
@@ -182,6 +201,19 @@ NOTED_CASES = [
         "inclusion",
         {("platelets_min", 75, ">")},
     ),
+    # a condition after the value, "in patients ..."
+    (
+        "Creatinine clearance < 30 mL/min in patients receiving cisplatin",
+        "exclusion",
+        {("crcl_min", 30, ">=")},
+    ),
+    # "or" another test that gives no fact
+    (
+        "Total bilirubin <= 1.5 times ULN, or direct bilirubin <= ULN",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<=")},
+    ),
+    ("WBC >= 3,000/mm3 or ANC >= 1,500/mm3", "inclusion", {("anc_min", 1.5, ">=")}),
     # "Clinically evident" metastases: silent ones are not excluded
     ("Clinically evident brain metastases", "exclusion", {("cns_metastases", "excluded", None)}),
 ]

@@ -130,7 +130,9 @@ _ANCHORS: list[tuple[str, str]] = [
         r"|\burea\b|\bBUN\b|\bGGT\b|\bLDH\b|direct\s+bilirubin|conjugated\s+bilirubin"
         r"|potassium|calcium|magnesium|\bTSH\b|lymphocytes?|\bCRP\b|\bQTc\w*|\bLVEF\b"
         r"|ejection\s+fraction|glucose|HbA1c|A1c|proteinuria|urine\s+protein|\bHBV\b|\bHCV\b"
-        r"|\bBMI\b|blood\s+pressure|\bAPCT\b|\bASO\b",
+        r"|\bBMI\b|blood\s+pressure|\bAPCT\b|\bASO\b|thromboplastin|international\s+normali[sz]ed"
+        r"|ha?ematocrit|\bHct\b|fibrinogen|uric\s+acid|cholesterol|triglycerides?|\bPSA\b"
+        r"|testosterone|ferritin|\bCD4\b",
     ),
 ]
 #: Every anchor starts a word; saying so first lets the search skip the inside of words
@@ -315,7 +317,7 @@ _OR_RE = re.compile(
 )
 # "... >= 60 mL/min for participants with creatinine above normal": for some patients only.
 _SOME_PATIENTS_RE = re.compile(
-    r"\bfor\s+(?:patients|participants|subjects|those|people|persons|individuals)\s+"
+    r"\b(?:for|in)\s+(?:patients|participants|subjects|those|people|persons|individuals)\s+"
     r"(?:with|who|whose|on|receiving|aged|older|younger|over|under|[<>≥≤])",
     re.IGNORECASE,
 )
@@ -597,7 +599,9 @@ def _for_some_patients(text: str, start: int, fwd: str) -> bool:
     opening = _IF_RE.match(text.lstrip())
     if opening and not re.search(r"liver|hepatic|gilbert", text[:start], re.IGNORECASE):
         return True
-    if _SOME_PATIENTS_RE.search(fwd) or _CAUSE_RE.search(fwd) or _CAUSE_ANY_RE.search(text):
+    # "... in patients without liver metastases": the liver rules' business
+    some = _SOME_PATIENTS_RE.search(fwd) and not _LIVER_RE.search(fwd)
+    if some or _CAUSE_RE.search(fwd) or _CAUSE_ANY_RE.search(text):
         return True
     # "<= 1.5 x ULN if no liver metastases": the liver rules' business
     if _CONDITION_FWD_RE.match(fwd) and not _GILBERT_RE.search(fwd) and not _LIVER_RE.search(fwd):
@@ -679,7 +683,8 @@ def _mark_alternatives(
     if exclusion:
         return
     stops = [a.start for a in anchors if a.kind == "stop"]
-    anchors = [a for a in anchors if a.kind != "stop"]
+    # A test that gives no fact is an alternative all the same ("bilirubin <= 1.5 x ULN or
+    # direct bilirubin <= ULN", "WBC >= 3.0 or ANC >= 1.5").
     for f in found:
         last = next((a for a in reversed(anchors) if a.end <= f.start), None)
         # after that test's own values ("ECOG 0 or 1 with a life expectancy ...", "creatinine
@@ -691,7 +696,7 @@ def _mark_alternatives(
             reach = max([last.end, *own])
             between = text[reach : f.start]
             one_clause = ";" not in between and ". " not in between
-            apart = not any(reach <= s < f.start for s in stops)  # no other test in between
+            apart = not any(reach <= s < f.start for s in stops)  # no third test in between
             near_or = f.start - reach <= 100 and one_clause and apart
             if near_or and _OR_RE.search(text, max(reach, gap), f.start):
                 f.note = NOTE_ALTERNATIVE
