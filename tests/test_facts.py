@@ -134,8 +134,21 @@ PLAIN_CASES = [
     ),
     # about a treatment, not about patients with metastases
     ("Prior radiotherapy is allowed if it was not given for CNS metastases", "inclusion", set()),
-    # an alternative that is not a requirement
+    # a treatment of the metastases, not patients with them
+    ("Prior radiotherapy to brain metastases within 2 weeks", "exclusion", set()),
+    (
+        "Subjects with CNS metastases may participate if neurologically stable",
+        "inclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    # an alternative that is not a requirement, or a requirement for part of the trial only
     ("Measurable disease on CT or rising tumour markers (PSA)", "inclusion", set()),
+    (
+        "Measurable disease per RECIST 1.1 or, for prostate cancer, PSA progression",
+        "inclusion",
+        set(),
+    ),
+    ("Measurable disease by RECIST 1.1 (for Part B only)", "inclusion", set()),
     # a second threshold "in patients with" something is left out beside the plain one
     (
         "Platelets >= 75,000/mm3 (>= 50,000/mm3 in patients with marrow infiltration)",
@@ -214,6 +227,12 @@ NOTED_CASES = [
         {("bilirubin_max_uln", 1.5, "<=")},
     ),
     ("WBC >= 3,000/mm3 or ANC >= 1,500/mm3", "inclusion", {("anc_min", 1.5, ">=")}),
+    # an exception for a part of the trial, not for treated metastases
+    (
+        "Brain metastases, except in the expansion cohort",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
     # "Clinically evident" metastases: silent ones are not excluded
     ("Clinically evident brain metastases", "exclusion", {("cns_metastases", "excluded", None)}),
 ]

@@ -780,6 +780,7 @@ _CNS_NEGATED_RE = re.compile(
 )
 _CNS_ALLOWED_RE = re.compile(
     r"\b(?:eligible|allowed|permitted|may\s+be\s+(?:enrolled|included)|could\s+be\s+enrolled"
+    r"|(?:may|can)\s+(?:participate|enrol+)"
     r"|including\s+(?:those|patients|participants|subjects)\s+with)\b",
     re.IGNORECASE,
 )
@@ -849,7 +850,10 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
     before = text[max(0, m.start() - 60) : m.start()]
     about_treatment = (
         r"\b(?:treat(?:ment)?\s+(?:(?:of|for)\s+)?"
-        r"|(?:used|given|administered|indicated)\s+(?:for|to\s+treat)\s+)(?:the\s+)?$"
+        r"|(?:used|given|administered|indicated)\s+(?:for|to\s+treat)\s+"
+        # "Prior radiotherapy to brain metastases within 2 weeks"
+        r"|(?:radio(?:therapy|surgery)|radiation(?:\s+therapy)?|irradiation|surgery|resection"
+        r"|\bSRS|\bWBRT)\s+(?:to|of|for)\s+)(?:the\s+)?(?:known\s+)?$"
     )
     if re.search(about_treatment, before, re.IGNORECASE):
         return None  # "radiosensitizers used to treat brain metastases": about a treatment
@@ -878,6 +882,9 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
             implied = active is not None and active.group(0).lower().startswith("uncontroll")
             only_implied = implied and not symptoms and not _CNS_EXCEPTION_RE.search(text)
             note = NOTE_IMPLIED if only_implied or clinical else None
+            # "Brain metastases, except in the expansion cohort": an exception for a part
+            if _PART_RE.search(text) and not symptoms and not active:
+                note = NOTE_CONDITIONAL
             return "allowed_if_treated_stable", s, e, note
         if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
             return None
@@ -942,7 +949,10 @@ def _measurable(text: str, exclusion: bool) -> tuple[int, int] | None:
         return None
     if _MEASURABLE_IF_RE.search(text, 0, m.start()):
         return None  # a condition of something else, or only for part of the trial
-    return _sentence(text, m.start(), m.end())
+    s, e = _sentence(text, m.start(), m.end())
+    if _PART_RE.search(text, m.end(), e) or re.search(r"\bor,?\s+for\b", text[m.end() : e], re.I):
+        return None  # "(for Part B only)", "or, for prostate cancer, PSA progression"
+    return s, e
 
 
 # -- the whole trial -----------------------------------------------------------------------
