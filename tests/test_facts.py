@@ -120,6 +120,11 @@ PLAIN_CASES = [
         "inclusion",
         {("life_expectancy_min_weeks", 8, ">")},
     ),
+    # a space as thousands separator; 10^3/mm3; "G/l"
+    ("ANC ≥ 1 500/mm3", "inclusion", {("anc_min", 1.5, ">=")}),
+    ("Platelets >100 000/µL", "inclusion", {("platelets_min", 100, ">")}),
+    ("Platelet count ≥ 100 × 10³/mm³", "inclusion", {("platelets_min", 100, ">=")}),
+    ("Neutrophils > 1.5 G/l", "inclusion", {("anc_min", 1.5, ">")}),
     # CNS wording
     ("No brain and/or leptomeningeal disease", "inclusion", {("cns_metastases", "excluded", None)}),
     (

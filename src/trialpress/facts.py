@@ -204,8 +204,11 @@ _LE = (
 _LT = r"<|less\s+than|lower\s+than|below|under"
 # A decimal comma ("1,5 x ULN", "1,5 x 109/l") only before a multiple, where it cannot be
 # a thousands separator.
+# A space as thousands separator ("1 500/mm3", "100 000/µL") only before a count's unit,
+# where reading "500/mm3" alone would be a wrong threshold.
 _NUM = (
     r"\d,\d{1,2}(?=\s*(?:[xX×ⅹ*]|times\b|upper\b|U[LN][NL]\b))"
+    r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?=\s*(?:/|cells\b|per\b))"
     r"|\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
 )
 _ULN_WORDS = (
@@ -218,8 +221,9 @@ _UNIT = (
     r"(?:institutional\s+)?"
     rf"(?:{_ULN_WORDS})(?:\s+value)?)"
     r"|(?P<e9>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)\s*(?:cells\s*)?/\s*L"
-    r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/L|Gi/L))"
-    r"|(?P<e3>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
+    r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/[Ll]|Gi/L))"
+    r"|(?P<e3>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*"
+    r"(?:(?:µ|μ|u|mc|m)[lL]|mm\s*(?:3|³|\^3))"
     r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL])"
     r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|/\s*micro-?lit(?:er|re)s?\b|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
     r"|(?:cells\s*)?/\s*mL)"
@@ -265,7 +269,7 @@ def _number(raw: str) -> float:
         return float(_WORD_NUMBERS[word.group(0).lower()])
     if re.fullmatch(r"\d,\d{1,2}", raw):
         return float(raw.replace(",", "."))  # a decimal comma
-    return float(raw.replace(",", ""))
+    return float(re.sub(r"[,\s]", "", raw))
 
 
 def _values(text: str, start: int, end: int) -> list[_Value]:
