@@ -125,6 +125,16 @@ PLAIN_CASES = [
     ("Platelets >100 000/µL", "inclusion", {("platelets_min", 100, ">")}),
     ("Platelet count ≥ 100 × 10³/mm³", "inclusion", {("platelets_min", 100, ">=")}),
     ("Neutrophils > 1.5 G/l", "inclusion", {("anc_min", 1.5, ">")}),
+    # the top of a range is no limit; a past event is no limit on who may enter now
+    ("Platelet count of 50-100 x 10^9/L", "inclusion", set()),
+    ("Creatinine clearance 30-59 mL/min", "inclusion", set()),
+    ("History of febrile neutropenia (ANC < 0.5 x 10^9/L and fever)", "exclusion", set()),
+    ("Patients who experienced ALT > 5 x ULN on prior immunotherapy", "exclusion", set()),
+    (
+        "Within 14 days prior to registration: ANC < 1.0 x 10^9/L",
+        "exclusion",
+        {("anc_min", 1, ">=")},
+    ),
     # CNS wording
     ("No brain and/or leptomeningeal disease", "inclusion", {("cns_metastases", "excluded", None)}),
     (
@@ -225,6 +235,18 @@ NOTED_CASES = [
         "exclusion",
         {("crcl_min", 30, ">=")},
     ),
+    # a group of patients or a part of the trial named before the value
+    (
+        "Patients aged 70 years or older: creatinine clearance ≥ 30 mL/min",
+        "inclusion",
+        {("crcl_min", 30, ">=")},
+    ),
+    (
+        "In subjects with bone marrow involvement, ANC ≥ 0.75 x 10^9/L",
+        "inclusion",
+        {("anc_min", 0.75, ">=")},
+    ),
+    ("Cohort 2: ECOG 0-2", "inclusion", {("ecog_max", 2, "<=")}),
     # "or" another test that gives no fact
     (
         "Total bilirubin <= 1.5 times ULN, or direct bilirubin <= ULN",

@@ -347,6 +347,14 @@ _CAUSE_ANY_RE = re.compile(
     r"|not\s+caused\s+by|unrelated\s+to)\b",
     re.IGNORECASE,
 )
+# "50-100 x 10^9/L": the number ends a range (searched up to the value's number).
+_RANGE_END_RE = re.compile(r"\d\s*(?:-|–|—|to)\s*$", re.IGNORECASE)
+# Exclusion "Prior grade 4 thrombocytopenia (platelets < 25)", "who experienced ALT > 5 x ULN
+# on prior immunotherapy": a past event, not a limit on who may enter now ("prior to
+# registration" is a time, not an event).
+_PAST_EVENT_RE = re.compile(
+    r"\b(?:history\s+of|previous(?:ly)?|experienced|developed|prior\s+(?!to\b))", re.IGNORECASE
+)
 # "... < 70% for patients < 60": the number after the people named is an age.
 _AGE_BEFORE_RE = re.compile(
     r"\b(?:patients|participants|subjects|people|persons|children|adults|aged?)\s*$", re.IGNORECASE
@@ -354,7 +362,11 @@ _AGE_BEFORE_RE = re.compile(
 # "If the creatinine is > 1.5 mg/dL ...", "(If greater than 1.5, the clearance must be ...)",
 # "Note: for HCC, AST ... <= 5 x ULN" (a group named before the value)
 _IF_RE = re.compile(
-    r"(?:^|[(.;:]\s*)(?:if\b|(?:note\s*:\s*)?for\s+(?!all\b)[^,:;.()\d]{1,40}[,:])", re.IGNORECASE
+    r"(?:^|[(.;:]\s*)(?:if\b|(?:note\s*:\s*)?for\s+(?!all\b)[^,:;.()\d]{1,40}[,:]"
+    # "Patients aged 70 or older: CrCl >= 30", "In subjects with marrow involvement, ANC ..."
+    r"|(?:(?:in|for)\s+)?(?:patients|participants|subjects|those)\s+(?:with|who|aged|older"
+    r"|younger|over|under|receiving|on|[<>≥≤])[^,:;.()]{0,50}[,:])",
+    re.IGNORECASE,
 )
 # Exclusion "Neutrophils < 1.5 x 10^9/L and platelets < 100 x 10^9/L": literally both at once.
 _JOINT_RE = re.compile(r"\s*and\s+(?:the\s+|a\s+)?", re.IGNORECASE)
@@ -583,7 +595,11 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
         return []
     # "0, 1 or 2 for dose escalation, and 0 or 1 for dose expansion": a threshold per part
     again = _ECOG_VALUE_RE.match(text, end, limit)
-    part = _PART_RE.search(text, end, min(limit, end + 40))
+    # "Cohort 2: ECOG 0-2" (a part named before, in the same clause) or after the grades
+    clause = max(text.rfind(";", 0, anchor.start), text.rfind(". ", 0, anchor.start), 0)
+    part = _PART_RE.search(text, end, min(limit, end + 40)) or _PART_RE.search(
+        text, max(clause, anchor.start - 60), anchor.start
+    )
     some = _SOME_PATIENTS_RE.search(text, end, min(limit, end + 40))
     note = (
         NOTE_SEVERAL
@@ -625,6 +641,10 @@ def _lab(
     gilbert_fwd = _GILBERT_RE.search(fwd) and not _EXCEPTION_FWD_RE.match(fwd)
     if _GILBERT_RE.search(back) or gilbert_fwd or _AGE_BEFORE_RE.search(back):
         return None
+    if value.cmp is None and _RANGE_END_RE.search(text, 0, value.start):
+        return None  # "50-100 x 10^9/L", "30-59 mL/min": the top of a range is no limit
+    if exclusion and _PAST_EVENT_RE.search(back):
+        return None  # "History of febrile neutropenia (ANC < 0.5)": an event, not a limit
     note = NOTE_CONDITIONAL if _PART_RE.search(back) or _PART_RE.search(fwd) else None
     if note is None and not liver and _for_some_patients(text, value.start, fwd):
         note = NOTE_SOME_PATIENTS
