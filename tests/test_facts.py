@@ -135,6 +135,7 @@ PLAIN_CASES = [
         "exclusion",
         {("anc_min", 1, ">=")},
     ),
+    ("Previous pregnancy loss", "exclusion", set()),
     # CNS wording
     ("No brain and/or leptomeningeal disease", "inclusion", {("cns_metastases", "excluded", None)}),
     (
@@ -247,6 +248,17 @@ NOTED_CASES = [
         {("anc_min", 0.75, ">=")},
     ),
     ("Cohort 2: ECOG 0-2", "inclusion", {("ecog_max", 2, "<=")}),
+    (
+        "Performance status ECOG 0-1 or 2 if related to the underlying cancer",
+        "inclusion",
+        {("ecog_max", 2, "<=")},
+    ),
+    # a life expectancy limited by another illness
+    (
+        "Other malignancy with a life expectancy of less than 2 years",
+        "exclusion",
+        {("life_expectancy_min_weeks", 104, ">=")},
+    ),
     # "or" another test that gives no fact
     (
         "Total bilirubin <= 1.5 times ULN, or direct bilirubin <= ULN",

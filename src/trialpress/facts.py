@@ -355,6 +355,16 @@ _RANGE_END_RE = re.compile(r"\d\s*(?:-|–|—|to)\s*$", re.IGNORECASE)
 _PAST_EVENT_RE = re.compile(
     r"\b(?:history\s+of|previous(?:ly)?|experienced|developed|prior\s+(?!to\b))", re.IGNORECASE
 )
+_CAUSE_FWD_RE = re.compile(
+    r"\s*(?:\w+\s+){0,2}?(?:due|related|secondary|attributable)\s+to\b", re.IGNORECASE
+)
+# Exclusion "Other malignancy with a life expectancy of less than 2 years", "Any condition
+# with a life expectancy under 5 years": the limit concerns another illness.
+_OTHER_ILLNESS_RE = re.compile(
+    r"\b(?:(?:other|another|second|concurrent|concomitant|any)\s+(?:\w+\s+){0,2}?"
+    r"(?:malignan\w*|cancers?|conditions?|illness(?:es)?|diseases?|tumou?rs?|disorders?))\b",
+    re.IGNORECASE,
+)
 # "... < 70% for patients < 60": the number after the people named is an age.
 _AGE_BEFORE_RE = re.compile(
     r"\b(?:patients|participants|subjects|people|persons|children|adults|aged?)\s*$", re.IGNORECASE
@@ -601,6 +611,8 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
         text, max(clause, anchor.start - 60), anchor.start
     )
     some = _SOME_PATIENTS_RE.search(text, end, min(limit, end + 40))
+    # "ECOG 0-1 or 2 if related to the underlying cancer": a grade under a condition
+    some = some or _CONDITION_FWD_RE.match(text, end) or _CAUSE_FWD_RE.match(text, end)
     note = (
         NOTE_SEVERAL
         if again
@@ -648,6 +660,9 @@ def _lab(
     note = NOTE_CONDITIONAL if _PART_RE.search(back) or _PART_RE.search(fwd) else None
     if note is None and not liver and _for_some_patients(text, value.start, fwd):
         note = NOTE_SOME_PATIENTS
+    clause_start = max(text.rfind(";", 0, anchor.start), text.rfind(". ", 0, anchor.start), 0)
+    if kind == "life" and _OTHER_ILLNESS_RE.search(text, clause_start, anchor.start):
+        note = note or NOTE_SOME_PATIENTS
     if kind in ("creatinine", "bilirubin", "ast_alt"):
         if value.unit != "uln" or not 0.5 <= value.number <= 20:
             return None
@@ -815,7 +830,7 @@ _CONDITION_RE = re.compile(
 _PREG_WORD_RE = re.compile(r"\bpregnan(?:t|cy|cies)\b", re.IGNORECASE)
 _PREG_NOT_RE = re.compile(
     r"high[- ]risk\s+pregnanc|(?:prevent|avoid)\w*\s+(?:of\s+)?pregnanc|pregnancy\s+"
-    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy|history\s+of\s+pregnan"
+    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy|(?:history\s+of|previous|prior|past)\s+pregnan|pregnancy\s+loss"
     r"|(?:capable\s+of|able\s+to|potential\s+to)\s+becom\w*\s+pregnant",
     re.IGNORECASE,
 )
