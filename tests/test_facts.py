@@ -150,6 +150,28 @@ PLAIN_CASES = [
     ),
     # about a treatment, not about patients with metastases
     ("Prior radiotherapy is allowed if it was not given for CNS metastases", "inclusion", set()),
+    # a negated permission excludes; a qualifier after the metastases limits the exclusion
+    (
+        "Patients with brain metastases are not eligible",
+        "inclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    (
+        "Brain metastases that have not been treated",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "CNS metastases which are neurologically unstable",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "Known CNS metastasis (baseline imaging not required)",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    ("Brain metastases (even if treated)", "exclusion", {("cns_metastases", "excluded", None)}),
     # a treatment of the metastases, not patients with them
     ("Prior radiotherapy to brain metastases within 2 weeks", "exclusion", set()),
     (
@@ -269,6 +291,12 @@ NOTED_CASES = [
     # an exception for a part of the trial, not for treated metastases
     (
         "Brain metastases, except in the expansion cohort",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    # "requiring steroids" only implies that treated stable ones are admitted
+    (
+        "Brain metastases requiring corticosteroids",
         "exclusion",
         {("cns_metastases", "allowed_if_treated_stable", None)},
     ),

@@ -909,7 +909,18 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
             r"\bor\s+(?:who|whom|those|patients|participants|subjects|ha(?:ve|s)|with\s+signs)\b"
             r"|,\s*or\s"  # "..., or symptomatic lymphangitic spread": another item of a list
         )
-        symptoms = re.search(rf"^(?:(?!{further}).)*?(?:\bsymptom|\bactive\b)", after, re.I | re.S)
+        own = re.match(rf"(?:(?!{further}).)*", after, re.S)
+        qualifier = after[: own.end()] if own else after
+        symptoms = re.search(r"\bsymptom|\bactive\b", qualifier, re.I)
+        # "Brain metastases that have not been treated", "... which are unstable", "... with
+        # progression": only active ones are excluded (checked like the words before them)
+        after_active = _CNS_ACTIVE_RE.search(qualifier) or re.search(
+            r"\bnot\s+(?:\w+\s+){0,2}?treated|\bprogressi\w*|\bunstable\b", qualifier, re.I
+        )
+        if after_active and not after_active.group(0).lower().startswith("uncontroll"):
+            symptoms = symptoms or after_active
+        # "Brain metastases requiring corticosteroids": only implies treated stable ones pass
+        requiring = re.search(r"\brequir(?:ing|es?)\b", qualifier, re.I)  # not "not required"
         active = _CNS_ACTIVE_RE.search(before)
         # "Clinically evident brain metastases": silent ones are not excluded, whatever follows
         clinical = re.search(
@@ -917,6 +928,8 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
             text[max(0, m.start() - 40) : m.start()],
             re.I,
         )
+        if requiring and not (active or symptoms or _CNS_EXCEPTION_RE.search(text)):
+            return "allowed_if_treated_stable", s, e, NOTE_IMPLIED
         if active or _CNS_EXCEPTION_RE.search(text) or symptoms:
             implied = active is not None and active.group(0).lower().startswith("uncontroll")
             only_implied = implied and not symptoms and not _CNS_EXCEPTION_RE.search(text)
@@ -928,7 +941,10 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
             return None
         return "excluded", s, e, NOTE_IMPLIED if clinical else None
-    allowed = bool(_CNS_ALLOWED_RE.search(text))
+    permit = _CNS_ALLOWED_RE.search(text)
+    if permit and re.search(r"\b(?:not|never)\s+(?:be\s+)?$", text[: permit.start()], re.I):
+        return "excluded", s, e, None  # "Patients with brain metastases are not eligible"
+    allowed = permit is not None
     # A condition of the metastases follows them when they are negated ("No brain metastases
     # unless treated and stable"); "Stable neurological status without ... CNS metastases"
     # is about something else.
