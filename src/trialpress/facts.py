@@ -355,6 +355,7 @@ _RANGE_END_RE = re.compile(r"\d\s*(?:-|–|—|to)\s*$", re.IGNORECASE)
 _PAST_EVENT_RE = re.compile(
     r"\b(?:history\s+of|previous(?:ly)?|experienced|developed|prior\s+(?!to\b))", re.IGNORECASE
 )
+# "ECOG 0-1 or 2 if related to the underlying cancer": a cause right after the grades.
 _CAUSE_FWD_RE = re.compile(
     r"\s*(?:\w+\s+){0,2}?(?:due|related|secondary|attributable)\s+to\b", re.IGNORECASE
 )
@@ -606,9 +607,9 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
     # "0, 1 or 2 for dose escalation, and 0 or 1 for dose expansion": a threshold per part
     again = _ECOG_VALUE_RE.match(text, end, limit)
     # "Cohort 2: ECOG 0-2" (a part named before, in the same clause) or after the grades
-    clause = max(text.rfind(";", 0, anchor.start), text.rfind(". ", 0, anchor.start), 0)
+    clause = max(_clause_start(text, anchor.start), anchor.start - 60)
     part = _PART_RE.search(text, end, min(limit, end + 40)) or _PART_RE.search(
-        text, max(clause, anchor.start - 60), anchor.start
+        text, clause, anchor.start
     )
     some = _SOME_PATIENTS_RE.search(text, end, min(limit, end + 40))
     # "ECOG 0-1 or 2 if related to the underlying cancer": a grade under a condition
@@ -623,6 +624,11 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
         else None
     )
     return [_Found("ecog_max", float(value), "<=", anchor.start, end, "ecog", note)]
+
+
+def _clause_start(text: str, pos: int) -> int:
+    """Where the ``;``- or sentence-clause holding ``pos`` starts."""
+    return max(text.rfind(";", 0, pos), text.rfind(". ", 0, pos), 0)
 
 
 def _for_some_patients(text: str, start: int, fwd: str) -> bool:
@@ -660,8 +666,8 @@ def _lab(
     note = NOTE_CONDITIONAL if _PART_RE.search(back) or _PART_RE.search(fwd) else None
     if note is None and not liver and _for_some_patients(text, value.start, fwd):
         note = NOTE_SOME_PATIENTS
-    clause_start = max(text.rfind(";", 0, anchor.start), text.rfind(". ", 0, anchor.start), 0)
-    if kind == "life" and _OTHER_ILLNESS_RE.search(text, clause_start, anchor.start):
+    clause = _clause_start(text, anchor.start)
+    if kind == "life" and _OTHER_ILLNESS_RE.search(text, clause, anchor.start):
         note = note or NOTE_SOME_PATIENTS
     if kind in ("creatinine", "bilirubin", "ast_alt"):
         if value.unit != "uln" or not 0.5 <= value.number <= 20:
@@ -757,6 +763,8 @@ _CLAUSE_OR_RE = re.compile(r",\s*or\b(?!\s*(?:more|less|equal|greater|higher|low
 
 
 def _or_other_than_a_test(text: str, start: int) -> bool:
+    """Whether ", or" after ``start`` opens, in the same sentence, an alternative that is
+    no test ("..., or willingness to accept transfusions")."""
     stops = [i for i in (text.find(";", start), text.find(". ", start)) if i >= 0]
     end = min(stops) if stops else len(text)
     m = _CLAUSE_OR_RE.search(text, start, end)
@@ -830,7 +838,8 @@ _CONDITION_RE = re.compile(
 _PREG_WORD_RE = re.compile(r"\bpregnan(?:t|cy|cies)\b", re.IGNORECASE)
 _PREG_NOT_RE = re.compile(
     r"high[- ]risk\s+pregnanc|(?:prevent|avoid)\w*\s+(?:of\s+)?pregnanc|pregnancy\s+"
-    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy|(?:history\s+of|previous|prior|past)\s+pregnan|pregnancy\s+loss"
+    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy"
+    r"|(?:history\s+of|previous|prior|past)\s+pregnan|pregnancy\s+loss"
     r"|(?:capable\s+of|able\s+to|potential\s+to)\s+becom\w*\s+pregnant",
     re.IGNORECASE,
 )
