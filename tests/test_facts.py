@@ -136,6 +136,8 @@ PLAIN_CASES = [
         {("anc_min", 1, ">=")},
     ),
     ("Previous pregnancy loss", "exclusion", set()),
+    ("Pregnancy-induced hypertension in the past", "exclusion", set()),
+    ("Male subjects whose female partners are pregnant or planning pregnancy", "exclusion", set()),
     # CNS wording
     ("No brain and/or leptomeningeal disease", "inclusion", {("cns_metastases", "excluded", None)}),
     (

@@ -840,6 +840,7 @@ _PREG_NOT_RE = re.compile(
     r"high[- ]risk\s+pregnanc|(?:prevent|avoid)\w*\s+(?:of\s+)?pregnanc|pregnancy\s+"
     r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy"
     r"|(?:history\s+of|previous|prior|past)\s+pregnan|pregnancy\s+loss"
+    r"|pregnancy[- ](?:induced|related|associated)"
     r"|(?:capable\s+of|able\s+to|potential\s+to)\s+becom\w*\s+pregnant",
     re.IGNORECASE,
 )
@@ -976,7 +977,9 @@ def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
             return None  # "Men who plan to become pregnant": about partners, not participants
         for m in _PREG_WORD_RE.finditer(text):
             near = text[max(0, m.start() - 30) : m.end() + 30]
-            if not _PREG_NOT_RE.search(near):
+            # "Subjects whose partners are pregnant": about someone else
+            partner = re.search(r"\bpartners?\b", text[max(0, m.start() - 60) : m.end() + 20], re.I)
+            if not _PREG_NOT_RE.search(near) and not partner:
                 return _sentence(text, m.start(), m.end())
         return None
     for found in _PREG_INCLUSION_RE.finditer(text):
