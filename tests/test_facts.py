@@ -125,6 +125,12 @@ PLAIN_CASES = [
     ("Platelets >100 000/µL", "inclusion", {("platelets_min", 100, ">")}),
     ("Platelet count ≥ 100 × 10³/mm³", "inclusion", {("platelets_min", 100, ">=")}),
     ("Neutrophils > 1.5 G/l", "inclusion", {("anc_min", 1.5, ">")}),
+    # everyone, not a group: no note
+    (
+        "Patients with adequate organ function as defined below: ANC ≥ 1.5 x 10^9/L",
+        "inclusion",
+        {("anc_min", 1.5, ">=")},
+    ),
     # the top of a range is no limit; a past event is no limit on who may enter now
     ("Platelet count of 50-100 x 10^9/L", "inclusion", set()),
     ("Creatinine clearance 30-59 mL/min", "inclusion", set()),

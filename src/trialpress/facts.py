@@ -374,9 +374,12 @@ _AGE_BEFORE_RE = re.compile(
 # "Note: for HCC, AST ... <= 5 x ULN" (a group named before the value)
 _IF_RE = re.compile(
     r"(?:^|[(.;:]\s*)(?:if\b|(?:note\s*:\s*)?for\s+(?!all\b)[^,:;.()\d]{1,40}[,:]"
-    # "Patients aged 70 or older: CrCl >= 30", "In subjects with marrow involvement, ANC ..."
-    r"|(?:(?:in|for)\s+)?(?:patients|participants|subjects|those)\s+(?:with|who|aged|older"
-    r"|younger|over|under|receiving|on|[<>≥≤])[^,:;.()]{0,50}[,:])",
+    # "In subjects with marrow involvement, ANC ...", "Patients aged 70 or older: CrCl >= 30"
+    # (not "Patients with adequate organ function, defined as: ...", which is everyone)
+    r"|(?:in|for)\s+(?:patients|participants|subjects|those)\s+(?:with|who|receiving|on|aged"
+    r"|older|younger|over|under|[<>≥≤])[^,:;.()]{0,50}[,:]"
+    r"|(?:patients|participants|subjects|those)\s+(?:aged|older|younger|over|under|[<>≥≤])"
+    r"[^,:;.()]{0,50}[,:])",
     re.IGNORECASE,
 )
 # Exclusion "Neutrophils < 1.5 x 10^9/L and platelets < 100 x 10^9/L": literally both at once.
