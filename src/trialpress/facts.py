@@ -337,9 +337,9 @@ _CAUSE_RE = re.compile(
 _EXCEPTION_FWD_RE = re.compile(
     r"^\s*(?:\w+\s+){0,2}?(?:unless|except|other\s+than|excluding)\b", re.IGNORECASE
 )
-# "> 4 x ULN if not caused by the leukaemia", "... when ...": a condition after the value
-# ("unless ..." is an exception to the main value, as for Gilbert's, and stays plain).
-_CONDITION_FWD_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?(?:if|when|in\s+case)\b", re.I)
+# "> 4 x ULN if not caused by the leukaemia": a condition after the value ("unless ..." is an
+# exception to the main value, as for Gilbert's, and stays plain; "when" is mostly a time).
+_CONDITION_FWD_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?(?:if|in\s+case)\b", re.I)
 # "Renal impairment not related to the tumour: CrCl < 40": a cause anywhere in the criterion
 # limits the threshold to some patients.
 _CAUSE_ANY_RE = re.compile(
