@@ -16,7 +16,9 @@ Choices, because a wrong fact is worse than a missing one:
 * Thresholds for Gilbert's syndrome are dropped; AST/ALT thresholds for liver metastases
   become ``ast_alt_max_uln_liver_mets``; other values tied to liver metastases are dropped.
 * A fact that is only one of several alternatives ("creatinine <= 1.5 x ULN or CrCl >= 60"),
-  or one of several different thresholds in one criterion, keeps a ``note`` saying so.
+  or one of several different thresholds in one criterion, keeps a ``note`` saying so; so
+  does one under a condition or cause ("if not related to AML", "in patients with ...").
+  A conditional second threshold beside a plain one of the same kind is left out.
 """
 
 from __future__ import annotations
