@@ -289,3 +289,37 @@ def test_a_trials_stored_form_from_its_json_is_its_stored_form(tmp_path: Path) -
     trials += read_trials(*build_corpus().write(tmp_path / "records"))
     for trial in trials:
         assert Seen.of(trial).stored_form() == stored_form(trial), trial.nct_id
+
+
+def test_digests_made_by_the_caller_name_the_memo_entry_without_dumping_the_trial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The publish stage already has each trial's JSON digest: history takes it instead of
+    dumping the trial again, and finds the same memo entry by it."""
+    from trialpress import history
+    from trialpress.store import Store
+
+    memo = Store(tmp_path / "store")
+    h = HistoryStore(tmp_path / "h")
+    v1 = am.amended(tmp_path, name="v1")
+    assert h.commit(h.changelog([v1], memo)) == 1
+    name = history._VersionIds._name(v1)
+    made: list[str] = []
+    real = history.stored_form
+
+    def counting(trial: Trial) -> dict[str, object]:
+        made.append(trial.nct_id)
+        return real(trial)
+
+    def no_dump(trial: Trial) -> str:
+        raise AssertionError("the trial was dumped again")
+
+    monkeypatch.setattr(history, "stored_form", counting)
+    monkeypatch.setattr(history._VersionIds, "_name", staticmethod(no_dump))
+    again = h.changelog([v1], memo, {am.NCT: name})
+    assert again.pending == [] and made == []  # the memo answered, by the caller's digest
+    timeline = again.timeline(am.NCT)
+    assert timeline is not None
+    assert [s.version.id for s in timeline.steps] == [version_id(real(v1))]
+    with pytest.raises(AssertionError, match="dumped again"):
+        h.changelog([v1], memo)  # without the digest the trial is dumped (and that is seen)

@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -273,18 +273,26 @@ class HistoryStore:
             return []
         return sorted(p.name for p in self.root.iterdir() if NCT_ID_RE.match(p.name))
 
-    def changelog(self, trials: Iterable[Trial | Seen], memo: Store | None = None) -> ChangeLog:
+    def changelog(
+        self,
+        trials: Iterable[Trial | Seen],
+        memo: Store | None = None,
+        digests: Mapping[str, str] | None = None,
+    ) -> ChangeLog:
         """Each trial compared with its latest stored version: timelines and what to store.
 
         With ``memo`` (the reuse store), the version id of a trial whose JSON the last build
         saw is taken from there instead of made from its stored form; a version to store
-        always has its id and content made afresh. Each trial's versions are released
+        always has its id and content made afresh. ``digests``: the SHA-256 of each trial's
+        model JSON by NCT ID, when the caller has made them (the publish stage does), so
+        the trial is not dumped again. Each trial's versions are released
         (:meth:`Version.released`) once compared: the log holds no trial's content."""
         result = ChangeLog()
         ids = _VersionIds(memo)
         for item in trials:
             trial = item if isinstance(item, Seen) else Seen.of(item)
-            name, current = ids.version(trial)
+            known = digests.get(trial.nct_id) if digests is not None else None
+            name, current = ids.version(trial, known)
             stored = self.load(trial.nct_id, current)
             versions = list(stored or [])
             reload = partial(self._read_version, trial.nct_id)
@@ -331,22 +339,29 @@ class HistoryStore:
 
 @dataclass(frozen=True)
 class Seen:
-    """What history needs of one trial: its NCT ID, record date and model JSON (a site
-    build passes these from its shelved trials, never making the whole trials)."""
+    """What history needs of one trial: its NCT ID, record date and model JSON, or the
+    whole trial (a site build passes the JSON of its shelved trials, never making them)."""
 
     nct_id: str
     last_updated: str | None
-    json: str
-    """The trial's ``model_dump_json()``."""
+    record: Trial | str
+    """The trial, or its ``model_dump_json()``."""
 
     @classmethod
     def of(cls, trial: Trial) -> Seen:
         """What history needs of a whole trial."""
-        return cls(trial.nct_id, trial.last_updated, trial.model_dump_json())
+        return cls(trial.nct_id, trial.last_updated, trial)
+
+    @property
+    def json(self) -> str:
+        """The trial's ``model_dump_json()``."""
+        return self.record if isinstance(self.record, str) else self.record.model_dump_json()
 
     def stored_form(self) -> dict[str, Any]:
-        """:func:`stored_form` of the trial, from its JSON (the same dict)."""
-        data: dict[str, Any] = json.loads(self.json)
+        """:func:`stored_form` of the trial (from its JSON: the same dict)."""
+        if not isinstance(self.record, str):
+            return stored_form(self.record)
+        data: dict[str, Any] = json.loads(self.record)
         return _local_less(data)
 
 
@@ -375,15 +390,16 @@ class _VersionIds:
             self._before = {k: v for k, v in loaded.items() if isinstance(v, str)}
 
     @staticmethod
-    def _name(trial: Seen) -> str:
-        return hashlib.sha256(trial.json.encode("utf-8", "surrogatepass")).hexdigest()
+    def _name(trial: Seen | Trial) -> str:
+        text = trial.json if isinstance(trial, Seen) else trial.model_dump_json()
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def version(self, trial: Seen) -> tuple[str, Version]:
-        """The trial's name here and its current version (its stored form made only when it
-        is used, if its id is known)."""
+    def version(self, trial: Seen, name: str | None = None) -> tuple[str, Version]:
+        """The trial's name here (``name``: already made by the caller) and its current
+        version (its stored form made only when it is used, if its id is known)."""
         if self._store is None:
             return "", _current(trial)
-        name = self._name(trial)
+        name = name or self._name(trial)
         known = self._before.get(name)
         if known is None:
             return name, _current(trial)

@@ -236,7 +236,12 @@ def generate(
     if options.pdf:
         pdf_ready = _pdfs(corpus, options, out, store, result, reporter, previous_pdfs)
 
-    changes = _history(corpus, options, result)
+    # What every key says of a trial: a digest of its JSON, made once for the per-trial and
+    # the index-page keys and the history's memo alike.
+    listed = {
+        n: hashlib.sha256(corpus.trial_json(n).encode("utf-8")).hexdigest() for n in corpus.shelf
+    }
+    changes = _history(corpus, options, result, listed)
     ctx = render.SiteContext(
         corpus=corpus,
         use_directory_urls=options.use_directory_urls,
@@ -249,11 +254,6 @@ def generate(
     engine = (options.use_directory_urls, options.site_url, __version__)
     sources = [template_sources(ctx.env, p.template) for p in render.TRIAL_PAGES]
     page_keys = [digest(engine, source) for source in sources]
-    # What every key says of a trial: a digest of its JSON, made once for the per-trial and
-    # the index-page keys alike.
-    listed = {
-        n: hashlib.sha256(corpus.trial_json(n).encode("utf-8")).hexdigest() for n in corpus.shelf
-    }
     todo: list[TrialWork] = []
     for trial in corpus.summaries.values():
         checkpoint()
@@ -386,7 +386,9 @@ def _version_ids(changes: ChangeLog, nct_id: str) -> list[str]:
     return [s.version.id for s in timeline.steps] if timeline else []
 
 
-def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> ChangeLog | None:
+def _history(
+    corpus: Corpus, options: PublishOptions, result: Generated, listed: dict[str, str]
+) -> ChangeLog | None:
     """Compare every trial with its stored history and store its new version, if any; the
     stored versions are published for download. History is a convenience: a store that
     cannot be written is reported, never a failed build."""
@@ -397,7 +399,7 @@ def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> Chan
         Seen(s.nct_id, s.last_updated, corpus.trial_json(s.nct_id))
         for s in corpus.summaries.values()
     )
-    changes = store.changelog(seen, Store(options.cache))
+    changes = store.changelog(seen, Store(options.cache), listed)
     try:
         store.commit(changes)
     except OSError as exc:
