@@ -29,7 +29,7 @@ import click
 from trialpress import __version__
 from trialpress.errors import RecordError, RenderError, TrialpressError, printable
 from trialpress.escaping import csv_cell
-from trialpress.models import Trial, count_warnings
+from trialpress.models import Trial, Warned, count_warnings
 from trialpress.progress import NULL, Reporter, RichReporter
 from trialpress.readers import read_records, read_shelved
 from trialpress.store import Store
@@ -170,7 +170,7 @@ class RunSummary:
     #: False for work that reads no records (fetch): the line leaves warnings out.
     with_warnings: bool = True
 
-    def add_read(self, trials: Sequence[Trial], errors: Sequence[RecordError]) -> None:
+    def add_read(self, trials: Sequence[Warned], errors: Sequence[RecordError]) -> None:
         """Count what :func:`read_all` returned."""
         self.warnings += count_warnings(trials)
         self.failures += len(errors)
@@ -841,10 +841,16 @@ def generate(
 
     summary = RunSummary(verb="Generated")
     with progress() as rep:
-        trials, errors = read_all(
-            records, rep, cache=None if no_cache else cache, jobs=jobs, executor=executor
+        # Each trial shelved as it is read (see `build`): never every whole trial at once.
+        shelved, errors = read_shelved(
+            records,
+            rep,
+            _shower(None),
+            None if no_cache else Store(Path(cache)),
+            jobs=jobs,
+            executor=executor,
         )
-        corpus = Corpus(trials)
+        corpus = Corpus(shelved)
         options = PublishOptions(
             templates=templates,
             pdf=pdf,
@@ -857,7 +863,7 @@ def generate(
         result = generate_site(corpus, options, out_dir, reporter=rep)
     for err in [*corpus.errors, *result.errors]:
         _error(err)
-    summary.add_read(trials, errors)
+    summary.add_read([t.summary for t in shelved], errors)
     summary.trials = len(corpus)
     summary.failures += len(corpus.errors) + len(result.errors)
     info(f"{len(result.pages)} pages in {out_dir}")
