@@ -154,7 +154,10 @@ def run_tasks(
         with _stop_signals_held(), _gc_frozen():  # the pool forks its workers at its first submit
             futures: dict[Future[R], int] = {pool.submit(fn, *args[0]): 0}
         futures.update({pool.submit(fn, *a): i for i, a in enumerate(args[1:], 1)})
-        yield ((futures[f], Outcome(f.result)) for f in as_completed(futures))
+        # Each finished task is let go as it is handed out: the caller keeps what it needs
+        # of a result, and the results of every task are never held at once (a read of
+        # 10,000 records returns hundreds of megabytes of JSON, batch by batch).
+        yield ((futures.pop(f), Outcome(f.result)) for f in as_completed(list(futures)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -176,6 +179,6 @@ def _dask_tasks(
         }
         try:
             done = dask_completed(list(futures))  # type: ignore[no-untyped-call]
-            yield ((futures[f], Outcome(f.result)) for f in done)
+            yield ((futures.pop(f), Outcome(f.result)) for f in done)  # let go, as above
         finally:
             client.cancel(list(futures))
