@@ -21,6 +21,7 @@ from tests.conftest import LEGACY_XML, V2_JSON, read_trials
 from tests.hostile_corpus import build_corpus, good_study
 from trialpress import fhir
 from trialpress.cli import cli
+from trialpress.corpus import TrialSummary
 from trialpress.escaping import csv_cell, one_line
 from trialpress.exports import (
     COLUMNS,
@@ -183,16 +184,17 @@ def test_the_site_bundle_is_written_piece_by_piece_and_only_when_it_changed(
     trials = read_trials(V2_JSON)[:5]
     texts = {t.nct_id: trial_files(t)[Layout.fhir(t.nct_id)] for t in trials}
     out = tmp_path / "site"
-    written = write_corpus_files(trials, texts.__getitem__, out)
+    summaries = [TrialSummary.of(t) for t in trials]
+    written = write_corpus_files(summaries, texts.__getitem__, out)
     assert written == [FHIR_BUNDLE, TRIALS_CSV]
     bundle = out / FHIR_BUNDLE
     expected = bundle_json([(t.registry_url, texts[t.nct_id]) for t in trials])
     assert bundle.read_text(encoding="utf-8") == expected
     assert (out / TRIALS_CSV).read_bytes() == trials_csv(trials).encode("utf-8")
     before = bundle.stat()
-    write_corpus_files(trials, texts.__getitem__, out)
+    write_corpus_files(summaries, texts.__getitem__, out)
     assert (bundle.stat().st_ino, bundle.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    write_corpus_files(trials[:2], texts.__getitem__, out)
+    write_corpus_files(summaries[:2], texts.__getitem__, out)
     assert bundle.stat().st_ino != before.st_ino
     assert bundle.read_text(encoding="utf-8") == bundle_json(
         [(t.registry_url, texts[t.nct_id]) for t in trials[:2]]
