@@ -228,7 +228,7 @@ _ULN_WORDS = (
 )
 _WORDNUM = "|".join(_WORD_NUMBERS)
 _UNIT = (
-    r"(?P<uln>(?:(?:x|X|×|ⅹ|\*|⋅|·|\?|times)\s*(?:(?:greater|higher)\s+than\s+|above\s+|over\s+)?"
+    r"(?P<uln>(?:(?:x|X|×|ⅹ|\*|⋅|·|\?|times)\s*(?P<above>(?:greater|higher)\s+than\s+|above\s+|over\s+)?"
     r"(?:of\s+)?(?:the\s+)?)?"
     r"(?:institutional\s+)?"
     rf"(?:{_ULN_WORDS})(?:\s+value)?)"
@@ -303,6 +303,8 @@ def _values(text: str, start: int, end: int) -> list[_Value]:
         if m is None:
             break
         cmp = next((k for k in _CMP_GROUPS if m.group(k)), None)
+        if cmp is None and m.group("above"):
+            cmp = "gt"  # "6x above the upper limit of normal"
         unit = next((k for k in _UNIT_GROUPS if m.group(k)), None)
         glued_before = m.start("num") > 0 and text[m.start("num") - 1].isalnum()
         glued_after = m.end("num") < len(text) and text[m.end("num")].isalpha()
@@ -405,7 +407,7 @@ _SHARED_RE = re.compile(
     re.IGNORECASE,
 )
 _MAYBE_NUMERIC_RE = re.compile(
-    r"\d|\bI?ULN\b|\bUNL\b|upper\s+limit|normal\s+limits|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b",
+    r"\d|\bI?ULN\b|\bUNL\b|upper\s+limit|normal\s+(?:institutional\s+)?limits|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b",
     re.IGNORECASE,
 )
 
