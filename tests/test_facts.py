@@ -392,6 +392,7 @@ NOTED_CASES = [
     ),
     # a unit that, read literally, gives another value
     ("Platelet count > 75,000/L", "inclusion", {("platelets_min", 75, ">")}),
+    ("ANC > 1,000/mL", "inclusion", {("anc_min", 1, ">")}),
     ("Hemoglobin >/= 10 gm/L", "inclusion", {("hemoglobin_min", 10, ">=")}),
     # "within normal institutional limits" only implies 1 x ULN
     (

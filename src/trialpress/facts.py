@@ -238,9 +238,9 @@ _UNIT = (
     r"(?:(?:µ|μ|u|mc|m)[lL]|mm\s*(?:3|³|\^3))"
     r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL])"
     r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|/\s*micro-?lit(?:er|re)s?\b|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
-    r"|(?:cells\s*)?/\s*mL)"
+    r")|(?P<perml>(?:cells\s*)?/\s*mL\b)"
     r"|(?P<gdl>g\s*/\s*d[lL])|(?P<gl>g(?:m|r)?\s*/\s*L)|(?P<mmol>mmol\s*/\s*L)"
-    # "platelet count > 100,000/L": read literally 10^-4 x 10^9/L, surely not what is meant
+    # "platelet count > 100,000/L" (or "/mL"): read literally 10^-4 x 10^9/L, surely not meant
     r"|(?P<perl>(?:cells\s*)?/\s*L\b)"
     r"|(?P<mlmin>m[lL]\s*/\s*(?:min(?:ute)?|mn)\b(?:\s*/\s*1\.73\s*m\s*(?:2|²|\^2))?)"
     r"|(?P<weeks>weeks?|wks?)\b|(?P<months>months?)\b|(?P<years>years?)\b|(?P<days>days?)\b"
@@ -263,7 +263,7 @@ _BARE_ULN_RE = re.compile(
 
 _CMP_GROUPS = ("ge", "gt", "le", "lt")
 _UNIT_GROUPS = (
-    *("uln", "e9", "e3", "ul", "gdl", "gl", "mmol", "mlmin", "perl"),
+    *("uln", "e9", "e3", "ul", "gdl", "gl", "mmol", "mlmin", "perl", "perml"),
     *("weeks", "months", "years", "days", "pct"),
 )
 
@@ -470,7 +470,7 @@ def _count_per_l(value: _Value, kind: str) -> float | None:
     n = value.number
     if value.unit in ("e9", "e3"):
         return n
-    if value.unit in ("ul", "perl") or (value.unit is None and n >= 500):
+    if value.unit in ("ul", "perl", "perml") or (value.unit is None and n >= 500):
         return n / 1000
     # "ANC >= 1.5", "platelets >= 100": without a unit, 10^9/L and 10^3/uL give the same value
     small = (0.5, 10.0) if kind == "anc" else (20.0, 500.0)
@@ -480,9 +480,9 @@ def _count_per_l(value: _Value, kind: str) -> float | None:
 
 
 def _unit_misread(value: _Value) -> bool:
-    """A unit that, read literally, gives another value than the one meant: counts "/L"
-    ("100,000/L"), haemoglobin "9 gm/L" (0.9 g/dL as written)."""
-    return value.unit == "perl" or (value.unit == "gl" and value.number < 50)
+    """A unit that, read literally, gives another value than the one meant: counts "/L" or
+    "/mL" ("100,000/L"), haemoglobin "9 gm/L" (0.9 g/dL as written)."""
+    return value.unit in ("perl", "perml") or (value.unit == "gl" and value.number < 50)
 
 
 def _hemoglobin(value: _Value) -> float | None:
