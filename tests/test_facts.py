@@ -454,6 +454,22 @@ def test_criterion_after_an_open_if_clause_is_conditional() -> None:
     assert all(f.note is None for f in facts), facts
 
 
+def test_wrapped_line_keeps_the_permission_before_it() -> None:
+    """ "Patients may also enter with a" / "single measurable lesion ...": a line the parser
+    split off keeps the words of the sentence it continues; a whole sentence before does not."""
+    split = [
+        Criterion(text="Other patients may also enter with a"),
+        Criterion(text="single measurable lesion seen on CT only. These patients count"),
+    ]
+    assert extract_facts(Eligibility(inclusion=split)) == []
+    whole = [
+        Criterion(text="Patients may also enter after surgery."),
+        Criterion(text="measurable lesion seen on CT is required"),
+    ]
+    facts = extract_facts(Eligibility(inclusion=whole))
+    assert simple(facts) == {("measurable_disease_required", True, None)}
+
+
 def test_conditional_second_threshold_is_left_out() -> None:
     """ "(< 5 x ULN if hepatic impairment)" is neither the main AST/ALT limit nor the liver
     metastases one: only the main threshold is a fact, and it is plain."""

@@ -1083,13 +1083,13 @@ _MEASURABLE_IF_RE = re.compile(
     r"\b(?:provided|if|unless|allowed|phase|cohort|part|arms?|expansion|escalation"
     # "Patients may have measurable disease", "Progression of measurable disease": permitted,
     # or one way to show progression, not a requirement
-    r"|may\s+(?:have|enter|be)|progression"
+    r"|may\s+(?:also\s+)?(?:have|enter|be)|progression"
     r"|for\s+(?:subjects|patients|participants)\s+with)\b",
     re.IGNORECASE,
 )
 
 
-def _measurable(text: str, exclusion: bool) -> tuple[int, int] | None:
+def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] | None:
     """Quote span of an inclusion requiring measurable disease, not "measurable or not",
     or of an exclusion of patients without it."""
     if exclusion:
@@ -1098,7 +1098,9 @@ def _measurable(text: str, exclusion: bool) -> tuple[int, int] | None:
     m = _MEASURABLE_RE.search(text)
     if not m or _MEASURABLE_NOT_RE.search(text):
         return None
-    if _MEASURABLE_IF_RE.search(text, 0, m.start()):
+    # ``lead``: the sentence a line split by the parser continues ("Patients may enter with a"
+    # / "solitary measurable lesion ...")
+    if _MEASURABLE_IF_RE.search(lead) or _MEASURABLE_IF_RE.search(text, 0, m.start()):
         return None  # a condition of something else, or only for part of the trial
     if re.match(r"\s*(?:\([^()]*\)\s*)?may\b", text[m.end() :], re.I):
         return None  # "Measurable lesions (...) may be in the field of prior radiation"
@@ -1111,7 +1113,7 @@ def _measurable(text: str, exclusion: bool) -> tuple[int, int] | None:
 # -- the whole trial -----------------------------------------------------------------------
 
 
-def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
+def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_Found]:
     """The facts in one criterion's own text, one per kind and value."""
     # "Hemoglobin1(>=9 g/dL)": a footnote mark glued to the test is blanked (same length, so
     # positions and quotes stay those of the criterion's text).
@@ -1148,7 +1150,7 @@ def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
     preg = _pregnancy(text, exclusion)
     if preg:
         out.append(_Found("pregnancy_excluded", True, None, *preg, "pregnancy"))
-    meas = _measurable(text, exclusion)
+    meas = _measurable(text, exclusion, lead)
     if meas:
         out.append(_Found("measurable_disease_required", True, None, *meas, "measurable"))
     return out
@@ -1214,6 +1216,20 @@ def _if_chained(criteria: list[Criterion]) -> set[tuple[int, ...]]:
     }
 
 
+def _continued(criteria: list[Criterion], path: tuple[int, ...], crit: Criterion) -> str:
+    """The unfinished last sentence of the previous sibling when this criterion starts in
+    lower case: a wrapped line the parser split into two items."""
+    if not crit.text[:1].islower() or path[-1] == 1:
+        return ""
+    siblings = criteria
+    for pos in path[:-1]:
+        siblings = siblings[pos - 1].children
+    prev = siblings[path[-1] - 2].text.rstrip()
+    if not prev or prev[-1] in ".;:":
+        return ""
+    return re.split(r"[.;:]\s", prev)[-1]
+
+
 def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
     """The key facts of one trial, in source order (inclusion first, then exclusion)."""
     facts: list[EligibilityFact] = []
@@ -1223,7 +1239,8 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
         chained = _or_chained(criteria) if list_name == "inclusion" else set()
         conditioned = _if_chained(criteria)
         for ref, path, crit in iter_criteria(criteria):
-            for f in _criterion_facts(crit, list_name == "exclusion"):
+            lead = _continued(criteria, path, crit)
+            for f in _criterion_facts(crit, list_name == "exclusion", lead):
                 if path in chained and f.kind in NUMERIC_KINDS:
                     f.note = f.note or NOTE_ALTERNATIVE
                 if path in conditioned and f.kind in NUMERIC_KINDS:
