@@ -382,6 +382,12 @@ NOTED_CASES = [
         {("ecog_max", 1, "<=")},
     ),
     ("ALT =< 2.5 x ULN (unless due to haemolysis)", "inclusion", {("ast_alt_max_uln", 2.5, "<=")}),
+    ("AST <= 3 x ULN, except when due to tumour", "inclusion", {("ast_alt_max_uln", 3, "<=")}),
+    (
+        "ANC >= 1.5 x 10^9/L; lower counts are allowed when caused by marrow infiltration",
+        "inclusion",
+        {("anc_min", 1.5, ">=")},
+    ),
     # a test named right after "if" is the condition, not a limit; the limit before it has
     # a note
     (

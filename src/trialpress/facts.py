@@ -1160,8 +1160,11 @@ _FOOTNOTE_RE = re.compile(r"(?<=[a-z]{4})\d(?=\s*\(?\s*(?:≥|≤|<|>|=))")
 # "... unless proven to be related to disease infiltration", "(unless due to hemolysis or CLL)",
 # "unless PS of 3-4 based solely on bone pain": the limits hold only for other causes.
 _UNLESS_CAUSE_RE = re.compile(
-    r"\bunless\b[^,;.()]{0,40}?\b(?:(?:due|related|attributable|secondary)\s+to|caused\s+by"
-    r"|based\s+(?:\w+\s+)?on)\b",
+    r"\b(?:unless|except(?:\s+(?:when|if|where))?)\b[^,;.()]{0,40}?"
+    r"\b(?:(?:due|related|attributable|secondary)\s+to|caused\s+by|based\s+(?:\w+\s+)?on)\b"
+    # "; lower values are accepted if due to marrow infiltration": the limit is relaxed for some
+    r"|\b(?:lower|higher)\s+(?:values?|counts?|levels?|limits?|thresholds?)\b[^.;]{0,40}?"
+    r"\b(?:accept\w*|allow\w*|permit\w*|eligible|tolerated)",
     re.IGNORECASE,
 )
 
