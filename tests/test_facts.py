@@ -217,6 +217,12 @@ PLAIN_CASES = [
     # -- after held_out_8's first run --
     # "N x above the ULN" under exclusion is N, not 1
     ("ALT or AST 4x above the upper limit of normal", "exclusion", {("ast_alt_max_uln", 4, "<=")}),
+    # a Gilbert's group in brackets is the main value's companion, not its condition
+    (
+        "Total bilirubin <= 1.5 x ULN (for patients with Gilbert syndrome, <= 3 x ULN)",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<=")},
+    ),
     # more ways to write the upper limit of normal
     (
         "Bilirubin > 2 x the upper limit of reference range (ULRR)",
@@ -383,6 +389,24 @@ NOTED_CASES = [
     ),
     ("ALT =< 2.5 x ULN (unless due to haemolysis)", "inclusion", {("ast_alt_max_uln", 2.5, "<=")}),
     ("AST <= 3 x ULN, except when due to tumour", "inclusion", {("ast_alt_max_uln", 3, "<=")}),
+    # a group of patients in brackets right after the value, a cause left out, an "or" to a
+    # bound that is no number, a unit that read literally gives another value
+    (
+        "Creatinine clearance >= 50 mL/min (for patients with serum creatinine above normal)",
+        "inclusion",
+        {("crcl_min", 50, ">=")},
+    ),
+    (
+        "Life expectancy of 2 years, excluding the cancer under study",
+        "inclusion",
+        {("life_expectancy_min_weeks", 104, ">=")},
+    ),
+    (
+        "Platelets >= 75,000/mm3 or at least the lower limit of normal",
+        "inclusion",
+        {("platelets_min", 75, ">=")},
+    ),
+    ("Hemoglobin < 9 mg/dL", "exclusion", {("hemoglobin_min", 9, ">=")}),
     (
         "ANC >= 1.5 x 10^9/L; lower counts are allowed when caused by marrow infiltration",
         "inclusion",

@@ -240,6 +240,7 @@ _UNIT = (
     r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|/\s*micro-?lit(?:er|re)s?\b|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
     r")|(?P<perml>(?:cells\s*)?/\s*mL\b)"
     r"|(?P<gdl>g\s*/\s*d[lL])|(?P<gl>g(?:m|r)?\s*/\s*L)|(?P<mmol>mmol\s*/\s*L)"
+    r"|(?P<mgdl>mg\s*/\s*d[lL])"
     # "platelet count > 100,000/L" (or "/mL"): read literally 10^-4 x 10^9/L, surely not meant
     r"|(?P<perl>(?:cells\s*)?/\s*L\b)"
     r"|(?P<mlmin>m[lL]\s*/\s*(?:min(?:ute)?|mn)\b(?:\s*/\s*1\.73\s*m\s*(?:2|²|\^2))?)"
@@ -263,7 +264,7 @@ _BARE_ULN_RE = re.compile(
 
 _CMP_GROUPS = ("ge", "gt", "le", "lt")
 _UNIT_GROUPS = (
-    *("uln", "e9", "e3", "ul", "gdl", "gl", "mmol", "mlmin", "perl", "perml"),
+    *("uln", "e9", "e3", "ul", "gdl", "gl", "mmol", "mlmin", "perl", "perml", "mgdl"),
     *("weeks", "months", "years", "days", "pct"),
 )
 
@@ -482,7 +483,7 @@ def _count_per_l(value: _Value, kind: str) -> float | None:
 def _unit_misread(value: _Value) -> bool:
     """A unit that, read literally, gives another value than the one meant: counts "/L" or
     "/mL" ("100,000/L"), haemoglobin "9 gm/L" (0.9 g/dL as written)."""
-    return value.unit in ("perl", "perml") or (value.unit == "gl" and value.number < 50)
+    return value.unit in ("perl", "perml", "mgdl") or (value.unit == "gl" and value.number < 50)
 
 
 def _hemoglobin(value: _Value) -> float | None:
@@ -491,6 +492,8 @@ def _hemoglobin(value: _Value) -> float | None:
         return n
     if value.unit == "gl":
         return n / 10 if n >= 50 else n  # "9 gm/L" is g/dL miswritten (noted by the caller)
+    if value.unit == "mgdl" and 6 <= n <= 18:
+        return n  # "10 mg/dL": g/dL miswritten (noted by the caller)
     if value.unit == "mmol":
         return round(n * 1.611, 1)
     if value.unit is None and value.cmp is not None and 6 <= n <= 18:
@@ -661,6 +664,24 @@ def _clause_start(text: str, pos: int) -> int:
     return max(text.rfind(";", 0, pos), text.rfind(". ", 0, pos), 0)
 
 
+_BRACKETED_GROUP_RE = re.compile(
+    r"\s*[(,]\s*(?:only\s+)?(?:for|in)\s+(?:patients|participants|subjects|those|people"
+    r"|persons|individuals)\s+(?:with|who|whose|on|receiving|aged|older|younger|over|under)\b",
+    re.IGNORECASE,
+)
+_LEFT_OUT_RE = re.compile(
+    r"[^.;]{0,20}?\b(?:excluding|except(?:\s+for)?|apart\s+from|other\s+than|unrelated\s+to)\b",
+    re.IGNORECASE,
+)
+# "Platelets >= 100,000/mm3 OR at least the lower limit of normal": another bound that gives no
+# fact is an alternative all the same.
+_OR_NORMAL_RE = re.compile(
+    rf"\s*,?\s*or\s+(?:(?:{_GE})|(?:{_GT})|(?:{_LE})|(?:{_LT}))?\s*(?:the\s+)?(?:institutional\s+)?"
+    r"(?:lower\s+limits?\s+of\s+(?:the\s+)?normal|LLN|normal\b|within\s+normal)",
+    re.IGNORECASE,
+)
+
+
 def _for_some_patients(text: str, start: int, fwd: str) -> bool:
     """A threshold under a condition: the criterion opens with "If", an "if" clause starts
     the sentence or bracket the value is in, or "for patients with ..." follows it."""
@@ -730,6 +751,12 @@ def _lab(
         note = NOTE_SOME_PATIENTS
     clause = _clause_start(text, anchor.start)
     if kind == "life" and _OTHER_ILLNESS_RE.search(text, clause, anchor.start):
+        note = note or NOTE_SOME_PATIENTS
+    # ">= 60 mL/min (for patients with creatinine above normal)"; "life expectancy of 5 years,
+    # excluding their cancer": a condition or a cause left out, after a bracket or comma
+    after = text[value.end : value.end + 100]
+    group = _BRACKETED_GROUP_RE.match(after) and not _GILBERT_RE.search(after[:60])
+    if not liver and (group or (kind == "life" and _LEFT_OUT_RE.match(after))):
         note = note or NOTE_SOME_PATIENTS
     if kind in ("creatinine", "bilirubin", "ast_alt"):
         if value.unit not in ("uln", "wnl") or not 0.5 <= value.number <= 20:
@@ -819,7 +846,7 @@ def _mark_alternatives(
         for g in before:
             if g.anchor_kind != f.anchor_kind and _OR_RE.search(text[g.end : f.start]):
                 f.note = NOTE_ALTERNATIVE
-        if _or_other_than_a_test(text, f.end):
+        if _or_other_than_a_test(text, f.end) or _OR_NORMAL_RE.match(text, f.end):
             f.note = NOTE_ALTERNATIVE
 
 
