@@ -17,8 +17,11 @@ Choices, because a wrong fact is worse than a missing one:
   become ``ast_alt_max_uln_liver_mets``; other values tied to liver metastases are dropped.
 * A fact that is only one of several alternatives ("creatinine <= 1.5 x ULN or CrCl >= 60"),
   or one of several different thresholds in one criterion, keeps a ``note`` saying so; so
-  does one under a condition or cause ("if not related to AML", "in patients with ...").
-  A conditional second threshold beside a plain one of the same kind is left out.
+  does one under a condition or cause ("if not related to AML", "in patients with ...",
+  "unless due to ..."), one whose unit read literally gives another value ("100,000/L") and
+  "within normal limits" (only implied 1 x ULN). A conditional second threshold beside a
+  plain one of the same kind is left out, and a test that is itself the condition ("if
+  transaminases are <= ULN") gives no fact.
 """
 
 from __future__ import annotations
