@@ -21,6 +21,7 @@ from tests.pdf_check import read_back
 from trialpress import escaping, pdf
 from trialpress.cli import cli
 from trialpress.corpus import Corpus
+from trialpress.eligibility import parse_criteria
 from trialpress.facts import extract_facts, fact_rows
 from trialpress.models import Criterion, Eligibility, EligibilityFact, Trial
 from trialpress.readers import read_file, read_text
@@ -287,6 +288,114 @@ def test_rule(text: str, list_name: str, expected: set[tuple[str, object, str | 
     for f in facts:
         assert f.quote in text and f.criterion.number == "1" and f.criterion.list == list_name
         assert f.note is None
+
+
+def parsed_facts(text: str, list_name: str) -> list[EligibilityFact]:
+    """The facts of one bullet, its wrapped lines kept, through the criteria parser."""
+    heading = "Inclusion" if list_name == "inclusion" else "Exclusion"
+    body = "\n    ".join(text.split("\n"))
+    parsed = parse_criteria(f"{heading} Criteria:\n\n  * {body}\n")
+    return extract_facts(Eligibility(inclusion=parsed.inclusion, exclusion=parsed.exclusion))
+
+
+# Where a wrong CNS or measurable-disease fact is worse than none (the first runs on
+# held_out_9 to held_out_11): only unambiguous wording gives one.
+CONSERVATIVE_CASES = [
+    # the leukaemia or lymphoma itself in the CNS is a disease site, not metastases
+    (
+        "Clinical signs of CNS involvement with leukemia unless a lumbar puncture shows\nno blasts",
+        "exclusion",
+        set(),
+    ),
+    ("Lymphomatous involvement of the central nervous system", "exclusion", set()),
+    # only some metastases excluded
+    ("Prior history of multiple brain metastases", "exclusion", set()),
+    ("More than three brain metastases", "exclusion", set()),
+    # a treatment named before the metastases
+    ("Steroid therapy for brain metastases within 2 weeks", "exclusion", set()),
+    (
+        "Concurrent radiation for palliation of bone metastases and CNS lesions must be\n"
+        "approved by the sponsor",
+        "exclusion",
+        set(),
+    ),
+    # a lesion outside the CNS
+    (
+        "At least one bidimensionally measurable, non-CNS lesion. PET is permitted if it\n"
+        "is the site's standard tool.",
+        "inclusion",
+        set(),
+    ),
+    # the qualifier of another item of the list
+    (
+        "Known or suspected brain metastases or active leptomeningeal disease",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    (
+        "Patients with lymphoma, uncontrolled infection, CNS metastases",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    (
+        "Progressive, symptomatic, or bleeding brain metastases",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    # any history is excluded
+    (
+        "Known history or symptomatic metastatic brain tumours",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    # an exception in a second sentence
+    (
+        "Brain metastases. If prior brain metastases were treated, no progression on MRI.",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    # a permission with a condition
+    (
+        "Patients with CNS metastases are eligible as long as they are controlled",
+        "inclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    # measurable disease as one of alternatives, for part of the trial, or defined
+    ("Measurable disease, whether nodal or extranodal", "inclusion", set()),
+    ("Measurable disease on CT or bone marrow involvement", "inclusion", set()),
+    ("Disease measurable per RECIST\n(Phase 2 only)", "inclusion", set()),
+    (
+        "For secretory myeloma, measurable disease is defined as a serum M-protein\n"
+        "of at least 1 g/dL",
+        "inclusion",
+        set(),
+    ),
+    ("Refer to section 5 for the evaluation of measurable disease.", "inclusion", set()),
+    # a requirement stays one when a later sentence defines it or points to a section
+    (
+        "Must have measurable disease per RECIST. A measurable lesion is defined as one\n"
+        "of at least 10 mm. See section 11 for the evaluation of measurable disease.",
+        "inclusion",
+        {("measurable_disease_required", True, None)},
+    ),
+    # AST/ALT for patients without liver metastases is the main value
+    (
+        "AST and ALT 2 times the upper limit of normal (ULN) if liver metastases are\n"
+        "absent, or 5 times ULN if liver metastases are present",
+        "inclusion",
+        {("ast_alt_max_uln", 2, "<="), ("ast_alt_max_uln_liver_mets", 5, "<=")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "list_name", "expected"), CONSERVATIVE_CASES)
+def test_conservative_rule(
+    text: str, list_name: str, expected: set[tuple[str, object, str | None]]
+) -> None:
+    facts = parsed_facts(text, list_name)
+    assert simple(facts) == expected
+    for f in facts:
+        assert f.quote in text and f.criterion.list == list_name and f.note is None
 
 
 def test_alternatives_carry_a_note() -> None:
