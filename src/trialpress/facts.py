@@ -333,6 +333,16 @@ _LIVER_NEG_RE = re.compile(
     re.IGNORECASE,
 )
 _GILBERT_RE = re.compile(r"gilbert|hyperbilirubin", re.IGNORECASE)
+# A value in brackets that a cause after them qualifies
+_GILBERT_AFTER_BRACKET_RE = re.compile(
+    r"[^()]{0,30}\)\s*(?:due\s+to|from|because\s+of|secondary\s+to|caused\s+by)\s+"
+    r"[^.;()]{0,20}?(?:gilbert|hyperbilirubin)",
+    re.IGNORECASE,
+)
+# "<= 1.5 x ULN or within normal limits": the normal range is the weaker alternative's name
+_ULN_OR_WNL_RE = re.compile(
+    r"(?:\bULN|upper\s+limit\s+of\s+normal)\)?\s*,?\s*or\s+(?:\w+\s+)?$", re.IGNORECASE
+)
 _PART_RE = re.compile(
     r"\b(?:cohort|phase|part\s+[A-Z0-9]|arm|dose\s+(?:escalation|expansion))\b", re.IGNORECASE
 )
@@ -771,6 +781,10 @@ def _lab(
     if kind in ("creatinine", "bilirubin", "ast_alt"):
         if value.unit not in ("uln", "wnl") or not 0.5 <= value.number <= 20:
             return None
+        if value.unit == "wnl" and _ULN_OR_WNL_RE.search(text, 0, value.start):
+            return None  # "<= 1.5 x ULN or within normal limits": the ULN multiple is the limit
+        if _GILBERT_AFTER_BRACKET_RE.match(text, value.end):
+            return None  # "(greater than ULN to 1.5 x ULN) due to Gilbert's disease"
         if value.unit == "wnl":
             note = note or NOTE_IMPLIED
         cmp = _direction(value.cmp, exclusion, want_min=False)
@@ -1199,6 +1213,9 @@ def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] |
 # -- the whole trial -----------------------------------------------------------------------
 
 
+_TABLE_ROW_RE = re.compile(r"(?:\(\s*(?:[<>≤≥]=?|=)[^()]{1,40}\)\s*){3,}")
+
+
 def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_Found]:
     """The facts in one criterion's own text, one per kind and value."""
     # "Hemoglobin1(>=9 g/dL)": a footnote mark glued to the test is blanked (same length, so
@@ -1211,6 +1228,21 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
     _mark_alternatives(text, anchors, found, exclusion)
     _mark_joint(text, found, exclusion)
     found = _cause_exception(text, found)
+    # "OR - Calculated creatinine clearance >= 40 mL/min": an alternative to the one before
+    alternative = re.match(r"\W*or\b", text, re.IGNORECASE)
+    # "AST >= 3 x ULN ... unless liver involvement, in which case up to 5 x ULN" under
+    # inclusion: the main threshold was not read, so its companion is not plain either
+    main_unread = not any(f.kind == "ast_alt_max_uln" for f in found)
+    # "Platelets (>= 2.0 x 10^9/L) (>= 9 g/dL) (>= 100 x 10^9/L)": a table flattened into a
+    # row of bracketed values, whose names and values need not line up: no value is read
+    if _TABLE_ROW_RE.search(text):
+        found = []
+    for f in found:
+        if alternative:
+            f.note = f.note or NOTE_ALTERNATIVE
+        companion = f.kind == "ast_alt_max_uln_liver_mets" and main_unread
+        if companion and any(a.kind == "ast_alt" and a.start < f.start for a in anchors):
+            f.note = f.note or NOTE_IMPLIED
     # "ALT < 2.5 x ULN (< 5 x ULN if hepatic impairment)": a second value of the same kind for
     # some patients only is left out, so the main one stays plain and its kind is not guessed.
     plain = {f.kind for f in found if f.note is None}
