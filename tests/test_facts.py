@@ -22,7 +22,7 @@ from trialpress import escaping, pdf
 from trialpress.cli import cli
 from trialpress.corpus import Corpus
 from trialpress.eligibility import parse_criteria
-from trialpress.facts import extract_facts, fact_rows
+from trialpress.facts import NOTE_ALTERNATIVE, NOTE_IMPLIED, extract_facts, fact_rows
 from trialpress.models import Criterion, Eligibility, EligibilityFact, Trial
 from trialpress.readers import read_file, read_text
 from trialpress.render import SiteContext, render_checklist, render_trial
@@ -385,6 +385,15 @@ CONSERVATIVE_CASES = [
         "inclusion",
         {("ast_alt_max_uln", 2, "<="), ("ast_alt_max_uln_liver_mets", 5, "<=")},
     ),
+    # a bracketed value qualified by Gilbert's after the bracket
+    (
+        "Bilirubin <= ULN unless a grade 1 elevation (greater than ULN to 1.5\n"
+        "x ULN) due to Gilbert's syndrome",
+        "inclusion",
+        {("bilirubin_max_uln", 1, "<=")},
+    ),
+    # a table flattened into a row of bracketed values: names and values need not line up
+    ("Platelets (≥ 2.0 × 10^9/L) (≥ 9 g/dL) (≥ 100 × 10^9/L) Serum bilirubin", "inclusion", set()),
 ]
 
 
@@ -396,6 +405,34 @@ def test_conservative_rule(
     assert simple(facts) == expected
     for f in facts:
         assert f.quote in text and f.criterion.list == list_name and f.note is None
+
+
+def test_uln_multiple_or_within_normal_limits_reads_the_multiple() -> None:
+    """Not the weaker "or within normal limits" as a second value (1 x ULN)."""
+    text = (
+        "Total bilirubin less than or equal to 1.5 X upper limit of normal\n"
+        "or within normal institutional limits"
+    )
+    assert simple(parsed_facts(text, "inclusion")) == {("bilirubin_max_uln", 1.5, "<=")}
+
+
+def test_criterion_opening_with_or_is_an_alternative() -> None:
+    """ "OR - Calculated creatinine clearance >= 40": the other way to meet the one before."""
+    facts = parsed_facts("OR - Calculated creatinine clearance ≥40 mL/min", "inclusion")
+    assert simple(facts) == {("crcl_min", 40, ">=")}
+    assert facts[0].note == NOTE_ALTERNATIVE
+
+
+def test_liver_threshold_whose_main_one_is_unread_is_noted() -> None:
+    """A main AST/ALT threshold in a direction that does not fit the list is not read; its
+    liver-metastases companion is then not plain either."""
+    text = (
+        "ALT or AST ≥ 3 x ULN unless liver involvement by the tumor, in which case the\n"
+        "transaminase levels could be up to 5 x ULN."
+    )
+    facts = parsed_facts(text, "inclusion")
+    assert simple(facts) == {("ast_alt_max_uln_liver_mets", 5, "<=")}
+    assert facts[0].note == NOTE_IMPLIED
 
 
 def test_alternatives_carry_a_note() -> None:
