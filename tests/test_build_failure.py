@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup
 
 from tests.conftest import v2_study_files
 from tests.hostile_site import TRIALPRESS, cli_env, run_trialpress
-from trialpress.templating import default_templates_dir
+from tests.pdf_samples import failing_brief
 
 pytestmark = pytest.mark.slow
 
@@ -162,14 +162,7 @@ def test_a_failing_pdf_leaves_its_trial_without_pdf_links(tmp_path: Path) -> Non
     whose PDF then fails has its pages made again without the links (exactly the pages a
     build without PDFs makes), the rest is built with them, and the exit status is 1."""
     failing, fine = "NCT03809988", "NCT03820830"
-    override = tmp_path / "templates"
-    (override / "pdf").mkdir(parents=True)
-    shipped = (default_templates_dir() / "pdf" / "brief.html").read_text(encoding="utf-8")
-    (override / "pdf" / "brief.html").write_text(
-        f'{{% if trial.nct_id == "{failing}" %}}{{{{ trial.no_such_field }}}}{{% endif %}}'
-        + shipped,
-        encoding="utf-8",
-    )
+    override = failing_brief(tmp_path / "templates", failing)
     site = tmp_path / "site"
     result = run_trialpress(
         "build", EXAMPLES, "--out", site, "--pdf", "--templates", override, "--jobs", "2"

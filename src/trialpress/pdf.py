@@ -633,6 +633,8 @@ class PdfRun:
         #: (result index, trial, kind, content key) of each PDF to render.
         self.todo: list[tuple[int, Trial, Kind, str]] = []
         self.results: dict[int, Path] = {}
+        #: Where each PDF goes, if it is made (in trial order: brief, then checklist).
+        self.planned: dict[int, Path] = {}
         self._pending: dict[int, Outcome[tuple[bytes, list[tuple[int, str]]]]] = {}
         self._pool: Tasks | None = None
         seen: dict[str, Trial] = {}
@@ -653,6 +655,7 @@ class PdfRun:
             for k, kind in enumerate(KINDS):
                 i = 2 * n + k
                 name = pdf_name(trial, kind)
+                self.planned[i] = out_dir / name
                 key = content_key(trial, kind, options, self.digest, trial_bytes)
                 if self.manifest.fresh(name, key):
                     self.results[i] = out_dir / name
@@ -665,6 +668,7 @@ class PdfRun:
                     self.stage.advance()
                 else:
                     self.todo.append((i, trial, kind, key))
+        self.dirty = self.dirty or bool(self.todo)
         #: The NCT IDs whose two PDFs are reused or to be rendered: if none of the renders
         #: fails, those that will have both.
         self.expected = frozenset(seen)
@@ -686,8 +690,12 @@ class PdfRun:
         try:
             yield self
         finally:
-            if self.todo or self.dirty:
-                self.manifest.save()
+            self._save()
+
+    def _save(self) -> None:
+        if self.dirty:
+            self.manifest.save()
+            self.dirty = False
 
     def submit(self, pool: Tasks) -> None:
         """Hand the PDFs to render to ``pool``'s workers."""
@@ -718,6 +726,7 @@ class PdfRun:
             order = list(self._pending)
             for i, _ in self._pool.as_completed([self._pending[n] for n in order]):
                 self._take(order[i], self._pending.pop(order[i]))
+        self._save()
         if self.failure is not None:
             raise self.failure
         return [self.results[i] for i in sorted(self.results)]
@@ -748,6 +757,7 @@ class PdfRun:
         name = pdf_name(trial, kind)
         write_atomic(self.out_dir / name, data)
         self.manifest.record(name, key, data)
+        self.dirty = True
         if self.store is not None:
             self.store.put(key, data)
         if self.rendered is not None:

@@ -139,6 +139,11 @@ class Generated:
     rendered: list[str] = field(default_factory=list)
     #: Trials whose PDFs failed (the rest is built; their pages have no PDF links).
     errors: list[RenderError] = field(default_factory=list)
+    #: With :func:`generate`'s ``background``: waits for the PDFs still rendering (the
+    #: files list them already), then drops those that failed from :attr:`files` and makes
+    #: their trials' pages again without PDF links; returns those pages' source paths.
+    #: None: nothing is left to wait for.
+    finish: Callable[[], list[str]] | None = None
 
 
 # ------------------------------------------------------------------------------- generate
@@ -249,12 +254,18 @@ def generate(
     *,
     reporter: Reporter = NULL,
     previous_pdfs: Path | None = None,
+    background: ExitStack | None = None,
 ) -> Generated:
     """Render every generated file of the site into ``out`` (a docs-folder layout).
 
     Files already in ``out`` that this corpus does not produce are removed, so ``out`` can
     be kept between runs (``mkdocs serve``). ``previous_pdfs``: an earlier output's ``pdf/``
     folder whose unchanged PDFs may be copied (the site a build replaces).
+
+    ``background``: the PDFs may go on rendering after this returns, until the caller
+    calls :attr:`Generated.finish` (the caller's own work then runs beside them); the
+    workers are stopped when this stack closes, however the caller ends. Without it the
+    PDFs are finished before this returns.
     """
     out = Path(out)
     layout = options.layout
@@ -269,10 +280,14 @@ def generate(
         listed[trial.nct_id] = hashlib.sha256(data).hexdigest()
         return data
 
-    with ExitStack() as running:
+    with ExitStack() as own:
+        running = own if background is None else background
         pdfs = _pdfs(corpus, options, out, store, result, reporter, previous_pdfs, dumped)
         if pdfs is not None:
             running.enter_context(pdfs.recording())
+            for path in pdfs.planned.values():  # listed now; those that fail are dropped
+                result.files[f"pdf/{path.name}"] = path
+            result.files[PDF_MANIFEST] = out / PDF_MANIFEST
         for trial in corpus.trials.values():
             if trial.nct_id not in listed:
                 dumped(trial)
@@ -350,14 +365,26 @@ def generate(
             path = out / dest
             write_if_changed(path, render.asset_path(name, options.templates).read_bytes())
             result.files[dest] = path
-        if pdfs is not None:
-            made = _finish_pdfs(pdfs, corpus, out, result)
-            failed = [corpus.trials[n] for n in sorted(pdfs.expected - made)]
-            ready_keys = (changes, made, page_keys, store, out)
-            for trial in failed:
-                result.rendered += _without_pdfs(trial, listed, corpus, common, ready_keys)
-            result.rendered[:0] = pdfs.rendered or []  # PDFs first, as they were made first
-    _prune(out, set(result.pages) | set(result.files))
+
+        def finish() -> list[str]:
+            """Wait for the PDFs; make the pages of trials whose PDFs failed again, without
+            the links. Returns the pages made again (none when no PDF failed)."""
+            remade: list[str] = []
+            if pdfs is not None:
+                made = _finish_pdfs(pdfs, corpus, out, result)
+                ready_keys = (changes, made, page_keys, store, out)
+                for nct_id in sorted(pdfs.expected - made):
+                    again = _without_pdfs(corpus.trials[nct_id], listed, corpus, common, ready_keys)
+                    result.rendered += again
+                    remade += [entry.split(":", 1)[1] for entry in again]
+                result.rendered[:0] = pdfs.rendered or []  # PDFs first, as they were made first
+            _prune(out, set(result.pages) | set(result.files))
+            return remade
+
+        if background is None or pdfs is None:
+            finish()
+        else:
+            result.finish = finish
     return result
 
 
@@ -750,11 +777,13 @@ def _pdfs(
 
 
 def _finish_pdfs(pdfs: PdfRun, corpus: Corpus, out: Path, result: Generated) -> frozenset[str]:
-    """Wait for the PDFs and list them; the NCT IDs that have both."""
-    for path in pdfs.finish():
-        result.files[f"pdf/{path.name}"] = path
-    if (out / PDF_MANIFEST).is_file():
-        result.files[PDF_MANIFEST] = out / PDF_MANIFEST
+    """Wait for the PDFs; drop from the listing those not made. The NCT IDs that have both."""
+    made = {path.name for path in pdfs.finish()}
+    for path in pdfs.planned.values():
+        if path.name not in made:
+            del result.files[f"pdf/{path.name}"]
+    if not (out / PDF_MANIFEST).is_file():
+        del result.files[PDF_MANIFEST]
     return frozenset(
         n
         for n in corpus.trials
