@@ -22,7 +22,7 @@ import logging
 import os
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -637,6 +637,8 @@ class PdfRun:
         self.planned: dict[int, Path] = {}
         self._pending: dict[int, Outcome[tuple[bytes, list[tuple[int, str]]]]] = {}
         self._pool: Tasks | None = None
+        self._sent = 0  # PDFs of todo handed to the pool so far
+        self._in_flight: deque[Outcome[Any]] = deque()
         seen: dict[str, Trial] = {}
         self.dirty = False
         for n, trial in enumerate(trials):
@@ -697,11 +699,19 @@ class PdfRun:
             self.manifest.save()
             self.dirty = False
 
-    def submit(self, pool: Tasks) -> None:
-        """Hand the PDFs to render to ``pool``'s workers."""
+    def submit(self, pool: Tasks, *, in_flight: int | None = None) -> None:
+        """Hand the PDFs not sent yet to ``pool``'s workers; ``in_flight``: only as many as
+        keep that many unfinished (the workers busy while the caller prepares other work
+        that must not queue behind every PDF)."""
         self._pool = pool
-        self._pending = {
-            n: pool.submit(
+        if in_flight is not None:
+            while self._in_flight and self._in_flight[0].done():
+                self._in_flight.popleft()
+        while self._sent < len(self.todo) and (
+            in_flight is None or len(self._in_flight) < in_flight
+        ):
+            _, trial, kind, key = self.todo[self._sent]
+            outcome = pool.submit(
                 _render_task,
                 trial,
                 kind,
@@ -710,8 +720,10 @@ class PdfRun:
                 self.digest,
                 key=f"trialpress-pdf-{key}",
             )
-            for n, (_, trial, kind, key) in enumerate(self.todo)
-        }
+            self._pending[self._sent] = outcome
+            if in_flight is not None:
+                self._in_flight.append(outcome)
+            self._sent += 1
 
     def drain(self) -> None:
         """Write the PDFs that are finished, without waiting for any other."""

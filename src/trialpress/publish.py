@@ -271,6 +271,7 @@ def generate(
     layout = options.layout
     store = Store(options.cache)
     result = Generated(out)
+    jobs = options.jobs or default_jobs()
     # What every key says of a trial: a digest of its JSON, made once for the per-trial and
     # the index-page keys and the history's memo alike (from the JSON the PDFs' keys hash).
     listed: dict[str, str] = {}
@@ -288,6 +289,21 @@ def generate(
             for path in pdfs.planned.values():  # listed now; those that fail are dropped
                 result.files[f"pdf/{path.name}"] = path
             result.files[PDF_MANIFEST] = out / PDF_MANIFEST
+        pool: Tasks | None = None
+        if pdfs is not None and pdfs.todo:
+            # The workers start on the PDFs now, a few at a time while this process prepares
+            # the pages, whose batches then go before the rest of the PDFs.
+            pool = running.enter_context(
+                task_pool(
+                    size=len(pdfs.todo) + len(corpus),
+                    jobs=options.jobs,
+                    address=options.executor,
+                    warm=pdfs.warm,
+                    preload=["trialpress.publish", *pdfs.PRELOAD],
+                )
+            )
+            # History comes first: it compares every trial, about a PDF's work per 50.
+            pdfs.submit(pool, in_flight=jobs * max(_PDFS_AHEAD, len(corpus) // 50))
         for trial in corpus.trials.values():
             if trial.nct_id not in listed:
                 dumped(trial)
@@ -326,6 +342,8 @@ def generate(
             else:
                 stage.advance()
             result.search.append(_search_entry(trial, layout))
+            if pool is not None and pdfs is not None:
+                pdfs.submit(pool, in_flight=_PDFS_AHEAD * jobs)
         common = Batch(  # absolute paths: a cluster's workers need not share our working folder
             out=out.absolute(),
             cache=options.cache.absolute() if options.cache else None,
@@ -339,15 +357,15 @@ def generate(
         # One executor for the pages and the PDFs: the pages' batches go first, and the
         # workers go on with the PDFs while this process makes the index pages and the
         # corpus files (a pool of their own would wait for the PDFs, or they for it).
-        pool = running.enter_context(
-            task_pool(
-                size=len(batches) + (len(pdfs.todo) if pdfs else 0),
-                jobs=options.jobs,
-                address=options.executor,
-                warm=pdfs.warm if pdfs else None,
-                preload=["trialpress.publish", *(pdfs.PRELOAD if pdfs else ())],
+        if pool is None:
+            pool = running.enter_context(
+                task_pool(
+                    size=len(batches),
+                    jobs=options.jobs,
+                    address=options.executor,
+                    preload=["trialpress.publish"],
+                )
             )
-        )
         sent = [pool.submit(render_batch, batch) for batch in batches]
         if pdfs is not None:
             pdfs.submit(pool)
@@ -386,6 +404,11 @@ def generate(
         else:
             result.finish = finish
     return result
+
+
+#: PDFs per worker kept unfinished while the pages are prepared: enough that no worker
+#: waits for the next, few enough that the pages' batches soon come first.
+_PDFS_AHEAD = 2
 
 
 def _batches(todo: list[TrialWork], common: Batch, options: PublishOptions) -> list[Batch]:
