@@ -30,7 +30,7 @@ import html
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -192,6 +192,10 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self._term_entries: list[SearchEntry] = []
         #: The Pagefind run started in ``on_files`` (joined in ``on_post_build``).
         self._indexing: search.Indexing | None = None
+        #: Set by ``trialpress build`` around the MkDocs build: the PDFs render beside the
+        #: rest of the build until ``on_env`` ends (the stack stops them however the build
+        #: ends). Unset (plain MkDocs), they are finished before the pages are made.
+        self.background: ExitStack | None = None
         #: What the last build generated (pages, files, search entries, what was rendered).
         self.generated: Generated | None = None
         self._config_dir = Path.cwd()
@@ -305,6 +309,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             self.cache_dir / "site",
             reporter=self.reporter,
             previous_pdfs=self.pdf_reuse_dir,
+            # Engine pages are read before on_env: they must know which PDFs were made.
+            background=None if self.config.engine_pages else self.background,
         )
         self.generated = generated
         assert self.options is not None
@@ -317,13 +323,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 language=_language(config),
                 cache_dir=self.cache_dir,
             )
-        for failure in generated.errors:
-            # Under `trialpress build` a PDF failure is that record's failure (exit 1, the
-            # rest builds, its page has no PDF links); in plain MkDocs it is an error.
-            self.record_errors.append(failure)
-        if self.preloaded is None:
-            for err in self.record_errors:
-                log.error(str(err))
+        self.record_errors.extend(generated.errors)
+        self._log(self.record_errors)
 
         standalone = set(generated.standalone) if not self.config.engine_pages else set()
         added: list[File] = []
@@ -346,6 +347,49 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             file.inclusion = InclusionLevel.NOT_IN_NAV
             files.append(file)
         return files
+
+    def _log(self, errors: Sequence[TrialpressError]) -> None:
+        """Under `trialpress build` a record's failure (a PDF failure too: exit 1, the rest
+        builds, its page has no PDF links) is reported by the CLI; in plain MkDocs it is an
+        error."""
+        if self.preloaded is None:
+            for err in errors:
+                log.error(str(err))
+
+    def _pdfs_made(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
+        """Wait for the PDFs still rendering (before MkDocs copies files into the site); a
+        trial whose PDFs failed loses them from the files, and its standalone pages are
+        made again without the links (not stored: they are rare, and errors)."""
+        generated = self.generated
+        if generated is None or generated.finish is None:
+            return env
+        finish, generated.finish = generated.finish, None
+        failures, listed = len(generated.errors), set(generated.files)
+        remade = finish()
+        self.record_errors.extend(generated.errors[failures:])
+        self._log(generated.errors[failures:])
+        for dropped in listed - set(generated.files):
+            file = files.get_file_from_path(dropped)
+            if file is not None:
+                files.remove(file)
+        doc_files = files.documentation_pages()
+        for src in remade:
+            page = File.generated(config, src, abs_src_path=str(generated.pages[src]))
+            old = files.get_file_from_path(page.dest_uri)
+            if old is None:
+                continue  # not a standalone page: MkDocs' loop read it already
+            markdown = generated.pages[src].read_text(encoding="utf-8")
+            html = self._render(src, markdown, env, config, files, doc_files)
+            files.remove(old)
+            files.append(
+                File.generated(
+                    config,
+                    page.dest_uri,
+                    content=html.encode("utf-8", errors="xmlcharrefreplace"),
+                    inclusion=InclusionLevel.NOT_IN_NAV,
+                )
+            )
+        return env
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
         """Keep the navigation: standalone pages are rendered with it in ``on_env``."""
@@ -370,7 +414,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self._site_files = files
         generated = self.generated
         if generated is None or self.config.engine_pages or self._nav is None:
-            return env
+            return self._pdfs_made(env, config, files)
         assert self.options is not None
         store = Store(self.options.cache)
         # Computed once: MkDocs' context helper would walk every file for every page.
@@ -408,7 +452,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 )
             )
         pages.save()
-        return env
+        return self._pdfs_made(env, config, files)
 
     def _render(
         self,
