@@ -104,7 +104,7 @@ def main() -> None:
     import trialpress.publish as publish
 
     stages.wrap(publish, "_history", "history compared")
-    stages.wrap(publish, "_render_trials", "trials checked (reuse loop done)")
+    stages.wrap(publish, "_batches", "trials checked (reuse loop done)")
     stages.wrap(publish, "_index_pages", "index pages done")
     stages.wrap(exports, "write_corpus_files", "corpus files (CSV, FHIR Bundle) written")
     stages.wrap(publish, "_prune", "pruned")
