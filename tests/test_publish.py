@@ -601,13 +601,20 @@ def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
     assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
 
 
-def test_the_replaced_output_is_removed_by_the_next_build_while_it_works(
+def _folders(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
+
+def test_the_next_build_reuses_the_folders_of_the_output_it_replaced(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rebuild moves the output it replaces into its working folder (never beside the
-    site) instead of removing thousands of folders before it returns; the next build
-    removes it in a thread while it builds and has joined it before it ends, also when it
-    fails, and a failed build leaves the output as it was."""
+    site) instead of removing thousands of folders before it returns. The next build
+    empties that tree of files in a thread while it starts and builds its site in those
+    folders (no folder removed or made again), removes the ones it left empty, and has
+    joined the thread before it ends, also when it fails. Only folders are reused: what
+    the retired tree held never reaches the site, which is the site a build from scratch
+    makes, file for file and folder for folder."""
     import threading
 
     from trialpress import build, search
@@ -621,48 +628,62 @@ def test_the_replaced_output_is_removed_by_the_next_build_while_it_works(
     first_page = in_tmp / "a" / "index.html"
     first = first_page.stat().st_ino
 
-    def amended(n: int) -> list[Trial]:
-        return [t.model_copy(update={"title": f"{t.title} (amended {n})"}) for t in trials]
+    def amended(n: int, some: list[Trial] = trials) -> list[Trial]:
+        return [t.model_copy(update={"title": f"{t.title} (amended {n})"}) for t in some]
 
     _build(amended(1), in_tmp / "a", cache)
-    assert (work / build.RETIRED / "index.html").stat().st_ino == first  # moved, not copied
+    retired = work / build.RETIRED
+    assert (retired / "index.html").stat().st_ino == first  # moved, not copied
     assert sorted(p.name for p in in_tmp.iterdir() if p.name.startswith(".a")) == []
     second = digest_tree(in_tmp / "a")
     second_ino = first_page.stat().st_ino
 
-    # The removal runs in a thread while the build works: it waits until the build has
-    # reached its search index (it would time out if it ran before or after the build).
-    reached, removed = threading.Event(), threading.Event()
-    remove = build._remove_tree
+    # A failed build: the emptied folders went into its site, which is removed with it;
+    # the thread is joined and the output is as it was.
+    events: list[str] = []
+    empty = build._empty_folders
 
-    def remove_when_reached(root: Path) -> None:
-        if reached.wait(timeout=60):
-            removed.set()
-        remove(root)
+    def emptying(root: Path) -> list[str] | None:
+        events.append("emptied")
+        return empty(root)
 
     def fail(self: Any, *args: Any, **kwargs: Any) -> None:
-        reached.set()
+        events.append("search index")
         raise RenderError("search index failed", "pagefind")
 
     with monkeypatch.context() as mp:
-        mp.setattr(build, "_remove_tree", remove_when_reached)
+        mp.setattr(build, "_empty_folders", emptying)
         mp.setattr(search.Indexing, "finish", fail)
         with pytest.raises((BuildError, RenderError)):
             build_trials(amended(2), in_tmp / "a", cache=cache, pdf=False)
-    assert removed.is_set()  # the removal ran while the build worked ...
-    assert not any(t.name.endswith("retired-remover") for t in threading.enumerate())
-    assert not (work / build.RETIRED).exists()  # ... and was joined before it ended
+    assert events == ["emptied", "search index"]
+    assert not any(t.name.endswith("retired-recycler") for t in threading.enumerate())
+    assert not retired.exists()
     assert digest_tree(in_tmp / "a") == second
     assert first_page.stat().st_ino == second_ino
 
     _build(amended(3), in_tmp / "a", cache)
-    assert (work / build.RETIRED / "index.html").stat().st_ino == second_ino
-    assert sorted(p.name for p in in_tmp.iterdir() if p.name.startswith(".a")) == []
-    # What the retired folder holds never changes what the next build makes.
-    (work / build.RETIRED / "stray.txt").write_text("x")
-    _build(amended(4), in_tmp / "a", cache)
-    _build(amended(4), in_tmp / "fresh", None)
+    assert (retired / "index.html").stat().st_ino == second_ino
+    # What the retired tree holds never reaches the next site: a stray file and folder,
+    # and the folders of a trial that is no longer built.
+    (retired / "stray.txt").write_text("x")
+    (retired / "trials" / "stray").mkdir()
+    (retired / "trials" / "stray" / "index.html").write_text("stray")
+    reused = {rel: (retired / rel).stat().st_ino for rel in _folders(retired)}
+    _build(amended(4, [polar()]), in_tmp / "a", cache)
+    _build(amended(4, [polar()]), in_tmp / "fresh", None)
     assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
+    assert _folders(in_tmp / "a") == _folders(in_tmp / "fresh")
+    assert f"trials/{PALMIRA_ID}" in reused and f"trials/{POLAR_ID}" in reused
+    assert not (in_tmp / "a" / "trials" / PALMIRA_ID).exists()
+    same = {
+        rel
+        for rel in _folders(in_tmp / "a")
+        if (in_tmp / "a" / rel).stat().st_ino == reused.get(rel)
+    }
+    assert f"trials/{POLAR_ID}" in same and "assets" in same
+    assert len(same) == len(_folders(in_tmp / "a"))  # every folder of the site was reused
+    assert sorted(p.name for p in in_tmp.iterdir() if p.name.startswith(".a")) == []
 
 
 def test_pagefind_runs_while_the_pages_are_built(

@@ -186,6 +186,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         #: An earlier build's ``pdf/`` folder whose unchanged PDFs are reused
         #: (``trialpress build`` passes the previous output's).
         self.pdf_reuse_dir: Path | None = None
+        #: Called with the site folder before anything is written into it (after MkDocs
+        #: cleaned it): ``trialpress build`` puts the folders of the output it replaced there.
+        self.before_writing: Callable[[Path], None] | None = None
         #: Builds the search index from the trials' search entries after the build.
         self.search_indexer: SearchIndexer = self.pagefind_index
         #: Search entries of the index-term pages (Pagefind indexes them with the trials').
@@ -286,6 +289,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
     def _files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.options is not None
+        if self.before_writing is not None:
+            self.before_writing(Path(config.site_dir))
         self.record_errors = []
         self.fast_pages = []
         trials = list(self.preloaded) if self.preloaded is not None else self._read()
