@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trialpress import heap
 from trialpress.errors import BuildError, TrialpressError
 from trialpress.models import Trial, count_warnings
 from trialpress.progress import NULL, Reporter
@@ -324,6 +325,7 @@ def _working_folder(cache: Path | None, out_dir: Path, tmp: Path) -> Iterator[Pa
         yield work if held else own
 
 
+@heap.during_build
 def build_site(
     records: Sequence[str | Path],
     out: str | Path | None = None,
@@ -461,6 +463,7 @@ def skip_check(
     )
 
 
+@heap.during_build
 def build_trials(
     trials: Sequence[Trial],
     out: str | Path | None = None,

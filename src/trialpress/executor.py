@@ -14,7 +14,6 @@ and reads the outcomes as they finish. No job system of our own: the local pool 
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import threading
@@ -23,6 +22,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, Generic, TypeVar
+
+from trialpress import heap
 
 R = TypeVar("R")
 
@@ -66,18 +67,6 @@ def _stop_signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-@contextmanager
-def _gc_frozen() -> Iterator[None]:
-    """Keep a forked worker's garbage collector off what it inherits (the whole corpus):
-    its collections would walk every object and write to each one's header, so the
-    worker copies pages it only reads and spends seconds per 1,000 trials doing it."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _init_worker(warm: Callable[[], object] | None) -> None:
@@ -151,7 +140,7 @@ def run_tasks(
         return
     pool = _pool(n_jobs, warm, preload)
     try:
-        with _stop_signals_held(), _gc_frozen():  # the pool forks its workers at its first submit
+        with _stop_signals_held(), heap.frozen():  # the pool forks its workers at its first submit
             futures: dict[Future[R], int] = {pool.submit(fn, *args[0]): 0}
         futures.update({pool.submit(fn, *a): i for i, a in enumerate(args[1:], 1)})
         yield ((futures[f], Outcome(f.result)) for f in as_completed(futures))
