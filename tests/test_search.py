@@ -175,6 +175,42 @@ def test_a_failed_run_publishes_nothing_and_keeps_the_cache(
     assert _tree(search.write_index(entries, tmp_path / "d", cache_dir=cache)) == good
 
 
+def test_the_index_is_placed_into_reused_empty_folders_and_never_through_links(
+    tmp_path: Path,
+) -> None:
+    """A rebuild's site may already hold the index's folders, empty (reused from the output
+    it replaces): they are kept and the files linked into them. A folder that holds
+    anything, or a link, is replaced: nothing is written through a link or left over."""
+    src = tmp_path / "index"
+    (src / "fragment").mkdir(parents=True)
+    (src / "pagefind.js").write_text("js")
+    (src / "fragment" / "a.pf_fragment").write_text("a")
+
+    reused = tmp_path / "reused" / "pagefind"
+    (reused / "fragment").mkdir(parents=True)
+    inode = (reused / "fragment").stat().st_ino
+    search._copy_tree(src, reused)
+    assert (reused / "fragment").stat().st_ino == inode
+    assert _tree(reused) == _tree(src)
+    assert (reused / "pagefind.js").stat().st_ino == (src / "pagefind.js").stat().st_ino
+
+    stray = tmp_path / "stray" / "pagefind"
+    (stray / "fragment").mkdir(parents=True)
+    (stray / "fragment" / "old.pf_fragment").write_text("old")
+    search._copy_tree(src, stray)
+    assert _tree(stray) == _tree(src)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    linked = tmp_path / "linked" / "pagefind"
+    linked.mkdir(parents=True)
+    (linked / "fragment").symlink_to(elsewhere, target_is_directory=True)
+    search._copy_tree(src, linked)
+    assert _tree(linked) == _tree(src)
+    assert not (linked / "fragment").is_symlink()
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_no_entry_no_index(tmp_path: Path) -> None:
     (tmp_path / "pagefind").mkdir()  # a stale index from an earlier build goes
     assert search.write_index([], tmp_path) is None

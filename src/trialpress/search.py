@@ -271,11 +271,28 @@ def _move_tree(src: Path, dest: Path) -> None:
     src.rename(dest)
 
 
+def _only_folders(root: Path) -> bool:
+    """True when ``root`` holds folders alone (no file, no link)."""
+    for folder, dirs, files in os.walk(root):
+        if files or any((Path(folder) / d).is_symlink() for d in dirs):
+            return False
+    return True
+
+
 def _copy_tree(src: Path, dest: Path) -> None:
-    """Hard links where possible (index files are never modified in place), else copies."""
-    if dest.exists():
+    """Hard links where possible (index files are never modified in place), else copies.
+    Folders already at ``dest`` with no file in them (a rebuild's reused folders) are
+    kept; anything else there is removed first."""
+    if dest.is_symlink() or dest.is_file():
+        dest.unlink()
+    elif dest.exists() and not _only_folders(dest):
         shutil.rmtree(dest)
-    shutil.copytree(src, dest, copy_function=lambda s, d: link_or_copy(Path(s), Path(d)))
+    shutil.copytree(
+        src,
+        dest,
+        copy_function=lambda s, d: link_or_copy(Path(s), Path(d)),
+        dirs_exist_ok=True,
+    )
 
 
 def start_index(
