@@ -16,7 +16,9 @@ Choices, because a wrong fact is worse than a missing one:
 * Thresholds for Gilbert's syndrome are dropped; AST/ALT thresholds for liver metastases
   become ``ast_alt_max_uln_liver_mets``; other values tied to liver metastases are dropped.
 * A fact that is only one of several alternatives ("creatinine <= 1.5 x ULN or CrCl >= 60"),
-  or one of several different thresholds in one criterion, keeps a ``note`` saying so.
+  or one of several different thresholds in one criterion, keeps a ``note`` saying so; so
+  does one under a condition or cause ("if not related to AML", "in patients with ...").
+  A conditional second threshold beside a plain one of the same kind is left out.
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ _ANCHORS: list[tuple[str, str]] = [
         "life",
         r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
         r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival"
-        r"|\bprognosis\b|(?:anticipated|expected)\s+to\s+live",
+        r"|\bprognosis\b|(?:anticipated|expected)\s+to\s+live|expected\s+life[\s-]*time",
     ),
     # Other tests: they end the reach of the anchor before them.
     (
@@ -130,7 +132,9 @@ _ANCHORS: list[tuple[str, str]] = [
         r"|\burea\b|\bBUN\b|\bGGT\b|\bLDH\b|direct\s+bilirubin|conjugated\s+bilirubin"
         r"|potassium|calcium|magnesium|\bTSH\b|lymphocytes?|\bCRP\b|\bQTc\w*|\bLVEF\b"
         r"|ejection\s+fraction|glucose|HbA1c|A1c|proteinuria|urine\s+protein|\bHBV\b|\bHCV\b"
-        r"|\bBMI\b|blood\s+pressure|\bAPCT\b|\bASO\b",
+        r"|\bBMI\b|blood\s+pressure|\bAPCT\b|\bASO\b|thromboplastin|international\s+normali[sz]ed"
+        r"|ha?ematocrit|\bHct\b|fibrinogen|uric\s+acid|cholesterol|triglycerides?|\bPSA\b"
+        r"|testosterone|ferritin|\bCD4\b",
     ),
 ]
 #: Every anchor starts a word; saying so first lets the search skip the inside of words
@@ -202,22 +206,26 @@ _LE = (
 _LT = r"<|less\s+than|lower\s+than|below|under"
 # A decimal comma ("1,5 x ULN", "1,5 x 109/l") only before a multiple, where it cannot be
 # a thousands separator.
+# A space as thousands separator ("1 500/mm3", "100 000/µL") only before a count's unit,
+# where reading "500/mm3" alone would be a wrong threshold.
 _NUM = (
-    r"\d,\d{1,2}(?=\s*(?:[xX×*]|times\b|upper\b|U[LN][NL]\b))"
+    r"\d,\d{1,2}(?=\s*(?:[xX×ⅹ*]|times\b|upper\b|U[LN][NL]\b))"
+    r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?=\s*(?:/|cells\b|per\b))"
     r"|\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
 )
 _ULN_WORDS = (
-    r"I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?"
+    r"I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?norm(?:al)?\b(?:\s+range)?"
     r"|upper\s+normal(?:ity)?\s+(?:range\s+)?limits?"
 )
 _WORDNUM = "|".join(_WORD_NUMBERS)
 _UNIT = (
-    r"(?P<uln>(?:(?:x|X|×|\*|⋅|·|\?|times)\s*(?:greater\s+than\s+)?(?:of\s+)?(?:the\s+)?)?"
+    r"(?P<uln>(?:(?:x|X|×|ⅹ|\*|⋅|·|\?|times)\s*(?:greater\s+than\s+)?(?:of\s+)?(?:the\s+)?)?"
     r"(?:institutional\s+)?"
     rf"(?:{_ULN_WORDS})(?:\s+value)?)"
-    r"|(?P<e9>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)\s*(?:cells\s*)?/\s*L"
-    r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/L|Gi/L))"
-    r"|(?P<e3>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
+    r"|(?P<e9>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)\s*(?:cells\s*)?/\s*L"
+    r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/[Ll]|Gi/L))"
+    r"|(?P<e3>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*"
+    r"(?:(?:µ|μ|u|mc|m)[lL]|mm\s*(?:3|³|\^3))"
     r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL])"
     r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|/\s*micro-?lit(?:er|re)s?\b|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
     r"|(?:cells\s*)?/\s*mL)"
@@ -263,7 +271,7 @@ def _number(raw: str) -> float:
         return float(_WORD_NUMBERS[word.group(0).lower()])
     if re.fullmatch(r"\d,\d{1,2}", raw):
         return float(raw.replace(",", "."))  # a decimal comma
-    return float(raw.replace(",", ""))
+    return float(re.sub(r"[,\s]", "", raw))
 
 
 def _values(text: str, start: int, end: int) -> list[_Value]:
@@ -315,7 +323,7 @@ _OR_RE = re.compile(
 )
 # "... >= 60 mL/min for participants with creatinine above normal": for some patients only.
 _SOME_PATIENTS_RE = re.compile(
-    r"\bfor\s+(?:patients|participants|subjects|those|people|persons|individuals)\s+"
+    r"\b(?:for|in)\s+(?:patients|participants|subjects|those|people|persons|individuals)\s+"
     r"(?:with|who|whose|on|receiving|aged|older|younger|over|under|[<>≥≤])",
     re.IGNORECASE,
 )
@@ -326,6 +334,40 @@ _CAUSE_RE = re.compile(
     r"^\s*(?:\w+\s+){0,2}?(?:for\s+reasons\s+other\s+than|other\s+than|unrelated\s+to)\b",
     re.IGNORECASE,
 )
+# "<= 1.5 x ULN unless due to Gilbert's syndrome": the exception follows the main value, which
+# stays (only a value for Gilbert's is dropped).
+_EXCEPTION_FWD_RE = re.compile(
+    r"^\s*(?:\w+\s+){0,2}?(?:unless|except|other\s+than|excluding)\b", re.IGNORECASE
+)
+# "> 4 x ULN if not caused by the leukaemia": a condition after the value ("unless ..." is an
+# exception to the main value, as for Gilbert's, and stays plain; "when" is mostly a time).
+_CONDITION_FWD_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?(?:if|in\s+case)\b", re.I)
+# "Renal impairment not related to the tumour: CrCl < 40": a cause anywhere in the criterion
+# limits the threshold to some patients.
+_CAUSE_ANY_RE = re.compile(
+    r"\b(?:not\s+(?:related|due|attributable|secondary)\s+to|not\s+in\s+relation\s+(?:with|to)"
+    r"|not\s+caused\s+by|unrelated\s+to)\b",
+    re.IGNORECASE,
+)
+# "50-100 x 10^9/L": the number ends a range (searched up to the value's number).
+_RANGE_END_RE = re.compile(r"\d\s*(?:-|–|—|to)\s*$", re.IGNORECASE)
+# Exclusion "Prior grade 4 thrombocytopenia (platelets < 25)", "who experienced ALT > 5 x ULN
+# on prior immunotherapy": a past event, not a limit on who may enter now ("prior to
+# registration" is a time, not an event).
+_PAST_EVENT_RE = re.compile(
+    r"\b(?:history\s+of|previous(?:ly)?|experienced|developed|prior\s+(?!to\b))", re.IGNORECASE
+)
+# "ECOG 0-1 or 2 if related to the underlying cancer": a cause right after the grades.
+_CAUSE_FWD_RE = re.compile(
+    r"\s*(?:\w+\s+){0,2}?(?:due|related|secondary|attributable)\s+to\b", re.IGNORECASE
+)
+# Exclusion "Other malignancy with a life expectancy of less than 2 years", "Any condition
+# with a life expectancy under 5 years": the limit concerns another illness.
+_OTHER_ILLNESS_RE = re.compile(
+    r"\b(?:(?:other|another|second|concurrent|concomitant|any)\s+(?:\w+\s+){0,2}?"
+    r"(?:malignan\w*|cancers?|conditions?|illness(?:es)?|diseases?|tumou?rs?|disorders?))\b",
+    re.IGNORECASE,
+)
 # "... < 70% for patients < 60": the number after the people named is an age.
 _AGE_BEFORE_RE = re.compile(
     r"\b(?:patients|participants|subjects|people|persons|children|adults|aged?)\s*$", re.IGNORECASE
@@ -333,7 +375,14 @@ _AGE_BEFORE_RE = re.compile(
 # "If the creatinine is > 1.5 mg/dL ...", "(If greater than 1.5, the clearance must be ...)",
 # "Note: for HCC, AST ... <= 5 x ULN" (a group named before the value)
 _IF_RE = re.compile(
-    r"(?:^|[(.;:]\s*)(?:if\b|(?:note\s*:\s*)?for\s+(?!all\b)[^,:;.()\d]{1,40}[,:])", re.IGNORECASE
+    r"(?:^|[(.;:]\s*)(?:if\b|(?:note\s*:\s*)?for\s+(?!all\b)[^,:;.()\d]{1,40}[,:]"
+    # "In subjects with marrow involvement, ANC ...", "Patients aged 70 or older: CrCl >= 30"
+    # (not "Patients with adequate organ function, defined as: ...", which is everyone)
+    r"|(?:in|for)\s+(?:patients|participants|subjects|those)\s+(?:with|who|receiving|on|aged"
+    r"|older|younger|over|under|[<>≥≤])[^,:;.()]{0,50}[,:]"
+    r"|(?:patients|participants|subjects|those)\s+(?:aged|older|younger|over|under|[<>≥≤])"
+    r"[^,:;.()]{0,50}[,:])",
+    re.IGNORECASE,
 )
 # Exclusion "Neutrophils < 1.5 x 10^9/L and platelets < 100 x 10^9/L": literally both at once.
 _JOINT_RE = re.compile(r"\s*and\s+(?:the\s+|a\s+)?", re.IGNORECASE)
@@ -434,7 +483,8 @@ _ECOG_VALUE_RE = re.compile(
     rf"[^0-9;.]{{0,60}}?(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*"
     r"(?:of\s+|:\s*|=\s*|is\s+)?(?P<a>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
     r"(?:\s*(?:-|–|—|~|to|,|or|and|/)\s*(?P<b>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
-    r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b))?)?"
+    r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
+    r"(?:\s*,?\s*(?:or|and)?\s*(?P<d>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b))?)?)?"
     r"(?P<tail>\s*(?:points?\s*)?(?:or\s+(?:less|lower|below|better|more|higher|greater|above)))?",
     re.IGNORECASE,
 )
@@ -442,11 +492,11 @@ _ECOG_VALUE_RE = re.compile(
 
 def _ecog_values(text: str, start: int, end: int) -> tuple[int, int, str | None, int] | None:
     """(lowest, highest, comparator, end) of the grades after an ECOG anchor: "0-1",
-    "0, 1, or 2", "<= 2", "2 or less"."""
+    "0, 1, or 2", "0,1,2 or 3", "<= 2", "2 or less"."""
     m = _ECOG_VALUE_RE.match(text, start, end)
     if not m:
         return None
-    nums = [int(m.group(g)) for g in ("a", "b", "c") if m.group(g)]
+    nums = [int(m.group(g)) for g in ("a", "b", "c", "d") if m.group(g)]
     cmp = next((k for k in ("ge", "gt", "le", "lt") if m.group(k)), None)
     tail = (m.group("tail") or "").lower()
     if any(w in tail for w in ("less", "lower", "below", "better")):
@@ -561,8 +611,14 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
         return []
     # "0, 1 or 2 for dose escalation, and 0 or 1 for dose expansion": a threshold per part
     again = _ECOG_VALUE_RE.match(text, end, limit)
-    part = _PART_RE.search(text, end, min(limit, end + 40))
+    # "Cohort 2: ECOG 0-2" (a part named before, in the same clause) or after the grades
+    clause = max(_clause_start(text, anchor.start), anchor.start - 60)
+    part = _PART_RE.search(text, end, min(limit, end + 40)) or _PART_RE.search(
+        text, clause, anchor.start
+    )
     some = _SOME_PATIENTS_RE.search(text, end, min(limit, end + 40))
+    # "ECOG 0-1 or 2 if related to the underlying cancer": a grade under a condition
+    some = some or _CONDITION_FWD_RE.match(text, end) or _CAUSE_FWD_RE.match(text, end)
     note = (
         NOTE_SEVERAL
         if again
@@ -575,13 +631,23 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
     return [_Found("ecog_max", float(value), "<=", anchor.start, end, "ecog", note)]
 
 
+def _clause_start(text: str, pos: int) -> int:
+    """Where the ``;``- or sentence-clause holding ``pos`` starts."""
+    return max(text.rfind(";", 0, pos), text.rfind(". ", 0, pos), 0)
+
+
 def _for_some_patients(text: str, start: int, fwd: str) -> bool:
     """A threshold under a condition: the criterion opens with "If", an "if" clause starts
     the sentence or bracket the value is in, or "for patients with ..." follows it."""
     opening = _IF_RE.match(text.lstrip())
     if opening and not re.search(r"liver|hepatic|gilbert", text[:start], re.IGNORECASE):
         return True
-    if _SOME_PATIENTS_RE.search(fwd) or _CAUSE_RE.search(fwd):
+    # "... in patients without liver metastases": the liver rules' business
+    some = _SOME_PATIENTS_RE.search(fwd) and not _LIVER_RE.search(fwd)
+    if some or _CAUSE_RE.search(fwd) or _CAUSE_ANY_RE.search(text):
+        return True
+    # "<= 1.5 x ULN if no liver metastases": the liver rules' business
+    if _CONDITION_FWD_RE.match(fwd) and not _GILBERT_RE.search(fwd) and not _LIVER_RE.search(fwd):
         return True
     before = text[:start]
     last = max((m.end() for m in _IF_RE.finditer(before)), default=-1)
@@ -595,11 +661,19 @@ def _lab(
     kind = anchor.kind
     back, fwd = _context(text, value, prev_end)
     liver = _about_liver(back, fwd)
-    if _GILBERT_RE.search(back) or _GILBERT_RE.search(fwd) or _AGE_BEFORE_RE.search(back):
+    gilbert_fwd = _GILBERT_RE.search(fwd) and not _EXCEPTION_FWD_RE.match(fwd)
+    if _GILBERT_RE.search(back) or gilbert_fwd or _AGE_BEFORE_RE.search(back):
         return None
+    if value.cmp is None and _RANGE_END_RE.search(text, 0, value.start):
+        return None  # "50-100 x 10^9/L", "30-59 mL/min": the top of a range is no limit
+    if exclusion and _PAST_EVENT_RE.search(back):
+        return None  # "History of febrile neutropenia (ANC < 0.5)": an event, not a limit
     note = NOTE_CONDITIONAL if _PART_RE.search(back) or _PART_RE.search(fwd) else None
     if note is None and not liver and _for_some_patients(text, value.start, fwd):
         note = NOTE_SOME_PATIENTS
+    clause = _clause_start(text, anchor.start)
+    if kind == "life" and _OTHER_ILLNESS_RE.search(text, clause, anchor.start):
+        note = note or NOTE_SOME_PATIENTS
     if kind in ("creatinine", "bilirubin", "ast_alt"):
         if value.unit != "uln" or not 0.5 <= value.number <= 20:
             return None
@@ -658,18 +732,24 @@ def _mark_alternatives(
     is a limit of its own, so nothing is noted."""
     if exclusion:
         return
-    anchors = [a for a in anchors if a.kind != "stop"]
+    stops = [a.start for a in anchors if a.kind == "stop"]
+    # A test that gives no fact is an alternative all the same ("bilirubin <= 1.5 x ULN or
+    # direct bilirubin <= ULN", "WBC >= 3.0 or ANC >= 1.5").
     for f in found:
         last = next((a for a in reversed(anchors) if a.end <= f.start), None)
-        # after that test's own values ("ECOG 0 or 1 with a life expectancy ...")
+        # after that test's own values ("ECOG 0 or 1 with a life expectancy ...", "creatinine
+        # < 2.0 mg/dl or 177 umol/l or calculated (Cockcroft) clearance > 40"): the reach
+        # counts from the last of them, however many units the other test is written in
         gap = max([g.end for g in found if g.end <= f.start], default=0)
-        if (
-            last is not None
-            and last.kind != f.anchor_kind
-            and f.start - last.end <= 60
-            and _OR_RE.search(text, max(last.end, gap), f.start)
-        ):
-            f.note = NOTE_ALTERNATIVE
+        if last is not None and last.kind != f.anchor_kind:
+            own = [v.end for v in _values(text, last.end, f.start) if v.end <= f.start]
+            reach = max([last.end, *own])
+            between = text[reach : f.start]
+            one_clause = ";" not in between and ". " not in between
+            apart = not any(reach <= s < f.start for s in stops)  # no third test in between
+            near_or = f.start - reach <= 100 and one_clause and apart
+            if near_or and _OR_RE.search(text, max(reach, gap), f.start):
+                f.note = NOTE_ALTERNATIVE
         after = next((a for a in anchors if a.start >= f.end), None)
         near = after is not None and after.kind != f.anchor_kind and after.start - f.end <= 40
         if after is not None and near and _OR_RE.search(text[f.end : after.start]):
@@ -678,6 +758,27 @@ def _mark_alternatives(
         for g in before:
             if g.anchor_kind != f.anchor_kind and _OR_RE.search(text[g.end : f.start]):
                 f.note = NOTE_ALTERNATIVE
+        if _or_other_than_a_test(text, f.end):
+            f.note = NOTE_ALTERNATIVE
+
+
+# "(ANC > 1000) at baseline, or willingness to accept transfusions": after ", or" the rest of
+# the sentence names no test and no number, so the threshold is one way in among others.
+_CLAUSE_OR_RE = re.compile(r",\s*or\b(?!\s*(?:more|less|equal|greater|higher|lower|=))", re.I)
+
+
+def _or_other_than_a_test(text: str, start: int) -> bool:
+    """Whether ", or" after ``start`` opens, in the same sentence, an alternative that is
+    no test ("..., or willingness to accept transfusions")."""
+    stops = [i for i in (text.find(";", start), text.find(". ", start)) if i >= 0]
+    end = min(stops) if stops else len(text)
+    m = _CLAUSE_OR_RE.search(text, start, end)
+    if m is None:
+        return False
+    rest = text[m.end() : end]
+    if _LIVER_RE.search(rest) or _GILBERT_RE.search(rest):
+        return False  # the companions of a main value, not another way in
+    return not re.search(r"\d", rest) and not _anchors(rest) and not _BARE_ULN_RE.search(rest)
 
 
 def _mark_joint(text: str, found: list[_Found], exclusion: bool) -> None:
@@ -705,7 +806,10 @@ _CNS_RE = re.compile(
     # "CNS involvement", "Known brain or leptomeningeal involvement" (in a cancer trial's
     # criteria: the disease in the brain)
     r"|\b(?:brain|CNS|central\s+nervous\s+system(?:\s+\(CNS\))?)\s+"
-    r"(?:(?:or|and|and/or)\s+[\w-]+\s+)?involvement\b",
+    r"(?:(?:or|and|and/or)\s+[\w-]+\s+)?involvement\b"
+    # "Metastatic brain or meningeal tumors", "No brain and/or leptomeningeal disease"
+    r"|\bmetastatic\s+(?:brain|CNS|cerebral)\s+(?:(?:or|and|and/or)\s+[\w-]+\s+)?tumou?rs?\b"
+    r"|\b(?:brain|CNS)\s+(?:or|and|and/or)\s+leptomeningeal\s+disease\b",
     re.IGNORECASE,
 )
 _CNS_ACTIVE_RE = re.compile(
@@ -728,6 +832,7 @@ _CNS_NEGATED_RE = re.compile(
 )
 _CNS_ALLOWED_RE = re.compile(
     r"\b(?:eligible|allowed|permitted|may\s+be\s+(?:enrolled|included)|could\s+be\s+enrolled"
+    r"|(?:may|can)\s+(?:participate|enrol+)"
     r"|including\s+(?:those|patients|participants|subjects)\s+with)\b",
     re.IGNORECASE,
 )
@@ -738,7 +843,9 @@ _CONDITION_RE = re.compile(
 _PREG_WORD_RE = re.compile(r"\bpregnan(?:t|cy|cies)\b", re.IGNORECASE)
 _PREG_NOT_RE = re.compile(
     r"high[- ]risk\s+pregnanc|(?:prevent|avoid)\w*\s+(?:of\s+)?pregnanc|pregnancy\s+"
-    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy|history\s+of\s+pregnan"
+    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy"
+    r"|(?:history\s+of|previous|prior|past)\s+pregnan|pregnancy\s+loss"
+    r"|pregnancy[- ](?:induced|related|associated)"
     r"|(?:capable\s+of|able\s+to|potential\s+to)\s+becom\w*\s+pregnant",
     re.IGNORECASE,
 )
@@ -757,6 +864,8 @@ _MEASURABLE_RE = re.compile(
 _MEASURABLE_NOT_RE = re.compile(
     r"non-?\s*measurable|measurable\s+(?:and\s*/\s*)?or\s+(?:non|evaluable|assessable)|evaluable"
     r"|assessable|recommended|not\s+required|(?:no|without)\s+measurable"
+    # "measurable disease ... or elevation of AFP": a tumour marker may do instead
+    r"|\bor\s+(?:an?\s+)?(?:ris|elevat|increas)\w*"
     # a definition of the lesions that count, not a requirement to have one
     r"|(?:serving|used|selected|chosen)\s+as\s+(?:\w+\s+)?measurable",
     re.IGNORECASE,
@@ -793,7 +902,14 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         return None
     s, e = _sentence(text, m.start(), m.end())
     before = text[max(0, m.start() - 60) : m.start()]
-    if re.search(r"\btreat(?:ment)?\s+(?:(?:of|for)\s+)?(?:the\s+)?$", before, re.IGNORECASE):
+    about_treatment = (
+        r"\b(?:treat(?:ment)?\s+(?:(?:of|for)\s+)?"
+        r"|(?:used|given|administered|indicated)\s+(?:for|to\s+treat)\s+"
+        # "Prior radiotherapy to brain metastases within 2 weeks"
+        r"|(?:radio(?:therapy|surgery)|radiation(?:\s+therapy)?|irradiation|surgery|resection"
+        r"|\bSRS|\bWBRT)\s+(?:to|of|for)\s+)(?:the\s+)?(?:known\s+)?$"
+    )
+    if re.search(about_treatment, before, re.IGNORECASE):
         return None  # "radiosensitizers used to treat brain metastases": about a treatment
     if re.search(r"\bunless\b[^.;]{0,60}?\brul(?:e|ed)\s+out", text, re.IGNORECASE):
         return None  # "... unless brain metastases are ruled out by CT": a screening rule
@@ -806,17 +922,44 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         # signs/symptoms attributable to them" (a further exclusion, joined by "or")
         further = (
             r"\bor\s+(?:who|whom|those|patients|participants|subjects|ha(?:ve|s)|with\s+signs)\b"
+            r"|,\s*or\s"  # "..., or symptomatic lymphangitic spread": another item of a list
         )
-        symptoms = re.search(rf"^(?:(?!{further}).)*?(?:\bsymptom|\bactive\b)", after, re.I | re.S)
+        own = re.match(rf"(?:(?!{further}).)*", after, re.S)
+        qualifier = after[: own.end()] if own else after
+        symptoms = re.search(r"\bsymptom|\bactive\b", qualifier, re.I)
+        # "Brain metastases that have not been treated", "... which are unstable", "... with
+        # progression": only active ones are excluded (checked like the words before them)
+        after_active = _CNS_ACTIVE_RE.search(qualifier) or re.search(
+            r"\bnot\s+(?:\w+\s+){0,2}?treated|\bprogressi\w*|\bunstable\b", qualifier, re.I
+        )
+        if after_active and not after_active.group(0).lower().startswith("uncontroll"):
+            symptoms = symptoms or after_active
+        # "Brain metastases requiring corticosteroids": only implies treated stable ones pass
+        requiring = re.search(r"\brequir(?:ing|es?)\b", qualifier, re.I)  # not "not required"
         active = _CNS_ACTIVE_RE.search(before)
+        # "Clinically evident brain metastases": silent ones are not excluded, whatever follows
+        clinical = re.search(
+            r"\bclinical(?:ly)?\s+(?:evident|apparent|signs?|evidence|symptoms?)\b",
+            text[max(0, m.start() - 40) : m.start()],
+            re.I,
+        )
+        if requiring and not (active or symptoms or _CNS_EXCEPTION_RE.search(text)):
+            return "allowed_if_treated_stable", s, e, NOTE_IMPLIED
         if active or _CNS_EXCEPTION_RE.search(text) or symptoms:
             implied = active is not None and active.group(0).lower().startswith("uncontroll")
             only_implied = implied and not symptoms and not _CNS_EXCEPTION_RE.search(text)
-            return "allowed_if_treated_stable", s, e, NOTE_IMPLIED if only_implied else None
+            note = NOTE_IMPLIED if only_implied or clinical else None
+            # "Brain metastases, except in the expansion cohort": an exception for a part
+            if _PART_RE.search(text) and not symptoms and not active:
+                note = NOTE_CONDITIONAL
+            return "allowed_if_treated_stable", s, e, note
         if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
             return None
-        return "excluded", s, e, None
-    allowed = bool(_CNS_ALLOWED_RE.search(text))
+        return "excluded", s, e, NOTE_IMPLIED if clinical else None
+    permit = _CNS_ALLOWED_RE.search(text)
+    if permit and re.search(r"\b(?:not|never)\s+(?:be\s+)?$", text[: permit.start()], re.I):
+        return "excluded", s, e, None  # "Patients with brain metastases are not eligible"
+    allowed = permit is not None
     # A condition of the metastases follows them when they are negated ("No brain metastases
     # unless treated and stable"); "Stable neurological status without ... CNS metastases"
     # is about something else.
@@ -839,7 +982,9 @@ def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
             return None  # "Men who plan to become pregnant": about partners, not participants
         for m in _PREG_WORD_RE.finditer(text):
             near = text[max(0, m.start() - 30) : m.end() + 30]
-            if not _PREG_NOT_RE.search(near):
+            # "Subjects whose partners are pregnant": about someone else
+            partner = re.search(r"\bpartners?\b", text[max(0, m.start() - 60) : m.end() + 20], re.I)
+            if not _PREG_NOT_RE.search(near) and not partner:
                 return _sentence(text, m.start(), m.end())
         return None
     for found in _PREG_INCLUSION_RE.finditer(text):
@@ -876,7 +1021,10 @@ def _measurable(text: str, exclusion: bool) -> tuple[int, int] | None:
         return None
     if _MEASURABLE_IF_RE.search(text, 0, m.start()):
         return None  # a condition of something else, or only for part of the trial
-    return _sentence(text, m.start(), m.end())
+    s, e = _sentence(text, m.start(), m.end())
+    if _PART_RE.search(text, m.end(), e) or re.search(r"\bor,?\s+for\b", text[m.end() : e], re.I):
+        return None  # "(for Part B only)", "or, for prostate cancer, PSA progression"
+    return s, e
 
 
 # -- the whole trial -----------------------------------------------------------------------
@@ -891,6 +1039,10 @@ def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
     found = _numeric_facts(text, anchors, exclusion)
     _mark_alternatives(text, anchors, found, exclusion)
     _mark_joint(text, found, exclusion)
+    # "ALT < 2.5 x ULN (< 5 x ULN if hepatic impairment)": a second value of the same kind for
+    # some patients only is left out, so the main one stays plain and its kind is not guessed.
+    plain = {f.kind for f in found if f.note is None}
+    found = [f for f in found if not (f.note == NOTE_SOME_PATIENTS and f.kind in plain)]
     out: list[_Found] = []
     for f in found:
         same = [g for g in found if (g.kind, g.value) == (f.kind, f.value)]
