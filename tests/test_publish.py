@@ -605,20 +605,34 @@ def _folders(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
 
 
+@pytest.mark.parametrize("find", ["find", "no find"])
 def test_the_next_build_reuses_the_folders_of_the_output_it_replaced(
-    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, find: str
 ) -> None:
     """A rebuild moves the output it replaces into its working folder (never beside the
     site) instead of removing thousands of folders before it returns. The next build
-    empties that tree of files in a thread while it starts and builds its site in those
-    folders (no folder removed or made again), removes the ones it left empty, and has
-    joined the thread before it ends, also when it fails. Only folders are reused: what
-    the retired tree held never reaches the site, which is the site a build from scratch
-    makes, file for file and folder for folder."""
-    import threading
+    empties that tree of files (``find``, running beside it; without ``find``, itself)
+    and builds its site in those folders (no folder removed or made again), removes the
+    ones it left empty, and has waited for ``find`` before it ends, also when it fails.
+    Only folders are reused: what the retired tree held never reaches the site, which is
+    the site a build from scratch makes, file for file and folder for folder."""
+    import subprocess
 
     from trialpress import build, search
     from trialpress.errors import BuildError, RenderError
+
+    started: list[Any] = []
+    popen = subprocess.Popen
+
+    def recording(args: list[Any], **kwargs: Any) -> Any:
+        if args[0] != "find":  # Pagefind
+            return popen(args, **kwargs)
+        if find == "no find":
+            raise FileNotFoundError(args[0])
+        started.append(popen(args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(build.subprocess, "Popen", recording)
 
     trials = [polar(), palmira()]
     cache = in_tmp / "cache"
@@ -639,25 +653,26 @@ def test_the_next_build_reuses_the_folders_of_the_output_it_replaced(
     second_ino = first_page.stat().st_ino
 
     # A failed build: the emptied folders went into its site, which is removed with it;
-    # the thread is joined and the output is as it was.
+    # find has ended and the output is as it was.
     events: list[str] = []
-    empty = build._empty_folders
+    take = build._Recycler.take
 
-    def emptying(root: Path) -> list[str] | None:
-        events.append("emptied")
-        return empty(root)
+    def taking(self: Any, site_dir: Path) -> None:
+        take(self, site_dir)
+        events.append(f"folders taken: {sorted(p.name for p in site_dir.iterdir())[:1]}")
 
     def fail(self: Any, *args: Any, **kwargs: Any) -> None:
         events.append("search index")
         raise RenderError("search index failed", "pagefind")
 
     with monkeypatch.context() as mp:
-        mp.setattr(build, "_empty_folders", emptying)
+        mp.setattr(build._Recycler, "take", taking)
         mp.setattr(search.Indexing, "finish", fail)
         with pytest.raises((BuildError, RenderError)):
             build_trials(amended(2), in_tmp / "a", cache=cache, pdf=False)
-    assert events == ["emptied", "search index"]
-    assert not any(t.name.endswith("retired-recycler") for t in threading.enumerate())
+    assert events == ["folders taken: ['assets']", "search index"]
+    assert len(started) == (1 if find == "find" else 0)
+    assert all(proc.returncode == 0 for proc in started)  # waited for
     assert not retired.exists()
     assert digest_tree(in_tmp / "a") == second
     assert first_page.stat().st_ino == second_ino
