@@ -581,6 +581,13 @@ def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
     reference = digest_tree(in_tmp / "a")
     page = in_tmp / "a" / "trials" / POLAR_ID / "index.html"
     assert page.stat().st_nlink > 1  # linked, not copied
+    # ... as are the generated files of the working folder (data, exports, assets)
+    for generated in (
+        Layout.data(POLAR_ID),
+        Layout.fhir(POLAR_ID),
+        "assets/trialpress/trialpress.css",
+    ):
+        assert (in_tmp / "a" / generated).stat().st_nlink > 1, generated
     (work,) = [p for p in (cache / "work").iterdir() if p.is_dir()]
     working = digest_tree(work)
 

@@ -26,9 +26,11 @@ errors itself and still build the good records in strict mode.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import html
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -337,9 +339,11 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 added.append(File.generated(config, src, abs_src_path=str(path)))
         # Files of the working folder and stored versions of trials are linked into the
         # site, not copied: both are only ever written by replacing a file.
-        linked = {self.cache_dir, *([self.options.history] if self.options.history else [])}
+        linked = [self.cache_dir, *([self.options.history] if self.options.history else [])]
+        # (a path under one of them, as Path.parents would say, without a Path per parent)
+        under = tuple(str(folder).rstrip(os.sep) + os.sep for folder in linked)
         for dest, path in generated.files.items():
-            kind = LinkedFile if linked.intersection(path.parents) else File
+            kind = LinkedFile if str(path).startswith(under) else File
             added.append(kind.generated(config, dest, abs_src_path=str(path)))
         worker = render.asset_path(search.WORKER_SOURCE, self.options.templates)
         added.append(File.generated(config, search.WORKER_ASSET, abs_src_path=str(worker)))
@@ -389,8 +393,10 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         pages = PageFiles(self.cache_dir / "html")
         for src in generated.standalone:
             checkpoint()
-            markdown = generated.pages[src].read_text(encoding="utf-8")  # one page at a time
-            key = digest("html", chrome, src, markdown)
+            # One page at a time; keyed by a digest of its bytes (cheaper than encoding the
+            # text into the key), decoded only when it is rendered.
+            source = generated.pages[src].read_bytes()
+            key = digest("html", chrome, src, hashlib.sha256(source).hexdigest())
             page_file = File.generated(config, src, abs_src_path=str(generated.pages[src]))
             Page(None, page_file, config)  # its URL, for the sitemap
             self._standalone.append(page_file)
@@ -398,6 +404,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             if path is None:
                 cached = store.get(key)
                 if cached is None:
+                    markdown = generated.pages[src].read_text(encoding="utf-8")
                     cached = self._render(src, markdown, env, config, files, doc_files).encode(
                         "utf-8", errors="xmlcharrefreplace"
                     )
