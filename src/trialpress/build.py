@@ -217,7 +217,7 @@ def _empty_folders(root: Path) -> list[str] | None:
 
 class _Recycler:
     """The folders of the output the previous build replaced (in the working folder), made
-    ready while this build starts and used as the folders of its site: a rebuild then
+    ready while this build makes its pages and used as the folders of its site: a rebuild then
     neither removes nor makes the thousands of folders of a site.
 
     A site's files are mostly hard links into the working folder, so removing them frees

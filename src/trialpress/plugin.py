@@ -188,8 +188,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         #: An earlier build's ``pdf/`` folder whose unchanged PDFs are reused
         #: (``trialpress build`` passes the previous output's).
         self.pdf_reuse_dir: Path | None = None
-        #: Called with the site folder before anything is written into it (after MkDocs
-        #: cleaned it): ``trialpress build`` puts the folders of the output it replaced there.
+        #: Called with the site folder before MkDocs writes into it (in ``on_env``, after
+        #: it cleaned it): ``trialpress build`` puts the folders of the output it replaced
+        #: there, made ready meanwhile.
         self.before_writing: Callable[[Path], None] | None = None
         #: Builds the search index from the trials' search entries after the build.
         self.search_indexer: SearchIndexer = self.pagefind_index
@@ -291,8 +292,6 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
     def _files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.options is not None
-        if self.before_writing is not None:
-            self.before_writing(Path(config.site_dir))
         self.record_errors = []
         self.fast_pages = []
         trials = list(self.preloaded) if self.preloaded is not None else self._read()
@@ -375,6 +374,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         """Build the standalone pages (or reuse their HTML) and add them as site files."""
+        if self.before_writing is not None:  # the last event before MkDocs writes the site
+            self.before_writing(Path(config.site_dir))
         self._standalone = []
         self._site_files = files
         generated = self.generated
