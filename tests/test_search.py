@@ -116,6 +116,39 @@ def test_index_is_deterministic_cached_and_checked(
     assert len(runs) == 5
 
 
+def test_a_new_index_shares_the_unchanged_files_of_the_last_one(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    """When an entry changes, Pagefind runs again, but each file of the new index whose
+    bytes the cached one holds under the same name is linked to the cached file (shared by
+    the sites that link it, so it is neither freed nor written again); the index is the
+    one a run without any cache makes, and the last site keeps its own."""
+    entries = site_entries(corpus, True, tmp_path / "generated")
+    cache = tmp_path / "cache"
+    first = search.write_index(entries, tmp_path / "a", cache_dir=cache)
+    assert first is not None
+    published = _tree(first)
+
+    def inodes(root: Path) -> dict[str, int]:
+        return {
+            p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*") if p.is_file()
+        }
+
+    before = inodes(cache / "search" / "pagefind")
+    changed = [*entries[1:], SearchEntry(url=entries[0].url, title="Another title", text="")]
+    second = search.write_index(changed, tmp_path / "b", cache_dir=cache)
+    assert second is not None
+    assert _tree(second) == _tree(search.write_index(changed, tmp_path / "fresh"))
+    assert _tree(first) == published
+    after = inodes(second)
+    assert after == inodes(cache / "search" / "pagefind")  # the site links the cached index
+    shared = {rel for rel, ino in after.items() if before.get(rel) == ino}
+    fragments = {rel for rel in after if rel.startswith("fragment/")}
+    assert len(shared & fragments) == len(fragments) - 1  # all but the changed page's
+    assert shared != set(after)  # the index files that changed are new
+    assert all(inodes(first)[rel] == after[rel] for rel in shared)
+
+
 def test_stubs_are_kept_and_only_changes_touch_them(corpus: Corpus, tmp_path: Path) -> None:
     """The stubs Pagefind reads are kept in the working folder between builds: an
     unchanged entry's stub (and its folder) stays as it is, a changed one is rewritten, a
