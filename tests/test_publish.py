@@ -567,6 +567,45 @@ def test_a_build_while_another_holds_the_working_folder_works_in_its_own(in_tmp:
     assert list(in_tmp.glob(".a.tmp-*")) == []
 
 
+def test_theme_files_are_linked_from_the_working_folder_and_follow_the_theme(
+    in_tmp: Path,
+) -> None:
+    """The theme's static files reach the site as links to copies in the working folder
+    (a rebuild links the same files again instead of writing new copies); a changed theme
+    file (here an override in ``custom_dir``) is published, one it no longer has is not."""
+    overrides = in_tmp / "overrides"
+    (overrides / "assets").mkdir(parents=True)
+    extra = overrides / "assets" / "extra.css"
+    extra.write_text("a { color: red }\n")
+    (in_tmp / "docs").mkdir()
+    (in_tmp / "docs" / "index.md").write_text("# Trials\n")
+    (in_tmp / "mkdocs.yml").write_text(
+        "site_name: t\ntheme:\n  name: material\n  font: false\n  custom_dir: overrides\n"
+        "plugins:\n  - trialpress\nmarkdown_extensions: [toc, admonition, attr_list, tables]\n"
+    )
+    cache = in_tmp / "cache"
+    trials = [polar()]
+    _build(trials, in_tmp / "a", cache)
+    site = in_tmp / "a"
+    material = Path(__import__("material").__file__).parent / "templates"
+    bundle = next((site / "assets" / "javascripts").glob("bundle.*.js"))
+    shipped = material / bundle.relative_to(site)
+    assert bundle.read_bytes() == shipped.read_bytes()
+    assert bundle.stat().st_nlink > 1 and (site / "assets" / "extra.css").stat().st_nlink > 1
+    first = bundle.stat().st_ino
+
+    extra.write_text("a { color: blue }\n")
+    _build(trials, site, cache)
+    assert bundle.stat().st_ino == first  # the same file, linked again
+    assert (site / "assets" / "extra.css").read_text() == "a { color: blue }\n"
+    extra.unlink()
+    _build(trials, site, cache)
+    assert not (site / "assets" / "extra.css").exists()
+    assert bundle.stat().st_ino == first
+    _build(trials, in_tmp / "fresh", None)
+    assert digest_tree(site) == digest_tree(in_tmp / "fresh")
+
+
 def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

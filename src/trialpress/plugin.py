@@ -56,7 +56,7 @@ from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.publish import Generated, PublishOptions, SearchEntry, generate
 from trialpress.stopping import checkpoint
-from trialpress.store import PageFiles, Store, digest, link_or_copy
+from trialpress.store import PageFiles, Store, digest, link_or_copy, write_if_changed
 
 log = logging.getLogger("mkdocs.plugins.trialpress")
 
@@ -284,7 +284,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         """Read everything, link, generate; add pages, data, PDFs and assets as files."""
         try:
-            return self._files(files, config)
+            files = self._files(files, config)
+            self._link_theme_files(files, config)
+            return files
         except RenderError as exc:
             if self.preloaded is not None:
                 raise  # trialpress build reports it as `Error: PATH: message`
@@ -354,6 +356,32 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             file.inclusion = InclusionLevel.NOT_IN_NAV
             files.append(file)
         return files
+
+    def _link_theme_files(self, files: Files, config: MkDocsConfig) -> None:
+        """The theme's static files (scripts, styles, images) are copied into the working
+        folder and linked into the site like the generated files, instead of copied into
+        every new site: a rebuild neither writes them again nor frees the last site's
+        copies (each freed at a cost on some disks). A copy is written again whenever the
+        theme's file differs; copies of files the theme no longer has are removed."""
+        themes = tuple(os.path.normpath(d) + os.sep for d in config.theme.dirs)
+        root = self.cache_dir / "theme"
+        kept: set[Path] = set()
+        for file in list(files):
+            src = file.abs_src_path
+            if isinstance(file, LinkedFile) or src is None or not src.startswith(themes):
+                continue
+            copy = root / file.dest_uri
+            write_if_changed(copy, Path(src).read_bytes())
+            kept.add(copy)
+            files.remove(file)
+            files.append(
+                LinkedFile.generated(
+                    config, file.src_uri, abs_src_path=str(copy), inclusion=file.inclusion
+                )
+            )
+        for path in root.rglob("*") if root.is_dir() else ():
+            if not path.is_dir() and path not in kept:
+                path.unlink()
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
         """Keep the navigation: standalone pages are rendered with it in ``on_env``."""
