@@ -268,6 +268,56 @@ def test_a_changed_page_in_the_working_folder_is_made_again_never_published(
     assert digest_tree(in_tmp / "a") == reference
 
 
+def test_trial_files_still_as_written_are_used_without_reading_the_store(
+    tmp_path: Path,
+) -> None:
+    """The generated folder records which key each trial page, data and export file was
+    written from (with its size and time): while a file is as written, a rebuild costs a
+    stat, not a store read and a comparison. A file changed since (even to bytes of the
+    same size) comes from the store again; nothing is rendered."""
+    from trialpress.publish import WRITTEN_LIST
+
+    trials = [polar(), palmira()]
+    options = PublishOptions(pdf=False, cache=tmp_path / "store", jobs=1)
+    out = tmp_path / "docs"
+    generate(Corpus(trials), options, out)
+
+    def files() -> dict[str, str]:
+        return {k: v for k, v in digest_tree(out).items() if k != WRITTEN_LIST}
+
+    reference = files()
+    reads: list[str] = []
+    get = Store.get
+
+    def counted(self: Store, key: str) -> bytes | None:
+        reads.append(key)
+        return get(self, key)
+
+    def again() -> list[str]:
+        reads.clear()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(Store, "get", counted)
+            rendered = generate(Corpus(trials), options, out).rendered
+        assert files() == reference
+        return rendered
+
+    # The first run rendered them (not recorded); the next checks them against the store.
+    assert again() == []
+    recorded = json.loads((out / WRITTEN_LIST).read_text())
+    data = Layout.data(POLAR_ID)
+    own = {Layout.trial_src(POLAR_ID), data, Layout.fhir(POLAR_ID), Layout.ris(POLAR_ID)}
+    assert own <= set(recorded)
+    keys = {entry[0] for entry in recorded.values()}
+    assert keys <= set(reads)
+    assert again() == []
+    assert keys.isdisjoint(reads)  # every trial file was used as it was
+    # A file changed since it was written: read from the store again, nothing rendered.
+    text = (out / data).read_bytes()
+    (out / data).write_bytes(text.replace(b'"', b"'"))  # same size, other bytes
+    assert again() == []
+    assert set(reads) & keys == {recorded[data][0]}
+
+
 def test_store_refuses_entries_whose_header_or_payload_does_not_match(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.put("a" * 64, b"payload")

@@ -55,7 +55,7 @@ from trialpress.layout import (
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter, Stage
 from trialpress.stopping import checkpoint
-from trialpress.store import Store, digest, write_if_changed
+from trialpress.store import PageFiles, Store, digest, write_if_changed
 
 PageSize = Literal["A4", "Letter"]
 
@@ -282,10 +282,22 @@ def generate(
     sources = [template_sources(ctx.env, p.template) for p in render.TRIAL_PAGES]
     page_keys = [digest(engine, source) for source in sources]
     todo: list[TrialWork] = []
+    # Which key each file here was written from, when the store is kept: a file still as it
+    # was written costs a stat, not a store read and a comparison (trials the workers
+    # render are recorded by the next build).
+    written = PageFiles(out, WRITTEN_LIST) if options.cache is not None else None
     for trial in corpus.trials.values():
         checkpoint()
         work = _reuse(
-            trial, listed[trial.nct_id], corpus, changes, pdf_ready, page_keys, store, out, result
+            trial,
+            listed[trial.nct_id],
+            corpus,
+            changes,
+            pdf_ready,
+            page_keys,
+            store,
+            result,
+            written,
         )
         if work is not None:
             todo.append(work)
@@ -318,6 +330,8 @@ def generate(
         write_if_changed(path, render.asset_path(name, options.templates).read_bytes())
         result.files[dest] = path
     _prune(out, set(result.pages) | set(result.files))
+    if written is not None:
+        written.save(remove=False)  # _prune removes what is no longer generated
     return result
 
 
@@ -507,14 +521,25 @@ def _reuse(
     pdf_ready: frozenset[str],
     page_keys: list[str],
     store: Store,
-    out: Path,
     result: Generated,
+    written: PageFiles | None = None,
 ) -> TrialWork | None:
     """Write what the store has of one trial's pages, data and exports; return what it
     lacks (None: nothing), to be rendered by :func:`render_batch`. ``trial_digest``: the
-    digest of the trial's JSON that each of its keys holds."""
+    digest of the trial's JSON that each of its keys holds; ``written``: which key each
+    file of the output was written from (a file still as written is left as it is)."""
     nct_id = trial.nct_id
+    out = result.out
     view = corpus_view(corpus, trial)
+
+    def placed(path: str, key: str) -> bool:
+        return written is not None and written.path(path, key) is not None
+
+    def place(path: str, key: str, data: bytes) -> None:
+        write_if_changed(out / path, data)
+        if written is not None:
+            written.record(path, key)
+
     # Pages show the trial's versions and their changes: a new version re-renders them.
     timeline = changes.timeline(nct_id) if changes else None
     versions = [s.version.id for s in timeline.steps] if timeline else None
@@ -525,27 +550,36 @@ def _reuse(
             continue
         src = page.src(nct_id)
         key = digest("page", page.template, page_key, has_pdf, view, versions, trial_digest)
-        text = _page_text(store.get(key))
-        if text is None:
-            pages.append((n, key))
-        else:
-            write_if_changed(out / src, text)
+        if not placed(src, key):
+            text = _page_text(store.get(key))
+            if text is None:
+                pages.append((n, key))
+            else:
+                place(src, key, text)
         result.pages[src] = out / src
         result.standalone.append(src)
     data_path = Layout.data(nct_id)
     data_key = digest("data", __version__, trial_digest)
-    data = store.get(data_key)
-    if data is not None:
-        write_if_changed(out / data_path, data)
+    data_ok = placed(data_path, data_key)
+    if not data_ok:
+        data = store.get(data_key)
+        if data is not None:
+            place(data_path, data_key, data)
+            data_ok = True
     result.files[data_path] = out / data_path
     exports_key = digest("exports", __version__, trial_digest)
-    payload = store.get(exports_key)  # the store checks key and checksum: an intact entry is ours
-    if payload is not None:
-        for path, text in json.loads(payload).items():
-            write_if_changed(out / path, text.encode("utf-8"))
-    for path in (Layout.fhir(nct_id), Layout.ris(nct_id)):
+    export_paths = (Layout.fhir(nct_id), Layout.ris(nct_id))
+    exports_ok = all(placed(path, exports_key) for path in export_paths)
+    if not exports_ok:
+        # The store checks key and checksum: an intact entry is ours.
+        payload = store.get(exports_key)
+        if payload is not None:
+            for path, text in json.loads(payload).items():
+                place(path, exports_key, text.encode("utf-8"))
+            exports_ok = True
+    for path in export_paths:
         result.files[path] = out / path
-    if not pages and data is not None and payload is not None:
+    if not pages and data_ok and exports_ok:
         return None
     return TrialWork(
         trial,
@@ -553,8 +587,8 @@ def _reuse(
         timeline,
         has_pdf,
         tuple(pages),
-        data_key if data is None else None,
-        exports_key if payload is None else None,
+        None if data_ok else data_key,
+        None if exports_ok else exports_key,
     )
 
 
@@ -703,6 +737,8 @@ def _pdfs(
 #: The files the last :func:`generate` wrote into its folder: only those are ever removed,
 #: so ``trialpress generate`` can write into a docs folder that holds hand-written pages.
 GENERATED_LIST = ".trialpress-generated.json"
+#: Which key each trial file of that folder was written from, with its size and time.
+WRITTEN_LIST = ".trialpress-written.json"
 
 
 def _prune(out: Path, keep: Iterable[str]) -> None:
