@@ -177,6 +177,37 @@ def _entries_containing(store: Path, needle: bytes) -> list[Path]:
     ]
 
 
+def test_template_sources_parse_each_source_once_and_follow_edits(tmp_path: Path) -> None:
+    """The template digests of a build's page keys share base templates and macros: each
+    source is parsed once per environment; an edited source is parsed again and changes
+    the digest of exactly the templates that use it."""
+    from jinja2 import Environment, FileSystemLoader
+
+    from trialpress.publish import template_sources
+
+    (tmp_path / "base.md").write_text("{% block body %}{% endblock %}")
+    (tmp_path / "macros.html").write_text("{% macro m() %}x{% endmacro %}")
+    (tmp_path / "a.md").write_text('{% extends "base.md" %}{% import "macros.html" as m %}')
+    (tmp_path / "b.md").write_text('{% extends "base.md" %}')
+    env = Environment(loader=FileSystemLoader(tmp_path), autoescape=False)
+    parsed: list[str] = []
+    parse = env.parse
+
+    def counted(source: str, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(source)
+        return parse(source, *args, **kwargs)
+
+    env.parse = counted  # type: ignore[method-assign]
+    a, b = template_sources(env, "a.md"), template_sources(env, "b.md")
+    assert len(parsed) == 4  # a, b, base and macros: base once
+    assert (template_sources(env, "a.md"), template_sources(env, "b.md")) == (a, b)
+    assert len(parsed) == 4
+    (tmp_path / "macros.html").write_text("{% macro m() %}y{% endmacro %}")
+    assert template_sources(env, "a.md") != a
+    assert template_sources(env, "b.md") == b
+    assert parsed[4:] == ["{% macro m() %}y{% endmacro %}"]
+
+
 def test_a_corrupt_or_foreign_store_entry_is_rendered_again_never_published(
     in_tmp: Path,
 ) -> None:
@@ -637,9 +668,11 @@ def test_theme_files_are_linked_from_the_working_folder_and_follow_the_theme(
     trials = [polar()]
     _build(trials, in_tmp / "a", cache)
     site = in_tmp / "a"
-    material = Path(__import__("material").__file__).parent / "templates"
+    import material
+
+    material_dir = Path(str(material.__file__)).parent / "templates"
     bundle = next((site / "assets" / "javascripts").glob("bundle.*.js"))
-    shipped = material / bundle.relative_to(site)
+    shipped = material_dir / bundle.relative_to(site)
     assert bundle.read_bytes() == shipped.read_bytes()
     assert bundle.stat().st_nlink > 1 and (site / "assets" / "extra.css").stat().st_nlink > 1
     first = bundle.stat().st_ino
@@ -728,7 +761,7 @@ def test_the_next_build_reuses_the_folders_of_the_output_it_replaced(
         started.append(popen(args, **kwargs))
         return started[-1]
 
-    monkeypatch.setattr(build.subprocess, "Popen", recording)
+    monkeypatch.setattr(subprocess, "Popen", recording)
 
     trials = [polar(), palmira()]
     cache = in_tmp / "cache"

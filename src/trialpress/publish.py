@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -679,10 +680,19 @@ def _store_and_write(store: Store, key: str, text: str, path: Path) -> None:
     write_if_changed(path, data)
 
 
+#: The templates each template source names, per environment (its syntax settings decide
+#: how a source parses): a build asks for the page keys of several templates that share
+#: their base and macros, and each source is parsed once.
+_REFERENCED: weakref.WeakKeyDictionary[Environment, dict[str, list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def template_sources(env: Environment, name: str) -> str:
     """Digest of a template and every template it extends, includes or imports: a change
     to one re-renders exactly the pages made with it."""
     seen: dict[str, str] = {}
+    referenced = _REFERENCED.setdefault(env, {})
     todo = [name]
     while todo:
         current = todo.pop()
@@ -691,7 +701,10 @@ def template_sources(env: Environment, name: str) -> str:
         assert env.loader is not None
         source, filename, _ = env.loader.get_source(env, current)
         seen[current] = f"{filename}\0{source}"
-        todo += [t for t in meta.find_referenced_templates(env.parse(source)) if t]
+        if source not in referenced:  # keyed by the source itself: an edit parses again
+            found = meta.find_referenced_templates(env.parse(source))
+            referenced[source] = [t for t in found if t]
+        todo += referenced[source]
     return digest(sorted(seen.items()))
 
 
