@@ -830,6 +830,26 @@ def test_the_next_build_reuses_the_folders_of_the_output_it_replaced(
     assert sorted(p.name for p in in_tmp.iterdir() if p.name.startswith(".a")) == []
 
 
+def test_a_link_in_place_of_the_retired_output_is_never_followed(in_tmp: Path) -> None:
+    """A link where the replaced output is kept is not emptied or reused (the folder it
+    points to keeps its files), and the build still replaces the output."""
+    from trialpress import build
+
+    trials = [polar()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    (work,) = [p for p in (cache / "work").iterdir() if p.is_dir()]
+    elsewhere = in_tmp / "elsewhere"
+    (elsewhere / "sub").mkdir(parents=True)
+    (elsewhere / "sub" / "keep.txt").write_text("keep")
+    (work / build.RETIRED).symlink_to(elsewhere, target_is_directory=True)
+    _build(trials, in_tmp / "a", cache)
+    assert (elsewhere / "sub" / "keep.txt").read_text() == "keep"
+    assert not (work / build.RETIRED).is_symlink()  # the replaced output is there now
+    _build(trials, in_tmp / "fresh", None)
+    assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
+
+
 def test_pagefind_runs_while_the_pages_are_built(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -156,7 +156,9 @@ def _swap_into_place(tmp: Path, out: Path, retired: Path | None = None) -> None:
     """
     old: Path | None = None
     if out.exists() and retired is not None:
-        if retired.exists():
+        if retired.is_symlink():
+            retired.unlink()
+        elif retired.exists():
             shutil.rmtree(retired)
         try:
             out.rename(retired)
@@ -234,7 +236,7 @@ class _Recycler:
         self._proc: subprocess.Popen[bytes] | None = None
         self._folders: list[str] | None = None
         self._site: Path | None = None
-        if self.retired.is_dir():
+        if self._usable():
             # -delete implies -depth: folders are printed children first; links are
             # removed as files, never followed.
             args = ["find", str(self.retired), "!", "-type", "d", "-delete"]
@@ -244,6 +246,10 @@ class _Recycler:
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,
                 )
+
+    def _usable(self) -> bool:
+        """A folder of ours (never a link to one elsewhere, whose files would be removed)."""
+        return self.retired.is_dir() and not self.retired.is_symlink()
 
     def join(self) -> None:
         """Wait for ``find`` (no process outlives the build)."""
@@ -261,7 +267,7 @@ class _Recycler:
         """Move the emptied folders to ``site_dir``, which must be absent or empty (MkDocs
         has cleaned it and written nothing yet); else leave them for the next build."""
         self.join()
-        if not self.retired.is_dir():
+        if not self._usable():
             return
         if self._folders is None:  # find could not run, or failed
             self._folders = _empty_folders(self.retired)
