@@ -28,13 +28,16 @@ from trialpress.readers import read_paths
 
 LABELS = Path(__file__).parent / "facts_labels.json"
 # Records from outside the shared data, kept to what the evaluation reads (SOURCE.md there):
-# held_out_5 (API v2 criteria), held_out_6 to held_out_8 (legacy XML criteria, another source).
+# held_out_5 (API v2 criteria), held_out_6 to held_out_11 (legacy XML criteria, another source).
 UNSEEN = Path(__file__).parent / "data" / "facts_unseen"
 UNSEEN_RECORDS = (
     UNSEEN / "trials.json",
     UNSEEN / "held_out_6.json",
     UNSEEN / "held_out_7.json",
     UNSEEN / "held_out_8.json",
+    UNSEEN / "held_out_9.json",
+    UNSEEN / "held_out_10.json",
+    UNSEEN / "held_out_11.json",
 )
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # Held-out sets no extraction rule has been changed after, each gated on the targets its
@@ -44,7 +47,14 @@ PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # first run met only recall: numeric precision 90.1%, recall 91.7%; eight kinds below 90%
 # per-kind precision). A new unseen set goes here, with the targets its first run met,
 # until its errors are acted on.
-FIRST_RUN_MET: dict[str, tuple[str, ...]] = {}
+FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
+    # First runs (LABELLING.md): held_out_9 numeric precision 97.5%, recall 89.3%; held_out_10
+    # 95.7% and 97.8%; held_out_11 98.5% and 95.0%. In each some kinds fell below 90%
+    # precision (cns_metastases and measurable_disease_required among them).
+    "held_out_9": ("numeric precision",),
+    "held_out_10": ("numeric precision", "numeric recall"),
+    "held_out_11": ("numeric precision", "numeric recall"),
+}
 
 
 @pytest.fixture(scope="module")
