@@ -28,7 +28,7 @@ from trialpress.readers import read_paths
 
 LABELS = Path(__file__).parent / "facts_labels.json"
 # Records from outside the shared data, kept to what the evaluation reads (SOURCE.md there):
-# held_out_5 (API v2 criteria), held_out_6 to held_out_11 (legacy XML criteria, another source).
+# held_out_5 (API v2 criteria), held_out_6 to held_out_12 (legacy XML criteria, another source).
 UNSEEN = Path(__file__).parent / "data" / "facts_unseen"
 UNSEEN_RECORDS = (
     UNSEEN / "trials.json",
@@ -38,6 +38,7 @@ UNSEEN_RECORDS = (
     UNSEEN / "held_out_9.json",
     UNSEEN / "held_out_10.json",
     UNSEEN / "held_out_11.json",
+    UNSEEN / "held_out_12.json",
 )
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # Held-out sets no extraction rule has been changed after, each gated on the targets its
@@ -48,7 +49,11 @@ PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # kinds, cns_metastases and measurable_disease_required among them, were below 90%
 # precision). A new unseen set goes here, with the targets its first run met, until its
 # errors are acted on.
-FIRST_RUN_MET: dict[str, tuple[str, ...]] = {}
+FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
+    # held_out_12 met none on its first run: numeric precision 93.7%, recall 89.6%; anc_min,
+    # crcl_min, cns_metastases and measurable_disease_required below 90% (LABELLING.md).
+    "held_out_12": (),
+}
 
 
 @pytest.fixture(scope="module")

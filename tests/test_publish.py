@@ -180,6 +180,37 @@ def _entries_containing(store: Path, needle: bytes) -> list[Path]:
     ]
 
 
+def test_template_sources_parse_each_source_once_and_follow_edits(tmp_path: Path) -> None:
+    """The template digests of a build's page keys share base templates and macros: each
+    source is parsed once per environment; an edited source is parsed again and changes
+    the digest of exactly the templates that use it."""
+    from jinja2 import Environment, FileSystemLoader
+
+    from trialpress.publish import template_sources
+
+    (tmp_path / "base.md").write_text("{% block body %}{% endblock %}")
+    (tmp_path / "macros.html").write_text("{% macro m() %}x{% endmacro %}")
+    (tmp_path / "a.md").write_text('{% extends "base.md" %}{% import "macros.html" as m %}')
+    (tmp_path / "b.md").write_text('{% extends "base.md" %}')
+    env = Environment(loader=FileSystemLoader(tmp_path), autoescape=False)
+    parsed: list[str] = []
+    parse = env.parse
+
+    def counted(source: str, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(source)
+        return parse(source, *args, **kwargs)
+
+    env.parse = counted  # type: ignore[method-assign]
+    a, b = template_sources(env, "a.md"), template_sources(env, "b.md")
+    assert len(parsed) == 4  # a, b, base and macros: base once
+    assert (template_sources(env, "a.md"), template_sources(env, "b.md")) == (a, b)
+    assert len(parsed) == 4
+    (tmp_path / "macros.html").write_text("{% macro m() %}y{% endmacro %}")
+    assert template_sources(env, "a.md") != a
+    assert template_sources(env, "b.md") == b
+    assert parsed[4:] == ["{% macro m() %}y{% endmacro %}"]
+
+
 def test_a_corrupt_or_foreign_store_entry_is_rendered_again_never_published(
     in_tmp: Path,
 ) -> None:
@@ -269,6 +300,56 @@ def test_a_changed_page_in_the_working_folder_is_made_again_never_published(
         _build(trials, in_tmp / "a", cache)
     assert reads and html_reads() == set()
     assert digest_tree(in_tmp / "a") == reference
+
+
+def test_trial_files_still_as_written_are_used_without_reading_the_store(
+    tmp_path: Path,
+) -> None:
+    """The generated folder records which key each trial page, data and export file was
+    written from (with its size and time): while a file is as written, a rebuild costs a
+    stat, not a store read and a comparison. A file changed since (even to bytes of the
+    same size) comes from the store again; nothing is rendered."""
+    from trialpress.publish import WRITTEN_LIST
+
+    trials = [polar(), palmira()]
+    options = PublishOptions(pdf=False, cache=tmp_path / "store", jobs=1)
+    out = tmp_path / "docs"
+    generate(Corpus(trials), options, out)
+
+    def files() -> dict[str, str]:
+        return {k: v for k, v in digest_tree(out).items() if k != WRITTEN_LIST}
+
+    reference = files()
+    reads: list[str] = []
+    get = Store.get
+
+    def counted(self: Store, key: str) -> bytes | None:
+        reads.append(key)
+        return get(self, key)
+
+    def again() -> list[str]:
+        reads.clear()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(Store, "get", counted)
+            rendered = generate(Corpus(trials), options, out).rendered
+        assert files() == reference
+        return rendered
+
+    # The first run rendered them (not recorded); the next checks them against the store.
+    assert again() == []
+    recorded = json.loads((out / WRITTEN_LIST).read_text())
+    data = Layout.data(POLAR_ID)
+    own = {Layout.trial_src(POLAR_ID), data, Layout.fhir(POLAR_ID), Layout.ris(POLAR_ID)}
+    assert own <= set(recorded)
+    keys = {entry[0] for entry in recorded.values()}
+    assert keys <= set(reads)
+    assert again() == []
+    assert keys.isdisjoint(reads)  # every trial file was used as it was
+    # A file changed since it was written: read from the store again, nothing rendered.
+    text = (out / data).read_bytes()
+    (out / data).write_bytes(text.replace(b'"', b"'"))  # same size, other bytes
+    assert again() == []
+    assert set(reads) & keys == {recorded[data][0]}
 
 
 def test_store_refuses_entries_whose_header_or_payload_does_not_match(tmp_path: Path) -> None:
@@ -598,6 +679,47 @@ def test_a_build_while_another_holds_the_working_folder_works_in_its_own(in_tmp:
     assert list(in_tmp.glob(".a.tmp-*")) == []
 
 
+def test_theme_files_are_linked_from_the_working_folder_and_follow_the_theme(
+    in_tmp: Path,
+) -> None:
+    """The theme's static files reach the site as links to copies in the working folder
+    (a rebuild links the same files again instead of writing new copies); a changed theme
+    file (here an override in ``custom_dir``) is published, one it no longer has is not."""
+    overrides = in_tmp / "overrides"
+    (overrides / "assets").mkdir(parents=True)
+    extra = overrides / "assets" / "extra.css"
+    extra.write_text("a { color: red }\n")
+    (in_tmp / "docs").mkdir()
+    (in_tmp / "docs" / "index.md").write_text("# Trials\n")
+    (in_tmp / "mkdocs.yml").write_text(
+        "site_name: t\ntheme:\n  name: material\n  font: false\n  custom_dir: overrides\n"
+        "plugins:\n  - trialpress\nmarkdown_extensions: [toc, admonition, attr_list, tables]\n"
+    )
+    cache = in_tmp / "cache"
+    trials = [polar()]
+    _build(trials, in_tmp / "a", cache)
+    site = in_tmp / "a"
+    import material
+
+    material_dir = Path(str(material.__file__)).parent / "templates"
+    bundle = next((site / "assets" / "javascripts").glob("bundle.*.js"))
+    shipped = material_dir / bundle.relative_to(site)
+    assert bundle.read_bytes() == shipped.read_bytes()
+    assert bundle.stat().st_nlink > 1 and (site / "assets" / "extra.css").stat().st_nlink > 1
+    first = bundle.stat().st_ino
+
+    extra.write_text("a { color: blue }\n")
+    _build(trials, site, cache)
+    assert bundle.stat().st_ino == first  # the same file, linked again
+    assert (site / "assets" / "extra.css").read_text() == "a { color: blue }\n"
+    extra.unlink()
+    _build(trials, site, cache)
+    assert not (site / "assets" / "extra.css").exists()
+    assert bundle.stat().st_ino == first
+    _build(trials, in_tmp / "fresh", None)
+    assert digest_tree(site) == digest_tree(in_tmp / "fresh")
+
+
 def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -612,6 +734,13 @@ def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
     reference = digest_tree(in_tmp / "a")
     page = in_tmp / "a" / "trials" / POLAR_ID / "index.html"
     assert page.stat().st_nlink > 1  # linked, not copied
+    # ... as are the generated files of the working folder (data, exports, assets)
+    for generated in (
+        Layout.data(POLAR_ID),
+        Layout.fhir(POLAR_ID),
+        "assets/trialpress/trialpress.css",
+    ):
+        assert (in_tmp / "a" / generated).stat().st_nlink > 1, generated
     (work,) = [p for p in (cache / "work").iterdir() if p.is_dir()]
     working = digest_tree(work)
 
@@ -632,17 +761,38 @@ def test_a_failed_rebuild_leaves_the_linked_previous_output_as_it_was(
     assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
 
 
-def test_the_replaced_output_is_removed_by_the_next_build_while_it_works(
-    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+def _folders(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
+
+@pytest.mark.parametrize("find", ["find", "no find"])
+def test_the_next_build_reuses_the_folders_of_the_output_it_replaced(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, find: str
 ) -> None:
     """A rebuild moves the output it replaces into its working folder (never beside the
-    site) instead of removing thousands of folders before it returns; the next build
-    removes it in a thread while it builds and has joined it before it ends, also when it
-    fails, and a failed build leaves the output as it was."""
-    import threading
+    site) instead of removing thousands of folders before it returns. The next build
+    empties that tree of files (``find``, running beside it; without ``find``, itself)
+    and builds its site in those folders (no folder removed or made again), removes the
+    ones it left empty, and has waited for ``find`` before it ends, also when it fails.
+    Only folders are reused: what the retired tree held never reaches the site, which is
+    the site a build from scratch makes, file for file and folder for folder."""
+    import subprocess
 
     from trialpress import build, search
     from trialpress.errors import BuildError, RenderError
+
+    started: list[Any] = []
+    popen = subprocess.Popen
+
+    def recording(args: list[Any], **kwargs: Any) -> Any:
+        if args[0] != "find":  # Pagefind
+            return popen(args, **kwargs)
+        if find == "no find":
+            raise FileNotFoundError(args[0])
+        started.append(popen(args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
 
     trials = [polar(), palmira()]
     cache = in_tmp / "cache"
@@ -652,47 +802,82 @@ def test_the_replaced_output_is_removed_by_the_next_build_while_it_works(
     first_page = in_tmp / "a" / "index.html"
     first = first_page.stat().st_ino
 
-    def amended(n: int) -> list[Trial]:
-        return [t.model_copy(update={"title": f"{t.title} (amended {n})"}) for t in trials]
+    def amended(n: int, some: list[Trial] = trials) -> list[Trial]:
+        return [t.model_copy(update={"title": f"{t.title} (amended {n})"}) for t in some]
 
     _build(amended(1), in_tmp / "a", cache)
-    assert (work / build.RETIRED / "index.html").stat().st_ino == first  # moved, not copied
+    retired = work / build.RETIRED
+    assert (retired / "index.html").stat().st_ino == first  # moved, not copied
     assert sorted(p.name for p in in_tmp.iterdir() if p.name.startswith(".a")) == []
     second = digest_tree(in_tmp / "a")
     second_ino = first_page.stat().st_ino
 
-    # The removal runs in a thread while the build works: it waits until the build has
-    # reached its search index (it would time out if it ran before or after the build).
-    reached, removed = threading.Event(), threading.Event()
-    remove = build._remove_tree
+    # A failed build: the emptied folders went into its site, which is removed with it;
+    # find has ended and the output is as it was.
+    events: list[str] = []
+    take = build._Recycler.take
 
-    def remove_when_reached(root: Path) -> None:
-        if reached.wait(timeout=60):
-            removed.set()
-        remove(root)
+    def taking(self: Any, site_dir: Path) -> None:
+        take(self, site_dir)
+        events.append(f"folders taken: {sorted(p.name for p in site_dir.iterdir())[:1]}")
 
     def fail(self: Any, *args: Any, **kwargs: Any) -> None:
-        reached.set()
+        events.append("search index")
         raise RenderError("search index failed", "pagefind")
 
     with monkeypatch.context() as mp:
-        mp.setattr(build, "_remove_tree", remove_when_reached)
+        mp.setattr(build._Recycler, "take", taking)
         mp.setattr(search.Indexing, "finish", fail)
         with pytest.raises((BuildError, RenderError)):
             build_trials(amended(2), in_tmp / "a", cache=cache, pdf=False)
-    assert removed.is_set()  # the removal ran while the build worked ...
-    assert not any(t.name.endswith("retired-remover") for t in threading.enumerate())
-    assert not (work / build.RETIRED).exists()  # ... and was joined before it ended
+    assert events == ["folders taken: ['assets']", "search index"]
+    assert len(started) == (1 if find == "find" else 0)
+    assert all(proc.returncode == 0 for proc in started)  # waited for
+    assert not retired.exists()
     assert digest_tree(in_tmp / "a") == second
     assert first_page.stat().st_ino == second_ino
 
     _build(amended(3), in_tmp / "a", cache)
-    assert (work / build.RETIRED / "index.html").stat().st_ino == second_ino
+    assert (retired / "index.html").stat().st_ino == second_ino
+    # What the retired tree holds never reaches the next site: a stray file and folder,
+    # and the folders of a trial that is no longer built.
+    (retired / "stray.txt").write_text("x")
+    (retired / "trials" / "stray").mkdir()
+    (retired / "trials" / "stray" / "index.html").write_text("stray")
+    reused = {rel: (retired / rel).stat().st_ino for rel in _folders(retired)}
+    _build(amended(4, [polar()]), in_tmp / "a", cache)
+    _build(amended(4, [polar()]), in_tmp / "fresh", None)
+    assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
+    assert _folders(in_tmp / "a") == _folders(in_tmp / "fresh")
+    assert f"trials/{PALMIRA_ID}" in reused and f"trials/{POLAR_ID}" in reused
+    assert not (in_tmp / "a" / "trials" / PALMIRA_ID).exists()
+    same = {
+        rel
+        for rel in _folders(in_tmp / "a")
+        if (in_tmp / "a" / rel).stat().st_ino == reused.get(rel)
+    }
+    assert f"trials/{POLAR_ID}" in same and "assets" in same
+    assert len(same) == len(_folders(in_tmp / "a"))  # every folder of the site was reused
     assert sorted(p.name for p in in_tmp.iterdir() if p.name.startswith(".a")) == []
-    # What the retired folder holds never changes what the next build makes.
-    (work / build.RETIRED / "stray.txt").write_text("x")
-    _build(amended(4), in_tmp / "a", cache)
-    _build(amended(4), in_tmp / "fresh", None)
+
+
+def test_a_link_in_place_of_the_retired_output_is_never_followed(in_tmp: Path) -> None:
+    """A link where the replaced output is kept is not emptied or reused (the folder it
+    points to keeps its files), and the build still replaces the output."""
+    from trialpress import build
+
+    trials = [polar()]
+    cache = in_tmp / "cache"
+    _build(trials, in_tmp / "a", cache)
+    (work,) = [p for p in (cache / "work").iterdir() if p.is_dir()]
+    elsewhere = in_tmp / "elsewhere"
+    (elsewhere / "sub").mkdir(parents=True)
+    (elsewhere / "sub" / "keep.txt").write_text("keep")
+    (work / build.RETIRED).symlink_to(elsewhere, target_is_directory=True)
+    _build(trials, in_tmp / "a", cache)
+    assert (elsewhere / "sub" / "keep.txt").read_text() == "keep"
+    assert not (work / build.RETIRED).is_symlink()  # the replaced output is there now
+    _build(trials, in_tmp / "fresh", None)
     assert digest_tree(in_tmp / "a") == digest_tree(in_tmp / "fresh")
 
 

@@ -116,6 +116,39 @@ def test_index_is_deterministic_cached_and_checked(
     assert len(runs) == 5
 
 
+def test_a_new_index_shares_the_unchanged_files_of_the_last_one(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    """When an entry changes, Pagefind runs again, but each file of the new index whose
+    bytes the cached one holds under the same name is linked to the cached file (shared by
+    the sites that link it, so it is neither freed nor written again); the index is the
+    one a run without any cache makes, and the last site keeps its own."""
+    entries = site_entries(corpus, True, tmp_path / "generated")
+    cache = tmp_path / "cache"
+    first = search.write_index(entries, tmp_path / "a", cache_dir=cache)
+    assert first is not None
+    published = _tree(first)
+
+    def inodes(root: Path) -> dict[str, int]:
+        return {
+            p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*") if p.is_file()
+        }
+
+    before = inodes(cache / "search" / "pagefind")
+    changed = [*entries[1:], SearchEntry(url=entries[0].url, title="Another title", text="")]
+    second = search.write_index(changed, tmp_path / "b", cache_dir=cache)
+    assert second is not None
+    assert _tree(second) == _tree(search.write_index(changed, tmp_path / "fresh"))
+    assert _tree(first) == published
+    after = inodes(second)
+    assert after == inodes(cache / "search" / "pagefind")  # the site links the cached index
+    shared = {rel for rel, ino in after.items() if before.get(rel) == ino}
+    fragments = {rel for rel in after if rel.startswith("fragment/")}
+    assert len(shared & fragments) == len(fragments) - 1  # all but the changed page's
+    assert shared != set(after)  # the index files that changed are new
+    assert all(inodes(first)[rel] == after[rel] for rel in shared)
+
+
 def test_stubs_are_kept_and_only_changes_touch_them(corpus: Corpus, tmp_path: Path) -> None:
     """The stubs Pagefind reads are kept in the working folder between builds: an
     unchanged entry's stub (and its folder) stays as it is, a changed one is rewritten, a
@@ -173,6 +206,42 @@ def test_a_failed_run_publishes_nothing_and_keeps_the_cache(
     running.cancel()
     assert not (cache / "search" / ".pagefind-run").exists()
     assert _tree(search.write_index(entries, tmp_path / "d", cache_dir=cache)) == good
+
+
+def test_the_index_is_placed_into_reused_empty_folders_and_never_through_links(
+    tmp_path: Path,
+) -> None:
+    """A rebuild's site may already hold the index's folders, empty (reused from the output
+    it replaces): they are kept and the files linked into them. A folder that holds
+    anything, or a link, is replaced: nothing is written through a link or left over."""
+    src = tmp_path / "index"
+    (src / "fragment").mkdir(parents=True)
+    (src / "pagefind.js").write_text("js")
+    (src / "fragment" / "a.pf_fragment").write_text("a")
+
+    reused = tmp_path / "reused" / "pagefind"
+    (reused / "fragment").mkdir(parents=True)
+    inode = (reused / "fragment").stat().st_ino
+    search._copy_tree(src, reused)
+    assert (reused / "fragment").stat().st_ino == inode
+    assert _tree(reused) == _tree(src)
+    assert (reused / "pagefind.js").stat().st_ino == (src / "pagefind.js").stat().st_ino
+
+    stray = tmp_path / "stray" / "pagefind"
+    (stray / "fragment").mkdir(parents=True)
+    (stray / "fragment" / "old.pf_fragment").write_text("old")
+    search._copy_tree(src, stray)
+    assert _tree(stray) == _tree(src)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    linked = tmp_path / "linked" / "pagefind"
+    linked.mkdir(parents=True)
+    (linked / "fragment").symlink_to(elsewhere, target_is_directory=True)
+    search._copy_tree(src, linked)
+    assert _tree(linked) == _tree(src)
+    assert not (linked / "fragment").is_symlink()
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_no_entry_no_index(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Literal, NoReturn
 
 import click
 
-from trialpress import __version__
+from trialpress import __version__, heap
 from trialpress.errors import RecordError, RenderError, TrialpressError, printable
 from trialpress.escaping import csv_cell
 from trialpress.models import Trial, Warned, count_warnings
@@ -710,7 +710,7 @@ def build(
             result.seconds = time.monotonic() - start
             info(result.summary())
             sys.exit(1 if result.errors else 0)
-        with stop_on_signals(), progress() as rep:
+        with stop_on_signals(), progress() as rep, heap.build_scope():
             # Read errors are printed as they come, and warnings under --verbose. Each trial
             # is shelved as it is read: the build never holds every whole trial at once.
             kept = _cache(cache, no_cache)

@@ -14,7 +14,6 @@ and reads the outcomes as they finish. No job system of our own: the local pool 
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import threading
@@ -22,6 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar, cast
+
+from trialpress import heap
 
 R = TypeVar("R")
 
@@ -101,18 +102,6 @@ def _stop_signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-@contextmanager
-def _gc_frozen() -> Iterator[None]:
-    """Keep a forked worker's garbage collector off what it inherits (the whole corpus):
-    its collections would walk every object and write to each one's header, so the
-    worker copies pages it only reads and spends seconds per 1,000 trials doing it."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _init_worker(warm: Callable[[], object] | None) -> None:
@@ -211,7 +200,7 @@ def task_pool(
         if forked:
             future = pool.submit(fn, *args)
         else:
-            with _stop_signals_held(), _gc_frozen():  # the pool forks at its first submit
+            with _stop_signals_held(), heap.frozen():  # the pool forks at its first submit
                 future = pool.submit(fn, *args)
             forked = True
         return _FutureOutcome(future)

@@ -25,6 +25,7 @@ every ``<`` in a page is the templates'.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -55,9 +56,36 @@ _SAFE_POSTPROCESSORS: frozenset[type] = frozenset(
 #: Elements whose content ``html.parser`` reads as text up to their end tag.
 _CDATA = frozenset({"script", "style"})
 #: Elements with special content rules in some ``html.parser`` versions: not understood.
-_UNSUPPORTED = frozenset(
+_SPECIAL = frozenset(
     {"textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"}
 )
+#: Of those, the ones understood where this Python's parser reads markup inside them as
+#: markup (the all-trials page keeps its table in ``<noscript>``); see :func:`_unsupported`.
+_PROBED = frozenset({"noscript"})
+
+
+@functools.cache
+def _unsupported() -> frozenset[str]:
+    """The elements the scanner refuses: :data:`_SPECIAL`, less those of :data:`_PROBED`
+    whose content the parser Python-Markdown and MkDocs use reads as markup here (asked of
+    the parser itself, so a Python whose parser reads them as text falls back)."""
+    from markdown.htmlparser import htmlparser
+
+    def reads_markup(tag: str) -> bool:
+        seen: list[str] = []
+
+        class Probe(htmlparser.HTMLParser):  # type: ignore[misc]
+            def handle_starttag(self, name: str, attrs: Any) -> None:
+                seen.append(name)
+
+        probe = Probe()
+        probe.feed(f'<{tag}><p id="x">a</p></{tag}>')
+        probe.close()
+        return seen == [tag, "p"]
+
+    return _SPECIAL - {tag for tag in _PROBED if reads_markup(tag)}
+
+
 #: Python-Markdown's ``HTMLExtractor.empty_tags``: never pushed on its stack.
 _EMPTY = frozenset({"hr"})
 #: Python-Markdown's default block-level elements (an engine with others falls back).
@@ -127,7 +155,7 @@ def _block(body: str, start: int, split: _Split) -> int:
             else:
                 continue
         if name is not None:
-            if name in _UNSUPPORTED:
+            if name in _unsupported():
                 return -1
             if "id" in attrs or "name" in attrs:
                 for a in _ATTR_RE.finditer(attrs):

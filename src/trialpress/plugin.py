@@ -26,9 +26,11 @@ errors itself and still build the good records in strict mode.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import html
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -54,7 +56,7 @@ from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
 from trialpress.publish import Generated, PublishOptions, SearchEntry, generate
 from trialpress.stopping import checkpoint
-from trialpress.store import PageFiles, Store, digest, link_or_copy
+from trialpress.store import PageFiles, Store, digest, link_or_copy, write_if_changed
 
 log = logging.getLogger("mkdocs.plugins.trialpress")
 
@@ -186,6 +188,10 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         #: An earlier build's ``pdf/`` folder whose unchanged PDFs are reused
         #: (``trialpress build`` passes the previous output's).
         self.pdf_reuse_dir: Path | None = None
+        #: Called with the site folder before MkDocs writes into it (in ``on_env``, after
+        #: it cleaned it): ``trialpress build`` puts the folders of the output it replaced
+        #: there, made ready meanwhile.
+        self.before_writing: Callable[[Path], None] | None = None
         #: Builds the search index from the trials' search entries after the build.
         self.search_indexer: SearchIndexer = self.pagefind_index
         #: Search entries of the index-term pages (Pagefind indexes them with the trials').
@@ -282,7 +288,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         """Read everything, link, generate; add pages, data, PDFs and assets as files."""
         try:
-            return self._files(files, config)
+            files = self._files(files, config)
+            self._link_theme_files(files, config)
+            return files
         except RenderError as exc:
             if self.preloaded is not None:
                 raise  # trialpress build reports it as `Error: PATH: message`
@@ -333,9 +341,11 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 added.append(File.generated(config, src, abs_src_path=str(path)))
         # Files of the working folder and stored versions of trials are linked into the
         # site, not copied: both are only ever written by replacing a file.
-        linked = {self.cache_dir, *([self.options.history] if self.options.history else [])}
+        linked = [self.cache_dir, *([self.options.history] if self.options.history else [])]
+        # (a path under one of them, as Path.parents would say, without a Path per parent)
+        under = tuple(str(folder).rstrip(os.sep) + os.sep for folder in linked)
         for dest, path in generated.files.items():
-            kind = LinkedFile if linked.intersection(path.parents) else File
+            kind = LinkedFile if str(path).startswith(under) else File
             added.append(kind.generated(config, dest, abs_src_path=str(path)))
         worker = render.asset_path(search.WORKER_SOURCE, self.options.templates)
         added.append(File.generated(config, search.WORKER_ASSET, abs_src_path=str(worker)))
@@ -391,6 +401,32 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             )
         return env
 
+    def _link_theme_files(self, files: Files, config: MkDocsConfig) -> None:
+        """The theme's static files (scripts, styles, images) are copied into the working
+        folder and linked into the site like the generated files, instead of copied into
+        every new site: a rebuild neither writes them again nor frees the last site's
+        copies (each freed at a cost on some disks). A copy is written again whenever the
+        theme's file differs; copies of files the theme no longer has are removed."""
+        themes = tuple(os.path.normpath(d) + os.sep for d in config.theme.dirs)
+        root = self.cache_dir / "theme"
+        kept: set[Path] = set()
+        for file in list(files):
+            src = file.abs_src_path
+            if isinstance(file, LinkedFile) or src is None or not src.startswith(themes):
+                continue
+            copy = root / file.dest_uri
+            write_if_changed(copy, Path(src).read_bytes())
+            kept.add(copy)
+            files.remove(file)
+            files.append(
+                LinkedFile.generated(
+                    config, file.src_uri, abs_src_path=str(copy), inclusion=file.inclusion
+                )
+            )
+        for path in root.rglob("*") if root.is_dir() else ():
+            if not path.is_dir() and path not in kept:
+                path.unlink()
+
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
         """Keep the navigation: standalone pages are rendered with it in ``on_env``."""
         self._nav = nav
@@ -410,6 +446,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
 
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         """Build the standalone pages (or reuse their HTML) and add them as site files."""
+        if self.before_writing is not None:  # the last event before MkDocs writes the site
+            self.before_writing(Path(config.site_dir))
         self._standalone = []
         self._site_files = files
         generated = self.generated
@@ -428,8 +466,10 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         pages = PageFiles(self.cache_dir / "html")
         for src in generated.standalone:
             checkpoint()
-            markdown = generated.pages[src].read_text(encoding="utf-8")  # one page at a time
-            key = digest("html", chrome, src, markdown)
+            # One page at a time; keyed by a digest of its bytes (cheaper than encoding the
+            # text into the key), decoded only when it is rendered.
+            source = generated.pages[src].read_bytes()
+            key = digest("html", chrome, src, hashlib.sha256(source).hexdigest())
             page_file = File.generated(config, src, abs_src_path=str(generated.pages[src]))
             Page(None, page_file, config)  # its URL, for the sitemap
             self._standalone.append(page_file)
@@ -437,6 +477,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             if path is None:
                 cached = store.get(key)
                 if cached is None:
+                    markdown = generated.pages[src].read_text(encoding="utf-8")
                     cached = self._render(src, markdown, env, config, files, doc_files).encode(
                         "utf-8", errors="xmlcharrefreplace"
                     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
@@ -55,7 +56,7 @@ from trialpress.layout import (
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter, Stage
 from trialpress.stopping import checkpoint
-from trialpress.store import Store, digest, write_if_changed
+from trialpress.store import PageFiles, Store, digest, write_if_changed
 
 if TYPE_CHECKING:
     from trialpress.pdf import PdfRun
@@ -298,6 +299,10 @@ def generate(
         sources = [template_sources(ctx.env, p.template) for p in render.TRIAL_PAGES]
         page_keys = [digest(engine, source) for source in sources]
         todo: list[TrialWork] = []
+        # Which key each file here was written from, when the store is kept: a file still
+        # as it was written costs a stat, not a store read and a comparison (trials the
+        # workers render are recorded by the next build).
+        written = PageFiles(out, WRITTEN_LIST) if options.cache is not None else None
         for trial in corpus.summaries.values():
             checkpoint()
             work = _reuse(
@@ -308,8 +313,8 @@ def generate(
                 pdf_ready,
                 page_keys,
                 store,
-                out,
                 result,
+                written,
             )
             if work is not None:
                 todo.append(work)
@@ -372,6 +377,8 @@ def generate(
                     remade += [entry.split(":", 1)[1] for entry in again]
                 result.rendered[:0] = pdfs.rendered or []  # PDFs first, as they were made first
             _prune(out, set(result.pages) | set(result.files))
+            if written is not None:
+                written.save(remove=False)  # _prune removes what is no longer generated
             return remade
 
         if background is None or pdfs is None:
@@ -431,9 +438,7 @@ def _without_pdfs(
     made expecting them (its data and exports stand)."""
     changes, made, page_keys, store, out = ready_keys
     scratch = Generated(out)  # its pages and files are listed already
-    work = _reuse(
-        trial, listed[trial.nct_id], corpus, changes, made, page_keys, store, out, scratch
-    )
+    work = _reuse(trial, listed[trial.nct_id], corpus, changes, made, page_keys, store, scratch)
     if work is None or not work.pages:
         return []
     return render_batch(replace(common, work=(replace(work, data_key=None, exports_key=None),)))
@@ -623,14 +628,25 @@ def _reuse(
     pdf_ready: frozenset[str],
     page_keys: list[str],
     store: Store,
-    out: Path,
     result: Generated,
+    written: PageFiles | None = None,
 ) -> TrialWork | None:
     """Write what the store has of one trial's pages, data and exports; return what it
     lacks (None: nothing), to be rendered by :func:`render_batch`. ``trial_digest``: the
-    digest of the trial's JSON that each of its keys holds."""
+    digest of the trial's JSON that each of its keys holds; ``written``: which key each
+    file of the output was written from (a file still as written is left as it is)."""
     nct_id = trial.nct_id
+    out = result.out
     view = corpus_view(corpus, trial)
+
+    def placed(path: str, key: str) -> bool:
+        return written is not None and written.path(path, key) is not None
+
+    def place(path: str, key: str, data: bytes) -> None:
+        write_if_changed(out / path, data)
+        if written is not None:
+            written.record(path, key)
+
     # Pages show the trial's versions and their changes: a new version re-renders them.
     timeline = changes.timeline(nct_id) if changes else None
     versions = [s.version.id for s in timeline.steps] if timeline else None
@@ -641,27 +657,36 @@ def _reuse(
             continue
         src = page.src(nct_id)
         key = digest("page", page.template, page_key, has_pdf, view, versions, trial_digest)
-        text = _page_text(store.get(key))
-        if text is None:
-            pages.append((n, key))
-        else:
-            write_if_changed(out / src, text)
+        if not placed(src, key):
+            text = _page_text(store.get(key))
+            if text is None:
+                pages.append((n, key))
+            else:
+                place(src, key, text)
         result.pages[src] = out / src
         result.standalone.append(src)
     data_path = Layout.data(nct_id)
     data_key = digest("data", __version__, trial_digest)
-    data = store.get(data_key)
-    if data is not None:
-        write_if_changed(out / data_path, data)
+    data_ok = placed(data_path, data_key)
+    if not data_ok:
+        data = store.get(data_key)
+        if data is not None:
+            place(data_path, data_key, data)
+            data_ok = True
     result.files[data_path] = out / data_path
     exports_key = digest("exports", __version__, trial_digest)
-    payload = store.get(exports_key)  # the store checks key and checksum: an intact entry is ours
-    if payload is not None:
-        for path, text in json.loads(payload).items():
-            write_if_changed(out / path, text.encode("utf-8"))
-    for path in (Layout.fhir(nct_id), Layout.ris(nct_id)):
+    export_paths = (Layout.fhir(nct_id), Layout.ris(nct_id))
+    exports_ok = all(placed(path, exports_key) for path in export_paths)
+    if not exports_ok:
+        # The store checks key and checksum: an intact entry is ours.
+        payload = store.get(exports_key)
+        if payload is not None:
+            for path, text in json.loads(payload).items():
+                place(path, exports_key, text.encode("utf-8"))
+            exports_ok = True
+    for path in export_paths:
         result.files[path] = out / path
-    if not pages and data is not None and payload is not None:
+    if not pages and data_ok and exports_ok:
         return None
     return TrialWork(
         nct_id,
@@ -670,8 +695,8 @@ def _reuse(
         timeline,
         has_pdf,
         tuple(pages),
-        data_key if data is None else None,
-        exports_key if payload is None else None,
+        None if data_ok else data_key,
+        None if exports_ok else exports_key,
     )
 
 
@@ -725,10 +750,19 @@ def _store_and_write(store: Store, key: str, text: str, path: Path) -> None:
     write_if_changed(path, data)
 
 
+#: The templates each template source names, per environment (its syntax settings decide
+#: how a source parses): a build asks for the page keys of several templates that share
+#: their base and macros, and each source is parsed once.
+_REFERENCED: weakref.WeakKeyDictionary[Environment, dict[str, list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def template_sources(env: Environment, name: str) -> str:
     """Digest of a template and every template it extends, includes or imports: a change
     to one re-renders exactly the pages made with it."""
     seen: dict[str, str] = {}
+    referenced = _REFERENCED.setdefault(env, {})
     todo = [name]
     while todo:
         current = todo.pop()
@@ -737,7 +771,10 @@ def template_sources(env: Environment, name: str) -> str:
         assert env.loader is not None
         source, filename, _ = env.loader.get_source(env, current)
         seen[current] = f"{filename}\0{source}"
-        todo += [t for t in meta.find_referenced_templates(env.parse(source)) if t]
+        if source not in referenced:  # keyed by the source itself: an edit parses again
+            found = meta.find_referenced_templates(env.parse(source))
+            referenced[source] = [t for t in found if t]
+        todo += referenced[source]
     return digest(sorted(seen.items()))
 
 
@@ -791,6 +828,8 @@ def _finish_pdfs(pdfs: PdfRun, corpus: Corpus, out: Path, result: Generated) -> 
 #: The files the last :func:`generate` wrote into its folder: only those are ever removed,
 #: so ``trialpress generate`` can write into a docs folder that holds hand-written pages.
 GENERATED_LIST = ".trialpress-generated.json"
+#: Which key each trial file of that folder was written from, with its size and time.
+WRITTEN_LIST = ".trialpress-written.json"
 
 
 def _prune(out: Path, keep: Iterable[str]) -> None:

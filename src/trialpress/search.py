@@ -136,18 +136,46 @@ def _files(root: Path) -> dict[str, str]:
 
 
 def _cached(cache: Path, key: str) -> Path | None:
-    """The cached index for ``key`` if it is complete and unaltered (else it is removed)."""
+    """The cached index for ``key`` if it is complete and unaltered; an altered one is
+    removed. The index of other entries is kept until a new one replaces it: the new one
+    shares its unchanged files (:func:`_share_unchanged`)."""
     manifest = cache / _MANIFEST
     try:
         recorded = json.loads(manifest.read_text(encoding="utf-8"))
-        files = _files(cache / INDEX_DIR)
     except (OSError, ValueError):
-        recorded, files = None, None
-    if isinstance(recorded, dict) and recorded.get("key") == key and recorded["files"] == files:
+        recorded = None
+    if not isinstance(recorded, dict) or recorded.get("key") != key:
+        return None
+    try:
+        files: dict[str, str] | None = _files(cache / INDEX_DIR)
+    except OSError:
+        files = None
+    if recorded.get("files") == files:
         return cache / INDEX_DIR
     manifest.unlink(missing_ok=True)
     shutil.rmtree(cache / INDEX_DIR, ignore_errors=True)
     return None
+
+
+def _share_unchanged(new_root: Path, old_root: Path) -> None:
+    """Each file of a new index whose bytes the old index holds under the same name (most
+    of them: Pagefind names fragments by their content) becomes a link to the old file.
+    The sites that link the old file then share it, and it is not freed and written again
+    at every rebuild (thousands of files, each freed at a cost on some disks)."""
+    if old_root.is_symlink() or not old_root.is_dir():
+        return
+    for folder, _, names in os.walk(new_root):
+        for name in names:
+            new = Path(folder) / name
+            old = old_root / new.relative_to(new_root)
+            try:
+                if old.is_symlink() or not old.is_file():
+                    continue
+                if old.stat().st_size != new.stat().st_size or old.read_bytes() != new.read_bytes():
+                    continue
+                link_or_copy(old, new)
+            except OSError:
+                continue  # the new file stays as Pagefind wrote it
 
 
 def write_stubs(entries: Sequence[Indexable], root: Path, language: str) -> None:
@@ -233,6 +261,8 @@ class Indexing:
                     _move_tree(self._out, dest)
                     return dest
                 self._hit = self._cache / INDEX_DIR
+                _share_unchanged(self._out, self._hit)
+                (self._cache / _MANIFEST).unlink(missing_ok=True)
                 _move_tree(self._out, self._hit)
                 manifest = {"key": self._key, "files": _files(self._hit)}
                 text = json.dumps(manifest, indent=1) + "\n"
@@ -271,11 +301,28 @@ def _move_tree(src: Path, dest: Path) -> None:
     src.rename(dest)
 
 
+def _only_folders(root: Path) -> bool:
+    """True when ``root`` holds folders alone (no file, no link)."""
+    for folder, dirs, files in os.walk(root):
+        if files or any((Path(folder) / d).is_symlink() for d in dirs):
+            return False
+    return True
+
+
 def _copy_tree(src: Path, dest: Path) -> None:
-    """Hard links where possible (index files are never modified in place), else copies."""
-    if dest.exists():
+    """Hard links where possible (index files are never modified in place), else copies.
+    Folders already at ``dest`` with no file in them (a rebuild's reused folders) are
+    kept; anything else there is removed first."""
+    if dest.is_symlink() or dest.is_file():
+        dest.unlink()
+    elif dest.exists() and not _only_folders(dest):
         shutil.rmtree(dest)
-    shutil.copytree(src, dest, copy_function=lambda s, d: link_or_copy(Path(s), Path(d)))
+    shutil.copytree(
+        src,
+        dest,
+        copy_function=lambda s, d: link_or_copy(Path(s), Path(d)),
+        dirs_exist_ok=True,
+    )
 
 
 def start_index(

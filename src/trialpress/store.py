@@ -148,12 +148,13 @@ class PageFiles:
 
     MANIFEST = ".manifest.json"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, manifest: str = MANIFEST) -> None:
         self.root = root
+        self._manifest = manifest
         self._before: dict[str, list[object]] = {}
         self._now: dict[str, list[object]] = {}
         try:
-            data = json.loads((root / self.MANIFEST).read_bytes())
+            data = json.loads((root / manifest).read_bytes())
             if isinstance(data, dict):
                 self._before = data
         except (OSError, ValueError):
@@ -174,6 +175,12 @@ class PageFiles:
         self._now[name] = recorded
         return path
 
+    def record(self, name: str, key: str) -> None:
+        """Record that the file of ``name`` (just written or checked) holds what ``key``
+        makes."""
+        st = (self.root / name).stat()
+        self._now[name] = [key, st.st_size, st.st_mtime_ns]
+
     def put(self, name: str, key: str, data: bytes) -> Path:
         """Write ``data`` as the page ``name`` made from ``key``; its path."""
         path = self.root / name
@@ -183,12 +190,13 @@ class PageFiles:
         self._now[name] = [key, st.st_size, st.st_mtime_ns]
         return path
 
-    def save(self) -> None:
-        """Record this build's pages; remove the files of pages it no longer has."""
-        for name in set(self._before) - set(self._now):
+    def save(self, *, remove: bool = True) -> None:
+        """Record this build's pages; remove the files of pages it no longer has (unless
+        ``remove`` is False: another part of the build owns what is removed)."""
+        for name in set(self._before) - set(self._now) if remove else ():
             path = self.root / name
             if self.root.resolve() in path.resolve().parents:
                 path.unlink(missing_ok=True)
         blob = json.dumps(self._now, sort_keys=True).encode("utf-8")
         self.root.mkdir(parents=True, exist_ok=True)
-        write_if_changed(self.root / self.MANIFEST, blob)
+        write_if_changed(self.root / self._manifest, blob)

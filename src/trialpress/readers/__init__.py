@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from trialpress import __version__
+from trialpress import __version__, heap
 from trialpress.corpus import Shelved
 from trialpress.errors import RecordError
 from trialpress.executor import default_jobs, run_tasks
@@ -282,37 +282,41 @@ def _read_all(
             emitted += 1
 
     parallel = executor is not None or ((jobs or default_jobs()) > 1 and len(files) > READ_BATCH)
-    for i, path in enumerate(files):
-        checkpoint()
-        try:
-            if not parallel:
-                done[i] = read_file(path, store)
-            else:
-                stored = None if store is None else _stored(store, _record_key(path, _load(path)))
-                if stored is None:
-                    todo.append((i, path))
-                    continue
-                done[i] = stored
-        except RecordError as exc:
-            done[i] = [exc]
-        emit()
-    batches = [todo[n : n + READ_BATCH] for n in range(0, len(todo), READ_BATCH)]
-    root = store.root.absolute() if store is not None and store.root is not None else None
-    with run_tasks(
-        _read_batch,
-        [([(str(p), str(p.absolute())) for _, p in batch], root) for batch in batches],
-        jobs=jobs,
-        address=executor,
-        preload=["trialpress.readers"],
-    ) as outcomes:
-        for n, outcome in outcomes:
-            for (i, _), results in zip(batches[n], outcome.result(), strict=True):
-                texts[i] = results
-                done[i] = [
-                    Trial.model_validate_json(r) if isinstance(r, str) else r for r in results
-                ]
-            emit()
+    # Stored records are validated into trials that live until the build ends: no
+    # collector passes over them meanwhile (see trialpress.heap).
+    with heap.long_lived():
+        for i, path in enumerate(files):
             checkpoint()
+            try:
+                if not parallel:
+                    done[i] = read_file(path, store)
+                else:
+                    key = None if store is None else _record_key(path, _load(path))
+                    stored = None if key is None else _stored(store, key)
+                    if stored is None:
+                        todo.append((i, path))
+                        continue
+                    done[i] = stored
+            except RecordError as exc:
+                done[i] = [exc]
+            emit()
+        batches = [todo[n : n + READ_BATCH] for n in range(0, len(todo), READ_BATCH)]
+        root = store.root.absolute() if store is not None and store.root is not None else None
+        with run_tasks(
+            _read_batch,
+            [([(str(p), str(p.absolute())) for _, p in batch], root) for batch in batches],
+            jobs=jobs,
+            address=executor,
+            preload=["trialpress.readers"],
+        ) as outcomes:
+            for n, outcome in outcomes:
+                for (i, _), results in zip(batches[n], outcome.result(), strict=True):
+                    texts[i] = results
+                    done[i] = [
+                        Trial.model_validate_json(r) if isinstance(r, str) else r for r in results
+                    ]
+                emit()
+                checkpoint()
     return trials, errors
 
 
