@@ -237,3 +237,37 @@ def test_known_version_ids_spare_the_stored_form_and_never_falsify_history(
     assert wrong.pending == []
     timeline = wrong.timeline(am.NCT)
     assert timeline is not None and [s.version.id for s in timeline.steps] == [version_id(real(v1))]
+
+
+def test_digests_made_by_the_caller_name_the_memo_entry_without_dumping_the_trial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The publish stage already has each trial's JSON digest: history takes it instead of
+    dumping the trial again, and finds the same memo entry by it."""
+    from trialpress import history
+    from trialpress.store import Store
+
+    memo = Store(tmp_path / "store")
+    h = HistoryStore(tmp_path / "h")
+    v1 = am.amended(tmp_path, name="v1")
+    assert h.commit(h.changelog([v1], memo)) == 1
+    name = history._VersionIds._name(v1)
+    made: list[str] = []
+    real = history.stored_form
+
+    def counting(trial: Trial) -> dict[str, object]:
+        made.append(trial.nct_id)
+        return real(trial)
+
+    def no_dump(trial: Trial) -> str:
+        raise AssertionError("the trial was dumped again")
+
+    monkeypatch.setattr(history, "stored_form", counting)
+    monkeypatch.setattr(history._VersionIds, "_name", staticmethod(no_dump))
+    again = h.changelog([v1], memo, {am.NCT: name})
+    assert again.pending == [] and made == []  # the memo answered, by the caller's digest
+    timeline = again.timeline(am.NCT)
+    assert timeline is not None
+    assert [s.version.id for s in timeline.steps] == [version_id(real(v1))]
+    with pytest.raises(AssertionError, match="dumped again"):
+        h.changelog([v1], memo)  # without the digest the trial is dumped (and that is seen)

@@ -497,6 +497,26 @@ def schema() -> None:
     click.echo(json.dumps(Trial.model_json_schema(), indent=2))
 
 
+#: ``--templates DIR`` of every command that renders (one definition: one help text).
+_templates_option = click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Folder of templates overriding the shipped ones (site/, pdf/), searched first.",
+)
+
+#: ``--config FILE`` of build and serve.
+_config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    metavar="FILE",
+    help="MkDocs config using the trialpress plugin [default: ./mkdocs.yml, else a bundled one]",
+)
+
+
 def _executor_options(f: Any) -> Any:
     """``--jobs N`` and ``--executor URL``: where pages and PDFs are rendered."""
     f = click.option(
@@ -536,12 +556,7 @@ def _executor_options(f: Any) -> Any:
 @click.option(
     "--site-url", default=None, help="Site root URL, for the trial page link and QR code."
 )
-@click.option(
-    "--templates",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Folder of template overrides (searched before the shipped templates).",
-)
+@_templates_option
 @click.pass_context
 def pdf(
     ctx: click.Context,
@@ -624,27 +639,14 @@ def _cache(cache: str, no_cache: bool) -> str | None:
     help="Output folder; replaced only when the build succeeds. "
     "[default: the config's site_dir, or build/site]",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=str),
-    default=None,
-    metavar="FILE",
-    help="MkDocs config using the trialpress plugin [default: ./mkdocs.yml, else a bundled one]",
-)
+@_config_option
 @click.option(
     "--strict/--no-strict",
     default=True,
     show_default=True,
     help="Fail on any MkDocs warning (record errors never stop the build).",
 )
-@click.option(
-    "--templates",
-    type=click.Path(file_okay=False, exists=True, path_type=str),
-    default=None,
-    metavar="DIR",
-    help="Folder of templates overriding the shipped ones (site/, pdf/).",
-)
+@_templates_option
 @click.option("--pdf/--no-pdf", default=None, help="Render PDFs [default: as the config says].")
 @_cache_options
 @_executor_options
@@ -661,7 +663,7 @@ def build(
     out: str | None,
     config_file: str | None,
     strict: bool,
-    templates: str | None,
+    templates: Path | None,
     pdf: bool | None,
     cache: str,
     no_cache: bool,
@@ -737,21 +739,8 @@ def build(
 
 @cli.command()
 @click.argument("records", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=str),
-    default=None,
-    metavar="FILE",
-    help="MkDocs config using the trialpress plugin [default: ./mkdocs.yml, else a bundled one]",
-)
-@click.option(
-    "--templates",
-    type=click.Path(file_okay=False, exists=True, path_type=str),
-    default=None,
-    metavar="DIR",
-    help="Folder of templates overriding the shipped ones.",
-)
+@_config_option
+@_templates_option
 @click.option(
     "-a",
     "--dev-addr",
@@ -764,7 +753,7 @@ def build(
 def serve(
     records: tuple[str, ...],
     config_file: str | None,
-    templates: str | None,
+    templates: Path | None,
     dev_addr: str | None,
     cache: str,
     no_cache: bool,
@@ -798,13 +787,7 @@ def serve(
     metavar="DIR",
     help="Docs folder to write the generated pages, data and assets into.",
 )
-@click.option(
-    "--templates",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    metavar="DIR",
-    help="Folder of templates overriding the shipped ones (site/, pdf/).",
-)
+@_templates_option
 @click.option("--pdf/--no-pdf", default=False, show_default=True, help="Render PDFs too.")
 @click.option(
     "--no-directory-urls",

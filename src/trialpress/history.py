@@ -24,7 +24,7 @@ import fcntl
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -238,16 +238,24 @@ class HistoryStore:
             return []
         return sorted(p.name for p in self.root.iterdir() if NCT_ID_RE.match(p.name))
 
-    def changelog(self, trials: Sequence[Trial], memo: Store | None = None) -> ChangeLog:
+    def changelog(
+        self,
+        trials: Sequence[Trial],
+        memo: Store | None = None,
+        digests: Mapping[str, str] | None = None,
+    ) -> ChangeLog:
         """Each trial compared with its latest stored version: timelines and what to store.
 
         With ``memo`` (the reuse store), the version id of a trial whose JSON the last build
         saw is taken from there instead of made from its stored form; a version to store
-        always has its id and content made afresh."""
+        always has its id and content made afresh. ``digests``: the SHA-256 of each trial's
+        model JSON by NCT ID, when the caller has made them (the publish stage does), so
+        the trial is not dumped again."""
         result = ChangeLog()
         ids = _VersionIds(memo)
         for trial in trials:
-            name, current = ids.version(trial)
+            known = digests.get(trial.nct_id) if digests is not None else None
+            name, current = ids.version(trial, known)
             stored = self.load(trial.nct_id, current)
             versions = list(stored or [])
             if not versions or versions[-1].id != current.id:
@@ -312,12 +320,12 @@ class _VersionIds:
     def _name(trial: Trial) -> str:
         return hashlib.sha256(trial.model_dump_json().encode("utf-8", "surrogatepass")).hexdigest()
 
-    def version(self, trial: Trial) -> tuple[str, Version]:
-        """The trial's name here and its current version (its stored form made only when it
-        is used, if its id is known)."""
+    def version(self, trial: Trial, name: str | None = None) -> tuple[str, Version]:
+        """The trial's name here (``name``: already made by the caller) and its current
+        version (its stored form made only when it is used, if its id is known)."""
         if self._store is None:
             return "", _current(trial)
-        name = self._name(trial)
+        name = name or self._name(trial)
         known = self._before.get(name)
         if known is None:
             return name, _current(trial)

@@ -262,7 +262,13 @@ def generate(
     if options.pdf:
         pdf_ready = _pdfs(corpus, options, out, store, result, reporter, previous_pdfs)
 
-    changes = _history(corpus, options, result)
+    # What every key says of a trial: a digest of its JSON, made once for the per-trial and
+    # the index-page keys and the history's memo alike.
+    listed = {
+        n: hashlib.sha256(t.model_dump_json().encode("utf-8")).hexdigest()
+        for n, t in corpus.trials.items()
+    }
+    changes = _history(corpus, options, result, listed)
     ctx = render.SiteContext(
         corpus=corpus,
         use_directory_urls=options.use_directory_urls,
@@ -275,12 +281,6 @@ def generate(
     engine = (options.use_directory_urls, options.site_url, __version__)
     sources = [template_sources(ctx.env, p.template) for p in render.TRIAL_PAGES]
     page_keys = [digest(engine, source) for source in sources]
-    # What every key says of a trial: a digest of its JSON, made once for the per-trial and
-    # the index-page keys alike.
-    listed = {
-        n: hashlib.sha256(t.model_dump_json().encode("utf-8")).hexdigest()
-        for n, t in corpus.trials.items()
-    }
     todo: list[TrialWork] = []
     for trial in corpus.trials.values():
         checkpoint()
@@ -413,14 +413,16 @@ def _version_ids(changes: ChangeLog, nct_id: str) -> list[str]:
     return [s.version.id for s in timeline.steps] if timeline else []
 
 
-def _history(corpus: Corpus, options: PublishOptions, result: Generated) -> ChangeLog | None:
+def _history(
+    corpus: Corpus, options: PublishOptions, result: Generated, listed: dict[str, str]
+) -> ChangeLog | None:
     """Compare every trial with its stored history and store its new version, if any; the
     stored versions are published for download. History is a convenience: a store that
     cannot be written is reported, never a failed build."""
     if options.history is None:
         return None
     store = HistoryStore(options.history)
-    changes = store.changelog(list(corpus.trials.values()), Store(options.cache))
+    changes = store.changelog(list(corpus.trials.values()), Store(options.cache), listed)
     try:
         store.commit(changes)
     except OSError as exc:
