@@ -668,9 +668,10 @@ def test_the_replaced_output_is_removed_by_the_next_build_while_it_works(
 def test_pagefind_runs_while_the_pages_are_built(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The Pagefind run starts once the search entries are known (on_files), before the
+    """The Pagefind run starts once the search entries are known, while the trial pages'
+    batches are rendered (one process: a batch renders when its outcome is read), before the
     standalone pages are built (on_env), and is waited for only in on_post_build."""
-    from trialpress import search
+    from trialpress import publish, search
     from trialpress.plugin import TrialpressPlugin
 
     events: list[str] = []
@@ -688,11 +689,23 @@ def test_pagefind_runs_while_the_pages_are_built(
         events.append("pagefind joined")
         return finish(self, site_dir)
 
+    render_batch = publish.render_batch
+
+    def batch(b: publish.Batch) -> list[str]:
+        events.append("trial pages rendered")
+        return render_batch(b)
+
     monkeypatch.setattr(search, "_start_pagefind", started)
     monkeypatch.setattr(TrialpressPlugin, "on_env", env)
     monkeypatch.setattr(search.Indexing, "finish", finished)
-    _build([polar(), palmira()], in_tmp / "a", in_tmp / "cache")
-    assert events == ["pagefind started", "pages built", "pagefind joined"]
+    monkeypatch.setattr(publish, "render_batch", batch)
+    _build([polar(), palmira()], in_tmp / "a", in_tmp / "cache", jobs=1)
+    assert events == [
+        "pagefind started",
+        "trial pages rendered",
+        "pages built",
+        "pagefind joined",
+    ]
     assert (in_tmp / "a" / "pagefind" / "pagefind.js").is_file()
 
 

@@ -378,24 +378,29 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 where = f"{trial.source.path}:{w.line}" if w.line else trial.source.path
                 log.debug("%s: %s (%s)", where, w.message, trial.nct_id)
 
+        def index(generated: Generated) -> None:
+            """Pagefind runs beside the rest of the build (on_post_build waits for it); its
+            stubs are written while the workers render trial pages."""
+            assert self.options is not None
+            self._term_entries = search.term_entries(corpus, self.options.layout)
+            self.cancel_search()
+            if self.search_indexer == self.pagefind_index:
+                self._indexing = search.start_index(
+                    [*generated.search, *self._term_entries],
+                    language=_language(config),
+                    cache_dir=self.cache_dir,
+                )
+
         generated = generate(
             corpus,
             self.options,
             self.cache_dir / "site",
             reporter=self.reporter,
             previous_pdfs=self.pdf_reuse_dir,
+            meanwhile=index,
         )
         self.generated = generated
         assert self.options is not None
-        self._term_entries = search.term_entries(corpus, self.options.layout)
-        self.cancel_search()
-        if self.search_indexer == self.pagefind_index:
-            # Pagefind runs beside the rest of the build; on_post_build waits for it.
-            self._indexing = search.start_index(
-                [*generated.search, *self._term_entries],
-                language=_language(config),
-                cache_dir=self.cache_dir,
-            )
         for failure in generated.errors:
             # Under `trialpress build` a PDF failure is that record's failure (exit 1, the
             # rest builds, its page has no PDF links); in plain MkDocs it is an error.

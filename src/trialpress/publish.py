@@ -246,12 +246,15 @@ def generate(
     *,
     reporter: Reporter = NULL,
     previous_pdfs: Path | None = None,
+    meanwhile: Callable[[Generated], object] | None = None,
 ) -> Generated:
     """Render every generated file of the site into ``out`` (a docs-folder layout).
 
     Files already in ``out`` that this corpus does not produce are removed, so ``out`` can
     be kept between runs (``mkdocs serve``). ``previous_pdfs``: an earlier output's ``pdf/``
-    folder whose unchanged PDFs may be copied (the site a build replaces).
+    folder whose unchanged PDFs may be copied (the site a build replaces). ``meanwhile``:
+    called with the result once its search entries are complete, while the workers render
+    trial pages (the plugin starts its search index there).
     """
     out = Path(out)
     layout = options.layout
@@ -268,7 +271,7 @@ def generate(
         n: hashlib.sha256(t.model_dump_json().encode("utf-8")).hexdigest()
         for n, t in corpus.trials.items()
     }
-    changes = _history(corpus, options, result, listed)
+    history, changes = _changes(corpus, options, listed)
     ctx = render.SiteContext(
         corpus=corpus,
         use_directory_urls=options.use_directory_urls,
@@ -302,8 +305,13 @@ def generate(
         env_key=digest(sources),
     )
     with _render_trials(todo, common, options) as trials_rendered:
-        # The batches render in workers while this process makes the index pages.
+        # The batches render in workers while this process makes the index pages, stores
+        # the new versions (their pretty JSON is slow) and runs the caller's work.
         _index_pages(corpus, listed, ctx, changes, options, result, store)
+        if history is not None and changes is not None:
+            _store_history(history, changes, result)
+        if meanwhile is not None:
+            meanwhile(result)
         result.rendered += trials_rendered(stage)
     studies = [  # each trial with its ResearchStudy JSON, for the site's Bundle
         (t, (out / Layout.fhir(t.nct_id)).read_text(encoding="utf-8"))
@@ -413,16 +421,21 @@ def _version_ids(changes: ChangeLog, nct_id: str) -> list[str]:
     return [s.version.id for s in timeline.steps] if timeline else []
 
 
-def _history(
-    corpus: Corpus, options: PublishOptions, result: Generated, listed: dict[str, str]
-) -> ChangeLog | None:
-    """Compare every trial with its stored history and store its new version, if any; the
-    stored versions are published for download. History is a convenience: a store that
-    cannot be written is reported, never a failed build."""
+def _changes(
+    corpus: Corpus, options: PublishOptions, listed: dict[str, str]
+) -> tuple[HistoryStore | None, ChangeLog | None]:
+    """Compare every trial with its stored history (the pages show the changes); the new
+    versions are stored by :func:`_store_history`."""
     if options.history is None:
-        return None
+        return None, None
     store = HistoryStore(options.history)
-    changes = store.changelog(list(corpus.trials.values()), Store(options.cache), listed)
+    return store, store.changelog(list(corpus.trials.values()), Store(options.cache), listed)
+
+
+def _store_history(store: HistoryStore, changes: ChangeLog, result: Generated) -> None:
+    """Store each trial's new version, if any; the stored versions are published for
+    download. History is a convenience: a store that cannot be written is reported, never
+    a failed build."""
     try:
         store.commit(changes)
     except OSError as exc:
@@ -432,7 +445,6 @@ def _history(
             path = store.version_path(nct_id, step.version.id)
             if path.is_file():
                 result.files[Layout.version(nct_id, step.version.id)] = path
-    return changes
 
 
 def _page_text(payload: bytes | None) -> bytes | None:
