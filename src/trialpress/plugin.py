@@ -78,12 +78,39 @@ class LinkedFile(File):
     across file systems): every writer of the working folder replaces files by renaming a
     new one into place and never changes one in place, so the site's file keeps its bytes."""
 
+    #: Set once the file is in the site (:func:`_place`): MkDocs' copy is then a no-op.
+    placed = False
+
     def copy_file(self, dirty: bool = False) -> None:
         """Link (or copy) the working folder's file to its place in the site."""
-        if dirty and not self.is_modified():
+        if self.placed or (dirty and not self.is_modified()):
             return
         assert self.abs_src_path is not None
         link_or_copy(Path(self.abs_src_path), Path(self.abs_dest_path))
+        self.placed = True
+
+
+#: Threads placing generated files in the site: linking is system calls (no GIL held), and a
+#: site has tens of thousands of generated files, which MkDocs would copy one by one.
+_PLACING_THREADS = 4
+
+
+def _place(files: Files) -> None:
+    """Put every generated file in the site now, a few at a time (before MkDocs' own copy
+    of static files, which then skips them; the threads are gone when this returns). All
+    of them are static files, not in the navigation (what MkDocs copies)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    todo = [f for f in files if isinstance(f, LinkedFile) and not f.is_documentation_page()]
+    size = max(1, -(-len(todo) // (4 * _PLACING_THREADS)))
+    with ThreadPoolExecutor(_PLACING_THREADS, thread_name_prefix="trialpress-place") as pool:
+        for _ in pool.map(_copy_all, [todo[i : i + size] for i in range(0, len(todo), size)]):
+            pass
+
+
+def _copy_all(files: Sequence[LinkedFile]) -> None:
+    for file in files:
+        file.copy_file()
 
 
 class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -493,6 +520,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 )
             )
         pages.save()
+        _place(files)
         return env
 
     def _render_misses(
