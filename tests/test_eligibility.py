@@ -42,7 +42,7 @@ _MARKER_ANYWHERE = re.compile(
     r"|[ivxlcdm]{1,6}[.)]|[IVXLCDM]{1,6}[.)]|[a-zA-Z][.)]|[*+•\-o·▪])(?=\s|$|[A-Z])"
 )
 _PURE_HEADING = re.compile(
-    r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:key\s+)?(?:inclusion|exclusion)\s+criteria"
+    r"^\s*(?:[*+•\-o·▪]\s+)?(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:key\s+)?(?:inclusion|exclusion)\s+criteria"
     r"\s*:?\s*(?:\*\*|__)?\s*:?\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -282,6 +282,48 @@ CASES: list[tuple[str, str, dict[str, Tree], list[tuple[str, int | None]]]] = [
             ]
         },
         [],
+    ),
+    (
+        # "-  INCLUSION CRITERIA:" (legacy XML): a heading written as a bullet is a heading
+        "heading-written-as-a-bullet",
+        "-  INCLUSION CRITERIA:\n\n  -  Age 18-55\n\n-  EXCLUSION CRITERIA:\n\n  -  Pregnancy",
+        {"inclusion": [(None, "Age 18-55")], "exclusion": [(None, "Pregnancy")]},
+        [],
+    ),
+    (
+        # "* T. bilirubin": an abbreviation, not item T of a lettered list
+        "abbreviation-is-not-a-letter-item",
+        "Inclusion Criteria:\n\n9. Lab values:\n\n   * Hemoglobin >= 8\n"
+        "   * T. bilirubin < 1.5 x ULN\n   * Creatinine < 1.5 x ULN\nT. cruzi infection excluded",
+        {
+            "inclusion": [
+                (
+                    "9",
+                    "Lab values:",
+                    [
+                        (None, "Hemoglobin >= 8"),
+                        (None, "T. bilirubin < 1.5 x ULN"),
+                        (None, "Creatinine < 1.5 x ULN\nT. cruzi infection excluded"),
+                    ],
+                )
+            ]
+        },
+        [("list-starts-late", 3)],
+    ),
+    (
+        # a lettered list goes on, whatever the case of the word after the letter
+        "letter-items-that-continue-a-list",
+        "Inclusion Criteria:\n\nA. Adults\nB. signed consent\nC. adequate function\n"
+        "7. starts at seven",
+        {
+            "inclusion": [
+                ("A", "Adults"),
+                ("B", "signed consent"),
+                ("C", "adequate function"),
+                ("7", "starts at seven"),
+            ]
+        },
+        [("list-starts-late", 6)],
     ),
     (
         "empty-heading-warns",

@@ -98,7 +98,189 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "list_name", "expected"), CASES)
+# Failure classes read on held_out_7's first run (each written afresh, not copied from it).
+PLAIN_CASES = [
+    # the Gilbert's exception after the main threshold keeps the main threshold
+    (
+        "Total bilirubin <= 2 x the ULN unless due to Gilbert's disease",
+        "inclusion",
+        {("bilirubin_max_uln", 2, "<=")},
+    ),
+    # four grades listed: the highest is the maximum, and it is one threshold
+    ("Zubrod performance status 0,1,2 or 3", "inclusion", {("ecog_max", 3, "<=")}),
+    ("ECOG 0, 1, 2, or 3", "inclusion", {("ecog_max", 3, "<=")}),
+    # U+2179 (small roman numeral ten) and mangled signs written for "x"
+    ("Platelets < 75 \u2179109/L", "exclusion", {("platelets_min", 75, ">=")}),
+    ("ALT > 3 \u2179upper limit of normal", "exclusion", {("ast_alt_max_uln", 3, "<=")}),
+    ("Platelet count of <50' 10 9/L", "exclusion", {("platelets_min", 50, ">=")}),
+    ("Neutrophil count of <1.5 \u00b4 10 9/L", "exclusion", {("anc_min", 1.5, ">=")}),
+    ("Total bilirubin below 2 x upper limit of norm", "inclusion", {("bilirubin_max_uln", 2, "<")}),
+    (
+        "Expected life time of more than 8 weeks",
+        "inclusion",
+        {("life_expectancy_min_weeks", 8, ">")},
+    ),
+    # a space as thousands separator; 10^3/mm3; "G/l"
+    ("ANC ≥ 1 500/mm3", "inclusion", {("anc_min", 1.5, ">=")}),
+    ("Platelets >100 000/µL", "inclusion", {("platelets_min", 100, ">")}),
+    ("Platelet count ≥ 100 × 10³/mm³", "inclusion", {("platelets_min", 100, ">=")}),
+    ("Neutrophils > 1.5 G/l", "inclusion", {("anc_min", 1.5, ">")}),
+    # everyone, not a group: no note
+    (
+        "Patients with adequate organ function as defined below: ANC ≥ 1.5 x 10^9/L",
+        "inclusion",
+        {("anc_min", 1.5, ">=")},
+    ),
+    # the top of a range is no limit; a past event is no limit on who may enter now
+    ("Platelet count of 50-100 x 10^9/L", "inclusion", set()),
+    ("Creatinine clearance 30-59 mL/min", "inclusion", set()),
+    ("History of febrile neutropenia (ANC < 0.5 x 10^9/L and fever)", "exclusion", set()),
+    ("Patients who experienced ALT > 5 x ULN on prior immunotherapy", "exclusion", set()),
+    (
+        "Within 14 days prior to registration: ANC < 1.0 x 10^9/L",
+        "exclusion",
+        {("anc_min", 1, ">=")},
+    ),
+    ("Previous pregnancy loss", "exclusion", set()),
+    ("Pregnancy-induced hypertension in the past", "exclusion", set()),
+    ("Male subjects whose female partners are pregnant or planning pregnancy", "exclusion", set()),
+    # CNS wording
+    ("No brain and/or leptomeningeal disease", "inclusion", {("cns_metastases", "excluded", None)}),
+    (
+        "Metastatic brain tumors unless treated and stable for 3 months",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "Extensive liver involvement, or prior brain involvement, or symptomatic lymphangitis",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    # about a treatment, not about patients with metastases
+    ("Prior radiotherapy is allowed if it was not given for CNS metastases", "inclusion", set()),
+    # a negated permission excludes; a qualifier after the metastases limits the exclusion
+    (
+        "Patients with brain metastases are not eligible",
+        "inclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    (
+        "Brain metastases that have not been treated",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "CNS metastases which are neurologically unstable",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "Known CNS metastasis (baseline imaging not required)",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    ("Brain metastases (even if treated)", "exclusion", {("cns_metastases", "excluded", None)}),
+    # a treatment of the metastases, not patients with them
+    ("Prior radiotherapy to brain metastases within 2 weeks", "exclusion", set()),
+    (
+        "Subjects with CNS metastases may participate if neurologically stable",
+        "inclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    # an alternative that is not a requirement, or a requirement for part of the trial only
+    ("Measurable disease on CT or rising tumour markers (PSA)", "inclusion", set()),
+    (
+        "Measurable disease per RECIST 1.1 or, for prostate cancer, PSA progression",
+        "inclusion",
+        set(),
+    ),
+    ("Measurable disease by RECIST 1.1 (for Part B only)", "inclusion", set()),
+    # a second threshold "in patients with" something is left out beside the plain one
+    (
+        "Platelets >= 75,000/mm3 (>= 50,000/mm3 in patients with marrow infiltration)",
+        "inclusion",
+        {("platelets_min", 75, ">=")},
+    ),
+    (
+        "ALT < 2.5 x ULN in patients without liver metastases; < 5 x ULN in patients with "
+        "liver metastases",
+        "inclusion",
+        {("ast_alt_max_uln", 2.5, "<"), ("ast_alt_max_uln_liver_mets", 5, "<")},
+    ),
+    # tests spelled out end the reach of the one before ("... or prothrombin time")
+    (
+        "creatinine <= 1.5 x ULN, activated partial thromboplastin time <= 1.5 x ULN, and "
+        "international normalized ratio or prothrombin time <= 1.5 x ULN",
+        "inclusion",
+        {("creatinine_max_uln", 1.5, "<=")},
+    ),
+    # -- after held_out_8's first run --
+    # "N x above the ULN" under exclusion is N, not 1
+    ("ALT or AST 4x above the upper limit of normal", "exclusion", {("ast_alt_max_uln", 4, "<=")}),
+    # a Gilbert's group in brackets is the main value's companion, not its condition
+    (
+        "Total bilirubin <= 1.5 x ULN (for patients with Gilbert syndrome, <= 3 x ULN)",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<=")},
+    ),
+    # more ways to write the upper limit of normal
+    (
+        "Bilirubin > 2 x the upper limit of reference range (ULRR)",
+        "exclusion",
+        {("bilirubin_max_uln", 2, "<=")},
+    ),
+    ("Creatinine =< 1.2 x upper normal levels", "inclusion", {("creatinine_max_uln", 1.2, "<=")}),
+    (
+        "Bilirubin =< 1.5 X normal institutional limits",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<=")},
+    ),
+    # GOT/GPT, and a spelled-out GGT in a list of tests sharing one value
+    ("GOT-GPT <= 3 x ULN", "inclusion", {("ast_alt_max_uln", 3, "<=")}),
+    (
+        "ALT, AST, gamma glutamyl transferase (GGT), and alkaline phosphatase levels < 3 x ULN",
+        "inclusion",
+        {("ast_alt_max_uln", 3, "<")},
+    ),
+    # counts without a unit: 10^9/L and 10^3/uL give the same small numbers; "10^9th/L"
+    ("ANC greater than or equal to 1.0", "inclusion", {("anc_min", 1, ">=")}),
+    ("Platelets at least 75 x 10^9th/L", "inclusion", {("platelets_min", 75, ">=")}),
+    # a footnote mark glued to the test's name
+    ("Hemoglobin2 (≥ 10 g/dL)", "inclusion", {("hemoglobin_min", 10, ">=")}),
+    # the top of a range ("> 1.5 x ULN but < 4 x ULN") is no limit
+    ("AST > 1.5 times normal limit but < 4 times normal limit", "inclusion", set()),
+    # CNS wording
+    ("Tumour that has spread to the brain", "exclusion", {("cns_metastases", "excluded", None)}),
+    ("Known CNS disease", "exclusion", {("cns_metastases", "excluded", None)}),
+    (
+        "Metastatic disease, with the exclusion of brain metastases",
+        "inclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    (
+        "Patients with brain metastases can only be enrolled if treated and stable for 4 weeks",
+        "inclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "Brain metastases that have not been irradiated",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    # an "active" of another item of the list is no qualifier of the metastases
+    (
+        "Active second cancer or who have brain metastases",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    # measurable disease permitted, or one way to show progression, is no requirement
+    ("Patients may have measurable disease per RECIST", "inclusion", set()),
+    ("Measurable lesions (skin or CT) may be in a previously irradiated field", "inclusion", set()),
+    ("Progression of measurable disease on CT scan", "inclusion", set()),
+]
+
+
+@pytest.mark.parametrize(("text", "list_name", "expected"), CASES + PLAIN_CASES)
 def test_rule(text: str, list_name: str, expected: set[tuple[str, object, str | None]]) -> None:
     facts = facts_of(text, list_name)
     assert simple(facts) == expected
@@ -111,6 +293,219 @@ def test_alternatives_carry_a_note() -> None:
     facts = facts_of("Serum creatinine ≤ 1.5 × ULN or creatinine clearance ≥ 60 mL/min")
     assert simple(facts) == {("creatinine_max_uln", 1.5, "<="), ("crcl_min", 60, ">=")}
     assert all(f.note for f in facts)
+
+
+# Thresholds the text makes conditional or one of alternatives: a note, or no fact.
+NOTED_CASES = [
+    # a condition after the value
+    (
+        "AST and ALT > 3 times upper limit of normal if not caused by the leukemia",
+        "exclusion",
+        {("ast_alt_max_uln", 3, "<=")},
+    ),
+    # a cause named before the value
+    (
+        "Renal impairment not related to the tumour: creatinine clearance < 40 mL/min",
+        "exclusion",
+        {("crcl_min", 40, ">=")},
+    ),
+    # an "or" beyond the other test's values, however far
+    (
+        "Serum creatinine < 1.8 mg/dl or 160 umol/l or estimated (MDRD equation with body "
+        "surface correction) creatinine clearance > 50 ml/min",
+        "inclusion",
+        {("crcl_min", 50, ">")},
+    ),
+    # an alternative that is no test at all
+    (
+        "Adequate counts (platelets > 75,000/mm3) at entry, or readiness to receive "
+        "transfusions as needed",
+        "inclusion",
+        {("platelets_min", 75, ">")},
+    ),
+    # a condition after the value, "in patients ..."
+    (
+        "Creatinine clearance < 30 mL/min in patients receiving cisplatin",
+        "exclusion",
+        {("crcl_min", 30, ">=")},
+    ),
+    # a group of patients or a part of the trial named before the value
+    (
+        "Patients aged 70 years or older: creatinine clearance ≥ 30 mL/min",
+        "inclusion",
+        {("crcl_min", 30, ">=")},
+    ),
+    (
+        "In subjects with bone marrow involvement, ANC ≥ 0.75 x 10^9/L",
+        "inclusion",
+        {("anc_min", 0.75, ">=")},
+    ),
+    ("Cohort 2: ECOG 0-2", "inclusion", {("ecog_max", 2, "<=")}),
+    (
+        "Performance status ECOG 0-1 or 2 if related to the underlying cancer",
+        "inclusion",
+        {("ecog_max", 2, "<=")},
+    ),
+    # a life expectancy limited by another illness
+    (
+        "Other malignancy with a life expectancy of less than 2 years",
+        "exclusion",
+        {("life_expectancy_min_weeks", 104, ">=")},
+    ),
+    # "or" another test that gives no fact
+    (
+        "Total bilirubin <= 1.5 times ULN, or direct bilirubin <= ULN",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<=")},
+    ),
+    ("WBC >= 3,000/mm3 or ANC >= 1,500/mm3", "inclusion", {("anc_min", 1.5, ">=")}),
+    # an exception for a part of the trial, not for treated metastases
+    (
+        "Brain metastases, except in the expansion cohort",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    # "requiring steroids" only implies that treated stable ones are admitted
+    (
+        "Brain metastases requiring corticosteroids",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    # "Clinically evident" metastases: silent ones are not excluded
+    ("Clinically evident brain metastases", "exclusion", {("cns_metastases", "excluded", None)}),
+    # -- after held_out_8's first run --
+    # a cause exception: the limits hold for other causes only; the exception's own grades
+    # are no limit
+    (
+        "Adequate organ function (bilirubin < 2 x ULN, AST and ALT <= 3 x ULN) unless judged "
+        "to be related to leukaemic infiltration",
+        "inclusion",
+        {("bilirubin_max_uln", 2, "<"), ("ast_alt_max_uln", 3, "<=")},
+    ),
+    (
+        "ECOG 0-1, unless PS of 2-3 based only on fracture pain",
+        "inclusion",
+        {("ecog_max", 1, "<=")},
+    ),
+    ("ALT =< 2.5 x ULN (unless due to haemolysis)", "inclusion", {("ast_alt_max_uln", 2.5, "<=")}),
+    ("AST <= 3 x ULN, except when due to tumour", "inclusion", {("ast_alt_max_uln", 3, "<=")}),
+    # a group of patients in brackets right after the value, a cause left out, an "or" to a
+    # bound that is no number, a unit that read literally gives another value
+    (
+        "Creatinine clearance >= 50 mL/min (for patients with serum creatinine above normal)",
+        "inclusion",
+        {("crcl_min", 50, ">=")},
+    ),
+    (
+        "Life expectancy of 2 years, excluding the cancer under study",
+        "inclusion",
+        {("life_expectancy_min_weeks", 104, ">=")},
+    ),
+    (
+        "Platelets >= 75,000/mm3 or at least the lower limit of normal",
+        "inclusion",
+        {("platelets_min", 75, ">=")},
+    ),
+    ("Hemoglobin < 9 mg/dL", "exclusion", {("hemoglobin_min", 9, ">=")}),
+    (
+        "ANC >= 1.5 x 10^9/L; lower counts are allowed when caused by marrow infiltration",
+        "inclusion",
+        {("anc_min", 1.5, ">=")},
+    ),
+    # a test named right after "if" is the condition, not a limit; the limit before it has
+    # a note
+    (
+        "ALT <= 3 x ULN if alkaline phosphatase is normal; alkaline phosphatase <= 5 x ULN if "
+        "bilirubin is at or below ULN",
+        "inclusion",
+        {("ast_alt_max_uln", 3, "<=")},
+    ),
+    # a unit that, read literally, gives another value
+    ("Platelet count > 75,000/L", "inclusion", {("platelets_min", 75, ">")}),
+    ("ANC > 1,000/mL", "inclusion", {("anc_min", 1, ">")}),
+    ("Hemoglobin >/= 10 gm/L", "inclusion", {("hemoglobin_min", 10, ">=")}),
+    # "within normal institutional limits" only implies 1 x ULN
+    (
+        "Creatinine within normal institutional limits",
+        "inclusion",
+        {("creatinine_max_uln", 1, "<=")},
+    ),
+    # a limit under "if" another test is raised, and "For subjects with <test> ..., <limit>"
+    (
+        "If alkaline phosphatase is > 3 x ULN, AST (SGOT) and ALT (SGPT) must be < 2 x ULN",
+        "inclusion",
+        {("ast_alt_max_uln", 2, "<")},
+    ),
+    (
+        "If alkaline phosphatase is > 3 x ULN with liver metastases, AST must be < 4 x ULN",
+        "inclusion",
+        {("ast_alt_max_uln_liver_mets", 4, "<")},
+    ),
+    (
+        "For subjects with serum creatinine > 2.0 x ULN, creatinine clearance < 40 ml/min excludes",
+        "exclusion",
+        {("crcl_min", 40, ">=")},
+    ),
+    # alternatives written with the long names of the transaminases
+    (
+        "Total bilirubin < 2 x normal, or serum glutamic-oxaloacetic transaminase (SGOT) or "
+        "serum glutamic pyruvic transaminase (SGPT) < 4 x normal",
+        "inclusion",
+        {("bilirubin_max_uln", 2, "<"), ("ast_alt_max_uln", 4, "<")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "list_name", "expected"), NOTED_CASES)
+def test_rule_noted(
+    text: str, list_name: str, expected: set[tuple[str, object, str | None]]
+) -> None:
+    facts = facts_of(text, list_name)
+    assert simple(facts) == expected
+    assert all(f.note and f.quote in text for f in facts), facts
+
+
+def test_criterion_after_an_open_if_clause_is_conditional() -> None:
+    """ "Creatinine <= 1.5 mg/dL, or, if creatinine is higher," / "CrCl >= 60 mL/min": the
+    parser split a condition from its threshold; the threshold keeps a note, and a closed
+    bracket ("(... if liver metastases),") opens no condition."""
+    split = [
+        Criterion(text="Serum creatinine <= 1.5 mg/dL. Or, if serum creatinine > 1.5 mg/dL,"),
+        Criterion(text="Calculated creatinine clearance >= 60 mL/min"),
+    ]
+    facts = extract_facts(Eligibility(inclusion=split))
+    assert simple(facts) == {("crcl_min", 60, ">=")} and facts[0].note
+    closed = [
+        Criterion(text="AST <= 2.5 x ULN (or <= 5 x ULN if liver metastases are present),"),
+        Criterion(text="Bilirubin <= 1.5 x ULN,"),
+    ]
+    facts = extract_facts(Eligibility(inclusion=closed))
+    assert ("bilirubin_max_uln", 1.5, "<=") in simple(facts)
+    assert all(f.note is None for f in facts), facts
+
+
+def test_wrapped_line_keeps_the_permission_before_it() -> None:
+    """ "Patients may also enter with a" / "single measurable lesion ...": a line the parser
+    split off keeps the words of the sentence it continues; a whole sentence before does not."""
+    split = [
+        Criterion(text="Other patients may also enter with a"),
+        Criterion(text="single measurable lesion seen on CT only. These patients count"),
+    ]
+    assert extract_facts(Eligibility(inclusion=split)) == []
+    whole = [
+        Criterion(text="Patients may also enter after surgery."),
+        Criterion(text="measurable lesion seen on CT is required"),
+    ]
+    facts = extract_facts(Eligibility(inclusion=whole))
+    assert simple(facts) == {("measurable_disease_required", True, None)}
+
+
+def test_conditional_second_threshold_is_left_out() -> None:
+    """ "(< 5 x ULN if hepatic impairment)" is neither the main AST/ALT limit nor the liver
+    metastases one: only the main threshold is a fact, and it is plain."""
+    facts = facts_of("ALT: < 2.5 x ULN (< 5x ULN if hepatic impairment is present).")
+    assert simple(facts) == {("ast_alt_max_uln", 2.5, "<")}
+    assert facts[0].note is None
 
 
 def test_units_and_references() -> None:

@@ -537,6 +537,23 @@ class _Parser:
                 return style, value
         return self._choose_reading(marker)
 
+    def _real_marker(self, marker: _Marker | None, line: str) -> _Marker | None:
+        """``None`` for a single letter and a full stop before a lower-case word ("T.
+        bilirubin", "C. difficile") unless it starts a lettered list or continues an open
+        one: an abbreviation, not item T."""
+        if marker is None or marker.number is None or not re.fullmatch(r"[A-Za-z]", marker.number):
+            return marker
+        rest = line[marker.end :].lstrip()
+        if line[marker.end - 1] != "." or not rest[:1].islower():
+            return marker
+        for style, value in marker.readings:
+            if self._first_value(style, value) or any(
+                lv.style == style and lv.last + 1 == value and lv.container
+                for lv in self.current.stack
+            ):
+                return marker
+        return None
+
     # -- driver -------------------------------------------------------------------------
     def run(self, text: str) -> ParsedCriteria:
         lines = text.split("\n")
@@ -554,9 +571,14 @@ class _Parser:
                 after_blank = True
                 continue
             indent = len(line) - len(line.lstrip())
-            marker = _match_marker(stripped)
+            marker = self._real_marker(_match_marker(stripped), stripped)
             heading = None if marker is not None else _heading(stripped)
+            if marker is not None and marker.is_bullet:
+                # "-  INCLUSION CRITERIA:": a heading written as a bullet is still a heading
+                pure = _PURE_HEADING_RE.match(stripped[marker.end :].strip())
+                heading = (pure.group("kind").lower(), False) if pure else None
             if heading is not None:
+                marker = None
                 kind, keep = heading
                 saw_heading = True
                 self.current = self.sections[kind]
@@ -574,7 +596,7 @@ class _Parser:
                 self.place_plain(stripped, indent, line_no, after_blank)
             else:
                 body = stripped[marker.end :].strip()
-                inner = _match_marker(body) if marker.is_bullet else None
+                inner = self._real_marker(_match_marker(body), body) if marker.is_bullet else None
                 if inner is not None and not inner.is_bullet:
                     # "* 1. Text": a numbered item written inside a bullet; the number counts.
                     marker, body = inner, body[inner.end :].strip()

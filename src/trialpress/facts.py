@@ -16,7 +16,12 @@ Choices, because a wrong fact is worse than a missing one:
 * Thresholds for Gilbert's syndrome are dropped; AST/ALT thresholds for liver metastases
   become ``ast_alt_max_uln_liver_mets``; other values tied to liver metastases are dropped.
 * A fact that is only one of several alternatives ("creatinine <= 1.5 x ULN or CrCl >= 60"),
-  or one of several different thresholds in one criterion, keeps a ``note`` saying so.
+  or one of several different thresholds in one criterion, keeps a ``note`` saying so; so
+  does one under a condition or cause ("if not related to AML", "in patients with ...",
+  "unless due to ..."), one whose unit read literally gives another value ("100,000/L") and
+  "within normal limits" (only implied 1 x ULN). A conditional second threshold beside a
+  plain one of the same kind is left out, and a test that is itself the condition ("if
+  transaminases are <= ULN") gives no fact.
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ NOTE_CONDITIONAL = "applies only to part of the trial (a phase, cohort or arm)"
 NOTE_SOME_PATIENTS = "applies only to some patients (the criterion states a condition)"
 NOTE_JOINT = "excludes only when this and the other joined threshold are both met"
 NOTE_IMPLIED = "the wording only implies this; check the criterion"
+NOTE_UNIT = "the unit as written gives another value; check the criterion"
 
 # -- criteria walk: the one place that numbers criteria the way people see them ------------
 
@@ -113,24 +119,27 @@ _ANCHORS: list[tuple[str, str]] = [
     ("bilirubin", r"(?:total\s+|serum\s+)*(?:total\s+)?bilirubin\b|\bT?BIL\b|\bTBil\b"),
     (
         "ast_alt",
-        r"\bAST\b|\bALT\b|\bSGOT\b|\bSGPT\b|\bASAT\b|\bALAT\b|\bALA\s+T\b|aspartate\s+"
+        r"\bAST\b|\bALT\b|\bSGOT\b|\bSGPT\b|\bASAT\b|\bALAT\b|\bALA\s+T\b|\bGOT\b|\bGPT\b"
+        r"|serum\s+glutamic[\s-]+(?:oxalo(?:acetic)?|pyruvic)\s+transaminase|aspartate\s+"
         r"(?:amino\s*)?transferase|alanine\s+(?:amino\s*)?transferase|\btransaminases?\b",
     ),
     (
         "life",
         r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
         r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival"
-        r"|\bprognosis\b|(?:anticipated|expected)\s+to\s+live",
+        r"|\bprognosis\b|(?:anticipated|expected)\s+to\s+live|expected\s+life[\s-]*time",
     ),
     # Other tests: they end the reach of the anchor before them.
     (
         "stop",
         r"\bWBC\b|white\s+blood\s+cells?|leukocytes?|\bINR\b|a?PTT\b|\bAPTT\b|\bPT\b"
         r"|prothrombin|alkalin\w*\s+phosphatases?|\bALP\b|\bAKP\b|lipase|amylase|albumin|\bALB\b"
-        r"|\burea\b|\bBUN\b|\bGGT\b|\bLDH\b|direct\s+bilirubin|conjugated\s+bilirubin"
+        r"|\burea\b|\bBUN\b|\bGGT\b|gamma[\s-]*glutamyl\s*transferase|\bLDH\b|direct\s+bilirubin|conjugated\s+bilirubin"
         r"|potassium|calcium|magnesium|\bTSH\b|lymphocytes?|\bCRP\b|\bQTc\w*|\bLVEF\b"
         r"|ejection\s+fraction|glucose|HbA1c|A1c|proteinuria|urine\s+protein|\bHBV\b|\bHCV\b"
-        r"|\bBMI\b|blood\s+pressure|\bAPCT\b|\bASO\b",
+        r"|\bBMI\b|blood\s+pressure|\bAPCT\b|\bASO\b|thromboplastin|international\s+normali[sz]ed"
+        r"|ha?ematocrit|\bHct\b|fibrinogen|uric\s+acid|cholesterol|triglycerides?|\bPSA\b"
+        r"|testosterone|ferritin|\bCD4\b",
     ),
 ]
 #: Every anchor starts a word; saying so first lets the search skip the inside of words
@@ -138,7 +147,10 @@ _ANCHORS: list[tuple[str, str]] = [
 _ANCHOR_RE = re.compile(
     r"\b(?:" + "|".join(f"(?P<{name}>{rx})" for name, rx in _ANCHORS) + ")", re.IGNORECASE
 )
-_CASE_SENSITIVE = {"ANC", "AGC", "PLT", "Hb", "HB", "Hgb", "HGB", "Cr", "SCr", "ALT", "AST", "PT"}
+_CASE_SENSITIVE = {
+    *("ANC", "AGC", "PLT", "Hb", "HB", "Hgb", "HGB", "Cr", "SCr", "ALT", "AST", "PT"),
+    *("GOT", "GPT"),
+}
 _SHORT_UPPER = {w.upper() for w in _CASE_SENSITIVE}
 _JOIN_RE = re.compile(
     r"[\s()\[\]/,、（）]*(?:(?:and|or|and/or|&)[\s()\[\]/,、（）]*)?", re.IGNORECASE
@@ -202,26 +214,38 @@ _LE = (
 _LT = r"<|less\s+than|lower\s+than|below|under"
 # A decimal comma ("1,5 x ULN", "1,5 x 109/l") only before a multiple, where it cannot be
 # a thousands separator.
+# A space as thousands separator ("1 500/mm3", "100 000/µL") only before a count's unit,
+# where reading "500/mm3" alone would be a wrong threshold.
 _NUM = (
-    r"\d,\d{1,2}(?=\s*(?:[xX×*]|times\b|upper\b|U[LN][NL]\b))"
+    r"\d,\d{1,2}(?=\s*(?:[xX×ⅹ*]|times\b|upper\b|U[LN][NL]\b))"
+    r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?=\s*(?:/|cells\b|per\b))"
     r"|\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
 )
 _ULN_WORDS = (
-    r"I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?"
-    r"|upper\s+normal(?:ity)?\s+(?:range\s+)?limits?"
+    r"I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?norm(?:al)?\b(?:\s+range)?"
+    r"|upper\s+normal(?:ity)?\s+(?:range\s+)?(?:limits?|levels?)|ULRR"
+    r"|upper\s+limits?\s+of\s+(?:the\s+)?reference\s+range"
+    # "2.0 X normal institutional limits", "< 3 x normal": only after a multiplier (below)
+    r"|(?:(?<=[xX×ⅹ*])|(?<=[xX×ⅹ*]\s)|(?<=times\s))(?:upper\s+)?normal\b"
+    r"(?:\s+(?:institutional\s+)?(?:limits?|values?|range))?"
 )
 _WORDNUM = "|".join(_WORD_NUMBERS)
 _UNIT = (
-    r"(?P<uln>(?:(?:x|X|×|\*|⋅|·|\?|times)\s*(?:greater\s+than\s+)?(?:of\s+)?(?:the\s+)?)?"
+    r"(?P<uln>(?:(?:x|X|×|ⅹ|\*|⋅|·|\?|times)\s*(?P<above>(?:greater|higher)\s+than\s+|above\s+|over\s+)?"
+    r"(?:of\s+)?(?:the\s+)?)?"
     r"(?:institutional\s+)?"
     rf"(?:{_ULN_WORDS})(?:\s+value)?)"
-    r"|(?P<e9>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)\s*(?:cells\s*)?/\s*L"
-    r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/L|Gi/L))"
-    r"|(?P<e3>(?:x|X|×|\*)\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*(?:µ|μ|u|mc|m)[lL]"
+    r"|(?P<e9>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)(?:th)?\s*(?:cells\s*)?/\s*L"
+    r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/[Ll]|Gi/L))"
+    r"|(?P<e3>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*"
+    r"(?:(?:µ|μ|u|mc|m)[lL]|mm\s*(?:3|³|\^3))"
     r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL])"
     r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|/\s*micro-?lit(?:er|re)s?\b|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
-    r"|(?:cells\s*)?/\s*mL)"
-    r"|(?P<gdl>g\s*/\s*d[lL])|(?P<gl>g\s*/\s*L)|(?P<mmol>mmol\s*/\s*L)"
+    r")|(?P<perml>(?:cells\s*)?/\s*mL\b)"
+    r"|(?P<gdl>g\s*/\s*d[lL])|(?P<gl>g(?:m|r)?\s*/\s*L)|(?P<mmol>mmol\s*/\s*L)"
+    r"|(?P<mgdl>mg\s*/\s*d[lL])"
+    # "platelet count > 100,000/L" (or "/mL"): read literally 10^-4 x 10^9/L, surely not meant
+    r"|(?P<perl>(?:cells\s*)?/\s*L\b)"
     r"|(?P<mlmin>m[lL]\s*/\s*(?:min(?:ute)?|mn)\b(?:\s*/\s*1\.73\s*m\s*(?:2|²|\^2))?)"
     r"|(?P<weeks>weeks?|wks?)\b|(?P<months>months?)\b|(?P<years>years?)\b|(?P<days>days?)\b"
     r"|(?P<pct>%)"
@@ -234,15 +258,16 @@ _VALUE_RE = re.compile(
 _BARE_ULN_RE = re.compile(
     rf"(?:(?P<le>{_LE})|(?P<lt>{_LT})|(?P<gt>{_GT}|greater)|(?P<ge>{_GE}))\s*(?:the\s+)?"
     r"(?:institutional\s+)?(?:ULN|UNL|upper\s+limit\s+of\s+(?:the\s+)?(?:institutional\s+)?"
-    r"normal(?:\s+range)?(?:\s+\(ULN\))?|upper\s+normal(?:ity)?\s+limit)|within\s+(?:the\s+)?(?:institutional\s+)?normal\s+"
-    r"(?:institutional\s+)?limits",
+    r"normal(?:\s+range)?(?:\s+\(ULN\))?|upper\s+normal(?:ity)?\s+limit)"
+    # "within normal institutional limits" bounds the value below too and only implies 1 x ULN
+    r"|(?P<wnl>within\s+(?:the\s+)?(?:institutional\s+)?normal\s+(?:institutional\s+)?limits)",
     re.IGNORECASE,
 )
 
 
 _CMP_GROUPS = ("ge", "gt", "le", "lt")
 _UNIT_GROUPS = (
-    *("uln", "e9", "e3", "ul", "gdl", "gl", "mmol", "mlmin"),
+    *("uln", "e9", "e3", "ul", "gdl", "gl", "mmol", "mlmin", "perl", "perml", "mgdl"),
     *("weeks", "months", "years", "days", "pct"),
 )
 
@@ -263,7 +288,7 @@ def _number(raw: str) -> float:
         return float(_WORD_NUMBERS[word.group(0).lower()])
     if re.fullmatch(r"\d,\d{1,2}", raw):
         return float(raw.replace(",", "."))  # a decimal comma
-    return float(raw.replace(",", ""))
+    return float(re.sub(r"[,\s]", "", raw))
 
 
 def _values(text: str, start: int, end: int) -> list[_Value]:
@@ -275,12 +300,15 @@ def _values(text: str, start: int, end: int) -> list[_Value]:
         m = _VALUE_RE.search(text, pos, end)
         if bare and (m is None or bare.start() <= m.start()):
             bare_cmp = next((k for k in _CMP_GROUPS if bare.groupdict().get(k)), "le")
-            out.append(_Value(bare.start(), bare.end(), bare_cmp, 1.0, "uln"))
+            bare_unit = "wnl" if bare.group("wnl") else "uln"
+            out.append(_Value(bare.start(), bare.end(), bare_cmp, 1.0, bare_unit))
             pos = bare.end()
             continue
         if m is None:
             break
         cmp = next((k for k in _CMP_GROUPS if m.group(k)), None)
+        if cmp is None and m.group("above"):
+            cmp = "gt"  # "6x above the upper limit of normal"
         unit = next((k for k in _UNIT_GROUPS if m.group(k)), None)
         glued_before = m.start("num") > 0 and text[m.start("num") - 1].isalnum()
         glued_after = m.end("num") < len(text) and text[m.end("num")].isalpha()
@@ -315,7 +343,7 @@ _OR_RE = re.compile(
 )
 # "... >= 60 mL/min for participants with creatinine above normal": for some patients only.
 _SOME_PATIENTS_RE = re.compile(
-    r"\bfor\s+(?:patients|participants|subjects|those|people|persons|individuals)\s+"
+    r"\b(?:for|in)\s+(?:patients|participants|subjects|those|people|persons|individuals)\s+"
     r"(?:with|who|whose|on|receiving|aged|older|younger|over|under|[<>≥≤])",
     re.IGNORECASE,
 )
@@ -326,6 +354,40 @@ _CAUSE_RE = re.compile(
     r"^\s*(?:\w+\s+){0,2}?(?:for\s+reasons\s+other\s+than|other\s+than|unrelated\s+to)\b",
     re.IGNORECASE,
 )
+# "<= 1.5 x ULN unless due to Gilbert's syndrome": the exception follows the main value, which
+# stays (only a value for Gilbert's is dropped).
+_EXCEPTION_FWD_RE = re.compile(
+    r"^\s*(?:\w+\s+){0,2}?(?:unless|except|other\s+than|excluding)\b", re.IGNORECASE
+)
+# "> 4 x ULN if not caused by the leukaemia": a condition after the value ("unless ..." is an
+# exception to the main value, as for Gilbert's, and stays plain; "when" is mostly a time).
+_CONDITION_FWD_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?(?:if|in\s+case)\b", re.I)
+# "Renal impairment not related to the tumour: CrCl < 40": a cause anywhere in the criterion
+# limits the threshold to some patients.
+_CAUSE_ANY_RE = re.compile(
+    r"\b(?:not\s+(?:related|due|attributable|secondary)\s+to|not\s+in\s+relation\s+(?:with|to)"
+    r"|not\s+caused\s+by|unrelated\s+to)\b",
+    re.IGNORECASE,
+)
+# "50-100 x 10^9/L": the number ends a range (searched up to the value's number).
+_RANGE_END_RE = re.compile(r"\d\s*(?:-|–|—|to)\s*$", re.IGNORECASE)
+# Exclusion "Prior grade 4 thrombocytopenia (platelets < 25)", "who experienced ALT > 5 x ULN
+# on prior immunotherapy": a past event, not a limit on who may enter now ("prior to
+# registration" is a time, not an event).
+_PAST_EVENT_RE = re.compile(
+    r"\b(?:history\s+of|previous(?:ly)?|experienced|developed|prior\s+(?!to\b))", re.IGNORECASE
+)
+# "ECOG 0-1 or 2 if related to the underlying cancer": a cause right after the grades.
+_CAUSE_FWD_RE = re.compile(
+    r"\s*(?:\w+\s+){0,2}?(?:due|related|secondary|attributable)\s+to\b", re.IGNORECASE
+)
+# Exclusion "Other malignancy with a life expectancy of less than 2 years", "Any condition
+# with a life expectancy under 5 years": the limit concerns another illness.
+_OTHER_ILLNESS_RE = re.compile(
+    r"\b(?:(?:other|another|second|concurrent|concomitant|any)\s+(?:\w+\s+){0,2}?"
+    r"(?:malignan\w*|cancers?|conditions?|illness(?:es)?|diseases?|tumou?rs?|disorders?))\b",
+    re.IGNORECASE,
+)
 # "... < 70% for patients < 60": the number after the people named is an age.
 _AGE_BEFORE_RE = re.compile(
     r"\b(?:patients|participants|subjects|people|persons|children|adults|aged?)\s*$", re.IGNORECASE
@@ -333,7 +395,14 @@ _AGE_BEFORE_RE = re.compile(
 # "If the creatinine is > 1.5 mg/dL ...", "(If greater than 1.5, the clearance must be ...)",
 # "Note: for HCC, AST ... <= 5 x ULN" (a group named before the value)
 _IF_RE = re.compile(
-    r"(?:^|[(.;:]\s*)(?:if\b|(?:note\s*:\s*)?for\s+(?!all\b)[^,:;.()\d]{1,40}[,:])", re.IGNORECASE
+    r"(?:^|[(.;:]\s*)(?:if\b|(?:note\s*:\s*)?for\s+(?!all\b)[^,:;.()\d]{1,40}[,:]"
+    # "In subjects with marrow involvement, ANC ...", "Patients aged 70 or older: CrCl >= 30"
+    # (not "Patients with adequate organ function, defined as: ...", which is everyone)
+    r"|(?:in|for)\s+(?:patients|participants|subjects|those)\s+(?:with|who|receiving|on|aged"
+    r"|older|younger|over|under|[<>≥≤])(?:[^,:;.()]|\.(?=\d)){0,50}[,:]"
+    r"|(?:patients|participants|subjects|those)\s+(?:aged|older|younger|over|under|[<>≥≤])"
+    r"(?:[^,:;.()]|\.(?=\d)){0,50}[,:])",
+    re.IGNORECASE,
 )
 # Exclusion "Neutrophils < 1.5 x 10^9/L and platelets < 100 x 10^9/L": literally both at once.
 _JOINT_RE = re.compile(r"\s*and\s+(?:the\s+|a\s+)?", re.IGNORECASE)
@@ -342,7 +411,7 @@ _SHARED_RE = re.compile(
     re.IGNORECASE,
 )
 _MAYBE_NUMERIC_RE = re.compile(
-    r"\d|\bI?ULN\b|\bUNL\b|upper\s+limit|normal\s+limits|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b",
+    r"\d|\bI?ULN\b|\bUNL\b|upper\s+limit|normal\s+(?:institutional\s+)?limits|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b",
     re.IGNORECASE,
 )
 
@@ -399,16 +468,25 @@ def _direction(cmp: str | None, exclusion: bool, want_min: bool) -> str | None:
     return cmp if ok else None
 
 
-def _count_per_l(value: _Value) -> float | None:
-    """ANC or platelets in 10^9/L."""
+def _count_per_l(value: _Value, kind: str) -> float | None:
+    """ANC or platelets in 10^9/L ("/L" as written is read as the per-microlitre count it
+    surely means; the caller notes it)."""
     n = value.number
     if value.unit in ("e9", "e3"):
         return n
-    if value.unit == "ul":
+    if value.unit in ("ul", "perl", "perml") or (value.unit is None and n >= 500):
         return n / 1000
-    if value.unit is None and n >= 500:
-        return n / 1000
+    # "ANC >= 1.5", "platelets >= 100": without a unit, 10^9/L and 10^3/uL give the same value
+    small = (0.5, 10.0) if kind == "anc" else (20.0, 500.0)
+    if value.unit is None and value.cmp is not None and small[0] <= n < small[1]:
+        return n
     return None
+
+
+def _unit_misread(value: _Value) -> bool:
+    """A unit that, read literally, gives another value than the one meant: counts "/L" or
+    "/mL" ("100,000/L"), haemoglobin "9 gm/L" (0.9 g/dL as written)."""
+    return value.unit in ("perl", "perml", "mgdl") or (value.unit == "gl" and value.number < 50)
 
 
 def _hemoglobin(value: _Value) -> float | None:
@@ -416,7 +494,9 @@ def _hemoglobin(value: _Value) -> float | None:
     if value.unit == "gdl":
         return n
     if value.unit == "gl":
-        return n / 10
+        return n / 10 if n >= 50 else n  # "9 gm/L" is g/dL miswritten (noted by the caller)
+    if value.unit == "mgdl" and 6 <= n <= 18:
+        return n  # "10 mg/dL": g/dL miswritten (noted by the caller)
     if value.unit == "mmol":
         return round(n * 1.611, 1)
     if value.unit is None and value.cmp is not None and 6 <= n <= 18:
@@ -434,7 +514,8 @@ _ECOG_VALUE_RE = re.compile(
     rf"[^0-9;.]{{0,60}}?(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*"
     r"(?:of\s+|:\s*|=\s*|is\s+)?(?P<a>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
     r"(?:\s*(?:-|–|—|~|to|,|or|and|/)\s*(?P<b>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
-    r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b))?)?"
+    r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
+    r"(?:\s*,?\s*(?:or|and)?\s*(?P<d>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b))?)?)?"
     r"(?P<tail>\s*(?:points?\s*)?(?:or\s+(?:less|lower|below|better|more|higher|greater|above)))?",
     re.IGNORECASE,
 )
@@ -442,11 +523,11 @@ _ECOG_VALUE_RE = re.compile(
 
 def _ecog_values(text: str, start: int, end: int) -> tuple[int, int, str | None, int] | None:
     """(lowest, highest, comparator, end) of the grades after an ECOG anchor: "0-1",
-    "0, 1, or 2", "<= 2", "2 or less"."""
+    "0, 1, or 2", "0,1,2 or 3", "<= 2", "2 or less"."""
     m = _ECOG_VALUE_RE.match(text, start, end)
     if not m:
         return None
-    nums = [int(m.group(g)) for g in ("a", "b", "c") if m.group(g)]
+    nums = [int(m.group(g)) for g in ("a", "b", "c", "d") if m.group(g)]
     cmp = next((k for k in ("ge", "gt", "le", "lt") if m.group(k)), None)
     tail = (m.group("tail") or "").lower()
     if any(w in tail for w in ("less", "lower", "below", "better")):
@@ -561,8 +642,14 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
         return []
     # "0, 1 or 2 for dose escalation, and 0 or 1 for dose expansion": a threshold per part
     again = _ECOG_VALUE_RE.match(text, end, limit)
-    part = _PART_RE.search(text, end, min(limit, end + 40))
+    # "Cohort 2: ECOG 0-2" (a part named before, in the same clause) or after the grades
+    clause = max(_clause_start(text, anchor.start), anchor.start - 60)
+    part = _PART_RE.search(text, end, min(limit, end + 40)) or _PART_RE.search(
+        text, clause, anchor.start
+    )
     some = _SOME_PATIENTS_RE.search(text, end, min(limit, end + 40))
+    # "ECOG 0-1 or 2 if related to the underlying cancer": a grade under a condition
+    some = some or _CONDITION_FWD_RE.match(text, end) or _CAUSE_FWD_RE.match(text, end)
     note = (
         NOTE_SEVERAL
         if again
@@ -575,18 +662,73 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
     return [_Found("ecog_max", float(value), "<=", anchor.start, end, "ecog", note)]
 
 
+def _clause_start(text: str, pos: int) -> int:
+    """Where the ``;``- or sentence-clause holding ``pos`` starts."""
+    return max(text.rfind(";", 0, pos), text.rfind(". ", 0, pos), 0)
+
+
+_BRACKETED_GROUP_RE = re.compile(
+    r"\s*[(,]\s*(?:only\s+)?(?:for|in)\s+(?:patients|participants|subjects|those|people"
+    r"|persons|individuals)\s+(?:with|who|whose|on|receiving|aged|older|younger|over|under)\b",
+    re.IGNORECASE,
+)
+_LEFT_OUT_RE = re.compile(
+    r"[^.;]{0,20}?\b(?:excluding|except(?:\s+for)?|apart\s+from|other\s+than|unrelated\s+to)\b",
+    re.IGNORECASE,
+)
+# "Platelets >= 100,000/mm3 OR at least the lower limit of normal": another bound that gives no
+# fact is an alternative all the same.
+_OR_NORMAL_RE = re.compile(
+    rf"\s*,?\s*or\s+(?:(?:{_GE})|(?:{_GT})|(?:{_LE})|(?:{_LT}))?\s*(?:the\s+)?(?:institutional\s+)?"
+    r"(?:lower\s+limits?\s+of\s+(?:the\s+)?normal|LLN|normal\b|within\s+normal)",
+    re.IGNORECASE,
+)
+
+
 def _for_some_patients(text: str, start: int, fwd: str) -> bool:
     """A threshold under a condition: the criterion opens with "If", an "if" clause starts
     the sentence or bracket the value is in, or "for patients with ..." follows it."""
     opening = _IF_RE.match(text.lstrip())
     if opening and not re.search(r"liver|hepatic|gilbert", text[:start], re.IGNORECASE):
         return True
-    if _SOME_PATIENTS_RE.search(fwd) or _CAUSE_RE.search(fwd):
+    # "... in patients without liver metastases": the liver rules' business
+    some = _SOME_PATIENTS_RE.search(fwd) and not _LIVER_RE.search(fwd)
+    if some or _CAUSE_RE.search(fwd) or _CAUSE_ANY_RE.search(text):
+        return True
+    # "<= 1.5 x ULN if no liver metastases": the liver rules' business
+    if _CONDITION_FWD_RE.match(fwd) and not _GILBERT_RE.search(fwd) and not _LIVER_RE.search(fwd):
         return True
     before = text[:start]
     last = max((m.end() for m in _IF_RE.finditer(before)), default=-1)
-    # "If there is no liver metastasis, ALT > 2.5 x ULN": the liver rules' business.
-    return last >= 0 and not re.search(r"[)]|liver|hepatic|gilbert", before[last:], re.I)
+    # "If there is no liver metastasis, ALT > 2.5 x ULN": the liver rules' business; "(If
+    # greater than 1.5, ...) CrCl": the bracket closed the condition ("(AST)" does not).
+    rest = before[last:]
+    closed = rest.count(")") > rest.count("(") or re.search(r";|\.\s", rest) is not None
+    return last >= 0 and not closed and not re.search(r"liver|hepatic|gilbert", rest, re.I)
+
+
+# "If transaminases are <= ULN", "For subjects with serum creatinine > 1.5 x ULN, ...": the
+# test named right after the opener is the condition, not a limit.
+_OPENER_BEFORE_RE = re.compile(
+    r"\b(?:if|when(?:ever)?|provided(?:\s+that)?|(?:for|in)\s+(?:patients|participants|subjects"
+    r"|those)\s+with)\s+(?:\w+\s+){0,3}?$",
+    re.IGNORECASE,
+)
+
+
+def _is_condition(text: str, anchor: _Anchor, value: _Value) -> bool:
+    """Whether the value is the condition itself ("... if transaminases are <= ULN")."""
+    if not _OPENER_BEFORE_RE.search(text, max(0, anchor.start - 60), anchor.start):
+        return False
+    return not re.search(r"[,)]|\bthen\b", text[anchor.end : value.start], re.IGNORECASE)
+
+
+def _if_names_other_test(text: str, anchor: _Anchor) -> bool:
+    """ "If alkaline phosphatase is >= 2.5 x ULN in the presence of liver metastases, AST
+    must be < 5 x ULN": the liver threshold depends on another test too."""
+    clause = _clause_start(text, anchor.start)
+    openers = list(re.finditer(r"\bif\b", text[clause : anchor.start], re.IGNORECASE))
+    return bool(openers) and bool(_anchors(text[clause + openers[-1].end() : anchor.start]))
 
 
 def _lab(
@@ -595,14 +737,35 @@ def _lab(
     kind = anchor.kind
     back, fwd = _context(text, value, prev_end)
     liver = _about_liver(back, fwd)
-    if _GILBERT_RE.search(back) or _GILBERT_RE.search(fwd) or _AGE_BEFORE_RE.search(back):
+    gilbert_fwd = _GILBERT_RE.search(fwd) and not _EXCEPTION_FWD_RE.match(fwd)
+    if _GILBERT_RE.search(back) or gilbert_fwd or _AGE_BEFORE_RE.search(back):
         return None
+    if value.cmp is None and _RANGE_END_RE.search(text, 0, value.start):
+        return None  # "50-100 x 10^9/L", "30-59 mL/min": the top of a range is no limit
+    if exclusion and _PAST_EVENT_RE.search(back):
+        return None  # "History of febrile neutropenia (ANC < 0.5)": an event, not a limit
+    but = not liver and re.search(r"\bbut\s*$", back, re.IGNORECASE)
+    if but or _is_condition(text, anchor, value):
+        return None  # "> 1.5 x ULN but < 3 x ULN": the top of a range; or a condition
     note = NOTE_CONDITIONAL if _PART_RE.search(back) or _PART_RE.search(fwd) else None
     if note is None and not liver and _for_some_patients(text, value.start, fwd):
         note = NOTE_SOME_PATIENTS
+    if note is None and liver and _if_names_other_test(text, anchor):
+        note = NOTE_SOME_PATIENTS
+    clause = _clause_start(text, anchor.start)
+    if kind == "life" and _OTHER_ILLNESS_RE.search(text, clause, anchor.start):
+        note = note or NOTE_SOME_PATIENTS
+    # ">= 60 mL/min (for patients with creatinine above normal)"; "life expectancy of 5 years,
+    # excluding their cancer": a condition or a cause left out, after a bracket or comma
+    after = text[value.end : value.end + 100]
+    group = _BRACKETED_GROUP_RE.match(after) and not _GILBERT_RE.search(after[:60])
+    if not liver and (group or (kind == "life" and _LEFT_OUT_RE.match(after))):
+        note = note or NOTE_SOME_PATIENTS
     if kind in ("creatinine", "bilirubin", "ast_alt"):
-        if value.unit != "uln" or not 0.5 <= value.number <= 20:
+        if value.unit not in ("uln", "wnl") or not 0.5 <= value.number <= 20:
             return None
+        if value.unit == "wnl":
+            note = note or NOTE_IMPLIED
         cmp = _direction(value.cmp, exclusion, want_min=False)
         if cmp is None:
             return None
@@ -628,7 +791,7 @@ def _lab(
         return _Found("karnofsky_min", number, ">=", anchor.start, value.end, kind, note)
     converted: float | None
     if kind in ("anc", "platelets"):
-        converted = _count_per_l(value)
+        converted = _count_per_l(value, kind)
         low, high = (0.1, 10.0) if kind == "anc" else (10.0, 500.0)
         name = f"{kind}_min"
     elif kind == "hemoglobin":
@@ -646,6 +809,8 @@ def _lab(
     cmp = _direction(value.cmp, exclusion, want_min=True)
     if cmp is None:
         return None
+    if _unit_misread(value):
+        note = note or NOTE_UNIT
     return _Found(name, converted, _SYMBOL[cmp], anchor.start, value.end, kind, note)
 
 
@@ -658,18 +823,24 @@ def _mark_alternatives(
     is a limit of its own, so nothing is noted."""
     if exclusion:
         return
-    anchors = [a for a in anchors if a.kind != "stop"]
+    stops = [a.start for a in anchors if a.kind == "stop"]
+    # A test that gives no fact is an alternative all the same ("bilirubin <= 1.5 x ULN or
+    # direct bilirubin <= ULN", "WBC >= 3.0 or ANC >= 1.5").
     for f in found:
         last = next((a for a in reversed(anchors) if a.end <= f.start), None)
-        # after that test's own values ("ECOG 0 or 1 with a life expectancy ...")
+        # after that test's own values ("ECOG 0 or 1 with a life expectancy ...", "creatinine
+        # < 2.0 mg/dl or 177 umol/l or calculated (Cockcroft) clearance > 40"): the reach
+        # counts from the last of them, however many units the other test is written in
         gap = max([g.end for g in found if g.end <= f.start], default=0)
-        if (
-            last is not None
-            and last.kind != f.anchor_kind
-            and f.start - last.end <= 60
-            and _OR_RE.search(text, max(last.end, gap), f.start)
-        ):
-            f.note = NOTE_ALTERNATIVE
+        if last is not None and last.kind != f.anchor_kind:
+            own = [v.end for v in _values(text, last.end, f.start) if v.end <= f.start]
+            reach = max([last.end, *own])
+            between = text[reach : f.start]
+            one_clause = ";" not in between and ". " not in between
+            apart = not any(reach <= s < f.start for s in stops)  # no third test in between
+            near_or = f.start - reach <= 100 and one_clause and apart
+            if near_or and _OR_RE.search(text, max(reach, gap), f.start):
+                f.note = NOTE_ALTERNATIVE
         after = next((a for a in anchors if a.start >= f.end), None)
         near = after is not None and after.kind != f.anchor_kind and after.start - f.end <= 40
         if after is not None and near and _OR_RE.search(text[f.end : after.start]):
@@ -678,6 +849,27 @@ def _mark_alternatives(
         for g in before:
             if g.anchor_kind != f.anchor_kind and _OR_RE.search(text[g.end : f.start]):
                 f.note = NOTE_ALTERNATIVE
+        if _or_other_than_a_test(text, f.end) or _OR_NORMAL_RE.match(text, f.end):
+            f.note = NOTE_ALTERNATIVE
+
+
+# "(ANC > 1000) at baseline, or willingness to accept transfusions": after ", or" the rest of
+# the sentence names no test and no number, so the threshold is one way in among others.
+_CLAUSE_OR_RE = re.compile(r",\s*or\b(?!\s*(?:more|less|equal|greater|higher|lower|=))", re.I)
+
+
+def _or_other_than_a_test(text: str, start: int) -> bool:
+    """Whether ", or" after ``start`` opens, in the same sentence, an alternative that is
+    no test ("..., or willingness to accept transfusions")."""
+    stops = [i for i in (text.find(";", start), text.find(". ", start)) if i >= 0]
+    end = min(stops) if stops else len(text)
+    m = _CLAUSE_OR_RE.search(text, start, end)
+    if m is None:
+        return False
+    rest = text[m.end() : end]
+    if _LIVER_RE.search(rest) or _GILBERT_RE.search(rest):
+        return False  # the companions of a main value, not another way in
+    return not re.search(r"\d", rest) and not _anchors(rest) and not _BARE_ULN_RE.search(rest)
 
 
 def _mark_joint(text: str, found: list[_Found], exclusion: bool) -> None:
@@ -705,7 +897,13 @@ _CNS_RE = re.compile(
     # "CNS involvement", "Known brain or leptomeningeal involvement" (in a cancer trial's
     # criteria: the disease in the brain)
     r"|\b(?:brain|CNS|central\s+nervous\s+system(?:\s+\(CNS\))?)\s+"
-    r"(?:(?:or|and|and/or)\s+[\w-]+\s+)?involvement\b",
+    r"(?:(?:or|and|and/or)\s+[\w-]+\s+)?involvement\b"
+    # "Metastatic brain or meningeal tumors", "No brain and/or leptomeningeal disease"
+    r"|\bmetastatic\s+(?:brain|CNS|cerebral)\s+(?:(?:or|and|and/or)\s+[\w-]+\s+)?tumou?rs?\b"
+    r"|\b(?:brain|CNS)\s+(?:or|and|and/or)\s+leptomeningeal\s+disease\b"
+    # "Cancer that has spread to the brain", "Known CNS disease" (the NCI wording)
+    r"|\bspread\s+to\s+(?:the\s+)?(?:brain|CNS|central\s+nervous\s+system)\b"
+    r"|\bknown\s+(?:CNS|central\s+nervous\s+system(?:\s+\(CNS\))?)\s+disease\b",
     re.IGNORECASE,
 )
 _CNS_ACTIVE_RE = re.compile(
@@ -721,13 +919,15 @@ _CNS_EXCEPTION_RE = re.compile(
     re.IGNORECASE,
 )
 _CNS_NEGATED_RE = re.compile(
-    r"\b(?:no|without|absence\s+of|free\s+of|negative|eliminat\w*|rul(?:e|ed|ing)\s+out)\s+"
+    r"\b(?:no|without|absence\s+of|free\s+of|negative|eliminat\w*|rul(?:e|ed|ing)\s+out"
+    r"|(?:the\s+)?exclusion\s+of|excluding)\s+"
     r"(?:\w+\s+){0,3}?(?:brain|CNS|central|"
     r"intracranial)",
     re.IGNORECASE,
 )
 _CNS_ALLOWED_RE = re.compile(
-    r"\b(?:eligible|allowed|permitted|may\s+be\s+(?:enrolled|included)|could\s+be\s+enrolled"
+    r"\b(?:eligible|allowed|permitted|(?:may|can|could)\s+(?:only\s+)?be\s+(?:enrolled|included)"
+    r"|(?:may|can)\s+(?:participate|enrol+)"
     r"|including\s+(?:those|patients|participants|subjects)\s+with)\b",
     re.IGNORECASE,
 )
@@ -738,7 +938,9 @@ _CONDITION_RE = re.compile(
 _PREG_WORD_RE = re.compile(r"\bpregnan(?:t|cy|cies)\b", re.IGNORECASE)
 _PREG_NOT_RE = re.compile(
     r"high[- ]risk\s+pregnanc|(?:prevent|avoid)\w*\s+(?:of\s+)?pregnanc|pregnancy\s+"
-    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy|history\s+of\s+pregnan"
+    r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy"
+    r"|(?:history\s+of|previous|prior|past)\s+pregnan|pregnancy\s+loss"
+    r"|pregnancy[- ](?:induced|related|associated)"
     r"|(?:capable\s+of|able\s+to|potential\s+to)\s+becom\w*\s+pregnant",
     re.IGNORECASE,
 )
@@ -757,6 +959,8 @@ _MEASURABLE_RE = re.compile(
 _MEASURABLE_NOT_RE = re.compile(
     r"non-?\s*measurable|measurable\s+(?:and\s*/\s*)?or\s+(?:non|evaluable|assessable)|evaluable"
     r"|assessable|recommended|not\s+required|(?:no|without)\s+measurable"
+    # "measurable disease ... or elevation of AFP": a tumour marker may do instead
+    r"|\bor\s+(?:an?\s+)?(?:ris|elevat|increas)\w*"
     # a definition of the lesions that count, not a requirement to have one
     r"|(?:serving|used|selected|chosen)\s+as\s+(?:\w+\s+)?measurable",
     re.IGNORECASE,
@@ -793,7 +997,17 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         return None
     s, e = _sentence(text, m.start(), m.end())
     before = text[max(0, m.start() - 60) : m.start()]
-    if re.search(r"\btreat(?:ment)?\s+(?:(?:of|for)\s+)?(?:the\s+)?$", before, re.IGNORECASE):
+    # "Patients with active secondary malignancy or who have CNS involvement": the words of
+    # another item of the list are no qualifier of the metastases
+    before = re.split(r"\bor\s+(?:who|whom|those|with)\b|;", before)[-1]
+    about_treatment = (
+        r"\b(?:treat(?:ment)?\s+(?:(?:of|for)\s+)?"
+        r"|(?:used|given|administered|indicated)\s+(?:for|to\s+treat)\s+"
+        # "Prior radiotherapy to brain metastases within 2 weeks"
+        r"|(?:radio(?:therapy|surgery)|radiation(?:\s+therapy)?|irradiation|surgery|resection"
+        r"|\bSRS|\bWBRT)\s+(?:to|of|for)\s+)(?:the\s+)?(?:known\s+)?$"
+    )
+    if re.search(about_treatment, before, re.IGNORECASE):
         return None  # "radiosensitizers used to treat brain metastases": about a treatment
     if re.search(r"\bunless\b[^.;]{0,60}?\brul(?:e|ed)\s+out", text, re.IGNORECASE):
         return None  # "... unless brain metastases are ruled out by CT": a screening rule
@@ -806,17 +1020,52 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         # signs/symptoms attributable to them" (a further exclusion, joined by "or")
         further = (
             r"\bor\s+(?:who|whom|those|patients|participants|subjects|ha(?:ve|s)|with\s+signs)\b"
+            r"|,\s*or\s"  # "..., or symptomatic lymphangitic spread": another item of a list
         )
-        symptoms = re.search(rf"^(?:(?!{further}).)*?(?:\bsymptom|\bactive\b)", after, re.I | re.S)
+        own = re.match(rf"(?:(?!{further}).)*", after, re.S)
+        qualifier = after[: own.end()] if own else after
+        symptoms = re.search(r"\bsymptom|\bactive\b", qualifier, re.I)
+        # "Brain metastases that have not been treated", "... which are unstable", "... with
+        # progression": only active ones are excluded (checked like the words before them)
+        active_words = [
+            a
+            for a in _CNS_ACTIVE_RE.finditer(qualifier)
+            if not a.group(0).lower().startswith("uncontroll")
+        ]
+        after_active = (active_words[0] if active_words else None) or re.search(
+            r"\bnot\s+(?:\w+\s+){0,2}?(?:treated|irradiated|resected|operated|controlled)"
+            r"|\bprogressi\w*|\bunstable\b",
+            qualifier,
+            re.I,
+        )
+        if after_active and not after_active.group(0).lower().startswith("uncontroll"):
+            symptoms = symptoms or after_active
+        # "Brain metastases requiring corticosteroids": only implies treated stable ones pass
+        requiring = re.search(r"\brequir(?:ing|es?)\b", qualifier, re.I)  # not "not required"
         active = _CNS_ACTIVE_RE.search(before)
+        # "Clinically evident brain metastases": silent ones are not excluded, whatever follows
+        clinical = re.search(
+            r"\bclinical(?:ly)?\s+(?:evident|apparent|signs?|evidence|symptoms?)\b",
+            text[max(0, m.start() - 40) : m.start()],
+            re.I,
+        )
+        if requiring and not (active or symptoms or _CNS_EXCEPTION_RE.search(text)):
+            return "allowed_if_treated_stable", s, e, NOTE_IMPLIED
         if active or _CNS_EXCEPTION_RE.search(text) or symptoms:
             implied = active is not None and active.group(0).lower().startswith("uncontroll")
             only_implied = implied and not symptoms and not _CNS_EXCEPTION_RE.search(text)
-            return "allowed_if_treated_stable", s, e, NOTE_IMPLIED if only_implied else None
+            note = NOTE_IMPLIED if only_implied or clinical else None
+            # "Brain metastases, except in the expansion cohort": an exception for a part
+            if _PART_RE.search(text) and not symptoms and not active:
+                note = NOTE_CONDITIONAL
+            return "allowed_if_treated_stable", s, e, note
         if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
             return None
-        return "excluded", s, e, None
-    allowed = bool(_CNS_ALLOWED_RE.search(text))
+        return "excluded", s, e, NOTE_IMPLIED if clinical else None
+    permit = _CNS_ALLOWED_RE.search(text)
+    if permit and re.search(r"\b(?:not|never)\s+(?:be\s+)?$", text[: permit.start()], re.I):
+        return "excluded", s, e, None  # "Patients with brain metastases are not eligible"
+    allowed = permit is not None
     # A condition of the metastases follows them when they are negated ("No brain metastases
     # unless treated and stable"); "Stable neurological status without ... CNS metastases"
     # is about something else.
@@ -839,7 +1088,9 @@ def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
             return None  # "Men who plan to become pregnant": about partners, not participants
         for m in _PREG_WORD_RE.finditer(text):
             near = text[max(0, m.start() - 30) : m.end() + 30]
-            if not _PREG_NOT_RE.search(near):
+            # "Subjects whose partners are pregnant": about someone else
+            partner = re.search(r"\bpartners?\b", text[max(0, m.start() - 60) : m.end() + 20], re.I)
+            if not _PREG_NOT_RE.search(near) and not partner:
                 return _sentence(text, m.start(), m.end())
         return None
     for found in _PREG_INCLUSION_RE.finditer(text):
@@ -860,12 +1111,15 @@ _MEASURABLE_EXCLUDED_RE = re.compile(
 )
 _MEASURABLE_IF_RE = re.compile(
     r"\b(?:provided|if|unless|allowed|phase|cohort|part|arms?|expansion|escalation"
+    # "Patients may have measurable disease", "Progression of measurable disease": permitted,
+    # or one way to show progression, not a requirement
+    r"|may\s+(?:also\s+)?(?:have|enter|be)|progression"
     r"|for\s+(?:subjects|patients|participants)\s+with)\b",
     re.IGNORECASE,
 )
 
 
-def _measurable(text: str, exclusion: bool) -> tuple[int, int] | None:
+def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] | None:
     """Quote span of an inclusion requiring measurable disease, not "measurable or not",
     or of an exclusion of patients without it."""
     if exclusion:
@@ -874,23 +1128,37 @@ def _measurable(text: str, exclusion: bool) -> tuple[int, int] | None:
     m = _MEASURABLE_RE.search(text)
     if not m or _MEASURABLE_NOT_RE.search(text):
         return None
-    if _MEASURABLE_IF_RE.search(text, 0, m.start()):
+    # ``lead``: the sentence a line split by the parser continues ("Patients may enter with a"
+    # / "solitary measurable lesion ...")
+    if _MEASURABLE_IF_RE.search(lead) or _MEASURABLE_IF_RE.search(text, 0, m.start()):
         return None  # a condition of something else, or only for part of the trial
-    return _sentence(text, m.start(), m.end())
+    if re.match(r"\s*(?:\([^()]*\)\s*)?may\b", text[m.end() :], re.I):
+        return None  # "Measurable lesions (...) may be in the field of prior radiation"
+    s, e = _sentence(text, m.start(), m.end())
+    if _PART_RE.search(text, m.end(), e) or re.search(r"\bor,?\s+for\b", text[m.end() : e], re.I):
+        return None  # "(for Part B only)", "or, for prostate cancer, PSA progression"
+    return s, e
 
 
 # -- the whole trial -----------------------------------------------------------------------
 
 
-def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
+def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_Found]:
     """The facts in one criterion's own text, one per kind and value."""
-    text = crit.text
+    # "Hemoglobin1(>=9 g/dL)": a footnote mark glued to the test is blanked (same length, so
+    # positions and quotes stay those of the criterion's text).
+    text = _FOOTNOTE_RE.sub(" ", crit.text)
     # Every numeric fact needs a number or a "ULN" next to its anchor: most criteria have
     # neither, and the anchor search is the costly part.
     anchors = _anchors(text) if _MAYBE_NUMERIC_RE.search(text) else []
     found = _numeric_facts(text, anchors, exclusion)
     _mark_alternatives(text, anchors, found, exclusion)
     _mark_joint(text, found, exclusion)
+    found = _cause_exception(text, found)
+    # "ALT < 2.5 x ULN (< 5 x ULN if hepatic impairment)": a second value of the same kind for
+    # some patients only is left out, so the main one stays plain and its kind is not guessed.
+    plain = {f.kind for f in found if f.note is None}
+    found = [f for f in found if not (f.note == NOTE_SOME_PATIENTS and f.kind in plain)]
     out: list[_Found] = []
     for f in found:
         same = [g for g in found if (g.kind, g.value) == (f.kind, f.value)]
@@ -912,9 +1180,41 @@ def _criterion_facts(crit: Criterion, exclusion: bool) -> list[_Found]:
     preg = _pregnancy(text, exclusion)
     if preg:
         out.append(_Found("pregnancy_excluded", True, None, *preg, "pregnancy"))
-    meas = _measurable(text, exclusion)
+    meas = _measurable(text, exclusion, lead)
     if meas:
         out.append(_Found("measurable_disease_required", True, None, *meas, "measurable"))
+    return out
+
+
+_FOOTNOTE_RE = re.compile(r"(?<=[a-z]{4})\d(?=\s*\(?\s*(?:≥|≤|<|>|=))")
+# "... unless proven to be related to disease infiltration", "(unless due to hemolysis or CLL)",
+# "unless PS of 3-4 based solely on bone pain": the limits hold only for other causes.
+_UNLESS_CAUSE_RE = re.compile(
+    r"\b(?:unless|except(?:\s+(?:when|if|where))?)\b[^,;.()]{0,40}?"
+    r"\b(?:(?:due|related|attributable|secondary)\s+to|caused\s+by|based\s+(?:\w+\s+)?on)\b"
+    # "; lower values are accepted if due to marrow infiltration": the limit is relaxed for some
+    r"|\b(?:lower|higher)\s+(?:values?|counts?|levels?|limits?|thresholds?)\b[^.;]{0,40}?"
+    r"\b(?:accept\w*|allow\w*|permit\w*|eligible|tolerated)",
+    re.IGNORECASE,
+)
+
+
+def _cause_exception(text: str, found: list[_Found]) -> list[_Found]:
+    """Under an "unless due to ..." exception (not Gilbert's or liver metastases, which the
+    labels read as the main value's companions) the limits before it apply to some patients
+    only, and any value inside the exception ("unless PS of 3-4 ...") is no limit."""
+    m = _UNLESS_CAUSE_RE.search(text)
+    if m is None or re.search(
+        r"gilbert|(?:liver|hepatic)\s+(?:metasta|involvement)", text[m.start() : m.end() + 40], re.I
+    ):
+        return found
+    out = []
+    for f in found:
+        if f.kind not in NUMERIC_KINDS:
+            out.append(f)
+        elif f.end <= m.start():
+            f.note = f.note or NOTE_SOME_PATIENTS
+            out.append(f)
     return out
 
 
@@ -934,6 +1234,35 @@ def _or_chained(criteria: list[Criterion]) -> set[tuple[int, ...]]:
     return out
 
 
+# "Or, if serum creatinine > 1.5 mg/dL," / "Calculated creatinine clearance >= 50 mL/min": a
+# criterion ending in an open "if" clause makes the next one conditional.
+_ENDS_IF_RE = re.compile(r"\bif\b(?:[^.;()]|\.(?=\d))*,\s*$", re.IGNORECASE)
+
+
+def _if_chained(criteria: list[Criterion]) -> set[tuple[int, ...]]:
+    """Paths of criteria whose previous sibling ends with an open "if ..., " clause."""
+    paths = {path: crit for _, path, crit in iter_criteria(criteria)}
+    return {
+        (*path[:-1], path[-1] + 1)
+        for path, crit in paths.items()
+        if _ENDS_IF_RE.search(crit.text) and (*path[:-1], path[-1] + 1) in paths
+    }
+
+
+def _continued(criteria: list[Criterion], path: tuple[int, ...], crit: Criterion) -> str:
+    """The unfinished last sentence of the previous sibling when this criterion starts in
+    lower case: a wrapped line the parser split into two items."""
+    if not crit.text[:1].islower() or path[-1] == 1:
+        return ""
+    siblings = criteria
+    for pos in path[:-1]:
+        siblings = siblings[pos - 1].children
+    prev = siblings[path[-1] - 2].text.rstrip()
+    if not prev or prev[-1] in ".;:":
+        return ""
+    return re.split(r"[.;:]\s", prev)[-1]
+
+
 def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
     """The key facts of one trial, in source order (inclusion first, then exclusion)."""
     facts: list[EligibilityFact] = []
@@ -941,10 +1270,14 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
         criteria = getattr(eligibility, list_name)
         # Under exclusion, "or" joins exclusions: each sibling stays a limit of its own.
         chained = _or_chained(criteria) if list_name == "inclusion" else set()
+        conditioned = _if_chained(criteria)
         for ref, path, crit in iter_criteria(criteria):
-            for f in _criterion_facts(crit, list_name == "exclusion"):
+            lead = _continued(criteria, path, crit)
+            for f in _criterion_facts(crit, list_name == "exclusion", lead):
                 if path in chained and f.kind in NUMERIC_KINDS:
                     f.note = f.note or NOTE_ALTERNATIVE
+                if path in conditioned and f.kind in NUMERIC_KINDS:
+                    f.note = f.note or NOTE_SOME_PATIENTS
                 fact = {
                     "kind": f.kind,
                     "value": f.value,
