@@ -194,14 +194,20 @@ def test_only_trials_the_store_lacks_are_sent_in_batches(in_tmp: Path, sent: Spy
     assert [r for r in per_trial if PALMIRA_ID not in r] == [f"data:{FINDER_DATA}"]
 
 
+def _built_once(folder: Path) -> tuple[list[Trial], Path, dict[str, str]]:
+    """Eight trials built into ``folder/site`` in one process: the trials, the site and its
+    digests (a stopped rebuild must leave them as they are)."""
+    trials = _trials()[:8]
+    out = folder / "site"
+    assert build_trials(trials, out, pdf=False, jobs=1).errors == []
+    return trials, out, digest_tree(out)
+
+
 @pytest.mark.slow
 def test_a_stop_during_a_batch_ends_the_build_after_it(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trials = _trials()[:8]
-    out = in_tmp / "site"
-    assert build_trials(trials, out, pdf=False, jobs=1).errors == []
-    before = digest_tree(out)
+    trials, out, before = _built_once(in_tmp)
     batches: list[list[str]] = []
     real = publish.render_batch
 
@@ -350,10 +356,7 @@ def test_a_warning_in_a_worker_fails_a_strict_build_as_one_here_does(
 def test_a_stop_while_workers_render_standalone_pages_leaves_the_previous_output(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trials = _trials()[:8]
-    out = in_tmp / "site"
-    assert build_trials(trials, out, pdf=False, jobs=1).errors == []
-    before = digest_tree(out)
+    trials, out, before = _built_once(in_tmp)
     monkeypatch.setattr(plugin_module, "HTML_BATCH_MIN", 2)
     parent, pids = os.getpid(), in_tmp / "pids.txt"
     real = TrialpressPlugin._render

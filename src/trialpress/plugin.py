@@ -12,6 +12,8 @@ from MkDocs' own parts (its ``Page``, Markdown settings, template context and th
 store under a key made of its Markdown, its URL and the site's chrome (a probe page rendered
 once per build: theme, navigation, config). An unchanged page costs a hash; the engine's
 per-page cost is paid only for changed pages and for hand-written and navigation pages.
+The pages the store lacks are rendered in batches by worker processes forked from the build
+(``jobs``), which inherit the theme, navigation, files and config.
 Their Markdown goes through :mod:`trialpress.fastpage`: ``Page.render``'s output without
 ``html.parser`` reading the large raw HTML blocks (the bulk of a cold build's Markdown time).
 ``engine_pages: true`` sends every page through MkDocs instead (for plugins that must see
