@@ -7,9 +7,11 @@ locations, about 19,000 characters of eligibility text with long criteria, non-A
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from trialpress.models import Criterion, Trial
+from trialpress.templating import default_templates_dir
 
 COUNTRIES = ["France", "España", "Österreich", "Česko", "United States", "日本", "Türkiye"]
 
@@ -211,3 +213,16 @@ def all_samples() -> list[Trial]:
         hostile_trial(),
         minimal_trial(),
     ]
+
+
+def failing_brief(folder: Path, nct_id: str) -> Path:
+    """A template override folder whose brief PDF fails for one trial (and only for it):
+    the shipped brief behind a check that reads a field no trial has."""
+    (folder / "pdf").mkdir(parents=True)
+    shipped = (default_templates_dir() / "pdf" / "brief.html").read_text(encoding="utf-8")
+    (folder / "pdf" / "brief.html").write_text(
+        f'{{% if trial.nct_id == "{nct_id}" %}}{{{{ trial.no_such_field }}}}{{% endif %}}'
+        + shipped,
+        encoding="utf-8",
+    )
+    return folder

@@ -11,15 +11,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from tests.conftest import v2_study_files
 from tests.hostile_site import TRIALPRESS, cli_env, run_trialpress
+from tests.pdf_samples import failing_brief
 
 pytestmark = pytest.mark.slow
 
@@ -152,3 +155,33 @@ def test_a_signal_whose_exception_was_swallowed_still_stops_the_build(
     assert_untouched(out, before)
     # Outside the context the handlers are back and nothing is remembered.
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_failing_pdf_leaves_its_trial_without_pdf_links(tmp_path: Path) -> None:
+    """PDFs render while the pages are made, and the pages link the PDFs expected: a trial
+    whose PDF then fails has its pages made again without the links (exactly the pages a
+    build without PDFs makes), the rest is built with them, and the exit status is 1."""
+    failing, fine = "NCT03809988", "NCT03820830"
+    override = failing_brief(tmp_path / "templates", failing)
+    site = tmp_path / "site"
+    result = run_trialpress(
+        "build", EXAMPLES, "--out", site, "--pdf", "--templates", override, "--jobs", "2"
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert f"{failing}: cannot render the brief PDF" in result.stderr
+    assert "no_such_field" in result.stderr
+    no_pdf = tmp_path / "no-pdf"
+    result = run_trialpress("build", EXAMPLES, "--out", no_pdf, "--no-pdf", "--templates", override)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    def pdf_links(page: Path) -> list[str]:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html5lib")
+        return sorted(str(a["href"]) for a in soup.find_all("a", href=re.compile(r"\.pdf$")))
+
+    for folder in ("trials", "checklists"):
+        page = Path(folder) / failing / "index.html"
+        assert pdf_links(site / page) == []
+        assert (site / page).read_bytes() == (no_pdf / page).read_bytes()
+        assert pdf_links(site / folder / fine / "index.html"), f"{folder}: {fine} links no PDF"
+    assert (site / "pdf" / f"{fine}-brief.pdf").is_file()
+    assert not (site / "pdf" / f"{failing}-brief.pdf").exists()

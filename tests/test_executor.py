@@ -23,7 +23,7 @@ import os
 import shutil
 import signal
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from trialpress import publish
 from trialpress.build import build_trials
 from trialpress.corpus import Corpus
 from trialpress.errors import RenderError
-from trialpress.executor import Outcome, run_tasks
+from trialpress.executor import Tasks, run_tasks, task_pool
 from trialpress.layout import FINDER_DATA
 from trialpress.models import Trial
 from trialpress.plugin import TrialpressPlugin
@@ -158,17 +158,25 @@ Spy = list[tuple[str, int, int | None]]
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> Spy:
-    """(task, number of tasks, jobs) of each run_tasks call of the publish stage."""
+    """(task, number of tasks, jobs) of each executor the publish stage makes, by task."""
     calls: Spy = []
-    real = run_tasks
+    real = task_pool
 
-    def spy(
-        fn: Callable[..., Any], args: list[tuple[Any, ...]], **kw: Any
-    ) -> AbstractContextManager[Iterator[tuple[int, Outcome[Any]]]]:
-        calls.append((fn.__name__, len(args), kw.get("jobs")))
-        return real(fn, args, **kw)
+    @contextmanager
+    def spy(**kw: Any) -> Iterator[Tasks]:
+        with real(**kw) as tasks:
+            counts: dict[str, int] = {}
+            submit = tasks.submit
 
-    monkeypatch.setattr("trialpress.publish.run_tasks", spy)
+            def counted(fn: Callable[..., Any], *args: Any, key: str | None = None) -> Any:
+                counts[fn.__name__] = counts.get(fn.__name__, 0) + 1
+                return submit(fn, *args, key=key)
+
+            tasks.submit = counted  # type: ignore[method-assign]
+            yield tasks
+            calls.extend((name, n, kw.get("jobs")) for name, n in counts.items())
+
+    monkeypatch.setattr("trialpress.publish.task_pool", spy)
     return calls
 
 
@@ -182,7 +190,7 @@ def test_only_trials_the_store_lacks_are_sent_in_batches(in_tmp: Path, sent: Spy
     assert sent == [("render_batch", 12 // publish.BATCH_MIN, 2)]
     sent.clear()
     again = build_trials(trials, in_tmp / "site", cache=cache, pdf=False, jobs=2)
-    assert again.rendered == [] and sent == [("render_batch", 0, 2)]
+    assert again.rendered == [] and sent == []  # nothing sent to any worker
     sent.clear()
     changed = [
         t.model_copy(update={"title": "Retitled"}) if t.nct_id == PALMIRA_ID else t for t in trials

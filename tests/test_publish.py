@@ -17,6 +17,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -24,6 +26,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.browser import serve_dir
+from tests.pdf_samples import failing_brief
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, hostile_trial, palmira, polar
 from tests.site_helpers import check_links, mkdocs_build, pagefind_records, v2_sample
 from trialpress.build import BuildResult, build_trials
@@ -479,6 +482,34 @@ def test_one_process_a_pool_and_a_dask_cluster_build_byte_identical_sites(
     assert sorted(local_pdf.rendered) == sorted(dask_pdf.rendered)  # PDFs: as they finish
 
 
+@pytest.mark.parametrize("background", [False, True], ids=["waits", "in-background"])
+def test_a_failing_pdf_takes_its_links_off_its_trials_pages(
+    tmp_path: Path, background: bool
+) -> None:
+    """Pages are made linking the PDFs expected, while the PDFs render (after generate
+    returns, with a background stack); a trial whose PDF fails has its pages made again,
+    equal to pages made without PDFs, and its failed PDF is not listed."""
+    options = PublishOptions(templates=failing_brief(tmp_path / "templates", POLAR_ID), jobs=2)
+    corpus = Corpus([polar(), palmira()])
+    out = tmp_path / "out"
+    pages = {p.src(POLAR_ID) for p in TRIAL_PAGES if p.applies(polar())}
+    with ExitStack() as stack:
+        result = generate(corpus, options, out, background=stack if background else None)
+        if background:
+            assert result.finish is not None
+            assert sorted(result.finish()) == sorted(pages)
+        else:
+            assert result.finish is None  # finished before generate returned
+    assert [e.path for e in result.errors] == [polar().source.path]
+    assert Layout.pdf(POLAR_ID, "brief") not in result.files
+    assert (out / Layout.pdf(PALMIRA_ID, "brief")).is_file()
+    plain = generate(corpus, replace(options, pdf=False), tmp_path / "plain")
+    for src in pages:
+        assert (out / src).read_bytes() == (plain.out / src).read_bytes()
+    linked = (out / Layout.trial_src(PALMIRA_ID)).read_text(encoding="utf-8")
+    assert Layout.pdf(PALMIRA_ID, "brief") in linked
+
+
 # ----------------------------------------------------------------- trialpress generate
 
 
@@ -668,10 +699,9 @@ def test_the_replaced_output_is_removed_by_the_next_build_while_it_works(
 def test_pagefind_runs_while_the_pages_are_built(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The Pagefind run starts once the search entries are known, while the trial pages'
-    batches are rendered (one process: a batch renders when its outcome is read), before the
+    """The Pagefind run starts once the search entries are known (on_files), before the
     standalone pages are built (on_env), and is waited for only in on_post_build."""
-    from trialpress import publish, search
+    from trialpress import search
     from trialpress.plugin import TrialpressPlugin
 
     events: list[str] = []
@@ -689,23 +719,11 @@ def test_pagefind_runs_while_the_pages_are_built(
         events.append("pagefind joined")
         return finish(self, site_dir)
 
-    render_batch = publish.render_batch
-
-    def batch(b: publish.Batch) -> list[str]:
-        events.append("trial pages rendered")
-        return render_batch(b)
-
     monkeypatch.setattr(search, "_start_pagefind", started)
     monkeypatch.setattr(TrialpressPlugin, "on_env", env)
     monkeypatch.setattr(search.Indexing, "finish", finished)
-    monkeypatch.setattr(publish, "render_batch", batch)
-    _build([polar(), palmira()], in_tmp / "a", in_tmp / "cache", jobs=1)
-    assert events == [
-        "pagefind started",
-        "trial pages rendered",
-        "pages built",
-        "pagefind joined",
-    ]
+    _build([polar(), palmira()], in_tmp / "a", in_tmp / "cache")
+    assert events == ["pagefind started", "pages built", "pagefind joined"]
     assert (in_tmp / "a" / "pagefind" / "pagefind.js").is_file()
 
 

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -475,13 +475,17 @@ def build_trials(
                 # last build replaced is removed from it while this one works.
                 kept = store is not None and work == _work_path(store, out_dir)
                 stage = reporter.stage("Building site", None)
-                with _removing_retired(work) if kept else nullcontext():
+                with _removing_retired(work) if kept else nullcontext(), ExitStack() as pdfs:
+                    # PDFs render beside the rest of the build; leaving stops them.
+                    plugin.background = pdfs
                     try:
                         mkdocs_build(config)
                     except (Abort, MkDocsException) as exc:
                         raise BuildError(f"MkDocs build failed: {exc}", cfg_path) from exc
                     except TrialpressError:
                         raise
+                    finally:
+                        plugin.background = None
                 stage.advance()
                 all_errors.extend(plugin.record_errors)
                 checkpoint()  # a stop signal never lets the new output replace the old

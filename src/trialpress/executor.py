@@ -22,10 +22,9 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 R = TypeVar("R")
 
@@ -44,12 +43,43 @@ def default_jobs() -> int:
 class Outcome(Generic[R]):
     """One task's outcome: :meth:`result` returns its value or raises its exception."""
 
-    def __init__(self, get: Callable[[], R]) -> None:
+    def __init__(self, get: Callable[[], R], done: Callable[[], bool] | None = None) -> None:
         self._get = get
+        self._done = done
 
     def result(self) -> R:
         """The task's return value (a failed task raises here, in the caller)."""
         return self._get()
+
+    def done(self) -> bool:
+        """True when :meth:`result` would not wait (a task run here lazily: only once read)."""
+        return self._done() if self._done is not None else False
+
+
+class Tasks:
+    """One executor taking tasks of any function while :func:`task_pool` lives: a build
+    hands its pages and its PDFs to the same workers, so neither waits for the other's
+    pool and the cores stay busy while this process does its own share."""
+
+    def __init__(
+        self,
+        submit: Callable[..., Outcome[Any]],
+        completed: Callable[[list[Outcome[Any]]], Iterator[Outcome[Any]]],
+    ) -> None:
+        self._submit = submit
+        self._completed = completed
+
+    def submit(self, fn: Callable[..., R], *args: Any, key: str | None = None) -> Outcome[R]:
+        """Run ``fn(*args)`` (``key``: its task key on a Dask cluster, so equal work is done
+        once; without it every task runs)."""
+        return self._submit(fn, args, key)
+
+    def as_completed(self, outcomes: Sequence[Outcome[R]]) -> Iterator[tuple[int, Outcome[R]]]:
+        """``(index, outcome)`` of each of ``outcomes`` as it finishes (tasks run here: in
+        order, each when it is reached)."""
+        index = {id(o): i for i, o in enumerate(outcomes)}
+        for outcome in self._completed(list(outcomes)):
+            yield index[id(outcome)], outcome
 
 
 @contextmanager
@@ -159,41 +189,93 @@ def run_tasks(
         address = None
         if not can_fork():
             jobs = 1
-    if address is not None and args:
-        with _dask_tasks(fn, args, address, keys) as outcomes:
-            yield outcomes
+    with task_pool(jobs=jobs, address=address, warm=warm, preload=preload, size=len(args)) as tasks:
+        outcomes = [tasks.submit(fn, *a, key=keys[i] if keys else None) for i, a in enumerate(args)]
+        yield tasks.as_completed(outcomes)
+
+
+@contextmanager
+def task_pool(
+    *,
+    jobs: int | None = None,
+    address: str | None = None,
+    warm: Callable[[], object] | None = None,
+    preload: Sequence[str] = (),
+    size: int,
+) -> Iterator[Tasks]:
+    """An executor for about ``size`` tasks, of any functions (see :func:`run_tasks` for
+    ``jobs``, ``address``, ``warm`` and ``preload``). Leaving the ``with`` block cancels
+    the tasks not started and waits for the running ones."""
+    if address is not None and size:
+        with _dask_pool(address) as tasks:
+            yield tasks
         return
-    n_jobs = min(jobs or default_jobs(), len(args))
+    n_jobs = min(jobs or default_jobs(), size)
     if n_jobs <= 1:
-        yield ((i, Outcome(partial(fn, *a))) for i, a in enumerate(args))
+        yield Tasks(_run_here, iter)
         return
     pool = _pool(n_jobs, warm, preload)
+    forked = False
+
+    def submit(fn: Callable[..., R], args: tuple[Any, ...], key: str | None) -> Outcome[R]:
+        nonlocal forked
+        if forked:
+            future = pool.submit(fn, *args)
+        else:
+            with _stop_signals_held(), _gc_frozen():  # the pool forks at its first submit
+                future = pool.submit(fn, *args)
+            forked = True
+        return _FutureOutcome(future)
+
+    def completed(outcomes: list[Outcome[Any]]) -> Iterator[Outcome[Any]]:
+        by_future = {cast(_FutureOutcome[Any], o).future: o for o in outcomes}
+        return (by_future[f] for f in as_completed(by_future))
+
     try:
-        with _stop_signals_held(), _gc_frozen():  # the pool forks its workers at its first submit
-            futures: dict[Future[R], int] = {pool.submit(fn, *args[0]): 0}
-        futures.update({pool.submit(fn, *a): i for i, a in enumerate(args[1:], 1)})
-        yield ((futures[f], Outcome(f.result)) for f in as_completed(futures))
+        yield Tasks(submit, completed)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+class _FutureOutcome(Outcome[R]):
+    """The outcome of a task sent to a pool or a cluster (anything with result and done)."""
+
+    def __init__(self, future: Any) -> None:
+        super().__init__(future.result, future.done)
+        self.future = future
+
+
+def _run_here(fn: Callable[..., R], args: tuple[Any, ...], key: str | None) -> Outcome[R]:
+    """A task run in this process when its outcome is first read (once)."""
+    ran: list[R] = []
+
+    def get() -> R:
+        if not ran:
+            ran.append(fn(*args))
+        return ran[0]
+
+    return Outcome(get, lambda: bool(ran))
+
+
 @contextmanager
-def _dask_tasks(
-    fn: Callable[..., R],
-    args: Sequence[tuple[Any, ...]],
-    address: str,
-    keys: Sequence[str] | None,
-) -> Iterator[Iterator[tuple[int, Outcome[R]]]]:
+def _dask_pool(address: str) -> Iterator[Tasks]:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
     with Client(dask_address(address)) as client:  # type: ignore[no-untyped-call]
-        futures = {
-            client.submit(fn, *a, **({"key": keys[i]} if keys else {"pure": False})): i
-            for i, a in enumerate(args)
-        }
+        futures: list[Any] = []
+
+        def submit(fn: Callable[..., R], args: tuple[Any, ...], key: str | None) -> Outcome[R]:
+            future = client.submit(fn, *args, **({"key": key} if key else {"pure": False}))
+            futures.append(future)
+            return _FutureOutcome(future)
+
+        def completed(outcomes: list[Outcome[Any]]) -> Iterator[Outcome[Any]]:
+            by_future = {cast(_FutureOutcome[Any], o).future: o for o in outcomes}
+            done = dask_completed(list(by_future))  # type: ignore[no-untyped-call]
+            return (by_future[f] for f in done)
+
         try:
-            done = dask_completed(list(futures))  # type: ignore[no-untyped-call]
-            yield ((futures[f], Outcome(f.result)) for f in done)
+            yield Tasks(submit, completed)
         finally:
-            client.cancel(list(futures))
+            client.cancel(futures)

@@ -333,6 +333,16 @@ _LIVER_NEG_RE = re.compile(
     re.IGNORECASE,
 )
 _GILBERT_RE = re.compile(r"gilbert|hyperbilirubin", re.IGNORECASE)
+# A value in brackets that a cause after them qualifies
+_GILBERT_AFTER_BRACKET_RE = re.compile(
+    r"[^()]{0,30}\)\s*(?:due\s+to|from|because\s+of|secondary\s+to|caused\s+by)\s+"
+    r"[^.;()]{0,20}?(?:gilbert|hyperbilirubin)",
+    re.IGNORECASE,
+)
+# "<= 1.5 x ULN or within normal limits": the normal range is the weaker alternative's name
+_ULN_OR_WNL_RE = re.compile(
+    r"(?:\bULN|upper\s+limit\s+of\s+normal)\)?\s*,?\s*or\s+(?:\w+\s+)?$", re.IGNORECASE
+)
 _PART_RE = re.compile(
     r"\b(?:cohort|phase|part\s+[A-Z0-9]|arm|dose\s+(?:escalation|expansion))\b", re.IGNORECASE
 )
@@ -433,10 +443,17 @@ def _context(text: str, value: _Value, prev_end: int) -> tuple[str, str]:
     return back, fwd
 
 
+_LIVER_ABSENT_RE = re.compile(
+    r"(?:metasta\w*|involvement|lesions?)\s+(?:are|is)\s+(?:absent|not\s+present)", re.IGNORECASE
+)
+
+
 def _about_liver(back: str, fwd: str) -> bool:
-    """A value for patients with liver metastases ("<= 5 x ULN if liver metastases")."""
+    """A value for patients with liver metastases ("<= 5 x ULN if liver metastases"), not
+    for those without ("2 x ULN if liver metastases are absent")."""
     if _LIVER_RE.search(fwd):
-        return not _LIVER_NEG_RE.search(fwd) and "unless" not in fwd.lower()
+        negated = _LIVER_NEG_RE.search(fwd) or _LIVER_ABSENT_RE.search(fwd)
+        return not negated and "unless" not in fwd.lower()
     return bool(_LIVER_RE.search(back)) and not _LIVER_NEG_RE.search(back)
 
 
@@ -764,6 +781,10 @@ def _lab(
     if kind in ("creatinine", "bilirubin", "ast_alt"):
         if value.unit not in ("uln", "wnl") or not 0.5 <= value.number <= 20:
             return None
+        if value.unit == "wnl" and _ULN_OR_WNL_RE.search(text, 0, value.start):
+            return None  # "<= 1.5 x ULN or within normal limits": the ULN multiple is the limit
+        if _GILBERT_AFTER_BRACKET_RE.match(text, value.end):
+            return None  # "(greater than ULN to 1.5 x ULN) due to Gilbert's disease"
         if value.unit == "wnl":
             note = note or NOTE_IMPLIED
         cmp = _direction(value.cmp, exclusion, want_min=False)
@@ -915,7 +936,29 @@ _CNS_ACTIVE_RE = re.compile(
 _CNS_EXCEPTION_RE = re.compile(
     r"\b(?:may|can|could|will|are|is|be)\s+(?:be\s+)?(?:eligible|allowed|permitted|included"
     r"|enrolled|admitted|considered|participate|accepted)|\bunless\b|\bexcept(?:ions?)?\b"
-    r"|\bprovided\b",
+    r"|\bprovided\b"
+    # "Concomitant brain metastases. If previous brain metastases were treated, ..."
+    r"|\bif\s+(?:\w+\s+){0,4}?(?:were|was|have\s+been|has\s+been|are)\s+(?:\w+\s+)?"
+    r"(?:treated|resected|irradiated)\b",
+    re.IGNORECASE,
+)
+# Where the criterion's CNS item is not the fact's scale: the leukaemia or lymphoma itself in
+# the CNS (a disease site, not metastases), or only some metastases ("multiple", "more than 3").
+_CNS_UNCLEAR_RE = re.compile(
+    r"\b(?:CNS|central\s+nervous\s+system(?:\s+\(CNS\))?|brain|meningeal)\s+"
+    r"(?:\w+\s+){0,2}?(?:involvement|disease|infiltration)\s+(?:\w+\s+){0,2}?"
+    r"(?:by|with|of)\s+(?:\w+\s+)?(?:leuka?emi|lymphoma|blasts)"
+    r"|\b(?:leuka?emi\w*|lymphoma(?:tous)?)\s+(?:involvement\s+)?(?:of|in)\s+(?:the\s+)?"
+    r"(?:CNS|central\s+nervous|brain)"
+    r"|\b(?:multiple|more\s+than\s+\w+|>\s*\d+|\d+\s+or\s+more)\s+(?:\w+\s+)?"
+    r"(?:brain|CNS|cerebral|intracranial)\s+(?:metasta|lesion|mets)",
+    re.IGNORECASE,
+)
+# A treatment named before the metastases: "Steroid therapy for brain metastasis", "radiation
+# for palliation of bone metastases and CNS lesions"
+_CNS_TREATMENT_RE = re.compile(
+    r"\b(?:therap(?:y|ies)|steroids?|corticosteroids?|dexamethasone|radiation|radiotherapy"
+    r"|irradiation|palliation)\s+(?:\w+\s+){0,2}?(?:for|to|of)\s+(?:\w+\s+){0,5}?$",
     re.IGNORECASE,
 )
 _CNS_NEGATED_RE = re.compile(
@@ -932,7 +975,7 @@ _CNS_ALLOWED_RE = re.compile(
     re.IGNORECASE,
 )
 _CONDITION_RE = re.compile(
-    r"\b(?:if|provided|stable|treated|asymptomatic|unless|when)\b", re.IGNORECASE
+    r"\b(?:if|provided|stable|treated|asymptomatic|unless|when|as\s+long\s+as)\b", re.IGNORECASE
 )
 
 _PREG_WORD_RE = re.compile(r"\bpregnan(?:t|cy|cies)\b", re.IGNORECASE)
@@ -962,7 +1005,19 @@ _MEASURABLE_NOT_RE = re.compile(
     # "measurable disease ... or elevation of AFP": a tumour marker may do instead
     r"|\bor\s+(?:an?\s+)?(?:ris|elevat|increas)\w*"
     # a definition of the lesions that count, not a requirement to have one
-    r"|(?:serving|used|selected|chosen)\s+as\s+(?:\w+\s+)?measurable",
+    r"|(?:serving|used|selected|chosen)\s+as\s+(?:\w+\s+)?measurable"
+    # "whether in-field disease progression or ...", "determined by CT or bone marrow
+    # involvement": alternatives to measurable disease
+    r"|\bwhether\b|\bor\s+(?:\w+\s+){0,3}?(?:marrow|involvement|markers?|PSA|CA-?125)\b",
+    re.IGNORECASE,
+)
+# In the sentence naming measurable disease, a definition or a pointer to one, not a
+# requirement: "For secretory myeloma, measurable disease is defined as ...", "See section
+# 6.2 for the evaluation of measurable disease" (a later sentence may define what a
+# requirement before it asks for)
+_MEASURABLE_DEFINITION_RE = re.compile(
+    r"measurable\s+(?:disease|lesions?)\s+(?:is|are)\s+defined"
+    r"|\b(?:evaluation|assessment|definition)\s+of\s+measurable|\bsee\s+(?:section|appendix)",
     re.IGNORECASE,
 )
 
@@ -993,13 +1048,18 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
     metastases, or one with an exception, admits treated stable ones; a plain one excludes.
     "Uncontrolled" only implies that, so the fact says so."""
     m = _CNS_RE.search(text)
-    if not m:
-        return None
+    if not m or re.search(r"\bnon-?\s*$", text[: m.start()], re.IGNORECASE):
+        return None  # "measurable, non-CNS lesion"
+    if _CNS_UNCLEAR_RE.search(text):
+        return None  # leukaemia in the CNS, "multiple brain metastases": not the fact's scale
     s, e = _sentence(text, m.start(), m.end())
     before = text[max(0, m.start() - 60) : m.start()]
-    # "Patients with active secondary malignancy or who have CNS involvement": the words of
-    # another item of the list are no qualifier of the metastases
+    # "Patients with active secondary malignancy or who have CNS involvement", "hematopoietic
+    # malignancies,uncontrolled infection, CNS metastasis": the words of another item of the
+    # list are no qualifier of the metastases
     before = re.split(r"\bor\s+(?:who|whom|those|with)\b|;", before)[-1]
+    if re.search(r",\s*$", before):
+        before = ""  # "X, CNS metastasis", not "Progressive, symptomatic, or hemorrhagic brain"
     about_treatment = (
         r"\b(?:treat(?:ment)?\s+(?:(?:of|for)\s+)?"
         r"|(?:used|given|administered|indicated)\s+(?:for|to\s+treat)\s+"
@@ -1007,7 +1067,9 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         r"|(?:radio(?:therapy|surgery)|radiation(?:\s+therapy)?|irradiation|surgery|resection"
         r"|\bSRS|\bWBRT)\s+(?:to|of|for)\s+)(?:the\s+)?(?:known\s+)?$"
     )
-    if re.search(about_treatment, before, re.IGNORECASE):
+    if re.search(about_treatment, before, re.IGNORECASE) or _CNS_TREATMENT_RE.search(
+        text[max(0, m.start() - 80) : m.start()]
+    ):
         return None  # "radiosensitizers used to treat brain metastases": about a treatment
     if re.search(r"\bunless\b[^.;]{0,60}?\brul(?:e|ed)\s+out", text, re.IGNORECASE):
         return None  # "... unless brain metastases are ruled out by CT": a screening rule
@@ -1020,6 +1082,8 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         # signs/symptoms attributable to them" (a further exclusion, joined by "or")
         further = (
             r"\bor\s+(?:who|whom|those|patients|participants|subjects|ha(?:ve|s)|with\s+signs)\b"
+            # "brain metastasis or active leptomeningeal disease": the word qualifies the other
+            r"|\bor\s+(?:\w+\s+){0,2}?(?:leptomening|meningeal|spinal|carcinomatous)"
             r"|,\s*or\s"  # "..., or symptomatic lymphangitic spread": another item of a list
         )
         own = re.match(rf"(?:(?!{further}).)*", after, re.S)
@@ -1049,6 +1113,10 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
             text[max(0, m.start() - 40) : m.start()],
             re.I,
         )
+        # "Known history or symptomatic brain metastases": any history is excluded
+        history = re.search(r"\bhistory\s+or\s+(?:symptomatic|active|untreated)\b", before, re.I)
+        if history and not _CNS_EXCEPTION_RE.search(text):
+            return "excluded", s, e, None
         if requiring and not (active or symptoms or _CNS_EXCEPTION_RE.search(text)):
             return "allowed_if_treated_stable", s, e, NOTE_IMPLIED
         if active or _CNS_EXCEPTION_RE.search(text) or symptoms:
@@ -1135,12 +1203,17 @@ def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] |
     if re.match(r"\s*(?:\([^()]*\)\s*)?may\b", text[m.end() :], re.I):
         return None  # "Measurable lesions (...) may be in the field of prior radiation"
     s, e = _sentence(text, m.start(), m.end())
-    if _PART_RE.search(text, m.end(), e) or re.search(r"\bor,?\s+for\b", text[m.end() : e], re.I):
-        return None  # "(for Part B only)", "or, for prostate cancer, PSA progression"
+    if _MEASURABLE_DEFINITION_RE.search(text, s, e):
+        return None
+    if _PART_RE.search(text, m.end()) or re.search(r"\bor,?\s+for\b", text[m.end() : e], re.I):
+        return None  # "(for Part B only)" (on the next line too), "or, for prostate cancer, PSA"
     return s, e
 
 
 # -- the whole trial -----------------------------------------------------------------------
+
+
+_TABLE_ROW_RE = re.compile(r"(?:\(\s*(?:[<>≤≥]=?|=)[^()]{1,40}\)\s*){3,}")
 
 
 def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_Found]:
@@ -1155,6 +1228,21 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
     _mark_alternatives(text, anchors, found, exclusion)
     _mark_joint(text, found, exclusion)
     found = _cause_exception(text, found)
+    # "OR - Calculated creatinine clearance >= 40 mL/min": an alternative to the one before
+    alternative = re.match(r"\W*or\b", text, re.IGNORECASE)
+    # "AST >= 3 x ULN ... unless liver involvement, in which case up to 5 x ULN" under
+    # inclusion: the main threshold was not read, so its companion is not plain either
+    main_unread = not any(f.kind == "ast_alt_max_uln" for f in found)
+    # "Platelets (>= 2.0 x 10^9/L) (>= 9 g/dL) (>= 100 x 10^9/L)": a table flattened into a
+    # row of bracketed values, whose names and values need not line up: no value is read
+    if _TABLE_ROW_RE.search(text):
+        found = []
+    for f in found:
+        if alternative:
+            f.note = f.note or NOTE_ALTERNATIVE
+        companion = f.kind == "ast_alt_max_uln_liver_mets" and main_unread
+        if companion and any(a.kind == "ast_alt" and a.start < f.start for a in anchors):
+            f.note = f.note or NOTE_IMPLIED
     # "ALT < 2.5 x ULN (< 5 x ULN if hepatic impairment)": a second value of the same kind for
     # some patients only is left out, so the main one stays plain and its kind is not guessed.
     plain = {f.kind for f in found if f.note is None}

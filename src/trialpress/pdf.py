@@ -22,8 +22,8 @@ import logging
 import os
 import re
 import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -36,7 +36,7 @@ import segno
 from trialpress import __version__
 from trialpress.changes import criteria_fingerprint
 from trialpress.errors import RenderError
-from trialpress.executor import run_tasks
+from trialpress.executor import Outcome, Tasks, task_pool
 from trialpress.facts import fact_groups, fact_rows
 from trialpress.labels import enum_label
 from trialpress.layout import PDF_MANIFEST, Layout
@@ -569,105 +569,214 @@ def render_pdfs(
     already seen is a failure too (its PDFs would overwrite the first one's).
     Returns the paths written or reused, in trial order (brief, then checklist).
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    options = Options(page_size, site_url, use_directory_urls)
-    digest = templates_digest(templates)
-    manifest = _Manifest.load(out_dir)
-    earlier = _Manifest.load(Path(cache_dir)) if cache_dir is not None else None
-    stage = reporter.stage("PDFs", 2 * len(trials))
+    run = PdfRun(
+        trials,
+        out_dir,
+        page_size=page_size,
+        site_url=site_url,
+        use_directory_urls=use_directory_urls,
+        templates=templates,
+        reporter=reporter,
+        errors=errors,
+        cache_dir=cache_dir,
+        store=store,
+        rendered=rendered,
+    )
+    with (
+        run.recording(),
+        task_pool(
+            size=len(run.todo), jobs=jobs, address=executor, warm=run.warm, preload=run.PRELOAD
+        ) as pool,
+    ):
+        run.submit(pool)
+        return run.finish()
 
-    failure: RenderError | None = None
 
-    def fail(exc: RenderError) -> None:
-        nonlocal failure
-        if errors is not None:
-            errors.append(exc)
-        elif failure is None:
-            failure = exc
+class PdfRun:
+    """The PDFs of a set of trials in the making (see :func:`render_pdfs` for the options).
 
-    todo: list[tuple[int, Trial, Kind, str]] = []
-    results: dict[int, Path] = {}
-    seen: dict[str, Trial] = {}
-    dirty = False
-    for n, trial in enumerate(trials):
-        first = seen.setdefault(trial.nct_id, trial)
-        if first is not trial:
-            fail(
-                RenderError(
-                    f"{trial.nct_id}: duplicate NCT ID, PDFs already made from {first.source.path}",
+    Made in three steps, so that a site build can do its own work while the workers render:
+    creating it reuses every unchanged PDF at once; :meth:`submit` hands the rest to an
+    executor (one a build shares with its pages); :meth:`drain` writes those finished so
+    far, whenever the caller has a moment, and :meth:`finish` waits for the rest. Used
+    inside :meth:`recording`, which saves the manifest however the run ends."""
+
+    def __init__(
+        self,
+        trials: Sequence[Trial],
+        out_dir: Path,
+        *,
+        page_size: PageSize = "A4",
+        site_url: str | None = None,
+        use_directory_urls: bool = True,
+        templates: Path | None = None,
+        reporter: Reporter = NULL,
+        errors: list[RenderError] | None = None,
+        cache_dir: Path | None = None,
+        store: Store | None = None,
+        rendered: list[str] | None = None,
+        trial_json: Callable[[Trial], bytes] = lambda t: t.model_dump_json().encode(),
+    ) -> None:
+        """``trial_json``: each trial's JSON (a build uses the same for its own keys)."""
+        self.out_dir = out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.options = options = Options(page_size, site_url, use_directory_urls)
+        self.templates = templates
+        self.digest = templates_digest(templates)
+        self.manifest = _Manifest.load(out_dir)
+        earlier = _Manifest.load(Path(cache_dir)) if cache_dir is not None else None
+        self.stage = reporter.stage("PDFs", 2 * len(trials))
+        self.errors = errors
+        self.store = store
+        self.rendered = rendered
+        self.failure: RenderError | None = None
+        #: (result index, trial, kind, content key) of each PDF to render.
+        self.todo: list[tuple[int, Trial, Kind, str]] = []
+        self.results: dict[int, Path] = {}
+        #: Where each PDF goes, if it is made (in trial order: brief, then checklist).
+        self.planned: dict[int, Path] = {}
+        self._pending: dict[int, Outcome[tuple[bytes, list[tuple[int, str]]]]] = {}
+        self._pool: Tasks | None = None
+        self._sent = 0  # PDFs of todo handed to the pool so far
+        self._in_flight: deque[Outcome[Any]] = deque()
+        seen: dict[str, Trial] = {}
+        self.dirty = False
+        for n, trial in enumerate(trials):
+            first = seen.setdefault(trial.nct_id, trial)
+            if first is not trial:
+                self._fail(
+                    RenderError(
+                        f"{trial.nct_id}: duplicate NCT ID, PDFs already made from "
+                        f"{first.source.path}",
+                        trial.source.path,
+                    )
+                )
+                self.stage.advance(2)
+                continue
+            trial_bytes = trial_json(trial)
+            for k, kind in enumerate(KINDS):
+                i = 2 * n + k
+                name = pdf_name(trial, kind)
+                self.planned[i] = out_dir / name
+                key = content_key(trial, kind, options, self.digest, trial_bytes)
+                if self.manifest.fresh(name, key):
+                    self.results[i] = out_dir / name
+                    self.stage.advance()
+                elif (data := _reusable(name, key, earlier, store)) is not None:
+                    write_atomic(out_dir / name, data)
+                    self.manifest.record(name, key, data)
+                    self.dirty = True
+                    self.results[i] = out_dir / name
+                    self.stage.advance()
+                else:
+                    self.todo.append((i, trial, kind, key))
+        self.dirty = self.dirty or bool(self.todo)
+        #: The NCT IDs whose two PDFs are reused or to be rendered: if none of the renders
+        #: fails, those that will have both.
+        self.expected = frozenset(seen)
+        if self.failure is not None:
+            raise self.failure
+
+    #: What a fork server imports for PDF workers (``mkdocs serve``: a threaded process).
+    PRELOAD = ("trialpress.pdf", "weasyprint")
+
+    @property
+    def warm(self) -> Callable[[], None] | None:
+        """What a worker runs first: builds the renderer it then keeps (fonts, parsed CSS)."""
+        return partial(_warm, self.templates, self.digest) if self.todo else None
+
+    @contextmanager
+    def recording(self) -> Iterator[PdfRun]:
+        """Save the manifest when the run ends, also after a failure or an interruption:
+        the PDFs written so far are recorded and reused."""
+        try:
+            yield self
+        finally:
+            self._save()
+
+    def _save(self) -> None:
+        if self.dirty:
+            self.manifest.save()
+            self.dirty = False
+
+    def submit(self, pool: Tasks, *, in_flight: int | None = None) -> None:
+        """Hand the PDFs not sent yet to ``pool``'s workers; ``in_flight``: only as many as
+        keep that many unfinished (the workers busy while the caller prepares other work
+        that must not queue behind every PDF)."""
+        self._pool = pool
+        if in_flight is not None:
+            while self._in_flight and self._in_flight[0].done():
+                self._in_flight.popleft()
+        while self._sent < len(self.todo) and (
+            in_flight is None or len(self._in_flight) < in_flight
+        ):
+            _, trial, kind, key = self.todo[self._sent]
+            outcome = pool.submit(
+                _render_task,
+                trial,
+                kind,
+                self.options,
+                self.templates,
+                self.digest,
+                key=f"trialpress-pdf-{key}",
+            )
+            self._pending[self._sent] = outcome
+            if in_flight is not None:
+                self._in_flight.append(outcome)
+            self._sent += 1
+
+    def drain(self) -> None:
+        """Write the PDFs that are finished, without waiting for any other."""
+        for n in [n for n, outcome in self._pending.items() if outcome.done()]:
+            self._take(n, self._pending.pop(n))
+
+    def finish(self) -> list[Path]:
+        """Wait for every PDF and write it; the paths written or reused, in trial order
+        (raises the first failure unless failures are collected)."""
+        if self._pending:
+            assert self._pool is not None  # submit() sent them
+            order = list(self._pending)
+            for i, _ in self._pool.as_completed([self._pending[n] for n in order]):
+                self._take(order[i], self._pending.pop(order[i]))
+        self._save()
+        if self.failure is not None:
+            raise self.failure
+        return [self.results[i] for i in sorted(self.results)]
+
+    def _fail(self, exc: RenderError) -> None:
+        if self.errors is not None:
+            self.errors.append(exc)
+        elif self.failure is None:
+            self.failure = exc
+
+    def _take(self, n: int, outcome: Outcome[tuple[bytes, list[tuple[int, str]]]]) -> None:
+        i, trial, kind, key = self.todo[n]
+        try:
+            data, messages = outcome.result()
+        except Exception as exc:  # a RenderError, or a worker that died: name it
+            self._fail(
+                exc
+                if isinstance(exc, RenderError)
+                else RenderError(
+                    f"{trial.nct_id}: cannot render the {kind} PDF: {type(exc).__name__}: {exc}",
                     trial.source.path,
                 )
             )
-            stage.advance(2)
-            continue
-        trial_json = trial.model_dump_json().encode()
-        for k, kind in enumerate(KINDS):
-            i = 2 * n + k
-            name = pdf_name(trial, kind)
-            key = content_key(trial, kind, options, digest, trial_json)
-            if manifest.fresh(name, key):
-                results[i] = out_dir / name
-                stage.advance()
-            elif (data := _reusable(name, key, earlier, store)) is not None:
-                write_atomic(out_dir / name, data)
-                manifest.record(name, key, data)
-                dirty = True
-                results[i] = out_dir / name
-                stage.advance()
-            else:
-                todo.append((i, trial, kind, key))
-    if failure is not None:
-        raise failure
-
-    def finish(i: int, trial: Trial, kind: Kind, key: str, data: bytes) -> None:
+            if self.failure is not None:
+                raise self.failure from None
+            return
+        _relog(trial, kind, messages)
         name = pdf_name(trial, kind)
-        write_atomic(out_dir / name, data)
-        manifest.record(name, key, data)
-        if store is not None:
-            store.put(key, data)
-        if rendered is not None:
-            rendered.append(f"pdf:{Layout.pdf(trial.nct_id, kind)}")
-        results[i] = out_dir / name
-        stage.advance()
+        write_atomic(self.out_dir / name, data)
+        self.manifest.record(name, key, data)
+        self.dirty = True
+        if self.store is not None:
+            self.store.put(key, data)
+        if self.rendered is not None:
+            self.rendered.append(f"pdf:{Layout.pdf(trial.nct_id, kind)}")
+        self.results[i] = self.out_dir / name
+        self.stage.advance()
         checkpoint()  # a stop signal ends the build after the PDF it was waiting for
-
-    try:
-        with run_tasks(
-            _render_task,
-            [(trial, kind, options, templates, digest) for _, trial, kind, _ in todo],
-            jobs=jobs,
-            address=executor,
-            warm=partial(_warm, templates, digest),
-            preload=["trialpress.pdf", "weasyprint"],
-            keys=[f"trialpress-pdf-{key}" for *_, key in todo],
-        ) as outcomes:
-            for n, outcome in outcomes:
-                i, trial, kind, key = todo[n]
-                try:
-                    data, messages = outcome.result()
-                except Exception as exc:  # a RenderError, or a worker that died: name it
-                    fail(
-                        exc
-                        if isinstance(exc, RenderError)
-                        else RenderError(
-                            f"{trial.nct_id}: cannot render the {kind} PDF: "
-                            f"{type(exc).__name__}: {exc}",
-                            trial.source.path,
-                        )
-                    )
-                    if errors is None:
-                        break
-                    continue
-                _relog(trial, kind, messages)
-                finish(i, trial, kind, key, data)
-    finally:
-        # also after an interruption: the PDFs written so far are recorded and reused
-        if todo or dirty:
-            manifest.save()
-    if failure is not None:
-        raise failure
-    return [results[i] for i in sorted(results)]
 
 
 def _reusable(name: str, key: str, earlier: _Manifest | None, store: Store | None) -> bytes | None:

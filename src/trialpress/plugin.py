@@ -33,7 +33,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -297,6 +297,10 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self._term_entries: list[SearchEntry] = []
         #: The Pagefind run started in ``on_files`` (joined in ``on_post_build``).
         self._indexing: search.Indexing | None = None
+        #: Set by ``trialpress build`` around the MkDocs build: the PDFs render beside the
+        #: rest of the build until ``on_env`` ends (the stack stops them however the build
+        #: ends). Unset (plain MkDocs), they are finished before the pages are made.
+        self.background: ExitStack | None = None
         #: What the last build generated (pages, files, search entries, what was rendered).
         self.generated: Generated | None = None
         self._config_dir = Path.cwd()
@@ -407,36 +411,28 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 where = f"{trial.source.path}:{w.line}" if w.line else trial.source.path
                 log.debug("%s: %s (%s)", where, w.message, trial.nct_id)
 
-        def index(generated: Generated) -> None:
-            """Pagefind runs beside the rest of the build (on_post_build waits for it); its
-            stubs are written while the workers render trial pages."""
-            assert self.options is not None
-            self._term_entries = search.term_entries(corpus, self.options.layout)
-            self.cancel_search()
-            if self.search_indexer == self.pagefind_index:
-                self._indexing = search.start_index(
-                    [*generated.search, *self._term_entries],
-                    language=_language(config),
-                    cache_dir=self.cache_dir,
-                )
-
         generated = generate(
             corpus,
             self.options,
             self.cache_dir / "site",
             reporter=self.reporter,
             previous_pdfs=self.pdf_reuse_dir,
-            meanwhile=index,
+            # Engine pages are read before on_env: they must know which PDFs were made.
+            background=None if self.config.engine_pages else self.background,
         )
         self.generated = generated
         assert self.options is not None
-        for failure in generated.errors:
-            # Under `trialpress build` a PDF failure is that record's failure (exit 1, the
-            # rest builds, its page has no PDF links); in plain MkDocs it is an error.
-            self.record_errors.append(failure)
-        if self.preloaded is None:
-            for err in self.record_errors:
-                log.error(str(err))
+        self._term_entries = search.term_entries(corpus, self.options.layout)
+        self.cancel_search()
+        if self.search_indexer == self.pagefind_index:
+            # Pagefind runs beside the rest of the build; on_post_build waits for it.
+            self._indexing = search.start_index(
+                [*generated.search, *self._term_entries],
+                language=_language(config),
+                cache_dir=self.cache_dir,
+            )
+        self.record_errors.extend(generated.errors)
+        self._log(self.record_errors)
 
         standalone = set(generated.standalone) if not self.config.engine_pages else set()
         added: list[File] = []
@@ -459,6 +455,49 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             file.inclusion = InclusionLevel.NOT_IN_NAV
             files.append(file)
         return files
+
+    def _log(self, errors: Sequence[TrialpressError]) -> None:
+        """Under `trialpress build` a record's failure (a PDF failure too: exit 1, the rest
+        builds, its page has no PDF links) is reported by the CLI; in plain MkDocs it is an
+        error."""
+        if self.preloaded is None:
+            for err in errors:
+                log.error(str(err))
+
+    def _pdfs_made(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
+        """Wait for the PDFs still rendering (before MkDocs copies files into the site); a
+        trial whose PDFs failed loses them from the files, and its standalone pages are
+        made again without the links (not stored: they are rare, and errors)."""
+        generated = self.generated
+        if generated is None or generated.finish is None:
+            return env
+        finish, generated.finish = generated.finish, None
+        failures, listed = len(generated.errors), set(generated.files)
+        remade = finish()
+        self.record_errors.extend(generated.errors[failures:])
+        self._log(generated.errors[failures:])
+        for dropped in listed - set(generated.files):
+            file = files.get_file_from_path(dropped)
+            if file is not None:
+                files.remove(file)
+        doc_files = files.documentation_pages()
+        for src in remade:
+            page = File.generated(config, src, abs_src_path=str(generated.pages[src]))
+            old = files.get_file_from_path(page.dest_uri)
+            if old is None:
+                continue  # not a standalone page: MkDocs' loop read it already
+            markdown = generated.pages[src].read_text(encoding="utf-8")
+            html, _ = self._render(src, markdown, env, config, files, doc_files)
+            files.remove(old)
+            files.append(
+                File.generated(
+                    config,
+                    page.dest_uri,
+                    content=html.encode("utf-8", errors="xmlcharrefreplace"),
+                    inclusion=InclusionLevel.NOT_IN_NAV,
+                )
+            )
+        return env
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
         """Keep the navigation: standalone pages are rendered with it in ``on_env``."""
@@ -484,7 +523,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         self.html_workers = set()
         generated = self.generated
         if generated is None or self.config.engine_pages or self._nav is None:
-            return env
+            return self._pdfs_made(env, config, files)
         assert self.options is not None
         store = Store(self.options.cache)
         # Computed once: MkDocs' context helper would walk every file for every page.
@@ -522,7 +561,8 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 )
             )
         pages.save()
-        _place(files)
+        env = self._pdfs_made(env, config, files)
+        _place(files)  # after the files of failed PDFs are dropped
         return env
 
     def _render_misses(

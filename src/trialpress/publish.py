@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment, meta
 
@@ -39,7 +39,7 @@ from trialpress.corpus import (
     normalise_key,
 )
 from trialpress.errors import RenderError
-from trialpress.executor import default_jobs, run_tasks
+from trialpress.executor import Outcome, Tasks, default_jobs, task_pool
 from trialpress.feed import EMPTY_SITEMAP, atom_feed
 from trialpress.history import ChangeLog, HistoryStore, Timeline
 from trialpress.history import log as history_log
@@ -56,6 +56,9 @@ from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter, Stage
 from trialpress.stopping import checkpoint
 from trialpress.store import Store, digest, write_if_changed
+
+if TYPE_CHECKING:
+    from trialpress.pdf import PdfRun
 
 PageSize = Literal["A4", "Letter"]
 
@@ -136,6 +139,11 @@ class Generated:
     rendered: list[str] = field(default_factory=list)
     #: Trials whose PDFs failed (the rest is built; their pages have no PDF links).
     errors: list[RenderError] = field(default_factory=list)
+    #: With :func:`generate`'s ``background``: waits for the PDFs still rendering (the
+    #: files list them already), then drops those that failed from :attr:`files` and makes
+    #: their trials' pages again without PDF links; returns those pages' source paths.
+    #: None: nothing is left to wait for.
+    finish: Callable[[], list[str]] | None = None
 
 
 # ------------------------------------------------------------------------------- generate
@@ -246,87 +254,216 @@ def generate(
     *,
     reporter: Reporter = NULL,
     previous_pdfs: Path | None = None,
-    meanwhile: Callable[[Generated], object] | None = None,
+    background: ExitStack | None = None,
 ) -> Generated:
     """Render every generated file of the site into ``out`` (a docs-folder layout).
 
     Files already in ``out`` that this corpus does not produce are removed, so ``out`` can
     be kept between runs (``mkdocs serve``). ``previous_pdfs``: an earlier output's ``pdf/``
-    folder whose unchanged PDFs may be copied (the site a build replaces). ``meanwhile``:
-    called with the result once its search entries are complete, while the workers render
-    trial pages (the plugin starts its search index there).
+    folder whose unchanged PDFs may be copied (the site a build replaces).
+
+    ``background``: the PDFs may go on rendering after this returns, until the caller
+    calls :attr:`Generated.finish` (the caller's own work then runs beside them); the
+    workers are stopped when this stack closes, however the caller ends. Without it the
+    PDFs are finished before this returns.
     """
     out = Path(out)
     layout = options.layout
     store = Store(options.cache)
     result = Generated(out)
-
-    pdf_ready: frozenset[str] = frozenset()
-    if options.pdf:
-        pdf_ready = _pdfs(corpus, options, out, store, result, reporter, previous_pdfs)
-
+    jobs = options.jobs or default_jobs()
     # What every key says of a trial: a digest of its JSON, made once for the per-trial and
-    # the index-page keys and the history's memo alike.
-    listed = {
-        n: hashlib.sha256(t.model_dump_json().encode("utf-8")).hexdigest()
-        for n, t in corpus.trials.items()
-    }
-    history, changes = _changes(corpus, options, listed)
-    ctx = render.SiteContext(
-        corpus=corpus,
-        use_directory_urls=options.use_directory_urls,
-        pdf=pdf_ready,
-        site_url=options.site_url,
-        templates=str(options.templates) if options.templates else None,
-        changes=changes,
-    )
-    stage = reporter.stage("Rendering pages", len(corpus))
-    engine = (options.use_directory_urls, options.site_url, __version__)
-    sources = [template_sources(ctx.env, p.template) for p in render.TRIAL_PAGES]
-    page_keys = [digest(engine, source) for source in sources]
-    todo: list[TrialWork] = []
-    for trial in corpus.trials.values():
-        checkpoint()
-        work = _reuse(
-            trial, listed[trial.nct_id], corpus, changes, pdf_ready, page_keys, store, out, result
+    # the index-page keys and the history's memo alike (from the JSON the PDFs' keys hash).
+    listed: dict[str, str] = {}
+
+    def dumped(trial: Trial) -> bytes:
+        data = trial.model_dump_json().encode("utf-8")
+        listed[trial.nct_id] = hashlib.sha256(data).hexdigest()
+        return data
+
+    with ExitStack() as own:
+        running = own if background is None else background
+        pdfs = _pdfs(corpus, options, out, store, result, reporter, previous_pdfs, dumped)
+        if pdfs is not None:
+            running.enter_context(pdfs.recording())
+            for path in pdfs.planned.values():  # listed now; those that fail are dropped
+                result.files[f"pdf/{path.name}"] = path
+            result.files[PDF_MANIFEST] = out / PDF_MANIFEST
+        pool: Tasks | None = None
+        if pdfs is not None and pdfs.todo:
+            # The workers start on the PDFs now, a few at a time while this process prepares
+            # the pages, whose batches then go before the rest of the PDFs.
+            pool = running.enter_context(
+                task_pool(
+                    size=len(pdfs.todo) + len(corpus),
+                    jobs=options.jobs,
+                    address=options.executor,
+                    warm=pdfs.warm,
+                    preload=["trialpress.publish", *pdfs.PRELOAD],
+                )
+            )
+            # History comes first: it compares every trial, about a PDF's work per 50.
+            pdfs.submit(pool, in_flight=jobs * max(_PDFS_AHEAD, len(corpus) // 50))
+        for trial in corpus.trials.values():
+            if trial.nct_id not in listed:
+                dumped(trial)
+        # Pages link the PDFs expected to be made; a trial whose PDFs then fail gets its
+        # pages made again without the links (_without_pdfs).
+        pdf_ready = pdfs.expected if pdfs is not None else frozenset()
+        changes = _history(corpus, options, result, listed)
+        ctx = render.SiteContext(
+            corpus=corpus,
+            use_directory_urls=options.use_directory_urls,
+            pdf=pdf_ready,
+            site_url=options.site_url,
+            templates=str(options.templates) if options.templates else None,
+            changes=changes,
         )
-        if work is not None:
-            todo.append(work)
-        else:
-            stage.advance()
-        result.search.append(_search_entry(trial, layout))
-    common = Batch(  # absolute paths: a cluster's workers need not share our working folder
-        out=out.absolute(),
-        cache=options.cache.absolute() if options.cache else None,
-        use_directory_urls=options.use_directory_urls,
-        site_url=options.site_url,
-        templates=ctx.templates,
-        history=changes is not None,
-        env_key=digest(sources),
-    )
-    with _render_trials(todo, common, options) as trials_rendered:
-        # The batches render in workers while this process makes the index pages, stores
-        # the new versions (their pretty JSON is slow) and runs the caller's work.
+        stage = reporter.stage("Rendering pages", len(corpus))
+        engine = (options.use_directory_urls, options.site_url, __version__)
+        sources = [template_sources(ctx.env, p.template) for p in render.TRIAL_PAGES]
+        page_keys = [digest(engine, source) for source in sources]
+        todo: list[TrialWork] = []
+        for trial in corpus.trials.values():
+            checkpoint()
+            work = _reuse(
+                trial,
+                listed[trial.nct_id],
+                corpus,
+                changes,
+                pdf_ready,
+                page_keys,
+                store,
+                out,
+                result,
+            )
+            if work is not None:
+                todo.append(work)
+            else:
+                stage.advance()
+            result.search.append(_search_entry(trial, layout))
+            if pool is not None and pdfs is not None:
+                pdfs.submit(pool, in_flight=_PDFS_AHEAD * jobs)
+        common = Batch(  # absolute paths: a cluster's workers need not share our working folder
+            out=out.absolute(),
+            cache=options.cache.absolute() if options.cache else None,
+            use_directory_urls=options.use_directory_urls,
+            site_url=options.site_url,
+            templates=ctx.templates,
+            history=changes is not None,
+            env_key=digest(sources),
+        )
+        batches = _batches(todo, common, options)
+        # One executor for the pages and the PDFs: the pages' batches go first, and the
+        # workers go on with the PDFs while this process makes the index pages and the
+        # corpus files (a pool of their own would wait for the PDFs, or they for it).
+        if pool is None:
+            # No PDF to go on rendering: the pool ends with this function, so that later
+            # stages may fork workers of their own (the standalone pages, plugin.on_env).
+            pool = own.enter_context(
+                task_pool(
+                    size=len(batches),
+                    jobs=options.jobs,
+                    address=options.executor,
+                    preload=["trialpress.publish"],
+                )
+            )
+        sent = [pool.submit(render_batch, batch) for batch in batches]
+        if pdfs is not None:
+            pdfs.submit(pool)
         _index_pages(corpus, listed, ctx, changes, options, result, store)
-        if history is not None and changes is not None:
-            _store_history(history, changes, result)
-        if meanwhile is not None:
-            meanwhile(result)
-        result.rendered += trials_rendered(stage)
-    studies = [  # each trial with its ResearchStudy JSON, for the site's Bundle
-        (t, (out / Layout.fhir(t.nct_id)).read_text(encoding="utf-8"))
-        for t in corpus.trials.values()
-    ]
-    for site_path, text in exports.corpus_files(studies).items():
-        write_if_changed(out / site_path, text.encode("utf-8"))
-        result.files[site_path] = out / site_path
-    for name in render.ASSETS:
-        dest = f"{ASSET_DIR}/{Path(name).name}"
-        path = out / dest
-        write_if_changed(path, render.asset_path(name, options.templates).read_bytes())
-        result.files[dest] = path
-    _prune(out, set(result.pages) | set(result.files))
+        result.rendered += _wait_for_batches(pool, sent, batches, stage, pdfs)
+        studies = [  # each trial with its ResearchStudy JSON, for the site's Bundle
+            (t, (out / Layout.fhir(t.nct_id)).read_text(encoding="utf-8"))
+            for t in corpus.trials.values()
+        ]
+        for site_path, text in exports.corpus_files(studies).items():
+            write_if_changed(out / site_path, text.encode("utf-8"))
+            result.files[site_path] = out / site_path
+        for name in render.ASSETS:
+            dest = f"{ASSET_DIR}/{Path(name).name}"
+            path = out / dest
+            write_if_changed(path, render.asset_path(name, options.templates).read_bytes())
+            result.files[dest] = path
+
+        def finish() -> list[str]:
+            """Wait for the PDFs; make the pages of trials whose PDFs failed again, without
+            the links. Returns the pages made again (none when no PDF failed)."""
+            remade: list[str] = []
+            if pdfs is not None:
+                made = _finish_pdfs(pdfs, corpus, out, result)
+                ready_keys = (changes, made, page_keys, store, out)
+                for nct_id in sorted(pdfs.expected - made):
+                    again = _without_pdfs(corpus.trials[nct_id], listed, corpus, common, ready_keys)
+                    result.rendered += again
+                    remade += [entry.split(":", 1)[1] for entry in again]
+                result.rendered[:0] = pdfs.rendered or []  # PDFs first, as they were made first
+            _prune(out, set(result.pages) | set(result.files))
+            return remade
+
+        if background is None or pdfs is None:
+            finish()
+        else:
+            result.finish = finish
     return result
+
+
+#: PDFs per worker kept unfinished while the pages are prepared: enough that no worker
+#: waits for the next, few enough that the pages' batches soon come first.
+_PDFS_AHEAD = 2
+
+
+def _batches(todo: list[TrialWork], common: Batch, options: PublishOptions) -> list[Batch]:
+    """The trials the store lacked, in chunks of work for the executor."""
+    jobs = options.jobs or default_jobs()
+    size = max(BATCH_MIN, min(BATCH_MAX, -(-len(todo) // (4 * jobs))))
+    return [replace(common, work=tuple(todo[i : i + size])) for i in range(0, len(todo), size)]
+
+
+def _wait_for_batches(
+    pool: Tasks,
+    sent: list[Outcome[list[str]]],
+    batches: list[Batch],
+    stage: Stage,
+    pdfs: PdfRun | None,
+) -> list[str]:
+    """Wait for the batches (each writes its own files) and return what was rendered, in
+    trial order; the PDFs finished meanwhile are written as they come. A stop request is
+    honoured between batches."""
+    done: dict[int, list[str]] = {}
+    for n, outcome in pool.as_completed(sent):
+        done[n] = outcome.result()
+        written = batches[n].out / done[n][0].split(":", 1)[1] if done[n] else None
+        if written is not None and not written.is_file():
+            raise RenderError(
+                f"{written}: not found after a worker wrote it: the executor's "
+                "workers must see the output and cache folders at the same paths"
+            )
+        stage.advance(len(batches[n].work))
+        if pdfs is not None:
+            pdfs.drain()
+        checkpoint()  # a stop signal ends the build after the batch it waited for
+    # in trial order, whatever order the batches finished in
+    return [entry for n in sorted(done) for entry in done[n]]
+
+
+def _without_pdfs(
+    trial: Trial,
+    listed: dict[str, str],
+    corpus: Corpus,
+    common: Batch,
+    ready_keys: tuple[ChangeLog | None, frozenset[str], list[str], Store, Path],
+) -> list[str]:
+    """Make a trial's pages again, without PDF links: its PDFs failed after its pages were
+    made expecting them (its data and exports stand)."""
+    changes, made, page_keys, store, out = ready_keys
+    scratch = Generated(out)  # its pages and files are listed already
+    work = _reuse(
+        trial, listed[trial.nct_id], corpus, changes, made, page_keys, store, out, scratch
+    )
+    if work is None or not work.pages:
+        return []
+    return render_batch(replace(common, work=(replace(work, data_key=None, exports_key=None),)))
 
 
 def _index_pages(
@@ -421,21 +558,16 @@ def _version_ids(changes: ChangeLog, nct_id: str) -> list[str]:
     return [s.version.id for s in timeline.steps] if timeline else []
 
 
-def _changes(
-    corpus: Corpus, options: PublishOptions, listed: dict[str, str]
-) -> tuple[HistoryStore | None, ChangeLog | None]:
-    """Compare every trial with its stored history (the pages show the changes); the new
-    versions are stored by :func:`_store_history`."""
+def _history(
+    corpus: Corpus, options: PublishOptions, result: Generated, listed: dict[str, str]
+) -> ChangeLog | None:
+    """Compare every trial with its stored history and store its new version, if any; the
+    stored versions are published for download. History is a convenience: a store that
+    cannot be written is reported, never a failed build."""
     if options.history is None:
-        return None, None
+        return None
     store = HistoryStore(options.history)
-    return store, store.changelog(list(corpus.trials.values()), Store(options.cache), listed)
-
-
-def _store_history(store: HistoryStore, changes: ChangeLog, result: Generated) -> None:
-    """Store each trial's new version, if any; the stored versions are published for
-    download. History is a convenience: a store that cannot be written is reported, never
-    a failed build."""
+    changes = store.changelog(list(corpus.trials.values()), Store(options.cache), listed)
     try:
         store.commit(changes)
     except OSError as exc:
@@ -445,6 +577,7 @@ def _store_history(store: HistoryStore, changes: ChangeLog, result: Generated) -
             path = store.version_path(nct_id, step.version.id)
             if path.is_file():
                 result.files[Layout.version(nct_id, step.version.id)] = path
+    return changes
 
 
 def _page_text(payload: bytes | None) -> bytes | None:
@@ -570,43 +703,6 @@ def _reuse(
     )
 
 
-@contextmanager
-def _render_trials(
-    todo: list[TrialWork], common: Batch, options: PublishOptions
-) -> Iterator[Callable[[Stage], list[str]]]:
-    """Send the trials the store lacked, in batches, to the build's executor (each batch
-    writes its own files); the caller may work meanwhile, then waits with the function
-    this yields, which returns what was rendered. A stop request is honoured between
-    batches; leaving early cancels the batches not started."""
-    jobs = options.jobs or default_jobs()
-    size = max(BATCH_MIN, min(BATCH_MAX, -(-len(todo) // (4 * jobs))))
-    batches = [replace(common, work=tuple(todo[i : i + size])) for i in range(0, len(todo), size)]
-    with run_tasks(
-        render_batch,
-        [(b,) for b in batches],
-        jobs=jobs,
-        address=options.executor,
-        preload=["trialpress.publish"],
-    ) as outcomes:
-
-        def wait(stage: Stage) -> list[str]:
-            done: dict[int, list[str]] = {}
-            for n, outcome in outcomes:
-                done[n] = outcome.result()
-                written = common.out / done[n][0].split(":", 1)[1] if done[n] else None
-                if written is not None and not written.is_file():
-                    raise RenderError(
-                        f"{written}: not found after a worker wrote it: the executor's "
-                        "workers must see the output and cache folders at the same paths"
-                    )
-                stage.advance(len(batches[n].work))
-                checkpoint()  # a stop signal ends the build after the batch it waited for
-            # in trial order, whatever order the batches finished in
-            return [entry for n in sorted(done) for entry in done[n]]
-
-        yield wait
-
-
 #: A worker's template environment for the page templates it last rendered with.
 _ENV: dict[tuple[str | None, str], Environment] = {}
 
@@ -681,16 +777,17 @@ def _pdfs(
     result: Generated,
     reporter: Reporter,
     previous: Path | None,
-) -> frozenset[str]:
-    """Brief and checklist PDFs into ``out/pdf``; the NCT IDs that have both."""
-    from trialpress.pdf import render_pdfs
+    dumped: Callable[[Trial], bytes],
+) -> PdfRun | None:
+    """Brief and checklist PDFs into ``out/pdf``: the unchanged ones reused now, the rest
+    to be rendered (None: no PDFs asked for). Their failures are the build's errors."""
+    if not options.pdf:
+        return None
+    from trialpress.pdf import PdfRun
 
-    pdf_dir = out / "pdf"
-    written = render_pdfs(
+    return PdfRun(
         list(corpus.trials.values()),
-        pdf_dir,
-        jobs=options.jobs,
-        executor=options.executor,
+        out / "pdf",
         page_size=options.page_size,
         site_url=options.site_url,
         use_directory_urls=options.use_directory_urls,
@@ -699,12 +796,19 @@ def _pdfs(
         reporter=reporter,
         cache_dir=previous,
         store=store,
-        rendered=result.rendered,
+        rendered=[],
+        trial_json=dumped,
     )
-    for path in written:
-        result.files[f"pdf/{path.name}"] = path
-    if (out / PDF_MANIFEST).is_file():
-        result.files[PDF_MANIFEST] = out / PDF_MANIFEST
+
+
+def _finish_pdfs(pdfs: PdfRun, corpus: Corpus, out: Path, result: Generated) -> frozenset[str]:
+    """Wait for the PDFs; drop from the listing those not made. The NCT IDs that have both."""
+    made = {path.name for path in pdfs.finish()}
+    for path in pdfs.planned.values():
+        if path.name not in made:
+            del result.files[f"pdf/{path.name}"]
+    if not (out / PDF_MANIFEST).is_file():
+        del result.files[PDF_MANIFEST]
     return frozenset(
         n
         for n in corpus.trials
