@@ -25,6 +25,8 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
 
 from tests.conftest import PALMIRA, POLAR, v2_study_files
 from tests.sample_trials import hostile_trial
@@ -259,3 +261,21 @@ def mkdocs_build(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
     )
+
+
+def demo_site(work: Path) -> MkDocsConfig:
+    """The repository's site config over the demo records, without PDFs or navigation,
+    building from ``work/docs`` into ``work/out``."""
+    (work / "docs").mkdir(parents=True)
+    (work / "docs" / "index.md").write_text("# Home\n")
+    cfg = work / "mkdocs.yml"
+    cfg.write_text(
+        (ROOT / "mkdocs.yml")
+        .read_text(encoding="utf-8")
+        .replace("docs_dir: site", "docs_dir: docs")
+        .replace("site_dir: build/site", f"site_dir: {work / 'out'}")
+        .replace("- examples/records", f"- {ROOT / 'examples' / 'records'}")
+        .replace("pdf: true", "pdf: false")
+        .split("\nnav:")[0]
+    )
+    return load_config(str(cfg))

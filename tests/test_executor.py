@@ -6,7 +6,10 @@
   gets of the corpus) equal the pages rendered from the whole corpus, and a page that asks
   the view something its key does not record fails instead of differing;
 - trials are sent in batches, only those the store lacks; a stop request during a batch
-  ends the build after that batch and the previous output stays as it was.
+  ends the build after that batch and the previous output stays as it was;
+- standalone pages (their theme render) run in forked workers with two jobs: the same
+  bytes as in one process, each page rendered once, workers' warnings counted by strict
+  mode, and a stop while they render leaves the previous output as it was.
 
 Byte-identical output of one process, a pool and a Dask ``LocalCluster`` is in
 ``tests/test_publish.py``.
@@ -16,8 +19,13 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import logging
 import os
+import shutil
 import signal
+import subprocess
+import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +36,8 @@ from typing import Any
 import pytest
 
 from tests.sample_trials import PALMIRA_ID, hostile_trial, palmira, polar
-from tests.site_helpers import v2_sample
+from tests.site_helpers import demo_site, v2_sample
+from trialpress import plugin as plugin_module
 from trialpress import publish
 from trialpress.build import build_trials
 from trialpress.corpus import Corpus
@@ -36,6 +45,7 @@ from trialpress.errors import RenderError
 from trialpress.executor import Tasks, run_tasks, task_pool
 from trialpress.layout import FINDER_DATA
 from trialpress.models import Trial
+from trialpress.plugin import TrialpressPlugin
 from trialpress.publish import CorpusView, PublishOptions, corpus_view, generate
 from trialpress.render import TRIAL_PAGES, SiteContext
 from trialpress.stopping import BuildInterrupted, stop_on_signals
@@ -222,14 +232,20 @@ def test_only_trials_the_store_lacks_are_sent_in_batches(in_tmp: Path, sent: Spy
     assert [r for r in per_trial if PALMIRA_ID not in r] == [f"data:{FINDER_DATA}"]
 
 
+def _built_once(folder: Path) -> tuple[list[Trial], Path, dict[str, str]]:
+    """Eight trials built into ``folder/site`` in one process: the trials, the site and its
+    digests (a stopped rebuild must leave them as they are)."""
+    trials = _trials()[:8]
+    out = folder / "site"
+    assert build_trials(trials, out, pdf=False, jobs=1).errors == []
+    return trials, out, digest_tree(out)
+
+
 @pytest.mark.slow
 def test_a_stop_during_a_batch_ends_the_build_after_it(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trials = _trials()[:8]
-    out = in_tmp / "site"
-    assert build_trials(trials, out, pdf=False, jobs=1).errors == []
-    before = digest_tree(out)
+    trials, out, before = _built_once(in_tmp)
     batches: list[list[str]] = []
     real = publish.render_batch
 
@@ -298,3 +314,137 @@ def test_records_parsed_in_workers_equal_records_read_here(tmp_path: Path) -> No
     assert read(2, store) == here
     assert len([p for p in (tmp_path / "store").rglob("*") if p.is_file()]) == len(here[0])
     assert read(2, Store(tmp_path / "store")) == here
+
+
+# ----------------------------------------------------------------- standalone pages in workers
+
+
+def _demo_build(work: Path, jobs: int, *, strict: bool = False) -> TrialpressPlugin:
+    """A plain MkDocs build of the demo site with ``jobs``; its trialpress plugin."""
+    from mkdocs.commands.build import build
+
+    config = demo_site(work)
+    config.strict = strict
+    plugin = config.plugins["trialpress"]
+    assert isinstance(plugin, TrialpressPlugin)
+    plugin.config.jobs = jobs
+    build(config)
+    return plugin
+
+
+def _html_rendered(plugin: TrialpressPlugin) -> list[str]:
+    assert plugin.generated is not None
+    return [r.removeprefix("html:") for r in plugin.generated.rendered if r.startswith("html:")]
+
+
+@pytest.fixture
+def ran_in_fresh_process(request: pytest.FixtureRequest) -> bool:
+    """Standalone pages render in forked workers only in a process with one thread, and an
+    earlier test in this process may have left an idle library thread (Dask's offload
+    thread lives as long as its process). Then the test runs in a fresh interpreter, where
+    it passes or fails as it would alone, and this returns True (the test body stops)."""
+    if threading.active_count() == 1:
+        return False
+    if os.environ.get("TRIALPRESS_FRESH_TEST"):
+        pytest.fail(f"a fresh interpreter has other threads: {threading.enumerate()}")
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-n", "0"]
+    proc = subprocess.run(
+        [*command, "-p", "no:cacheprovider", request.node.nodeid],
+        cwd=root,
+        env={**os.environ, "TRIALPRESS_FRESH_TEST": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "\n1 passed" in proc.stdout, proc.stdout[-2000:]
+    return True
+
+
+@pytest.mark.slow
+def test_standalone_pages_rendered_in_workers_equal_pages_rendered_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ran_in_fresh_process: bool
+) -> None:
+    """With two jobs the standalone pages' theme render runs in forked workers, in several
+    batches; each page is rendered once, and the site is byte-identical to one process's."""
+    if ran_in_fresh_process:
+        return
+    monkeypatch.setattr(plugin_module, "HTML_BATCH_MIN", 2)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the sitemap's date
+    here = _demo_build(tmp_path / "one", 1)
+    there = _demo_build(tmp_path / "two", 2)
+    assert here.generated is not None and there.generated is not None
+    standalone = there.generated.standalone
+    assert len(standalone) > 4 * plugin_module.HTML_BATCH_MIN  # more than one batch a worker
+    assert here.html_workers == set()
+    assert len(there.html_workers) == 2 and os.getpid() not in there.html_workers
+    assert _html_rendered(here) == _html_rendered(there) == standalone
+    assert set(here.fast_pages) == set(there.fast_pages) >= set(standalone)
+    assert digest_tree(tmp_path / "two" / "out") == digest_tree(tmp_path / "one" / "out")
+    # Built again with nothing changed: every page comes from the working folder.
+    (tmp_path / "two" / "mkdocs.yml").unlink()
+    shutil.rmtree(tmp_path / "two" / "docs")
+    again = _demo_build(tmp_path / "two", 2)
+    assert _html_rendered(again) == [] and again.html_workers == set()
+    assert digest_tree(tmp_path / "two" / "out") == digest_tree(tmp_path / "one" / "out")
+
+
+@pytest.mark.slow
+def test_a_warning_in_a_worker_fails_a_strict_build_as_one_here_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """MkDocs counts warnings in the build's own process: a worker's log lines are handled
+    there, so strict mode fails alike whichever process rendered the page."""
+    from mkdocs.exceptions import Abort
+
+    real = TrialpressPlugin._render
+
+    def warned(self: TrialpressPlugin, src: str, *args: Any) -> tuple[str, bool]:
+        if src.startswith("checklists/"):
+            logging.getLogger("mkdocs.plugins.trialpress").warning("odd page %s", src)
+        return real(self, src, *args)
+
+    monkeypatch.setattr(TrialpressPlugin, "_render", warned)
+    monkeypatch.setattr(plugin_module, "HTML_BATCH_MIN", 2)
+    seen: dict[int, list[str]] = {}
+    for jobs in (1, 2):
+        caplog.clear()
+        with pytest.raises(Abort, match="Aborted with 2 warnings in strict mode"):
+            _demo_build(tmp_path / str(jobs), jobs, strict=True)
+        seen[jobs] = sorted(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert seen[1] == seen[2] and len(seen[2]) == 2
+    assert all(m.startswith("odd page checklists/") for m in seen[2])
+
+
+@pytest.mark.slow
+def test_a_stop_while_workers_render_standalone_pages_leaves_the_previous_output(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, ran_in_fresh_process: bool
+) -> None:
+    if ran_in_fresh_process:
+        return
+    trials, out, before = _built_once(in_tmp)
+    monkeypatch.setattr(plugin_module, "HTML_BATCH_MIN", 2)
+    parent, pids = os.getpid(), in_tmp / "pids.txt"
+    real = TrialpressPlugin._render
+
+    def stopping(self: TrialpressPlugin, src: str, *args: Any) -> tuple[str, bool]:
+        done = real(self, src, *args)
+        if src.startswith("checklists/"):  # the user stops the build while workers render
+            with pids.open("a") as fh:
+                fh.write(f"{os.getpid()}\n")
+            os.kill(parent, signal.SIGTERM)
+        return done
+
+    # Patched on the class: the forked workers inherit it (a task function is pickled).
+    monkeypatch.setattr(TrialpressPlugin, "_render", stopping)
+    changed = [t.model_copy(update={"title": t.title + " (amended)"}) for t in trials]
+    with stop_on_signals(), pytest.raises(BuildInterrupted):
+        build_trials(changed, out, pdf=False, jobs=2)
+    ran = pids.read_text().split()
+    assert ran and str(parent) not in ran  # the workers rendered, then the build stopped
+    assert digest_tree(out) == before
+    assert sorted(p.name for p in in_tmp.iterdir() if p.name != ".trialpress") == [
+        "pids.txt",
+        "site",
+    ]

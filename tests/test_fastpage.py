@@ -29,6 +29,7 @@ from mkdocs.structure.pages import Page
 from tests.conftest import PALMIRA, POLAR, read_trials, v2_study_files
 from tests.hostile_corpus import build_corpus
 from tests.sample_trials import hostile_trial
+from tests.site_helpers import demo_site
 from trialpress import fastpage
 from trialpress.build import bundled_config
 from trialpress.corpus import Corpus
@@ -243,30 +244,12 @@ def test_any_mix_renders_as_page_render_does(
 # ------------------------------------------------------------------------------ the plugin
 
 
-def _demo_site(work: Path) -> MkDocsConfig:
-    """The repository's site config over the demo records, without PDFs or navigation,
-    building from ``work/docs`` into ``work/out``."""
-    (work / "docs").mkdir(parents=True)
-    (work / "docs" / "index.md").write_text("# Home\n")
-    cfg = work / "mkdocs.yml"
-    cfg.write_text(
-        (ROOT / "mkdocs.yml")
-        .read_text(encoding="utf-8")
-        .replace("docs_dir: site", "docs_dir: docs")
-        .replace("site_dir: build/site", f"site_dir: {work / 'out'}")
-        .replace("- examples/records", f"- {ROOT / 'examples' / 'records'}")
-        .replace("pdf: true", "pdf: false")
-        .split("\nnav:")[0]
-    )
-    return load_config(str(cfg))
-
-
 def test_the_plugin_renders_standalone_pages_on_the_fast_path(tmp_path: Path) -> None:
     from mkdocs.commands.build import build
 
     from trialpress.plugin import TrialpressPlugin
 
-    config = _demo_site(tmp_path)
+    config = demo_site(tmp_path)
     build(config)
     plugin = config.plugins["trialpress"]
     assert isinstance(plugin, TrialpressPlugin) and plugin.generated is not None
@@ -291,7 +274,7 @@ def test_index_pages_in_the_engine_loop_take_the_fast_path_unchanged(
     sites: dict[bool, dict[str, bytes]] = {}
     for fast in (True, False):
         work = tmp_path / ("fast" if fast else "slow")
-        config = _demo_site(work)
+        config = demo_site(work)
         plugin = config.plugins["trialpress"]
         assert isinstance(plugin, TrialpressPlugin)
         if not fast:  # no engine is one the fast path reproduces: every page falls back

@@ -10,6 +10,9 @@ and reads the outcomes as they finish. No job system of our own: the local pool 
 - ``address`` ``dask://HOST:PORT`` (or ``tcp://``) sends the tasks to that scheduler. Tasks
   that write files (trial pages do) need the output and cache folders on a file system the
   workers share, as a ``LocalCluster`` or a cluster on one network file system has.
+- ``inherit``: the tasks read state of this process that cannot be sent (the MkDocs theme,
+  navigation and plugins a standalone page is rendered with): they run in workers forked
+  from this process, never on a cluster, and in this process where forking is not safe.
 """
 
 from __future__ import annotations
@@ -104,6 +107,15 @@ def _stop_signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def can_fork() -> bool:
+    """Whether workers forked now inherit this process safely: fork exists and no other
+    thread runs (a thread holding a lock at the fork leaves it held in the child for ever;
+    ``mkdocs serve`` runs its server in threads)."""
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+
+
 def _init_worker(warm: Callable[[], object] | None) -> None:
     """Make a worker deaf to stop signals, then build its long-lived state (``warm``).
 
@@ -128,7 +140,7 @@ def _pool(
 
     methods = mp.get_all_start_methods()
     ctx: mp.context.BaseContext
-    if "fork" in methods and threading.active_count() == 1:
+    if can_fork():
         ctx = mp.get_context("fork")
     elif "forkserver" in methods:
         ctx = mp.get_context("forkserver")
@@ -156,6 +168,7 @@ def run_tasks(
     warm: Callable[[], object] | None = None,
     preload: Sequence[str] = (),
     keys: Sequence[str] | None = None,
+    inherit: bool = False,
 ) -> Iterator[Iterator[tuple[int, Outcome[R]]]]:
     """Run ``fn(*a)`` for each ``a`` in ``args``; yield ``(index, outcome)`` as they finish.
 
@@ -163,8 +176,13 @@ def run_tasks(
     running ``warm`` once first; or the Dask cluster at ``address`` (``keys``: the task
     keys there, so equal work is done once; without them every task runs). Leaving the
     ``with`` block early (a failure, a stop signal) cancels the tasks not started and waits
-    for the running ones.
+    for the running ones. ``inherit``: the tasks need this process's memory (see above):
+    ``address`` is ignored, and without :func:`can_fork` they run here.
     """
+    if inherit:
+        address = None
+        if not can_fork():
+            jobs = 1
     with task_pool(jobs=jobs, address=address, warm=warm, preload=preload, size=len(args)) as tasks:
         outcomes = [tasks.submit(fn, *a, key=keys[i] if keys else None) for i, a in enumerate(args)]
         finishing = tasks.as_completed(outcomes)

@@ -12,6 +12,8 @@ from MkDocs' own parts (its ``Page``, Markdown settings, template context and th
 store under a key made of its Markdown, its URL and the site's chrome (a probe page rendered
 once per build: theme, navigation, config). An unchanged page costs a hash; the engine's
 per-page cost is paid only for changed pages and for hand-written and navigation pages.
+The pages the store lacks are rendered in batches by worker processes forked from the build
+(``jobs``), which inherit the theme, navigation, files and config.
 Their Markdown goes through :mod:`trialpress.fastpage`: ``Page.render``'s output without
 ``html.parser`` reading the large raw HTML blocks (the bulk of a cold build's Markdown time).
 ``engine_pages: true`` sends every page through MkDocs instead (for plugins that must see
@@ -33,7 +35,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ from mkdocs.structure.pages import Page
 from trialpress import __version__, fastpage, render, search
 from trialpress.corpus import Corpus, Shelved
 from trialpress.errors import RenderError, TrialpressError
+from trialpress.executor import default_jobs, run_tasks
 from trialpress.layout import ASSET_DIR, FEED, TRIALS_INDEX, root_of
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
@@ -78,12 +81,39 @@ class LinkedFile(File):
     across file systems): every writer of the working folder replaces files by renaming a
     new one into place and never changes one in place, so the site's file keeps its bytes."""
 
+    #: Set once the file is in the site (:func:`_place`): MkDocs' copy is then a no-op.
+    placed = False
+
     def copy_file(self, dirty: bool = False) -> None:
         """Link (or copy) the working folder's file to its place in the site."""
-        if dirty and not self.is_modified():
+        if self.placed or (dirty and not self.is_modified()):
             return
         assert self.abs_src_path is not None
         link_or_copy(Path(self.abs_src_path), Path(self.abs_dest_path))
+        self.placed = True
+
+
+#: Threads placing generated files in the site: linking is system calls (no GIL held), and a
+#: site has tens of thousands of generated files, which MkDocs would copy one by one.
+_PLACING_THREADS = 4
+
+
+def _place(files: Files) -> None:
+    """Put every generated file in the site now, a few at a time (before MkDocs' own copy
+    of static files, which then skips them; the threads are gone when this returns). All
+    of them are static files, not in the navigation (what MkDocs copies)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    todo = [f for f in files if isinstance(f, LinkedFile) and not f.is_documentation_page()]
+    size = max(1, -(-len(todo) // (4 * _PLACING_THREADS)))
+    with ThreadPoolExecutor(_PLACING_THREADS, thread_name_prefix="trialpress-place") as pool:
+        for _ in pool.map(_copy_all, [todo[i : i + size] for i in range(0, len(todo), size)]):
+            pass
+
+
+def _copy_all(files: Sequence[LinkedFile]) -> None:
+    for file in files:
+        file.copy_file()
 
 
 class TrialpressConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -171,6 +201,80 @@ def _feed_link(page_html: str, root: str) -> str:
     return page_html.replace("</head>", f"{link}\n</head>", 1)
 
 
+#: Standalone pages per task of :meth:`TrialpressPlugin._render_misses`: a page costs about
+#: a millisecond, so a batch pays its task's overhead many times over, and a stop request is
+#: still honoured within a fraction of a second.
+HTML_BATCH_MIN, HTML_BATCH_MAX = 16, 200
+
+
+@dataclass(frozen=True)
+class _Miss:
+    """A standalone page the store lacks: its source, key, site path and Markdown file."""
+
+    src: str
+    key: str
+    dest: str
+    markdown: Path
+
+
+@dataclass(frozen=True)
+class _Inherited:
+    """What a forked worker renders standalone pages with: the state of the build that
+    forked it (set just before the fork, never sent)."""
+
+    plugin: TrialpressPlugin
+    env: Any
+    config: MkDocsConfig
+    files: Files
+    doc_files: Sequence[File]
+    pages: PageFiles
+    parent: int
+
+
+_INHERITED: _Inherited | None = None
+
+
+class _Held(logging.Handler):
+    """Keeps a worker's log records to be handled by the build's process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None
+        self.records.append(record)
+
+
+def _render_standalone(
+    batch: Sequence[_Miss],
+) -> tuple[int, list[tuple[str, bool]], list[logging.LogRecord]]:
+    """Render, store and write a batch of standalone pages with the inherited state; return
+    this process's id, each page's source and whether it took the fast path, and (in a
+    worker) MkDocs' log records, which the build's own handlers must see (warnings count
+    in strict mode)."""
+    state = _INHERITED
+    assert state is not None
+    store = Store(state.plugin.options.cache if state.plugin.options else None)
+    logger = logging.getLogger("mkdocs")
+    held = _Held()
+    worker = os.getpid() != state.parent
+    if worker:  # a forked worker exits after the build: its handlers need not come back
+        logger.handlers, logger.propagate = [held], False
+    rendered: list[tuple[str, bool]] = []
+    for miss in batch:
+        checkpoint()
+        markdown = miss.markdown.read_text(encoding="utf-8")
+        text, fast = state.plugin._render(
+            miss.src, markdown, state.env, state.config, state.files, state.doc_files
+        )
+        data = text.encode("utf-8", errors="xmlcharrefreplace")
+        store.put(miss.key, data)
+        state.pages.write(miss.dest, data)
+        rendered.append((miss.src, fast))
+    return os.getpid(), rendered, held.records
+
+
 class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped-call]
     """Adds the generated trial, checklist and index pages to an MkDocs build."""
 
@@ -213,6 +317,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         #: :mod:`trialpress.fastpage`'s fast path (the rest went through ``Page.render`` as
         #: usual): for tests and benchmarks.
         self.fast_pages: list[str] = []
+        #: Worker processes that rendered standalone pages in the last build (none when
+        #: they were rendered in this process): for tests.
+        self.html_workers: set[int] = set()
 
     # -- paths and options ------------------------------------------------------------------
     def _resolve(self, path: str | Path) -> Path:
@@ -389,7 +496,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             if old is None:
                 continue  # not a standalone page: MkDocs' loop read it already
             markdown = generated.pages[src].read_text(encoding="utf-8")
-            html = self._render(src, markdown, env, config, files, doc_files)
+            html, _ = self._render(src, markdown, env, config, files, doc_files)
             files.remove(old)
             files.append(
                 File.generated(
@@ -450,6 +557,7 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             self.before_writing(Path(config.site_dir))
         self._standalone = []
         self._site_files = files
+        self.html_workers = set()
         generated = self.generated
         if generated is None or self.config.engine_pages or self._nav is None:
             return self._pdfs_made(env, config, files)
@@ -457,13 +565,13 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         store = Store(self.options.cache)
         # Computed once: MkDocs' context helper would walk every file for every page.
         doc_files = files.documentation_pages()
+        probe, _ = self._render(_PROBE_SRC, _PROBE_MD, env, config, files, doc_files)
         chrome = digest(
-            __version__,
-            self._render(_PROBE_SRC, _PROBE_MD, env, config, files, doc_files),
-            [str(e) for e in config.markdown_extensions],
-            config.mdx_configs,
+            __version__, probe, [str(e) for e in config.markdown_extensions], config.mdx_configs
         )
         pages = PageFiles(self.cache_dir / "html")
+        placed: list[tuple[str, Path | None]] = []  # (dest, file) of each page, in order
+        misses: list[_Miss] = []
         for src in generated.standalone:
             checkpoint()
             # One page at a time; keyed by a digest of its bytes (cheaper than encoding the
@@ -477,23 +585,71 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             if path is None:
                 cached = store.get(key)
                 if cached is None:
-                    markdown = generated.pages[src].read_text(encoding="utf-8")
-                    cached = self._render(src, markdown, env, config, files, doc_files).encode(
-                        "utf-8", errors="xmlcharrefreplace"
-                    )
-                    store.put(key, cached)
-                    generated.rendered.append(f"html:{src}")
-                path = pages.put(page_file.dest_uri, key, cached)
+                    misses.append(_Miss(src, key, page_file.dest_uri, generated.pages[src]))
+                else:
+                    path = pages.put(page_file.dest_uri, key, cached)
+            placed.append((page_file.dest_uri, path))
+        made = self._render_misses(misses, pages, env, config, files, doc_files)
+        for dest, path in placed:
             files.append(
                 LinkedFile.generated(
                     config,
-                    page_file.dest_uri,
-                    abs_src_path=str(path),
+                    dest,
+                    abs_src_path=str(path or made[dest]),
                     inclusion=InclusionLevel.NOT_IN_NAV,
                 )
             )
         pages.save()
-        return self._pdfs_made(env, config, files)
+        env = self._pdfs_made(env, config, files)
+        _place(files)  # after the files of failed PDFs are dropped
+        return env
+
+    def _render_misses(
+        self,
+        misses: list[_Miss],
+        pages: PageFiles,
+        env: Any,
+        config: MkDocsConfig,
+        files: Files,
+        doc_files: Sequence[File],
+    ) -> dict[str, Path]:
+        """Render the standalone pages the store lacks, store them and write them into the
+        working folder; their files by site path.
+
+        In batches, in worker processes forked from this one (they inherit the theme,
+        navigation, files and config, which cannot be sent anywhere: so never on a Dask
+        cluster), or in this process with ``jobs`` 1 or where forking is unsafe. A stop
+        request is honoured between batches; what workers wrote is only in the working
+        folder and the store, never in the output."""
+        global _INHERITED
+        assert self.options is not None and self.generated is not None
+        jobs = self.options.jobs or default_jobs()
+        size = max(HTML_BATCH_MIN, min(HTML_BATCH_MAX, -(-len(misses) // (4 * jobs))))
+        batches = [misses[i : i + size] for i in range(0, len(misses), size)]
+        _INHERITED = _Inherited(self, env, config, files, doc_files, pages, os.getpid())
+        done: dict[int, tuple[int, list[tuple[str, bool]], list[logging.LogRecord]]] = {}
+        try:
+            with run_tasks(
+                _render_standalone, [(b,) for b in batches], jobs=jobs, inherit=True
+            ) as outcomes:
+                for n, outcome in outcomes:
+                    done[n] = outcome.result()
+                    for record in done[n][2]:  # a worker's log lines, as if logged here
+                        logging.getLogger(record.name).handle(record)
+                    checkpoint()
+        finally:
+            _INHERITED = None
+        made: dict[str, Path] = {}
+        for n in sorted(done):
+            pid, rendered, _ = done[n]
+            if pid != os.getpid():
+                self.html_workers.add(pid)
+            for miss, (src, fast) in zip(batches[n], rendered, strict=True):
+                made[miss.dest] = pages.adopt(miss.dest, miss.key)
+                self.generated.rendered.append(f"html:{src}")
+                if fast:
+                    self.fast_pages.append(src)
+        return made
 
     def _render(
         self,
@@ -503,8 +659,9 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         config: MkDocsConfig,
         files: Files,
         doc_files: Sequence[File],
-    ) -> str:
-        """One page as MkDocs' page loop makes it (Markdown, template, our post-page step)."""
+    ) -> tuple[str, bool]:
+        """One page as MkDocs' page loop makes it (Markdown, template, our post-page step),
+        and whether its Markdown took the fast path."""
         from mkdocs.commands.build import get_context
 
         assert self._nav is not None
@@ -514,12 +671,11 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
         try:
             page.read_source(config)
             # Page.render's output, without html.parser reading our raw HTML blocks.
-            if fastpage.render(page, config, files) and src != _PROBE_SRC:
-                self.fast_pages.append(src)
+            fast = fastpage.render(page, config, files)
             page.active = True
             context = get_context(self._nav, doc_files, config, page)
             template = env.get_template(page.meta.get("template", "main.html"))
-            return self.on_post_page(template.render(context), page=page, config=config)
+            return self.on_post_page(template.render(context), page=page, config=config), fast
         finally:
             page.active = False
             config._current_page = None

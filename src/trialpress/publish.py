@@ -337,7 +337,9 @@ def generate(
         # workers go on with the PDFs while this process makes the index pages and the
         # corpus files (a pool of their own would wait for the PDFs, or they for it).
         if pool is None:
-            pool = running.enter_context(
+            # No PDF to go on rendering: the pool ends with this function, so that later
+            # stages may fork workers of their own (the standalone pages, plugin.on_env).
+            pool = own.enter_context(
                 task_pool(
                     size=len(batches),
                     jobs=options.jobs,

@@ -183,9 +183,19 @@ class PageFiles:
 
     def put(self, name: str, key: str, data: bytes) -> Path:
         """Write ``data`` as the page ``name`` made from ``key``; its path."""
+        self.write(name, data)
+        return self.adopt(name, key)
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write the page ``name`` (atomically), not yet recorded: a worker process writes
+        pages, the process that saves the manifest records them with :meth:`adopt`."""
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, data)
+
+    def adopt(self, name: str, key: str) -> Path:
+        """Record the page ``name``, just written, as made from ``key``; its path."""
+        path = self.root / name
         st = path.stat()
         self._now[name] = [key, st.st_size, st.st_mtime_ns]
         return path
