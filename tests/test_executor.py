@@ -448,3 +448,29 @@ def test_a_stop_while_workers_render_standalone_pages_leaves_the_previous_output
         "pids.txt",
         "site",
     ]
+
+
+def test_workers_see_the_source_date_epoch_of_the_build_that_sends_them_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With another thread alive, workers come from a fork server, which keeps the
+    environment it started with (a build's SOURCE_DATE_EPOCH, for every later build in the
+    process: `trialpress serve`). Each task carries the sender's value instead, so PDF dates
+    follow the build that asked for them."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        seen = []
+        for value in ("1700000000", None, "1600000000"):
+            if value is None:
+                monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+            else:
+                monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+            args = [("SOURCE_DATE_EPOCH",)] * 2
+            with run_tasks(os.getenv, args, jobs=2) as outcomes:
+                seen.append(sorted(str(o.result()) for _, o in outcomes))
+    finally:
+        stop.set()
+        thread.join()
+    assert seen == [["1700000000"] * 2, ["None"] * 2, ["1600000000"] * 2]

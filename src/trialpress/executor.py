@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -114,6 +115,27 @@ def can_fork() -> bool:
     import multiprocessing as mp
 
     return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+
+
+#: The environment a task's output depends on (PDF dates, the sitemap's date): sent with
+#: each task, as the sender has it, because a fork server's workers (and a cluster's) keep
+#: the environment their server started with.
+_TASK_ENV = ("SOURCE_DATE_EPOCH",)
+
+
+def _sender_env() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in _TASK_ENV}
+
+
+def _in_env(env: dict[str, str | None], fn: Callable[..., R], *args: Any) -> R:
+    """Run a task with the sender's values of :data:`_TASK_ENV` (a worker serves one build
+    at a time, so setting its environment is safe)."""
+    for name, value in env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    return fn(*args)
 
 
 def _init_worker(warm: Callable[[], object] | None) -> None:
@@ -216,10 +238,10 @@ def task_pool(
     def submit(fn: Callable[..., R], args: tuple[Any, ...], key: str | None) -> Outcome[R]:
         nonlocal forked
         if forked:
-            future = pool.submit(fn, *args)
+            future = pool.submit(_in_env, _sender_env(), fn, *args)
         else:
             with _stop_signals_held(), heap.frozen():  # the pool forks at its first submit
-                future = pool.submit(fn, *args)
+                future = pool.submit(_in_env, _sender_env(), fn, *args)
             forked = True
         return _FutureOutcome(future)
 
@@ -264,7 +286,9 @@ def _dask_pool(address: str) -> Iterator[Tasks]:
         futures: list[Any] = []
 
         def submit(fn: Callable[..., R], args: tuple[Any, ...], key: str | None) -> Outcome[R]:
-            future = client.submit(fn, *args, **({"key": key} if key else {"pure": False}))
+            # Named after the task's own function (as Dask names a task), not the wrapper.
+            name = key or f"{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex}"
+            future = client.submit(_in_env, _sender_env(), fn, *args, key=name)
             futures.append(future)
             return _FutureOutcome(future)
 
