@@ -247,18 +247,16 @@ def generate(
     store = Store(options.cache)
     result = Generated(out)
     jobs = options.jobs or default_jobs()
-    # What every key says of a trial: a digest of its JSON, made once for the per-trial and
-    # the index-page keys and the history's memo alike (from the JSON the PDFs' keys hash).
-    listed: dict[str, str] = {}
-
-    def dumped(trial: Trial) -> bytes:
-        data = trial.model_dump_json().encode("utf-8")
-        listed[trial.nct_id] = hashlib.sha256(data).hexdigest()
-        return data
+    # What every key says of a trial: a digest of its JSON, made once from the shelved JSON
+    # (no trial is made whole for it) for the per-trial and the index-page keys and the
+    # history's memo alike; the PDFs' keys hash the same JSON.
+    listed = {
+        n: hashlib.sha256(corpus.trial_json(n).encode("utf-8")).hexdigest() for n in corpus.shelf
+    }
 
     with ExitStack() as own:
         running = own if background is None else background
-        pdfs = _pdfs(corpus, options, out, store, result, reporter, previous_pdfs, dumped)
+        pdfs = _pdfs(corpus, options, out, store, result, reporter, previous_pdfs)
         if pdfs is not None:
             running.enter_context(pdfs.recording())
             for path in pdfs.planned.values():  # listed now; those that fail are dropped
@@ -279,9 +277,6 @@ def generate(
             )
             # History comes first: it compares every trial, about a PDF's work per 50.
             pdfs.submit(pool, in_flight=jobs * max(_PDFS_AHEAD, len(corpus) // 50))
-        for n in corpus.shelf:  # from the shelved JSON: no trial is made whole for it
-            if n not in listed:
-                listed[n] = hashlib.sha256(corpus.trial_json(n).encode("utf-8")).hexdigest()
         # Pages link the PDFs expected to be made; a trial whose PDFs then fail gets its
         # pages made again without the links (_without_pdfs).
         pdf_ready = pdfs.expected if pdfs is not None else frozenset()
@@ -788,7 +783,6 @@ def _pdfs(
     result: Generated,
     reporter: Reporter,
     previous: Path | None,
-    dumped: Callable[[Trial], bytes],
 ) -> PdfRun | None:
     """Brief and checklist PDFs into ``out/pdf``: the unchanged ones reused now, the rest
     to be rendered (None: no PDFs asked for). Their failures are the build's errors."""
@@ -808,7 +802,7 @@ def _pdfs(
         cache_dir=previous,
         store=store,
         rendered=[],
-        trial_json=dumped,
+        trial_json=lambda t: corpus.trial_json(t.nct_id).encode("utf-8"),
     )
 
 

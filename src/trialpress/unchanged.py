@@ -49,15 +49,6 @@ class Outcome:
     messages: list[tuple[str, str]] = field(default_factory=list)
 
 
-@dataclass
-class Fingerprint:
-    """The inputs of one build, taken before its records are read (a record changed while
-    it builds then makes the next build a real one, never a skipped one)."""
-
-    inputs: str
-    messages: list[tuple[str, str]] = field(default_factory=list)
-
-
 def _file_digest(path: Path) -> str:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
