@@ -43,17 +43,17 @@ UNSEEN_RECORDS = (
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # Held-out sets no extraction rule has been changed after, each gated on the targets its
 # first run met (LABELLING.md records the figures; a rule change made after looking at their
-# errors would make them seen). held_out_4 to held_out_11 were gated so until their errors
+# errors would make them seen). held_out_4 to held_out_12 were gated so until their errors
 # drove rule fixes; they are now in the regression gate with the tuning set (held_out_9 to
 # held_out_11's first runs met numeric precision, and numeric recall on two, but in each some
 # kinds, cns_metastases and measurable_disease_required among them, were below 90%
 # precision). A new unseen set goes here, with the targets its first run met, until its
 # errors are acted on.
-FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
-    # held_out_12 met none on its first run: numeric precision 93.7%, recall 89.6%; anc_min,
-    # crcl_min, cns_metastases and measurable_disease_required below 90% (LABELLING.md).
-    "held_out_12": (),
-}
+# held_out_12 met none on its first run (numeric precision 93.7%, recall 89.6%; anc_min,
+# crcl_min, cns_metastases and measurable_disease_required below 90%, LABELLING.md); its
+# errors then drove rule fixes, so it is in the regression gate too. held_out_13 is not read
+# here until its labels land and it runs once.
+FIRST_RUN_MET: dict[str, tuple[str, ...]] = {}
 
 
 @pytest.fixture(scope="module")
