@@ -15,8 +15,10 @@ Choices, because a wrong fact is worse than a missing one:
   weeks/months/years for life expectancy); out-of-range results are dropped.
 * Thresholds for Gilbert's syndrome are dropped; AST/ALT thresholds for liver metastases
   become ``ast_alt_max_uln_liver_mets``; other values tied to liver metastases are dropped.
-* A fact that is only one of several alternatives ("creatinine <= 1.5 x ULN or CrCl >= 60"),
-  or one of several different thresholds in one criterion, keeps a ``note`` saying so; so
+* Several different thresholds of one kind in one criterion (per stage, cohort or regimen,
+  or two units that disagree) give no fact of that kind.
+* A fact that is only one of alternatives ("creatinine <= 1.5 x ULN or CrCl >= 60") keeps a
+  ``note`` saying so; so
   does one under a condition or cause ("if not related to AML", "in patients with ...",
   "unless due to ..."), one whose unit read literally gives another value ("100,000/L") and
   "within normal limits" (only implied 1 x ULN). A conditional second threshold beside a
@@ -214,12 +216,14 @@ _LE = (
 _LT = r"<|less\s+than|lower\s+than|below|under"
 # A decimal comma ("1,5 x ULN", "1,5 x 109/l") only before a multiple, where it cannot be
 # a thousands separator.
+# A comma as thousands separator may end a sentence ("ANC >= 1,500."): only a digit or a
+# decimal part after it makes it something else.
 # A space as thousands separator ("1 500/mm3", "100 000/µL") only before a count's unit,
 # where reading "500/mm3" alone would be a wrong threshold.
 _NUM = (
     r"\d,\d{1,2}(?=\s*(?:[xX×ⅹ*]|times\b|upper\b|U[LN][NL]\b))"
     r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?=\s*(?:/|cells\b|per\b))"
-    r"|\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+"
+    r"|\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?|\.\d+"
 )
 _ULN_WORDS = (
     r"I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?norm(?:al)?\b(?:\s+range)?"
@@ -448,6 +452,16 @@ _LIVER_ABSENT_RE = re.compile(
 )
 
 
+def _bracket_rest(text: str, value: _Value) -> str:
+    """The rest of the bracket a value sits in ("(<= 5 x ULN, if liver metastases are
+    present)" gives ", if liver metastases are present"), or ""."""
+    opened = text.rfind("(", max(0, value.start - 20), value.start)
+    if opened < 0 or ")" in text[opened : value.start]:
+        return ""
+    closed = text.find(")", value.end, value.end + 100)
+    return text[value.end : closed] if closed >= 0 else ""
+
+
 def _about_liver(back: str, fwd: str) -> bool:
     """A value for patients with liver metastases ("<= 5 x ULN if liver metastases"), not
     for those without ("2 x ULN if liver metastases are absent")."""
@@ -528,7 +542,7 @@ def _weeks(value: _Value) -> float | None:
 
 
 _ECOG_VALUE_RE = re.compile(
-    rf"[^0-9;.]{{0,60}}?(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*"
+    rf"\s*[^0-9;.]{{0,60}}?(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*"
     r"(?:of\s+|:\s*|=\s*|is\s+)?(?P<a>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
     r"(?:\s*(?:-|–|—|~|to|,|or|and|/)\s*(?P<b>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
     r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
@@ -659,6 +673,14 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
         return []
     # "0, 1 or 2 for dose escalation, and 0 or 1 for dose expansion": a threshold per part
     again = _ECOG_VALUE_RE.match(text, end, limit)
+    # ... a second range or bound; not "(Appendix 2)", "(ECOG 3 is excluded)"
+    if again and not (again.group("b") or any(again.group(k) for k in _CMP_GROUPS)):
+        again = None
+    if again and re.search(r"\b(?:appendix|section|table|figure|version)\W*$", again.group(0), re.I):
+        again = None
+    # "< 2, unless PS of 3-4 based solely on bone pain": the cause-exception rule's business
+    if again and re.search(r"\b(?:unless|except)\b", again.group(0), re.I):
+        again = None
     # "Cohort 2: ECOG 0-2" (a part named before, in the same clause) or after the grades
     clause = max(_clause_start(text, anchor.start), anchor.start - 60)
     part = _PART_RE.search(text, end, min(limit, end + 40)) or _PART_RE.search(
@@ -668,7 +690,7 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
     # "ECOG 0-1 or 2 if related to the underlying cancer": a grade under a condition
     some = some or _CONDITION_FWD_RE.match(text, end) or _CAUSE_FWD_RE.match(text, end)
     note = (
-        NOTE_SEVERAL
+        NOTE_SEVERAL  # a threshold per part or group: dropped with the others (below)
         if again
         else NOTE_CONDITIONAL
         if part
@@ -753,7 +775,8 @@ def _lab(
 ) -> _Found | None:
     kind = anchor.kind
     back, fwd = _context(text, value, prev_end)
-    liver = _about_liver(back, fwd)
+    # "(=< 5 x ULN, if liver metastases are present)": the condition sits past the comma
+    liver = _about_liver(back, fwd) or _about_liver("", _bracket_rest(text, value))
     gilbert_fwd = _GILBERT_RE.search(fwd) and not _EXCEPTION_FWD_RE.match(fwd)
     if _GILBERT_RE.search(back) or gilbert_fwd or _AGE_BEFORE_RE.search(back):
         return None
@@ -1220,7 +1243,7 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
     """The facts in one criterion's own text, one per kind and value."""
     # "Hemoglobin1(>=9 g/dL)": a footnote mark glued to the test is blanked (same length, so
     # positions and quotes stay those of the criterion's text).
-    text = _FOOTNOTE_RE.sub(" ", crit.text)
+    text = _SCALE_SPAN_RE.sub(_blank, _FOOTNOTE_RE.sub(" ", crit.text))
     # Every numeric fact needs a number or a "ULN" next to its anchor: most criteria have
     # neither, and the anchor search is the costly part.
     anchors = _anchors(text) if _MAYBE_NUMERIC_RE.search(text) else []
@@ -1246,6 +1269,7 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
     # "ALT < 2.5 x ULN (< 5 x ULN if hepatic impairment)": a second value of the same kind for
     # some patients only is left out, so the main one stays plain and its kind is not guessed.
     plain = {f.kind for f in found if f.note is None}
+    several = {f.kind for f in found if f.note == NOTE_SEVERAL}
     found = [f for f in found if not (f.note == NOTE_SOME_PATIENTS and f.kind in plain)]
     out: list[_Found] = []
     for f in found:
@@ -1256,8 +1280,11 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
         if None in notes:  # stated once for all patients: a second, conditional one is moot
             notes = [n for n in notes if n != NOTE_SOME_PATIENTS]
         note = next((n for n in notes if n), None)
-        if len({g.value for g in found if g.kind == f.kind}) > 1:
-            note = note or NOTE_SEVERAL
+        if f.kind in several or len({g.value for g in found if g.kind == f.kind}) > 1:
+            # "> 80 in stage 1 and > 60 in stage 2", "750/mm3 (1.0 x 10^9/L)", "< 50 (with
+            # regimen A) or < 70 (with regimen B)": which one is the screening limit is
+            # the reader's call; any single value shown would be wrong for someone
+            continue
         value = f.value
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -1272,6 +1299,23 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
     if meas:
         out.append(_Found("measurable_disease_required", True, None, *meas, "measurable"))
     return out
+
+
+# "Zubrod performance status (measure of well being that ranges from 0 to 5 where 0
+# represents perfect health) of < 2", "KPS (on a scale of 0-100) >= 70": the scale's span
+# and its legend, not a limit (the whole bracket when it is in one).
+_SCALE_SPAN = (
+    r"(?:\b(?:ranges?|ranging|runs?|running|goes|going)\s+from|\bscale\s+(?:of|from)|\bscored?"
+    r"\s+from)\s+\d+\s*(?:-|–|to)\s*\d+(?:\s*,?\s*(?:where|with)\s+\d+\s+(?:represents|"
+    r"is|means|being|=)[^,;.()]*)?"
+    r"|\b\d+\s*(?:-|–|to)\s*\d+\s*(?:-?\s*points?\s+)?scale\b"
+)
+_SCALE_SPAN_RE = re.compile(rf"\([^()]*?{_SCALE_SPAN}[^()]*\)|{_SCALE_SPAN}", re.IGNORECASE)
+
+
+def _blank(match: re.Match[str]) -> str:
+    """Spaces as long as the match: positions, and so quotes, stay those of the text."""
+    return " " * len(match.group(0))
 
 
 _FOOTNOTE_RE = re.compile(r"(?<=[a-z]{4})\d(?=\s*\(?\s*(?:≥|≤|<|>|=))")
