@@ -895,6 +895,22 @@ def _mark_alternatives(
                 f.note = NOTE_ALTERNATIVE
         if _or_other_than_a_test(text, f.end) or _OR_NORMAL_RE.match(text, f.end):
             f.note = NOTE_ALTERNATIVE
+        if _or_before_a_state(text, anchors, f.start):
+            f.note = NOTE_ALTERNATIVE
+
+
+# "End-stage renal disease on hemodialysis or CrCl >= 75 mL/min": "or" right before the test
+_OR_BEFORE_RE = re.compile(r"\bor\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+
+
+def _or_before_a_state(text: str, anchors: list[_Anchor], start: int) -> bool:
+    """Whether the threshold at ``start`` is the second way in after a state that names no
+    test ("on hemodialysis or CrCl >= 75"), in the same clause."""
+    clause = _clause_start(text, start)
+    m = _OR_BEFORE_RE.search(text, clause, start)
+    if m is None or not re.search(r"[A-Za-z]{3}", text[clause : m.start()]):
+        return False
+    return not any(clause <= a.start < m.start() for a in anchors)
 
 
 # "(ANC > 1000) at baseline, or willingness to accept transfusions": after ", or" the rest of
@@ -1324,9 +1340,21 @@ _FOOTNOTE_RE = re.compile(r"(?<=[a-z]{4})\d(?=\s*\(?\s*(?:≥|≤|<|>|=))")
 _UNLESS_CAUSE_RE = re.compile(
     r"\b(?:unless|except(?:\s+(?:when|if|where))?)\b[^,;.()]{0,40}?"
     r"\b(?:(?:due|related|attributable|secondary)\s+to|caused\s+by|based\s+(?:\w+\s+)?on)\b"
+    # "unless if bone marrow infiltration from lymphoma", "unless there is another more likely
+    # explanation": a disease or another cause named without "due to"
+    r"|\bunless\s+(?:if\s+|there\s+is\s+|in\s+(?:the\s+)?(?:case|presence)\s+of\s+)?"
+    r"(?:[\w-]+\s+){0,4}?(?:infiltrat\w*|involvement|explanation|ha?emoly\w*|leuka?emi\w*"
+    r"|lymphoma|myeloma|AML|CLL|ALL|malignan\w*|disease)\b"
     # "; lower values are accepted if due to marrow infiltration": the limit is relaxed for some
     r"|\b(?:lower|higher)\s+(?:values?|counts?|levels?|limits?|thresholds?)\b[^.;]{0,40}?"
     r"\b(?:accept\w*|allow\w*|permit\w*|eligible|tolerated)",
+    re.IGNORECASE,
+)
+
+
+_OTHER_CAUSE_RE = re.compile(
+    r"\b(?:infiltrat\w*|ha?emoly\w*|leuka?emi\w*|lymphoma|myeloma|AML|CLL|malignan\w*|disease"
+    r"|tumou?r|cancer|metasta\w*|another|other)\b",
     re.IGNORECASE,
 )
 
@@ -1336,8 +1364,15 @@ def _cause_exception(text: str, found: list[_Found]) -> list[_Found]:
     labels read as the main value's companions) the limits before it apply to some patients
     only, and any value inside the exception ("unless PS of 3-4 ...") is no limit."""
     m = _UNLESS_CAUSE_RE.search(text)
-    if m is None or re.search(
-        r"gilbert|(?:liver|hepatic)\s+(?:metasta|involvement)", text[m.start() : m.end() + 40], re.I
+    if m is None:
+        return found
+    if re.search(r"(?:liver|hepatic)\s+(?:metasta|involvement)", text[m.start() : m.end() + 40], re.I):
+        return found
+    tail = text[m.start() : m.end() + 60]
+    # "unless due to Gilbert's syndrome" alone keeps the main value plain; "unless due to
+    # hepatic infiltration by AML, Gilbert's syndrome, or hemolysis" names other causes too
+    if re.search(r"gilbert", tail, re.I) and not _OTHER_CAUSE_RE.search(
+        re.sub(r"gilbert\W*s?\s*(?:syndrome|disease)?", " ", tail, flags=re.I)
     ):
         return found
     out = []
