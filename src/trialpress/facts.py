@@ -655,6 +655,11 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
     if got is None:
         return []
     low, high, cmp, end = got
+    dangling = re.match(r"\s*(?:or|and|to|-|–|,)\s*$", text[end:], re.IGNORECASE)
+    if dangling and cmp is None and low == high:
+        return []  # "score of 0 or" at the end: the list goes on in a line the parser split off
+    if re.search(r"\b(?:other\s+than|except|apart\s+from|not)\s*[0-5]", text[anchor.end : end], re.I):
+        return []  # "ECOG PS other than 2": no range is stated
     if exclusion:
         # "ECOG >= 2", "ECOG 3-4", "ECOG > 2", "ECOG 2 or more" exclude: the maximum allowed
         # is just below the excluded range.
@@ -987,6 +992,7 @@ _CNS_UNCLEAR_RE = re.compile(
     r"\b(?:CNS|central\s+nervous\s+system(?:\s+\(CNS\))?|brain|meningeal)\s+"
     r"(?:\w+\s+){0,2}?(?:involvement|disease|infiltration)\s+(?:\w+\s+){0,2}?"
     r"(?:by|with|of)\s+(?:\w+\s+)?(?:leuka?emi|lymphoma|blasts)"
+    r"|\b(?:CNS|central\s+nervous\s+system(?:\s+\(CNS\))?)\s+(?:leuka?emi|lymphoma)"
     r"|\b(?:leuka?emi\w*|lymphoma(?:tous)?)\s+(?:involvement\s+)?(?:of|in)\s+(?:the\s+)?"
     r"(?:CNS|central\s+nervous|brain)"
     r"|\b(?:multiple|more\s+than\s+\w+|>\s*\d+|\d+\s+or\s+more)\s+(?:\w+\s+)?"
@@ -1023,7 +1029,13 @@ _PREG_NOT_RE = re.compile(
     r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy"
     r"|(?:history\s+of|previous|prior|past)\s+pregnan|pregnancy\s+loss"
     r"|pregnancy[- ](?:induced|related|associated)"
-    r"|(?:capable\s+of|able\s+to|potential\s+to)\s+becom\w*\s+pregnant",
+    r"|(?:capable\s+of|able\s+to|potential\s+to)\s+becom\w*\s+pregnant"
+    # contraception and testing rules: "can become pregnant ... refuse birth control",
+    # "without adequate protection against pregnancy", "to minimize the risk of pregnancy",
+    # "do not agree to submit to pregnancy testing"
+    r"|\b(?:can|could|may|might)\s+(?:\w+\s+)?becom\w*\s+pregnant"
+    r"|\bprotect\w*\s+against\s+(?:\w+\s+)?pregnan|\brisk\s+of\s+(?:\w+\s+)?pregnan"
+    r"|\b(?:submit|agree|consent|undergo)\w*\s+to\s+(?:\w+\s+)?pregnancy\s+test",
     re.IGNORECASE,
 )
 _PREG_INCLUSION_RE = re.compile(
@@ -1082,6 +1094,30 @@ def _sentence(text: str, start: int, end: int, limit: int = 200) -> tuple[int, i
     return s, e
 
 
+# "symptoms from brain metastases", "symptoms due to CNS metastases": about symptoms ("signs
+# of CNS metastases" excludes the metastases, as read in the labels)
+_CNS_SYMPTOMS_RE = re.compile(
+    r"\bsymptoms?\s+(?:\w+\s+){0,2}?(?:from|due\s+to|attributable\s+to|caused\s+by"
+    r"|related\s+to|associated\s+with)\s+(?:the\s+|their\s+|his\s+"
+    r"|her\s+|possible\s+|potential\s+)?$",
+    re.IGNORECASE,
+)
+# A qualifier right before the metastases that no rule reads ("uncotrolled", "severe",
+# "bulky"): the plain exclusion would over-read it. Words that leave the meaning whole pass.
+_CNS_PLAIN_BEFORE = {
+    *("known", "documented", "suspected", "confirmed", "diagnosed", "proven", "existing"),
+    *("present", "current", "concurrent", "concomitant", "prior", "previous", "untreated"),
+    *("radiological", "radiologic", "radiographic", "clinical", "metastatic", "secondary"),
+    *("detected", "established", "identified", "evident"),
+}
+_CNS_QUALIFIER_RE = re.compile(
+    r"\b(?P<w>[a-z]+(?:ed|ive|ic|ous|able|ible|ful|ant|ent|ing|al)|severe|large|bulky|major"
+    r"|significant|extensive|massive|serious|gross|small|few|limited|isolated|solitary|single)"
+    r"[\s,]*$",
+    re.IGNORECASE,
+)
+
+
 def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
     """(category, quote span, note): an exclusion of only active/untreated/symptomatic brain
     metastases, or one with an exception, admits treated stable ones; a plain one excludes.
@@ -1091,6 +1127,10 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         return None  # "measurable, non-CNS lesion"
     if _CNS_UNCLEAR_RE.search(text):
         return None  # leukaemia in the CNS, "multiple brain metastases": not the fact's scale
+    if text.rstrip().endswith(":") and not _CNS_EXCEPTION_RE.search(text):
+        return None  # "Brain metastases that are:": a heading, its items say which
+    if _CNS_SYMPTOMS_RE.search(text, max(0, m.start() - 80), m.start()):
+        return None  # "therapy to control symptoms from brain metastases": about symptoms
     s, e = _sentence(text, m.start(), m.end())
     before = text[max(0, m.start() - 60) : m.start()]
     # "Patients with active secondary malignancy or who have CNS involvement", "hematopoietic
@@ -1168,6 +1208,9 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
             return "allowed_if_treated_stable", s, e, note
         if re.search(r"leptomening|\bLM\b", text[: m.start()], re.IGNORECASE):
             return None
+        qualifier_before = _CNS_QUALIFIER_RE.search(text, max(0, m.start() - 30), m.start())
+        if qualifier_before and qualifier_before.group("w").lower() not in _CNS_PLAIN_BEFORE:
+            return None  # "uncotrolled brain metastases", "severe brain metastases"
         return "excluded", s, e, NOTE_IMPLIED if clinical else None
     permit = _CNS_ALLOWED_RE.search(text)
     if permit and re.search(r"\b(?:not|never)\s+(?:be\s+)?$", text[: permit.start()], re.I):
@@ -1200,6 +1243,8 @@ def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
             if not _PREG_NOT_RE.search(near) and not partner:
                 return _sentence(text, m.start(), m.end())
         return None
+    if re.search(r"\bdonors?\b", text, re.IGNORECASE):
+        return None  # "Female donors must have a negative hCG test": not the participants
     for found in _PREG_INCLUSION_RE.finditer(text):
         # "With a female partner of childbearing potential who is not pregnant, men ..."
         if not re.search(r"\bpartner", text[max(0, found.start() - 60) : found.start()], re.I):
@@ -1226,6 +1271,14 @@ _MEASURABLE_IF_RE = re.compile(
 )
 
 
+# "measurable disease at initial presentation prior to chemotherapy": once, not now
+_MEASURABLE_TIME_RE = re.compile(
+    r"\W*(?:\w+\W+){0,3}?(?:at\s+(?:the\s+time\s+of\s+)?(?:initial\s+)?(?:presentation|diagnosis)"
+    r"|(?:prior\s+to|before)\s+(?:any\s+|the\s+)?(?:chemotherapy|surgery|resection|neoadjuvant|induction))",
+    re.IGNORECASE,
+)
+
+
 def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] | None:
     """Quote span of an inclusion requiring measurable disease, not "measurable or not",
     or of an exclusion of patients without it."""
@@ -1244,6 +1297,12 @@ def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] |
     s, e = _sentence(text, m.start(), m.end())
     if _MEASURABLE_DEFINITION_RE.search(text, s, e):
         return None
+    if _MEASURABLE_TIME_RE.match(text, m.end(), e):
+        return None  # "measurable disease at initial presentation": once, not now
+    if m.group(0).lower().startswith("accurately") and not re.search(
+        r"\bdimension|\bdiameter|RECIST", text[m.end() : m.end() + 60], re.I
+    ):
+        return None  # "accurately measured and recorded by photography": a method
     if _PART_RE.search(text, m.end()) or re.search(r"\bor,?\s+for\b", text[m.end() : e], re.I):
         return None  # "(for Part B only)" (on the next line too), "or, for prostate cancer, PSA"
     return s, e
