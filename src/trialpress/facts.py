@@ -996,7 +996,11 @@ _CNS_UNCLEAR_RE = re.compile(
     r"|\b(?:leuka?emi\w*|lymphoma(?:tous)?)\s+(?:involvement\s+)?(?:of|in)\s+(?:the\s+)?"
     r"(?:CNS|central\s+nervous|brain)"
     r"|\b(?:multiple|more\s+than\s+\w+|>\s*\d+|\d+\s+or\s+more)\s+(?:\w+\s+)?"
-    r"(?:brain|CNS|cerebral|intracranial)\s+(?:metasta|lesion|mets)",
+    r"(?:brain|CNS|cerebral|intracranial)\s+(?:metasta|lesion|mets)"
+    # only some by size or site: "brain metastases > 3 cm", "... in the brainstem"
+    r"|\b(?:brain|CNS|cerebral|intracranial)\s+(?:metasta\w*|lesions?|mets)\s+(?:\w+\s+){0,2}?"
+    r"(?:[>≥]\s*\d|(?:larger|greater|bigger)\s+than|\d+(?:\.\d+)?\s*(?:cm|mm)\b|located\b"
+    r"|in\s+the\s+(?:brain\s*stem|cerebellum|posterior\s+fossa))",
     re.IGNORECASE,
 )
 # A treatment named before the metastases: "Steroid therapy for brain metastasis", "radiation
@@ -1194,13 +1198,17 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         )
         # "Known history or symptomatic brain metastases": any history is excluded
         history = re.search(r"\bhistory\s+or\s+(?:symptomatic|active|untreated)\b", before, re.I)
-        if history and not _CNS_EXCEPTION_RE.search(text):
+        # an exception after the metastases ("..., unless treated"; "If previous brain
+        # metastases were treated, ..."), not one of an earlier item ("Prior therapy is
+        # allowed unless ...; brain metastases")
+        exception = _CNS_EXCEPTION_RE.search(text, m.start()) is not None
+        if history and not exception:
             return "excluded", s, e, None
-        if requiring and not (active or symptoms or _CNS_EXCEPTION_RE.search(text)):
+        if requiring and not (active or symptoms or exception):
             return "allowed_if_treated_stable", s, e, NOTE_IMPLIED
-        if active or _CNS_EXCEPTION_RE.search(text) or symptoms:
+        if active or exception or symptoms:
             implied = active is not None and active.group(0).lower().startswith("uncontroll")
-            only_implied = implied and not symptoms and not _CNS_EXCEPTION_RE.search(text)
+            only_implied = implied and not symptoms and not exception
             note = NOTE_IMPLIED if only_implied or clinical else None
             # "Brain metastases, except in the expansion cohort": an exception for a part
             if _PART_RE.search(text) and not symptoms and not active:
@@ -1212,7 +1220,9 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         if qualifier_before and qualifier_before.group("w").lower() not in _CNS_PLAIN_BEFORE:
             return None  # "uncotrolled brain metastases", "severe brain metastases"
         return "excluded", s, e, NOTE_IMPLIED if clinical else None
-    permit = _CNS_ALLOWED_RE.search(text)
+    # a permission from the metastases' own sentence on ("Prior radiotherapy is allowed. No
+    # brain metastases": the permission is the radiotherapy's)
+    permit = _CNS_ALLOWED_RE.search(text, _clause_start(text, m.start()))
     if permit and re.search(r"\b(?:not|never)\s+(?:be\s+)?$", text[: permit.start()], re.I):
         return "excluded", s, e, None  # "Patients with brain metastases are not eligible"
     allowed = permit is not None
