@@ -658,7 +658,9 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
     dangling = re.match(r"\s*(?:or|and|to|-|–|,)\s*$", text[end:], re.IGNORECASE)
     if dangling and cmp is None and low == high:
         return []  # "score of 0 or" at the end: the list goes on in a line the parser split off
-    if re.search(r"\b(?:other\s+than|except|apart\s+from|not)\s*[0-5]", text[anchor.end : end], re.I):
+    if re.search(
+        r"\b(?:other\s+than|except|apart\s+from|not)\s*[0-5]", text[anchor.end : end], re.I
+    ):
         return []  # "ECOG PS other than 2": no range is stated
     if exclusion:
         # "ECOG >= 2", "ECOG 3-4", "ECOG > 2", "ECOG 2 or more" exclude: the maximum allowed
@@ -681,7 +683,9 @@ def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Foun
     # ... a second range or bound; not "(Appendix 2)", "(ECOG 3 is excluded)"
     if again and not (again.group("b") or any(again.group(k) for k in _CMP_GROUPS)):
         again = None
-    if again and re.search(r"\b(?:appendix|section|table|figure|version)\W*$", again.group(0), re.I):
+    if again and re.search(
+        r"\b(?:appendix|section|table|figure|version)\W*$", again.group(0), re.I
+    ):
         again = None
     # "< 2, unless PS of 3-4 based solely on bone pain": the cause-exception rule's business
     if again and re.search(r"\b(?:unless|except)\b", again.group(0), re.I):
@@ -1039,7 +1043,7 @@ _PREG_NOT_RE = re.compile(
     # "do not agree to submit to pregnancy testing"
     r"|\b(?:can|could|may|might)\s+(?:\w+\s+)?becom\w*\s+pregnant"
     r"|\bprotect\w*\s+against\s+(?:\w+\s+)?pregnan|\brisk\s+of\s+(?:\w+\s+)?pregnan"
-    r"|\b(?:submit|agree|consent|undergo)\w*\s+to\s+(?:\w+\s+)?pregnancy\s+test",
+    r"|\b(?:(?:submit|agree|consent)\w*\s+to|undergo\w*)\s+(?:\w+\s+){0,2}?pregnancy\s+test",
     re.IGNORECASE,
 )
 _PREG_INCLUSION_RE = re.compile(
@@ -1101,7 +1105,7 @@ def _sentence(text: str, start: int, end: int, limit: int = 200) -> tuple[int, i
 # "symptoms from brain metastases", "symptoms due to CNS metastases": about symptoms ("signs
 # of CNS metastases" excludes the metastases, as read in the labels)
 _CNS_SYMPTOMS_RE = re.compile(
-    r"\bsymptoms?\s+(?:\w+\s+){0,2}?(?:from|due\s+to|attributable\s+to|caused\s+by"
+    r"\b(?:symptoms?|headaches?|seizures?|deficits?)\s+(?:\w+\s+){0,2}?(?:from|due\s+to|attributable\s+to|caused\s+by"
     r"|related\s+to|associated\s+with)\s+(?:the\s+|their\s+|his\s+"
     r"|her\s+|possible\s+|potential\s+)?$",
     re.IGNORECASE,
@@ -1395,7 +1399,7 @@ _SCALE_SPAN = (
     r"is|means|being|=)[^,;.()]*)?"
     r"|\b\d+\s*(?:-|–|to)\s*\d+\s*(?:-?\s*points?\s+)?scale\b"
 )
-_SCALE_SPAN_RE = re.compile(rf"\([^()]*?{_SCALE_SPAN}[^()]*\)|{_SCALE_SPAN}", re.IGNORECASE)
+_SCALE_SPAN_RE = re.compile(rf"\([^()]*?(?:{_SCALE_SPAN})[^()]*\)|{_SCALE_SPAN}", re.IGNORECASE)
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -1435,7 +1439,9 @@ def _cause_exception(text: str, found: list[_Found]) -> list[_Found]:
     m = _UNLESS_CAUSE_RE.search(text)
     if m is None:
         return found
-    if re.search(r"(?:liver|hepatic)\s+(?:metasta|involvement)", text[m.start() : m.end() + 40], re.I):
+    if re.search(
+        r"(?:liver|hepatic)\s+(?:metasta|involvement)", text[m.start() : m.end() + 40], re.I
+    ):
         return found
     tail = text[m.start() : m.end() + 60]
     # "unless due to Gilbert's syndrome" alone keeps the main value plain; "unless due to
