@@ -880,6 +880,19 @@ PLAIN_AFTER_12 = [
         {("measurable_disease_required", True, None)},
     ),
     ("Pregnant or breast-feeding women", "exclusion", {("pregnancy_excluded", True, None)}),
+    # what those rules must leave alone: a span that is the limit, a verb before the
+    # metastases, a time that is now in a neoadjuvant trial
+    (
+        "Karnofsky performance status score from 70 to 100",
+        "inclusion",
+        {("karnofsky_min", 70, ">=")},
+    ),
+    ("Patients having brain metastases", "exclusion", {("cns_metastases", "excluded", None)}),
+    (
+        "Measurable disease by MRI before surgery",
+        "inclusion",
+        {("measurable_disease_required", True, None)},
+    ),
 ]
 
 

@@ -1116,10 +1116,10 @@ _CNS_PLAIN_BEFORE = {
     *("known", "documented", "suspected", "confirmed", "diagnosed", "proven", "existing"),
     *("present", "current", "concurrent", "concomitant", "prior", "previous", "untreated"),
     *("radiological", "radiologic", "radiographic", "clinical", "metastatic", "secondary"),
-    *("detected", "established", "identified", "evident"),
+    *("detected", "established", "identified", "evident", "proved", "verified", "parenchymal"),
 }
 _CNS_QUALIFIER_RE = re.compile(
-    r"\b(?P<w>[a-z]+(?:ed|ive|ic|ous|able|ible|ful|ant|ent|ing|al)|severe|large|bulky|major"
+    r"\b(?P<w>[a-z]+(?:ed|ive|ic|ous|able|ible|ful|ant|ent|al)|severe|large|bulky|major"
     r"|significant|extensive|massive|serious|gross|small|few|limited|isolated|solitary|single)"
     r"[\s,]*$",
     re.IGNORECASE,
@@ -1288,7 +1288,8 @@ _MEASURABLE_IF_RE = re.compile(
 # "measurable disease at initial presentation prior to chemotherapy": once, not now
 _MEASURABLE_TIME_RE = re.compile(
     r"\W*(?:\w+\W+){0,3}?(?:at\s+(?:the\s+time\s+of\s+)?(?:initial\s+)?(?:presentation|diagnosis)"
-    r"|(?:prior\s+to|before)\s+(?:any\s+|the\s+)?(?:chemotherapy|surgery|resection|neoadjuvant|induction))",
+    # (not "before surgery": in a neoadjuvant trial that is now)
+    r"|(?:prior\s+to|before)\s+(?:any\s+|the\s+)?(?:chemotherapy|neoadjuvant|induction))",
     re.IGNORECASE,
 )
 
@@ -1394,10 +1395,11 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
 # represents perfect health) of < 2", "KPS (on a scale of 0-100) >= 70": the scale's span
 # and its legend, not a limit (the whole bracket when it is in one).
 _SCALE_SPAN = (
+    # the whole scale only, 0 to 4, 5 or 100 ("a score from 70 to 100" is a limit)
     r"(?:\b(?:ranges?|ranging|runs?|running|goes|going)\s+from|\bscale\s+(?:of|from)|\bscored?"
-    r"\s+from)\s+\d+\s*(?:-|–|to)\s*\d+(?:\s*,?\s*(?:where|with)\s+\d+\s+(?:represents|"
+    r"\s+from)\s+0\s*(?:-|–|to)\s*(?:4|5|100)\b(?:\s*,?\s*(?:where|with)\s+\d+\s+(?:represents|"
     r"is|means|being|=)[^,;.()]*)?"
-    r"|\b\d+\s*(?:-|–|to)\s*\d+\s*(?:-?\s*points?\s+)?scale\b"
+    r"|\b0\s*(?:-|–|to)\s*(?:4|5|100)\s*(?:-?\s*points?\s+)?scale\b"
 )
 _SCALE_SPAN_RE = re.compile(rf"\([^()]*?(?:{_SCALE_SPAN})[^()]*\)|{_SCALE_SPAN}", re.IGNORECASE)
 
@@ -1417,7 +1419,7 @@ _UNLESS_CAUSE_RE = re.compile(
     # explanation": a disease or another cause named without "due to"
     r"|\bunless\s+(?:if\s+|there\s+is\s+|in\s+(?:the\s+)?(?:case|presence)\s+of\s+)?"
     r"(?:[\w-]+\s+){0,4}?(?:infiltrat\w*|involvement|explanation|ha?emoly\w*|leuka?emi\w*"
-    r"|lymphoma|myeloma|AML|CLL|ALL|malignan\w*|disease)\b"
+    r"|lymphoma|myeloma|(?-i:AML|CLL|ALL)|malignan\w*|disease)\b"
     # "; lower values are accepted if due to marrow infiltration": the limit is relaxed for some
     r"|\b(?:lower|higher)\s+(?:values?|counts?|levels?|limits?|thresholds?)\b[^.;]{0,40}?"
     r"\b(?:accept\w*|allow\w*|permit\w*|eligible|tolerated)",
