@@ -281,7 +281,148 @@ PLAIN_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "list_name", "expected"), CASES + PLAIN_CASES)
+# -- after held_out_12's first run: the classes of its errors, each in phrasings of its own --
+
+# Wording that gives exactly these facts, each plain.
+PLAIN_AFTER_12 = [
+    # a thousands separator before a full stop is still one number
+    ("ANC >= 1,500.", "inclusion", {("anc_min", 1.5, ">=")}),
+    ("Absolute neutrophil count at least 1,000.", "inclusion", {("anc_min", 1, ">=")}),
+    (
+        "Platelets > 75,000. Hemoglobin > 9 g/dL.",
+        "inclusion",
+        {("platelets_min", 75, ">"), ("hemoglobin_min", 9, ">")},
+    ),
+    # a conversion in brackets that agrees is the same threshold
+    ("ANC ≥ 1,500/mm3 (1.5 x 10^9/L)", "inclusion", {("anc_min", 1.5, ">=")}),
+    # a scale's span and legend are no limit
+    (
+        "Zubrod performance status (a scale that ranges from 0 to 5, 0 meaning fully "
+        "active) of 0-1",
+        "inclusion",
+        {("ecog_max", 1, "<=")},
+    ),
+    (
+        "ECOG performance status, which ranges from 0 to 5 where 0 is fully active, of 2 or less",
+        "inclusion",
+        {("ecog_max", 2, "<=")},
+    ),
+    ("WHO performance status (0-5 scale) <= 1", "inclusion", {("ecog_max", 1, "<=")}),
+    ("Karnofsky score (scale of 0-100) of at least 60", "inclusion", {("karnofsky_min", 60, ">=")}),
+    # the liver-metastases condition inside the second value's bracket
+    (
+        "AST and ALT ≤ 3 x ULN (≤ 5 x ULN, if liver metastases are present)",
+        "inclusion",
+        {("ast_alt_max_uln", 3, "<="), ("ast_alt_max_uln_liver_mets", 5, "<=")},
+    ),
+    (
+        "ALT ≤ 2.5 × ULN (≤ 5 × ULN, in case of documented hepatic metastases)",
+        "inclusion",
+        {("ast_alt_max_uln", 2.5, "<="), ("ast_alt_max_uln_liver_mets", 5, "<=")},
+    ),
+    # Gilbert's syndrome alone as the exception keeps the main value plain
+    (
+        "Bilirubin ≤ 1.5 x ULN unless due to Gilbert's syndrome",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<=")},
+    ),
+    # unambiguous CNS wording still gives a fact; an earlier item's "allowed" or "unless"
+    # does not qualify the metastases
+    ("No known brain metastases", "inclusion", {("cns_metastases", "excluded", None)}),
+    (
+        "Prior radiotherapy is allowed. No brain metastases.",
+        "inclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    (
+        "Prior chemotherapy, unless completed 4 weeks before; brain metastases",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    (
+        "Lesion that can be accurately measured in at least one dimension",
+        "inclusion",
+        {("measurable_disease_required", True, None)},
+    ),
+    ("Pregnant or breast-feeding women", "exclusion", {("pregnancy_excluded", True, None)}),
+    # what those rules must leave alone: a span that is the limit, a verb before the
+    # metastases, a time that is now in a neoadjuvant trial
+    (
+        "Karnofsky performance status score from 70 to 100",
+        "inclusion",
+        {("karnofsky_min", 70, ">=")},
+    ),
+    ("Patients having brain metastases", "exclusion", {("cns_metastases", "excluded", None)}),
+    (
+        "Measurable disease by MRI before surgery",
+        "inclusion",
+        {("measurable_disease_required", True, None)},
+    ),
+]
+
+
+# A condition or alternative the threshold depends on: the fact carries a note.
+NOTED_AFTER_12 = [
+    # an "unless" exception naming a disease or another cause (not Gilbert's alone)
+    (
+        "Total bilirubin ≤ 2 x ULN unless due to leukemic infiltration or Gilbert's syndrome",
+        "inclusion",
+        {("bilirubin_max_uln", 2, "<=")},
+    ),
+    (
+        "ANC ≥ 1.0 x 10^9/L unless if marrow infiltration by lymphoma",
+        "inclusion",
+        {("anc_min", 1, ">=")},
+    ),
+    (
+        "Serum bilirubin (≥ 2 x ULN) unless there is another more likely explanation",
+        "exclusion",
+        {("bilirubin_max_uln", 2, "<")},
+    ),
+    # a state that names no test, joined by "or" before the threshold
+    (
+        "Patients on dialysis or creatinine clearance ≥ 30 mL/min",
+        "inclusion",
+        {("crcl_min", 30, ">=")},
+    ),
+    ("Anuric on haemodialysis, or CrCl >= 50 mL/min", "inclusion", {("crcl_min", 50, ">=")}),
+]
+
+
+# Wording where any single fact would be wrong for someone, or that is not about the fact's
+# scale: nothing.
+SILENT_AFTER_12 = [
+    # several thresholds of one kind: per part, stage or regimen, or two units that disagree
+    ("Creatinine clearance > 70 mL/min in part A and > 50 mL/min in part B", "inclusion"),
+    ("CrCl >= 60 mL/min during the first study stage, >= 45 mL/min during the second", "inclusion"),
+    ("ANC ≥ 1,000/µL (1.5 x 10^9/L)", "inclusion"),
+    ("ECOG 0-1 for arm A, 0-2 for arm B", "inclusion"),
+    ("Creatinine clearance < 40 mL/min (regimen A) or < 60 mL/min (regimen B)", "exclusion"),
+    # no range stated, or a list of grades cut short by a wrapped line
+    ("ECOG status other than 0 or 1", "exclusion"),
+    ("WHO performance status of 0 or", "inclusion"),
+    # CNS: about symptoms, a disease site, an unread qualifier, only some metastases
+    ("Requires steroids to control symptoms from brain metastases", "exclusion"),
+    ("Headache or seizures due to CNS metastases", "exclusion"),
+    ("History of CNS lymphoma, eligible if asymptomatic", "inclusion"),
+    ("Uncontroled brain metastases", "exclusion"),
+    ("Severe brain metastases", "exclusion"),
+    ("Brain metastases larger than 3 cm", "exclusion"),
+    ("Brain metastases located in the brainstem", "exclusion"),
+    # measurable disease in the past, or a measuring method
+    ("Measurable disease at the time of diagnosis", "inclusion"),
+    ("Had measurable lesions at initial presentation, before chemotherapy", "inclusion"),
+    ("Lesions that can be accurately measured with calipers by clinical exam", "inclusion"),
+    # pregnancy: contraception and testing rules, someone other than the participant
+    ("Women who could become pregnant and refuse contraception", "exclusion"),
+    ("Inadequate protection against pregnancy", "exclusion"),
+    ("Unwilling to use contraception to minimise the risk of pregnancy", "exclusion"),
+    ("Refuses to undergo pregnancy testing", "exclusion"),
+    ("Stem cell donors must have a negative pregnancy test", "inclusion"),
+]
+
+
+@pytest.mark.parametrize(("text", "list_name", "expected"), CASES + PLAIN_CASES + PLAIN_AFTER_12)
 def test_rule(text: str, list_name: str, expected: set[tuple[str, object, str | None]]) -> None:
     facts = facts_of(text, list_name)
     assert simple(facts) == expected
@@ -602,7 +743,7 @@ NOTED_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "list_name", "expected"), NOTED_CASES)
+@pytest.mark.parametrize(("text", "list_name", "expected"), NOTED_CASES + NOTED_AFTER_12)
 def test_rule_noted(
     text: str, list_name: str, expected: set[tuple[str, object, str | None]]
 ) -> None:
@@ -816,168 +957,9 @@ def test_brief_and_checklist_name_each_fact_and_its_source(tmp_path: Path) -> No
             assert text.index("Key") < text.index("Inclusion criteria")
 
 
-# -- after held_out_12's first run: the classes of its errors, each in phrasings of its own --
-
-# Wording that gives exactly these facts, each plain.
-PLAIN_AFTER_12 = [
-    # a thousands separator before a full stop is still one number
-    ("ANC >= 1,500.", "inclusion", {("anc_min", 1.5, ">=")}),
-    ("Absolute neutrophil count at least 1,000.", "inclusion", {("anc_min", 1, ">=")}),
-    (
-        "Platelets > 75,000. Hemoglobin > 9 g/dL.",
-        "inclusion",
-        {("platelets_min", 75, ">"), ("hemoglobin_min", 9, ">")},
-    ),
-    # a conversion in brackets that agrees is the same threshold
-    ("ANC ≥ 1,500/mm3 (1.5 x 10^9/L)", "inclusion", {("anc_min", 1.5, ">=")}),
-    # a scale's span and legend are no limit
-    (
-        "Zubrod performance status (a scale that ranges from 0 to 5, 0 meaning fully "
-        "active) of 0-1",
-        "inclusion",
-        {("ecog_max", 1, "<=")},
-    ),
-    (
-        "ECOG performance status, which ranges from 0 to 5 where 0 is fully active, of 2 or less",
-        "inclusion",
-        {("ecog_max", 2, "<=")},
-    ),
-    ("WHO performance status (0-5 scale) <= 1", "inclusion", {("ecog_max", 1, "<=")}),
-    ("Karnofsky score (scale of 0-100) of at least 60", "inclusion", {("karnofsky_min", 60, ">=")}),
-    # the liver-metastases condition inside the second value's bracket
-    (
-        "AST and ALT ≤ 3 x ULN (≤ 5 x ULN, if liver metastases are present)",
-        "inclusion",
-        {("ast_alt_max_uln", 3, "<="), ("ast_alt_max_uln_liver_mets", 5, "<=")},
-    ),
-    (
-        "ALT ≤ 2.5 × ULN (≤ 5 × ULN, in case of documented hepatic metastases)",
-        "inclusion",
-        {("ast_alt_max_uln", 2.5, "<="), ("ast_alt_max_uln_liver_mets", 5, "<=")},
-    ),
-    # Gilbert's syndrome alone as the exception keeps the main value plain
-    (
-        "Bilirubin ≤ 1.5 x ULN unless due to Gilbert's syndrome",
-        "inclusion",
-        {("bilirubin_max_uln", 1.5, "<=")},
-    ),
-    # unambiguous CNS wording still gives a fact; an earlier item's "allowed" or "unless"
-    # does not qualify the metastases
-    ("No known brain metastases", "inclusion", {("cns_metastases", "excluded", None)}),
-    (
-        "Prior radiotherapy is allowed. No brain metastases.",
-        "inclusion",
-        {("cns_metastases", "excluded", None)},
-    ),
-    (
-        "Prior chemotherapy, unless completed 4 weeks before; brain metastases",
-        "exclusion",
-        {("cns_metastases", "excluded", None)},
-    ),
-    (
-        "Lesion that can be accurately measured in at least one dimension",
-        "inclusion",
-        {("measurable_disease_required", True, None)},
-    ),
-    ("Pregnant or breast-feeding women", "exclusion", {("pregnancy_excluded", True, None)}),
-    # what those rules must leave alone: a span that is the limit, a verb before the
-    # metastases, a time that is now in a neoadjuvant trial
-    (
-        "Karnofsky performance status score from 70 to 100",
-        "inclusion",
-        {("karnofsky_min", 70, ">=")},
-    ),
-    ("Patients having brain metastases", "exclusion", {("cns_metastases", "excluded", None)}),
-    (
-        "Measurable disease by MRI before surgery",
-        "inclusion",
-        {("measurable_disease_required", True, None)},
-    ),
-]
-
-
-@pytest.mark.parametrize(("text", "list_name", "expected"), PLAIN_AFTER_12)
-def test_rule_after_twelfth_run(
-    text: str, list_name: str, expected: set[tuple[str, object, str | None]]
-) -> None:
-    facts = facts_of(text, list_name)
-    assert simple(facts) == expected
-    assert all(f.note is None and f.quote in text for f in facts), facts
-
-
-# Wording where any single fact would be wrong for someone, or that is not about the fact's
-# scale: nothing.
-SILENT_AFTER_12 = [
-    # several thresholds of one kind: per part, stage or regimen, or two units that disagree
-    ("Creatinine clearance > 70 mL/min in part A and > 50 mL/min in part B", "inclusion"),
-    ("CrCl >= 60 mL/min during the first study stage, >= 45 mL/min during the second", "inclusion"),
-    ("ANC ≥ 1,000/µL (1.5 x 10^9/L)", "inclusion"),
-    ("ECOG 0-1 for arm A, 0-2 for arm B", "inclusion"),
-    ("Creatinine clearance < 40 mL/min (regimen A) or < 60 mL/min (regimen B)", "exclusion"),
-    # no range stated, or a list of grades cut short by a wrapped line
-    ("ECOG status other than 0 or 1", "exclusion"),
-    ("WHO performance status of 0 or", "inclusion"),
-    # CNS: about symptoms, a disease site, an unread qualifier, only some metastases
-    ("Requires steroids to control symptoms from brain metastases", "exclusion"),
-    ("Headache or seizures due to CNS metastases", "exclusion"),
-    ("History of CNS lymphoma, eligible if asymptomatic", "inclusion"),
-    ("Uncontroled brain metastases", "exclusion"),
-    ("Severe brain metastases", "exclusion"),
-    ("Brain metastases larger than 3 cm", "exclusion"),
-    ("Brain metastases located in the brainstem", "exclusion"),
-    # measurable disease in the past, or a measuring method
-    ("Measurable disease at the time of diagnosis", "inclusion"),
-    ("Had measurable lesions at initial presentation, before chemotherapy", "inclusion"),
-    ("Lesions that can be accurately measured with calipers by clinical exam", "inclusion"),
-    # pregnancy: contraception and testing rules, someone other than the participant
-    ("Women who could become pregnant and refuse contraception", "exclusion"),
-    ("Inadequate protection against pregnancy", "exclusion"),
-    ("Unwilling to use contraception to minimise the risk of pregnancy", "exclusion"),
-    ("Refuses to undergo pregnancy testing", "exclusion"),
-    ("Stem cell donors must have a negative pregnancy test", "inclusion"),
-]
-
-
 @pytest.mark.parametrize(("text", "list_name"), SILENT_AFTER_12)
 def test_no_fact_after_twelfth_run(text: str, list_name: str) -> None:
     assert facts_of(text, list_name) == []
-
-
-# A condition or alternative the threshold depends on: the fact carries a note.
-NOTED_AFTER_12 = [
-    # an "unless" exception naming a disease or another cause (not Gilbert's alone)
-    (
-        "Total bilirubin ≤ 2 x ULN unless due to leukemic infiltration or Gilbert's syndrome",
-        "inclusion",
-        {("bilirubin_max_uln", 2, "<=")},
-    ),
-    (
-        "ANC ≥ 1.0 x 10^9/L unless if marrow infiltration by lymphoma",
-        "inclusion",
-        {("anc_min", 1, ">=")},
-    ),
-    (
-        "Serum bilirubin (≥ 2 x ULN) unless there is another more likely explanation",
-        "exclusion",
-        {("bilirubin_max_uln", 2, "<")},
-    ),
-    # a state that names no test, joined by "or" before the threshold
-    (
-        "Patients on dialysis or creatinine clearance ≥ 30 mL/min",
-        "inclusion",
-        {("crcl_min", 30, ">=")},
-    ),
-    ("Anuric on haemodialysis, or CrCl >= 50 mL/min", "inclusion", {("crcl_min", 50, ">=")}),
-]
-
-
-@pytest.mark.parametrize(("text", "list_name", "expected"), NOTED_AFTER_12)
-def test_rule_noted_after_twelfth_run(
-    text: str, list_name: str, expected: set[tuple[str, object, str | None]]
-) -> None:
-    facts = facts_of(text, list_name)
-    assert simple(facts) == expected
-    assert all(f.note and f.quote in text for f in facts), facts
 
 
 def test_cns_heading_gives_no_fact_of_its_own() -> None:
