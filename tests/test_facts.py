@@ -345,6 +345,21 @@ PLAIN_AFTER_12 = [
         {("measurable_disease_required", True, None)},
     ),
     ("Pregnant or breast-feeding women", "exclusion", {("pregnancy_excluded", True, None)}),
+    # wordings the rules did not know: "k" for thousands, an institution's initials or
+    # "institution limit for normal" for the ULN, "< or equal to", "cc/min"
+    ("Platelet count ≥ 75k", "inclusion", {("platelets_min", 75, ">=")}),
+    ("Platelets > 50K per microliter", "inclusion", {("platelets_min", 50, ">")}),
+    (
+        "Bilirubin < 1.5 x upper institutional limit for normal",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<")},
+    ),
+    ("AST ≤ 3 x MDACC upper limit of normal", "inclusion", {("ast_alt_max_uln", 3, "<=")}),
+    ("ALT < 2.5 x upper limit normal", "inclusion", {("ast_alt_max_uln", 2.5, "<")}),
+    ("Transaminases ≤ 3 X institutional upper limit", "inclusion", {("ast_alt_max_uln", 3, "<=")}),
+    ("ECOG performance status > or equal to 2", "exclusion", {("ecog_max", 1, "<=")}),
+    ("Zubrod score < or = to 2", "inclusion", {("ecog_max", 2, "<=")}),
+    ("Creatinine clearance ≥ 50 cc/min", "inclusion", {("crcl_min", 50, ">=")}),
     # what those rules must leave alone: a span that is the limit, a verb before the
     # metastases, a time that is now in a neoadjuvant trial
     (

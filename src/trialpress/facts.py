@@ -205,12 +205,12 @@ _WORD_NUMBERS = {
 }
 
 _GE = (
-    r"≥|>=|=>|≧|⩾|>\s*/\s*=|>\s*or\s*=|at\s+least|no\s+less\s+than|not\s+less\s+than"
+    r"≥|>=|=>|≧|⩾|>\s*/\s*=|>\s*or\s*(?:=|equal(?:\s+to)?)|at\s+least|no\s+less\s+than|not\s+less\s+than"
     r"|a?\s*minimum\s+of|(?:greater|more)\s+than\s+or\s+equal(?:\s+to)?|or\s+more"
 )
 _GT = r">|more\s+than|greater\s+than|higher\s+than|above|over|exceeding|exceeds"
 _LE = (
-    r"≤|<=|=<|≦|⩽|<\s*/\s*=|<\s*or\s*=|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?"
+    r"≤|<=|=<|≦|⩽|<\s*/\s*=|<\s*or\s*(?:=|equal(?:\s+to)?)|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?"
     r"|up\s+to|maximum\s+of|(?:less|better)\s+than\s+or\s+equal(?:\s+to)?|or\s+less|within"
 )
 _LT = r"<|less\s+than|lower\s+than|below|under"
@@ -226,31 +226,36 @@ _NUM = (
     r"|\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?|\.\d+"
 )
 _ULN_WORDS = (
-    r"I?ULN|UNL|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?norm(?:al)?\b(?:\s+range)?"
+    # "upper institution limit for normal", "upper limit normal"
+    r"I?ULN|UNL|upper\s+(?:institution(?:al)?\s+)?limits?\s+(?:(?:of|for)\s+)?(?:the\s+)?"
+    r"(?:institutional\s+)?norm(?:al)?\b(?:\s+range)?"
     r"|upper\s+normal(?:ity)?\s+(?:range\s+)?(?:limits?|levels?)|ULRR"
     r"|upper\s+limits?\s+of\s+(?:the\s+)?reference\s+range"
     # "2.0 X normal institutional limits", "< 3 x normal": only after a multiplier (below)
     r"|(?:(?<=[xX×ⅹ*])|(?<=[xX×ⅹ*]\s)|(?<=times\s))(?:upper\s+)?normal\b"
     r"(?:\s+(?:institutional\s+)?(?:limits?|values?|range))?"
+    # "< 2.5 X institutional upper limit": after a multiplier, the limit is the normal one
+    r"|(?:(?<=[xX×ⅹ*])|(?<=[xX×ⅹ*]\s)|(?<=times\s))(?:the\s+)?(?:institutional\s+)?upper\s+limits?\b"
 )
 _WORDNUM = "|".join(_WORD_NUMBERS)
 _UNIT = (
     r"(?P<uln>(?:(?:x|X|×|ⅹ|\*|⋅|·|\?|times)\s*(?P<above>(?:greater|higher)\s+than\s+|above\s+|over\s+)?"
     r"(?:of\s+)?(?:the\s+)?)?"
-    r"(?:institutional\s+)?"
+    # "2 x UIHC upper limit of normal": an institution's initials
+    r"(?:institutional\s+)?(?:(?-i:[A-Z]{2,6})\s+(?=upper))?"
     rf"(?:{_ULN_WORDS})(?:\s+value)?)"
     r"|(?P<e9>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)(?:th)?\s*(?:cells\s*)?/\s*L"
     r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/[Ll]|Gi/L))"
     r"|(?P<e3>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*"
     r"(?:(?:µ|μ|u|mc|m)[lL]|mm\s*(?:3|³|\^3))"
-    r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL])"
+    r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL]|(?<=\d)[kK]\b)"
     r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|/\s*micro-?lit(?:er|re)s?\b|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
     r")|(?P<perml>(?:cells\s*)?/\s*mL\b)"
     r"|(?P<gdl>g\s*/\s*d[lL])|(?P<gl>g(?:m|r)?\s*/\s*L)|(?P<mmol>mmol\s*/\s*L)"
     r"|(?P<mgdl>mg\s*/\s*d[lL])"
     # "platelet count > 100,000/L" (or "/mL"): read literally 10^-4 x 10^9/L, surely not meant
     r"|(?P<perl>(?:cells\s*)?/\s*L\b)"
-    r"|(?P<mlmin>m[lL]\s*/\s*(?:min(?:ute)?|mn)\b(?:\s*/\s*1\.73\s*m\s*(?:2|²|\^2))?)"
+    r"|(?P<mlmin>(?:m[lL]|cc)\s*/\s*(?:min(?:ute)?|mn)\b(?:\s*/\s*1\.73\s*m\s*(?:2|²|\^2))?)"
     r"|(?P<weeks>weeks?|wks?)\b|(?P<months>months?)\b|(?P<years>years?)\b|(?P<days>days?)\b"
     r"|(?P<pct>%)"
 )
@@ -543,7 +548,7 @@ def _weeks(value: _Value) -> float | None:
 
 _ECOG_VALUE_RE = re.compile(
     rf"\s*[^0-9;.]{{0,60}}?(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*"
-    r"(?:of\s+|:\s*|=\s*|is\s+)?(?P<a>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
+    r"(?:of\s+|:\s*|=\s*|is\s+|(?<=[=l])\s+to\s+)?(?P<a>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
     r"(?:\s*(?:-|–|—|~|to|,|or|and|/)\s*(?P<b>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
     r"(?:\s*,?\s*(?:or|and)?\s*(?P<c>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b)"
     r"(?:\s*,?\s*(?:or|and)?\s*(?P<d>[0-5])(?!\.\d|\d|%|\s*(?:weeks?|days?|months?|years?|hours?)\b))?)?)?"
