@@ -360,6 +360,10 @@ PLAIN_AFTER_12 = [
     ("ECOG performance status > or equal to 2", "exclusion", {("ecog_max", 1, "<=")}),
     ("Zubrod score < or = to 2", "inclusion", {("ecog_max", 2, "<=")}),
     ("Creatinine clearance ≥ 50 cc/min", "inclusion", {("crcl_min", 50, ">=")}),
+    # performance status in percent with no scale named: only Karnofsky/Lansky use percent
+    ("Performance status >= 60%", "inclusion", {("karnofsky_min", 60, ">=")}),
+    ("Performance status of at least 70 %", "inclusion", {("karnofsky_min", 70, ">=")}),
+    ("Performance status < 50%", "exclusion", {("karnofsky_min", 50, ">=")}),
     # what those rules must leave alone: a span that is the limit, a verb before the
     # metastases, a time that is now in a neoadjuvant trial
     (

@@ -591,7 +591,9 @@ def _numeric_facts(text: str, anchors: list[_Anchor], exclusion: bool) -> list[_
         limit = anchors[j].start if j < len(anchors) else len(text)
         limit = min(limit, anchor.end + 160)
         if anchor.kind == "ecog":
-            found.extend(_ecog(text, anchor, limit, exclusion))
+            found.extend(
+                _ecog(text, anchor, limit, exclusion) or _percent(text, anchor, limit, exclusion)
+            )
             continue
         if anchor.kind in ("life", "karnofsky"):
             found.extend(_value_before(text, anchor, exclusion))
@@ -650,6 +652,21 @@ def _value_before(text: str, anchor: _Anchor, exclusion: bool) -> list[_Found]:
         return []
     fact.start, fact.end = m.start(), anchor.end
     return [fact]
+
+
+def _percent(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Found]:
+    """ "Performance status >= 60%" with no scale named: only Karnofsky and Lansky count in
+    percent, so it is their minimum."""
+    if not text[anchor.start : anchor.end].lower().startswith(("performance", "ps")):
+        return []
+    if re.search(r"karnofsky|lansky|\bKPS\b|\bECOG\b|zubrod|\bWHO\b", text, re.IGNORECASE):
+        return []  # a scale named anywhere is read by its own rule
+    values = _values(text, anchor.end, limit)
+    if not values or values[0].unit != "pct" or values[0].start - anchor.end > 20:
+        return []
+    scale = _Anchor("karnofsky", anchor.start, anchor.end)
+    fact = _lab(text, scale, values[0], anchor.end, exclusion)
+    return [fact] if fact else []
 
 
 def _ecog(text: str, anchor: _Anchor, limit: int, exclusion: bool) -> list[_Found]:
