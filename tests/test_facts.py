@@ -360,6 +360,19 @@ PLAIN_AFTER_12 = [
     ("ECOG performance status > or equal to 2", "exclusion", {("ecog_max", 1, "<=")}),
     ("Zubrod score < or = to 2", "inclusion", {("ecog_max", 2, "<=")}),
     ("Creatinine clearance ≥ 50 cc/min", "inclusion", {("crcl_min", 50, ">=")}),
+    # more ways to write the ULN limit and a count
+    (
+        "Serum bilirubin no greater than 1.5 times ULN",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<=")},
+    ),
+    ("Creatinine not higher than 1.5 x ULN", "inclusion", {("creatinine_max_uln", 1.5, "<=")}),
+    ("Creatinine less than/equal to ULN", "inclusion", {("creatinine_max_uln", 1, "<=")}),
+    ("ALT <= 2.5 the upper limit of normal", "inclusion", {("ast_alt_max_uln", 2.5, "<=")}),
+    ("AST ≤ 3 x local ULN", "inclusion", {("ast_alt_max_uln", 3, "<=")}),
+    ("Bilirubin < upper limit normal", "inclusion", {("bilirubin_max_uln", 1, "<")}),
+    ("ANC ≥ 1.000 cells/µL", "inclusion", {("anc_min", 1, ">=")}),
+    ("Platelets > 75.000/mm3", "inclusion", {("platelets_min", 75, ">")}),
     # performance status in percent with no scale named: only Karnofsky/Lansky use percent
     ("Performance status >= 60%", "inclusion", {("karnofsky_min", 60, ">=")}),
     ("Performance status of at least 70 %", "inclusion", {("karnofsky_min", 70, ">=")}),
@@ -417,6 +430,8 @@ SILENT_AFTER_12 = [
     ("ANC ≥ 1,000/µL (1.5 x 10^9/L)", "inclusion"),
     ("ECOG 0-1 for arm A, 0-2 for arm B", "inclusion"),
     ("Creatinine clearance < 40 mL/min (regimen A) or < 60 mL/min (regimen B)", "exclusion"),
+    # a comparator after the multiple is not read, and "or less" is not a bare "< ULN"
+    ("ALT 3 times or less upper limit normal", "inclusion"),
     # no range stated, or a list of grades cut short by a wrapped line
     ("ECOG status other than 0 or 1", "exclusion"),
     ("WHO performance status of 0 or", "inclusion"),

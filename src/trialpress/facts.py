@@ -210,7 +210,8 @@ _GE = (
 )
 _GT = r">|more\s+than|greater\s+than|higher\s+than|above|over|exceeding|exceeds"
 _LE = (
-    r"≤|<=|=<|≦|⩽|<\s*/\s*=|<\s*or\s*(?:=|equal(?:\s+to)?)|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?"
+    r"≤|<=|=<|≦|⩽|<\s*/\s*=|<\s*or\s*(?:=|equal(?:\s+to)?)|no(?:t)?\s+(?:greater|higher)\s+than"
+    r"|less\s+than\s*/\s*equal(?:\s+to)?|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?"
     r"|up\s+to|maximum\s+of|(?:less|better)\s+than\s+or\s+equal(?:\s+to)?|or\s+less|within"
 )
 _LT = r"<|less\s+than|lower\s+than|below|under"
@@ -241,8 +242,10 @@ _WORDNUM = "|".join(_WORD_NUMBERS)
 _UNIT = (
     r"(?P<uln>(?:(?:x|X|×|ⅹ|\*|⋅|·|\?|times)\s*(?P<above>(?:greater|higher)\s+than\s+|above\s+|over\s+)?"
     r"(?:of\s+)?(?:the\s+)?)?"
-    # "2 x UIHC upper limit of normal": an institution's initials
-    r"(?:institutional\s+)?(?:(?-i:[A-Z]{2,6})\s+(?=upper))?"
+    # "1.5 the upper limit of normal" (no multiplier), "3 X laboratory ULN", "2 x UIHC upper
+    # limit of normal" (an institution's initials)
+    r"(?:the\s+(?=upper|ULN))?(?:(?:institutional|laboratory|lab|local|site)\s+)?"
+    r"(?:(?-i:[A-Z]{2,6})\s+(?=upper))?"
     rf"(?:{_ULN_WORDS})(?:\s+value)?)"
     r"|(?P<e9>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)(?:th)?\s*(?:cells\s*)?/\s*L"
     r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/[Ll]|Gi/L))"
@@ -266,7 +269,7 @@ _VALUE_RE = re.compile(
 )
 _BARE_ULN_RE = re.compile(
     rf"(?:(?P<le>{_LE})|(?P<lt>{_LT})|(?P<gt>{_GT}|greater)|(?P<ge>{_GE}))\s*(?:the\s+)?"
-    r"(?:institutional\s+)?(?:ULN|UNL|upper\s+limit\s+of\s+(?:the\s+)?(?:institutional\s+)?"
+    r"(?:institutional\s+)?(?:ULN|UNL|upper\s+limit\s+(?:of\s+)?(?:the\s+)?(?:institutional\s+)?"
     r"normal(?:\s+range)?(?:\s+\(ULN\))?|upper\s+normal(?:ity)?\s+limit)"
     # "within normal institutional limits" bounds the value below too and only implies 1 x ULN
     r"|(?P<wnl>within\s+(?:the\s+)?(?:institutional\s+)?normal\s+(?:institutional\s+)?limits)",
@@ -307,6 +310,9 @@ def _values(text: str, start: int, end: int) -> list[_Value]:
     while pos < end:
         bare = _BARE_ULN_RE.search(text, pos, end)
         m = _VALUE_RE.search(text, pos, end)
+        if bare and (m is None or bare.start() <= m.start()) and bare.group(0)[:3].lower() == "or ":
+            pos = bare.end()  # "4 times or less upper limit normal": "or less" ends the 4
+            continue
         if bare and (m is None or bare.start() <= m.start()):
             bare_cmp = next((k for k in _CMP_GROUPS if bare.groupdict().get(k)), "le")
             bare_unit = "wnl" if bare.group("wnl") else "uln"
@@ -324,7 +330,10 @@ def _values(text: str, start: int, end: int) -> list[_Value]:
         if (glued_before and cmp is None) or (glued_after and unit is None):
             pos = m.end("num")  # part of a word ("CTCAE5", "T790M", "2nd"), not a threshold
             continue
-        out.append(_Value(m.start(), m.end(), cmp, _number(m.group("num")), unit))
+        number = _number(m.group("num"))
+        if unit == "ul" and re.fullmatch(r"\d{1,3}(?:\.\d{3})+", m.group("num")):
+            number = float(m.group("num").replace(".", ""))  # "1.500 cells/mm3": thousands
+        out.append(_Value(m.start(), m.end(), cmp, number, unit))
         pos = m.end()
     return out
 
