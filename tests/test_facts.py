@@ -360,6 +360,33 @@ PLAIN_AFTER_12 = [
     ("ECOG performance status > or equal to 2", "exclusion", {("ecog_max", 1, "<=")}),
     ("Zubrod score < or = to 2", "inclusion", {("ecog_max", 2, "<=")}),
     ("Creatinine clearance ≥ 50 cc/min", "inclusion", {("crcl_min", 50, ">=")}),
+    # inclusion ruling out only active metastases admits treated stable ones; an exclusion
+    # whose bracket admits treated ones likewise; another item's "active" is not theirs
+    (
+        "No untreated brain metastases",
+        "inclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "Without progressive CNS metastases",
+        "inclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "No brain metastases that are symptomatic",
+        "inclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "Known brain metastases (treated brain metastases allowed if stable)",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
+    (
+        "No brain metastases, and no active infection",
+        "inclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
     # more ways to write the ULN limit and a count
     (
         "Serum bilirubin no greater than 1.5 times ULN",
@@ -443,6 +470,7 @@ SILENT_AFTER_12 = [
     ("Severe brain metastases", "exclusion"),
     ("Brain metastases larger than 3 cm", "exclusion"),
     ("Brain metastases located in the brainstem", "exclusion"),
+    ("No brain metastases requiring steroids", "inclusion"),
     # measurable disease in the past, or a measuring method
     ("Measurable disease at the time of diagnosis", "inclusion"),
     ("Had measurable lesions at initial presentation, before chemotherapy", "inclusion"),

@@ -1016,6 +1016,8 @@ _CNS_EXCEPTION_RE = re.compile(
     r"\b(?:may|can|could|will|are|is|be)\s+(?:be\s+)?(?:eligible|allowed|permitted|included"
     r"|enrolled|admitted|considered|participate|accepted)|\bunless\b|\bexcept(?:ions?)?\b"
     r"|\bprovided\b"
+    # "Known brain metastases (treated brain metastases allowed if stable)"
+    r"|(?<!not\s)(?<!never\s)\b(?:allowed|permitted)\b"
     # "Concomitant brain metastases. If previous brain metastases were treated, ..."
     r"|\bif\s+(?:\w+\s+){0,4}?(?:were|was|have\s+been|has\s+been|are)\s+(?:\w+\s+)?"
     r"(?:treated|resected|irradiated)\b",
@@ -1268,6 +1270,15 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
     if (negated or allowed) and condition:
         return "allowed_if_treated_stable", s, e, None
     if negated:
+        # "No untreated brain metastases", "without progressive CNS metastases": only active
+        # ones are ruled out; "No brain metastases requiring steroids" only implies it
+        neg = _CNS_NEGATED_RE.search(text, max(0, m.start() - 40), m.end())
+        between = text[neg.start() if neg else m.start() : m.start()]
+        own = re.split(r"[,;(]|\band\b|\bor\b", after, maxsplit=1)[0][:40]  # its own qualifier
+        if _CNS_ACTIVE_RE.search(between) or _CNS_ACTIVE_RE.search(own):
+            return "allowed_if_treated_stable", s, e, None
+        if re.match(r"\W*(?:that\s+(?:are|is)\s+|which\s+(?:are|is)\s+)?requir", after, re.I):
+            return None
         # "without clinical evidence of CNS metastases": silent ones are not ruled out
         clinical = re.search(r"\bclinical", text[max(0, m.start() - 40) : m.start()], re.I)
         return "excluded", s, e, NOTE_IMPLIED if clinical else None
