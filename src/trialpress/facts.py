@@ -1274,8 +1274,8 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         # ones are ruled out; "No brain metastases requiring steroids" only implies it
         neg = _CNS_NEGATED_RE.search(text, max(0, m.start() - 40), m.end())
         between = text[neg.start() if neg else m.start() : m.start()]
-        own = re.split(r"[,;(]|\band\b|\bor\b", after, maxsplit=1)[0][:40]  # its own qualifier
-        if _CNS_ACTIVE_RE.search(between) or _CNS_ACTIVE_RE.search(own):
+        own_words = re.split(r"[,;(]|\band\b|\bor\b", after, maxsplit=1)[0][:40]
+        if _CNS_ACTIVE_RE.search(between) or _CNS_ACTIVE_RE.search(own_words):
             return "allowed_if_treated_stable", s, e, None
         if re.match(r"\W*(?:that\s+(?:are|is)\s+|which\s+(?:are|is)\s+)?requir", after, re.I):
             return None
