@@ -387,6 +387,12 @@ PLAIN_AFTER_12 = [
         "inclusion",
         {("cns_metastases", "excluded", None)},
     ),
+    # a procedure in a later sentence leaves the requirement whole
+    (
+        "Measurable disease per RECIST 1.1. Target lesions will be measured by CT",
+        "inclusion",
+        {("measurable_disease_required", True, None)},
+    ),
     # more ways to write the ULN limit and a count
     (
         "Serum bilirubin no greater than 1.5 times ULN",
@@ -471,6 +477,13 @@ SILENT_AFTER_12 = [
     ("Brain metastases larger than 3 cm", "exclusion"),
     ("Brain metastases located in the brainstem", "exclusion"),
     ("No brain metastases requiring steroids", "inclusion"),
+    # measurable disease hedged, or named in a procedure
+    ("Measurable disease is preferred but not mandatory", "inclusion"),
+    ("Measurable lesions are desirable", "inclusion"),
+    ("Ideally, patients have measurable disease", "inclusion"),
+    ("Measurable disease if possible", "inclusion"),
+    ("Tumour response will be evaluated in patients with measurable disease", "inclusion"),
+    ("Patients with measurable disease will be assessed per RECIST", "inclusion"),
     # measurable disease in the past, or a measuring method
     ("Measurable disease at the time of diagnosis", "inclusion"),
     ("Had measurable lesions at initial presentation, before chemotherapy", "inclusion"),

@@ -1094,6 +1094,10 @@ _MEASURABLE_RE = re.compile(
 _MEASURABLE_NOT_RE = re.compile(
     r"non-?\s*measurable|measurable\s+(?:and\s*/\s*)?or\s+(?:non|evaluable|assessable)|evaluable"
     r"|assessable|recommended|not\s+required|(?:no|without)\s+measurable"
+    # hedged: "preferred but not mandatory", "optional", "desirable", "ideally"
+    r"|\bprefer\w*|\boptional\b|\bdesir\w*|\bencourag\w*|\bideally\b"
+    r"|\bnot\s+(?:mandatory|necessary|needed|obligatory|essential|a\s+requirement)\b"
+    r"|\b(?:if|where|when(?:ever)?)\s+(?:possible|available|feasible)\b"
     # "measurable disease ... or elevation of AFP": a tumour marker may do instead
     r"|\bor\s+(?:an?\s+)?(?:ris|elevat|increas)\w*"
     # a definition of the lesions that count, not a requirement to have one
@@ -1322,11 +1326,18 @@ _MEASURABLE_IF_RE = re.compile(
     # "Patients may have measurable disease", "Progression of measurable disease": permitted,
     # or one way to show progression, not a requirement
     r"|may\s+(?:also\s+)?(?:have|enter|be)|progression"
-    r"|for\s+(?:subjects|patients|participants)\s+with)\b",
+    r"|(?:for|in|among)\s+(?:subjects|patients|participants|those)\s+with)\b",
     re.IGNORECASE,
 )
 
 
+# In the sentence naming measurable disease, a procedure, not who may enter: "Tumour response
+# will be assessed in patients with measurable disease"
+_MEASURABLE_PROCEDURE_RE = re.compile(
+    r"\b(?:will|shall|is\s+to|are\s+to)\s+be\s+(?:\w+\s+)?(?:assess|evaluat|measur|follow|monitor"
+    r"|used|confirm|document|record|image|scann)",
+    re.IGNORECASE,
+)
 # "measurable disease at initial presentation prior to chemotherapy": once, not now
 _MEASURABLE_TIME_RE = re.compile(
     r"\W*(?:\w+\W+){0,3}?(?:at\s+(?:the\s+time\s+of\s+)?(?:initial\s+)?(?:presentation|diagnosis)"
@@ -1352,7 +1363,7 @@ def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] |
     if re.match(r"\s*(?:\([^()]*\)\s*)?may\b", text[m.end() :], re.I):
         return None  # "Measurable lesions (...) may be in the field of prior radiation"
     s, e = _sentence(text, m.start(), m.end())
-    if _MEASURABLE_DEFINITION_RE.search(text, s, e):
+    if _MEASURABLE_DEFINITION_RE.search(text, s, e) or _MEASURABLE_PROCEDURE_RE.search(text, s, e):
         return None
     if _MEASURABLE_TIME_RE.match(text, m.end(), e):
         return None  # "measurable disease at initial presentation": once, not now
