@@ -295,6 +295,9 @@ PLAIN_AFTER_12 = [
     ),
     # a conversion in brackets that agrees is the same threshold
     ("ANC ≥ 1,500/mm3 (1.5 x 10^9/L)", "inclusion", {("anc_min", 1.5, ">=")}),
+    # ... also when each unit's figure is rounded on its own (5.0 mmol/L is 8.06 g/dL)
+    ("Hemoglobin ≥ 8 g/dL (5.0 mmol/L)", "inclusion", {("hemoglobin_min", 8, ">=")}),
+    ("Hemoglobin ≥ 9.0 g/dL (5.5 mmol/L)", "inclusion", {("hemoglobin_min", 9, ">=")}),
     # a scale's span and legend are no limit
     (
         "Zubrod performance status (a scale that ranges from 0 to 5, 0 meaning fully "

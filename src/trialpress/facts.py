@@ -1416,14 +1416,17 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
     found = [f for f in found if not (f.note == NOTE_SOME_PATIENTS and f.kind in plain)]
     out: list[_Found] = []
     for f in found:
-        same = [g for g in found if (g.kind, g.value) == (f.kind, f.value)]
+        # "Hemoglobin >= 8 g/dL (5.0 mmol/L)": a conversion rounded otherwise is the same limit
+        same = [g for g in found if g.kind == f.kind and _close(g.value, f.value)]
         if same[0] is not f:
             continue
         notes = [g.note for g in same]
         if None in notes:  # stated once for all patients: a second, conditional one is moot
             notes = [n for n in notes if n != NOTE_SOME_PATIENTS]
         note = next((n for n in notes if n), None)
-        if f.kind in several or len({g.value for g in found if g.kind == f.kind}) > 1:
+        if f.kind in several or any(
+            g.kind == f.kind and not _close(g.value, f.value) for g in found
+        ):
             # "> 80 in stage 1 and > 60 in stage 2", "750/mm3 (1.0 x 10^9/L)", "< 50 (with
             # regimen A) or < 70 (with regimen B)": which one is the screening limit is
             # the reader's call; any single value shown would be wrong for someone
@@ -1460,6 +1463,13 @@ _SCALE_SPAN_RE = re.compile(rf"\([^()]*?(?:{_SCALE_SPAN})[^()]*\)|{_SCALE_SPAN}"
 def _blank(match: re.Match[str]) -> str:
     """Spaces as long as the match: positions, and so quotes, stay those of the text."""
     return " " * len(match.group(0))
+
+
+def _close(a: object, b: object) -> bool:
+    """Equal, or numbers within 3% of each other (one limit in two units, each rounded)."""
+    if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
+        return abs(a - b) <= 0.03 * max(abs(a), abs(b))
+    return a == b
 
 
 _FOOTNOTE_RE = re.compile(r"(?<=[a-z]{4})\d(?=\s*\(?\s*(?:≥|≤|<|>|=))")
