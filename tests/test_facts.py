@@ -348,6 +348,11 @@ PLAIN_AFTER_12 = [
         {("measurable_disease_required", True, None)},
     ),
     ("Pregnant or breast-feeding women", "exclusion", {("pregnancy_excluded", True, None)}),
+    (
+        "Women who are pregnant, plan to become pregnant or are lactating",
+        "exclusion",
+        {("pregnancy_excluded", True, None)},
+    ),
     # wordings the rules did not know: "k" for thousands, an institution's initials or
     # "institution limit for normal" for the ULN, "< or equal to", "cc/min"
     ("Platelet count ≥ 75k", "inclusion", {("platelets_min", 75, ">=")}),
@@ -497,6 +502,9 @@ SILENT_AFTER_12 = [
     ("Unwilling to use contraception to minimise the risk of pregnancy", "exclusion"),
     ("Refuses to undergo pregnancy testing", "exclusion"),
     ("Stem cell donors must have a negative pregnancy test", "inclusion"),
+    # a plan, or becoming pregnant later
+    ("Women planning to become pregnant during the study", "exclusion"),
+    ("Women who become pregnant on study will be withdrawn", "exclusion"),
 ]
 
 

@@ -1289,6 +1289,15 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
     return ("allowed", s, e, None) if allowed else None
 
 
+# Right before the word: a plan, or what happens on becoming pregnant later, not a pregnancy
+# now ("Pregnant, or plan to become pregnant" still counts for its first word)
+_PREG_LATER_RE = re.compile(
+    r"\b(?:(?:plan\w*|intend\w*|intention|wish\w*|desir\w*)\s+(?:\w+\s+)?(?:to\s+)?"
+    r"|(?:who|if|should)\s+(?:\w+\s+)?)(?:becom\w*|get(?:ting)?)\s+$",
+    re.IGNORECASE,
+)
+
+
 def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
     """Quote span: an exclusion naming pregnancy, or an inclusion asking for a negative
     test or for not being pregnant (contraception alone says nothing about it)."""
@@ -1297,6 +1306,8 @@ def _pregnancy(text: str, exclusion: bool) -> tuple[int, int] | None:
         if men_only and not re.search(r"\b(?:wom[ae]n|females?)\b", text, re.IGNORECASE):
             return None  # "Men who plan to become pregnant": about partners, not participants
         for m in _PREG_WORD_RE.finditer(text):
+            if _PREG_LATER_RE.search(text, max(0, m.start() - 40), m.start()):
+                continue  # "plan to become pregnant", "who become pregnant during the study"
             near = text[max(0, m.start() - 30) : m.end() + 30]
             # "Subjects whose partners are pregnant": about someone else
             partner = re.search(r"\bpartners?\b", text[max(0, m.start() - 60) : m.end() + 20], re.I)
