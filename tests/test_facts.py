@@ -401,6 +401,25 @@ PLAIN_AFTER_12 = [
         "inclusion",
         {("measurable_disease_required", True, None)},
     ),
+    # a reason for the exclusion, or symptoms as evidence, is no qualifier (one line, as
+    # API v2 records give it, not only wrapped)
+    (
+        "Patients with known brain metastases should be excluded from this trial because of "
+        "their poor prognosis and because they often develop progressive neurologic dysfunction",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    (
+        "Evidence of brain metastases, in the opinion of the Investigator, taking into account "
+        "history, clinical observations and symptoms",
+        "exclusion",
+        {("cns_metastases", "excluded", None)},
+    ),
+    (
+        "Brain metastases, symptomatic or untreated",
+        "exclusion",
+        {("cns_metastases", "allowed_if_treated_stable", None)},
+    ),
     # more ways to write the ULN limit and a count
     (
         "Serum bilirubin no greater than 1.5 times ULN",

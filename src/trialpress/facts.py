@@ -1209,10 +1209,17 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
             # "brain metastasis or active leptomeningeal disease": the word qualifies the other
             r"|\bor\s+(?:\w+\s+){0,2}?(?:leptomening|meningeal|spinal|carcinomatous)"
             r"|,\s*or\s"  # "..., or symptomatic lymphangitic spread": another item of a list
+            # "... should be excluded because they often develop progressive neurologic
+            # dysfunction": the reason for the exclusion, not a qualifier of the metastases
+            r"|\bbecause\b|\bsince\b|\bgiven\s+(?:their|the)\b|\bdue\s+to\s+(?:their|the\s+poor|poor)\b"
         )
         own = re.match(rf"(?:(?!{further}).)*", after, re.S)
         qualifier = after[: own.end()] if own else after
-        symptoms = re.search(r"\bsymptom|\bactive\b", qualifier, re.I)
+        # "symptomatic" anywhere in the qualifier; the noun only in its first clause ("...,
+        # in the opinion of the Investigator, taking into account ... symptoms" is evidence)
+        symptoms = re.search(r"\bsymptomatic\b|\bactive\b", qualifier, re.I) or re.search(
+            r"\bsymptom", qualifier.split(",")[0], re.I
+        )
         # "Brain metastases that have not been treated", "... which are unstable", "... with
         # progression": only active ones are excluded (checked like the words before them)
         active_words = [
