@@ -395,6 +395,12 @@ PLAIN_AFTER_12 = [
         "inclusion",
         {("cns_metastases", "excluded", None)},
     ),
+    # a bracketed pointer to the definition leaves it a requirement
+    (
+        "At least one lesion measurable according to RECIST criteria (see Appendix 3)",
+        "inclusion",
+        {("measurable_disease_required", True, None)},
+    ),
     # a procedure in a later sentence leaves the requirement whole
     (
         "Measurable disease per RECIST 1.1. Target lesions will be measured by CT",

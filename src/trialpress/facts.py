@@ -1113,7 +1113,7 @@ _MEASURABLE_NOT_RE = re.compile(
 # requirement before it asks for)
 _MEASURABLE_DEFINITION_RE = re.compile(
     r"measurable\s+(?:disease|lesions?)\s+(?:is|are)\s+defined"
-    r"|\b(?:evaluation|assessment|definition)\s+of\s+measurable|\bsee\s+(?:section|appendix)",
+    r"|\b(?:evaluation|assessment|definition)\s+of\s+measurable|(?<!\()\bsee\s+(?:section|appendix)",
     re.IGNORECASE,
 )
 
