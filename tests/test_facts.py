@@ -298,6 +298,11 @@ PLAIN_AFTER_12 = [
     # ... also when each unit's figure is rounded on its own (5.0 mmol/L is 8.06 g/dL)
     ("Hemoglobin ≥ 8 g/dL (5.0 mmol/L)", "inclusion", {("hemoglobin_min", 8, ">=")}),
     ("Hemoglobin ≥ 9.0 g/dL (5.5 mmol/L)", "inclusion", {("hemoglobin_min", 9, ">=")}),
+    (
+        "Life expectancy of at least 12 weeks (3 months)",
+        "inclusion",
+        {("life_expectancy_min_weeks", 12, ">=")},
+    ),
     # a scale's span and legend are no limit
     (
         "Zubrod performance status (a scale that ranges from 0 to 5, 0 meaning fully "

@@ -1435,7 +1435,7 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
     out: list[_Found] = []
     for f in found:
         # "Hemoglobin >= 8 g/dL (5.0 mmol/L)": a conversion rounded otherwise is the same limit
-        same = [g for g in found if g.kind == f.kind and _close(g.value, f.value)]
+        same = [g for g in found if g.kind == f.kind and _close(f.kind, g.value, f.value)]
         if same[0] is not f:
             continue
         notes = [g.note for g in same]
@@ -1443,7 +1443,7 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
             notes = [n for n in notes if n != NOTE_SOME_PATIENTS]
         note = next((n for n in notes if n), None)
         if f.kind in several or any(
-            g.kind == f.kind and not _close(g.value, f.value) for g in found
+            g.kind == f.kind and not _close(f.kind, g.value, f.value) for g in found
         ):
             # "> 80 in stage 1 and > 60 in stage 2", "750/mm3 (1.0 x 10^9/L)", "< 50 (with
             # regimen A) or < 70 (with regimen B)": which one is the screening limit is
@@ -1483,10 +1483,12 @@ def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group(0))
 
 
-def _close(a: object, b: object) -> bool:
-    """Equal, or numbers within 3% of each other (one limit in two units, each rounded)."""
+def _close(kind: str, a: object, b: object) -> bool:
+    """Equal, or numbers within 3% of each other (one limit in two units, each rounded);
+    for life expectancy within 10% ("12 weeks (3 months)": a month is not 4 weeks)."""
     if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
-        return abs(a - b) <= 0.03 * max(abs(a), abs(b))
+        share = 0.1 if kind == "life_expectancy_min_weeks" else 0.03
+        return abs(a - b) <= share * max(abs(a), abs(b))
     return a == b
 
 
