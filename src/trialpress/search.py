@@ -214,7 +214,7 @@ _RUN_OUT = ".pagefind-run"
 #: Stub bytes one Pagefind run indexes at most. Pagefind holds about 50 bytes of memory per
 #: byte of stub text (690 MB for the 15 MB of a 10,000-trial site), so a larger site is
 #: indexed in parts, one run after another, and the search worker merges them (Pagefind's
-#: ``mergeIndex``; each further part costs a first search about 75 KB, its own WebAssembly).
+#: ``mergeIndex``; a further part costs a first search its entry file and word chunks).
 PART_BYTES = 8_000_000
 #: Lists the further parts' folders (``part-1/``, ...) for the search worker; ``[]``: one.
 PARTS_FILE = "trialpress-parts.json"
