@@ -142,9 +142,10 @@ def trialpress_serve(args: list[str], cwd: Path, ready: str) -> Iterator[str]:
 
 
 def pagefind_records(index: Path) -> list[dict[str, Any]]:
-    """Every page record of a Pagefind index (its fragments are gzip'd, prefixed JSON)."""
+    """Every page record of a Pagefind index, all its parts (fragments are gzip'd, prefixed
+    JSON)."""
     out = []
-    for path in sorted((index / "fragment").iterdir()):
+    for path in sorted(index.glob("fragment/*")) + sorted(index.glob("part-*/fragment/*")):
         raw = gzip.decompress(path.read_bytes())
         out.append(json.loads(raw.removeprefix(b"pagefind_dcd")))
     return out

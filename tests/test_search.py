@@ -17,7 +17,7 @@ import html5lib
 import pytest
 
 from tests.browser import first_search, serve_dir
-from tests.conftest import PALMIRA, POLAR
+from tests.conftest import PALMIRA, POLAR, v2_study_files
 from tests.sample_trials import HOSTILE, PALMIRA_ID, POLAR_ID, hostile_trial
 from tests.site_helpers import (
     ROOT,
@@ -28,6 +28,7 @@ from tests.site_helpers import (
     trialpress_serve,
 )
 from trialpress import escaping, search
+from trialpress.build import build_trials
 from trialpress.corpus import Corpus
 from trialpress.errors import RenderError
 from trialpress.publish import PublishOptions, SearchEntry, generate
@@ -140,7 +141,7 @@ def test_a_new_index_shares_the_unchanged_files_of_the_last_one(
     assert second is not None
     assert _tree(second) == _tree(search.write_index(changed, tmp_path / "fresh"))
     assert _tree(first) == published
-    after = inodes(second)
+    after = {rel: ino for rel, ino in inodes(second).items() if rel != search.PARTS_FILE}
     assert after == inodes(cache / "search" / "pagefind")  # the site links the cached index
     shared = {rel for rel, ino in after.items() if before.get(rel) == ino}
     fragments = {rel for rel in after if rel.startswith("fragment/")}
@@ -183,6 +184,47 @@ def test_stubs_are_kept_and_only_changes_touch_them(corpus: Corpus, tmp_path: Pa
     )
 
 
+def test_a_large_index_is_made_in_parts_and_a_change_runs_one_again(
+    corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``part_bytes`` of stubs the index is made in parts, one Pagefind run after
+    another (Pagefind's memory grows with what one run indexes); together they hold every
+    page once, the parts file lists the further parts for the search worker, and a changed
+    entry makes Pagefind run again for its own part alone."""
+    runs: list[int] = []
+    real = search._start_pagefind
+
+    def counting(parts: Any) -> Any:
+        runs.append(len(parts))
+        return real(parts)
+
+    monkeypatch.setattr(search, "_start_pagefind", counting)
+    entries = site_entries(corpus, True, tmp_path / "generated")
+    size = sum(len(search.stub_html(e, "en").encode("utf-8")) for e in entries)
+    part_bytes = size // 3 + 1
+    cache = tmp_path / "cache"
+    index = search.write_index(entries, tmp_path / "a", cache_dir=cache, part_bytes=part_bytes)
+    assert index is not None
+    further = json.loads((index / search.PARTS_FILE).read_text(encoding="utf-8"))
+    assert further == [f"part-{n}/" for n in range(1, len(further) + 1)] and further
+    assert runs == [len(further) + 1]
+    assert all((index / part / "pagefind-entry.json").is_file() for part in further)
+    urls = [r["url"] for r in pagefind_records(index)]
+    assert sorted(urls) == sorted("/" + e.url for e in entries)
+    plain = _tree(index)
+    assert _tree(search.write_index(entries, tmp_path / "b", part_bytes=part_bytes)) == plain
+    # The same length of text, so the same number of parts: one part is indexed again.
+    first = entries[0]
+    changed = [SearchEntry(url=first.url, title=first.title[::-1], text=first.text), *entries[1:]]
+    again = search.write_index(changed, tmp_path / "c", cache_dir=cache, part_bytes=part_bytes)
+    assert runs == [len(further) + 1, len(further) + 1, 1]
+    assert _tree(again) == _tree(search.write_index(changed, tmp_path / "d", part_bytes=part_bytes))
+    # One part again: the further parts' cached indexes go, and the site has none.
+    one = search.write_index(entries, tmp_path / "e", cache_dir=cache)
+    assert one is not None and not list(one.glob("part-*")) and not list(cache.glob("*/part-*"))
+    assert json.loads((one / search.PARTS_FILE).read_text(encoding="utf-8")) == []
+
+
 def test_a_failed_run_publishes_nothing_and_keeps_the_cache(
     corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,7 +236,9 @@ def test_a_failed_run_publishes_nothing_and_keeps_the_cache(
     good = _tree(search.write_index(entries, tmp_path / "a", cache_dir=cache))
     real = search._start_pagefind
     changed = [SearchEntry(url=entries[0].url, title="Changed", text=""), *entries[1:]]
-    monkeypatch.setattr(search, "_start_pagefind", lambda args: real([*args, "--no-such-flag"]))
+    monkeypatch.setattr(
+        search, "_start_pagefind", lambda runs: real([[*run, "--no-such-flag"] for run in runs])
+    )
     with pytest.raises(RenderError, match="Pagefind failed"):
         search.write_index(changed, tmp_path / "b", cache_dir=cache)
     assert not (tmp_path / "b" / "pagefind").exists()
@@ -380,6 +424,42 @@ def test_first_query_loads_little(page: Any, base_url: str) -> None:
     total = found["bytes"]["index"] + found["bytes"]["code"]
     assert 0 < total <= 500_000, found
     assert any("/trials/" in link for link in found["links"])
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_search_answers_from_every_part_of_the_index(
+    page: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site whose index was made in parts answers from all of them: a trial indexed in a
+    further part is found by its NCT ID, with no error in the page."""
+    monkeypatch.setattr(search, "PART_BYTES", 100_000)
+    trials = read_ok([POLAR, PALMIRA, *v2_study_files()[:12]])
+    out = tmp_path / "out"
+    build_trials(
+        trials,
+        out,
+        config_file=ROOT / "mkdocs.yml",
+        strict=True,
+        cache_dir=tmp_path / "cache",
+        history=tmp_path / "history",
+        pdf=False,
+    )
+    further = json.loads((out / "pagefind" / search.PARTS_FILE).read_text(encoding="utf-8"))
+    assert len(further) >= 2
+    urls = [
+        r["url"]
+        for part in further
+        for r in pagefind_records(out / "pagefind" / part)
+        if r["url"].startswith("/trials/NCT")
+    ]
+    nct_id = urls[-1].split("/")[2]
+    with serve_dir(out) as url:
+        results = _search(page, url, nct_id)
+        hit = results.filter(has_text=nct_id).first
+        hit.wait_for(timeout=30_000)
+        assert hit.get_attribute("href").split("?")[0].endswith(f"/trials/{nct_id}/")
+    _clean(page)
 
 
 @pytest.mark.slow

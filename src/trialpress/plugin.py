@@ -57,7 +57,7 @@ from trialpress.executor import default_jobs, run_tasks
 from trialpress.layout import ASSET_DIR, FEED, TRIALS_INDEX, root_of
 from trialpress.models import Trial
 from trialpress.progress import NULL, Reporter
-from trialpress.publish import Generated, PublishOptions, SearchEntry, generate
+from trialpress.publish import Generated, PublishOptions, SearchEntry, generate, search_entries
 from trialpress.stopping import checkpoint
 from trialpress.store import PageFiles, Store, digest, link_or_copy, write_if_changed
 
@@ -418,6 +418,20 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
                 where = f"{trial.source.path}:{w.line}" if w.line else trial.source.path
                 log.debug("%s: %s (%s)", where, w.message, trial.nct_id)
 
+        self._term_entries = search.term_entries(corpus, self.options.layout)
+        self.cancel_search()
+        if self.search_indexer == self.pagefind_index:
+            # Started before the pages are made (an entry needs only the trial's summary):
+            # Pagefind then runs while this process commits the history, on a core that is
+            # otherwise idle, and not beside the page workers, whose memory and its own
+            # would add up. on_post_build waits for it (it indexes again if the entries it
+            # is given are not these).
+            self._indexing = search.start_index(
+                [*search_entries(corpus, self.options.layout), *self._term_entries],
+                language=_language(config),
+                cache_dir=self.cache_dir,
+            )
+
         generated = generate(
             corpus,
             self.options,
@@ -428,16 +442,6 @@ class TrialpressPlugin(BasePlugin[TrialpressConfig]):  # type: ignore[no-untyped
             background=None if self.config.engine_pages else self.background,
         )
         self.generated = generated
-        assert self.options is not None
-        self._term_entries = search.term_entries(corpus, self.options.layout)
-        self.cancel_search()
-        if self.search_indexer == self.pagefind_index:
-            # Pagefind runs beside the rest of the build; on_post_build waits for it.
-            self._indexing = search.start_index(
-                [*generated.search, *self._term_entries],
-                language=_language(config),
-                cache_dir=self.cache_dir,
-            )
         self.record_errors.extend(generated.errors)
         self._log(self.record_errors)
 

@@ -222,6 +222,12 @@ def _search_entry(trial: TrialSummary, layout: Layout) -> SearchEntry:
     )
 
 
+def search_entries(corpus: Corpus, layout: Layout) -> list[SearchEntry]:
+    """Every trial page's search entry, from the summaries alone: known before any page is
+    made, so that indexing can start first (:attr:`Generated.search` holds the same)."""
+    return [_search_entry(trial, layout) for trial in corpus.summaries.values()]
+
+
 def generate(
     corpus: Corpus,
     options: PublishOptions,

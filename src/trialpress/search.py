@@ -20,14 +20,18 @@ unchanged set of entries is copied from the cache instead of re-indexed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlencode
@@ -178,11 +182,11 @@ def _share_unchanged(new_root: Path, old_root: Path) -> None:
                 continue  # the new file stays as Pagefind wrote it
 
 
-def write_stubs(entries: Sequence[Indexable], root: Path, language: str) -> None:
-    """Make ``root`` hold exactly the stubs of ``entries``: changed ones are rewritten,
-    others left as they are, and any other file (a removed page's stub, a stray file) is
-    removed. Kept between builds, a rebuild then makes and removes almost no folders."""
-    wanted = {stub_path(e.url): stub_html(e, language).encode("utf-8") for e in entries}
+def write_stubs(wanted: Mapping[str, bytes], root: Path) -> None:
+    """Make ``root`` hold exactly the ``wanted`` stubs (bytes by relative path): changed
+    ones are rewritten, others left as they are, and any other file (a removed page's stub,
+    a stray file) is removed. Kept between builds, a rebuild then makes and removes almost
+    no folders."""
     for rel, data in wanted.items():
         write_if_changed(root / rel, data)
     for folder, dirs, names in os.walk(root, topdown=False):
@@ -207,48 +211,101 @@ def _keep_used(out: Path) -> None:
 
 #: The folder a Pagefind run writes into, beside its stubs; moved into place on success.
 _RUN_OUT = ".pagefind-run"
+#: Stub bytes one Pagefind run indexes at most. Pagefind holds about 50 bytes of memory per
+#: byte of stub text (690 MB for the 15 MB of a 10,000-trial site), so a larger site is
+#: indexed in parts, one run after another, and the search worker merges them (Pagefind's
+#: ``mergeIndex``; a further part costs a first search its entry file and word chunks).
+PART_BYTES = 8_000_000
+#: Lists the further parts' folders (``part-1/``, ...) for the search worker; ``[]``: one.
+PARTS_FILE = "trialpress-parts.json"
+
+
+def part_of(url: str, parts: int) -> int:
+    """The part a page is indexed in: by a hash of its URL, so that a changed page changes
+    one part's index and the others are reused from the cache."""
+    return int(hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()[:8], 16) % parts
+
+
+def _part_dir(number: int) -> str:
+    return "" if number == 0 else f"part-{number}"
+
+
+@dataclass
+class _Part:
+    """One Pagefind run's entries and where its stubs, run output and cached index live."""
+
+    number: int
+    entries: list[Indexable]
+    work: Path
+    key: str | None = None
+    hit: Path | None = None
+
+    @property
+    def stubs(self) -> Path:
+        return self.work / "stubs"
+
+    @property
+    def out(self) -> Path:
+        return self.work / _RUN_OUT
 
 
 class Indexing:
-    """A Pagefind run over the stubs of a set of entries, started as soon as the entries are
-    known so that it runs (a separate process, on another core) while the rest of the site
-    is built; :meth:`finish` waits for it and places the index in the site. Nothing reaches
-    the site or the cache unless the run succeeded."""
+    """The Pagefind runs over the stubs of a set of entries, started as soon as the entries
+    are known so that they run (separate processes, one after another, on another core)
+    while the rest of the site is built; :meth:`finish` waits for them and places the index
+    in the site. Nothing reaches the site or the cache unless every run succeeded."""
 
-    def __init__(self, items: Sequence[Indexable], language: str, cache_dir: Path | None) -> None:
+    def __init__(
+        self,
+        items: Sequence[Indexable],
+        language: str,
+        cache_dir: Path | None,
+        part_bytes: int | None = None,
+    ) -> None:
         self._proc: subprocess.Popen[str] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._cache = cache_dir / "search" if cache_dir is not None else None
-        self._key: str | None = None
-        self._hit: Path | None = None
         #: What is indexed, in URL order.
         self.entries = list(items)
-        self._empty = not items
-        if self._empty:
+        self._parts: list[_Part] = []
+        if not items:
             return
         exe = _executable()
         if self._cache is not None:
-            self._key = index_key(items, language, _version(exe))
-            self._hit = _cached(self._cache, self._key)
-            if self._hit is not None:
-                return
-            work = self._cache
+            root = self._cache
         else:
             self._tmp = tempfile.TemporaryDirectory(prefix="trialpress-search-")
-            work = Path(self._tmp.name)
-        stubs, self._out = work / "stubs", work / _RUN_OUT
-        write_stubs(items, stubs, language)
-        shutil.rmtree(self._out, ignore_errors=True)
-        args: list[str | Path] = ["--site", stubs, "--output-path", self._out]
-        self._proc = _start_pagefind([exe, *args, "--force-language", language, "--quiet"])
+            root = Path(self._tmp.name)
+        stubs = [stub_html(e, language).encode("utf-8") for e in items]
+        count = max(1, -(-sum(len(b) for b in stubs) // (part_bytes or PART_BYTES)))
+        grouped: list[list[tuple[Indexable, bytes]]] = [[] for _ in range(count)]
+        for entry, stub in zip(items, stubs, strict=True):
+            grouped[part_of(entry.url, count)].append((entry, stub))
+        version = _version(exe) if self._cache is not None else ""
+        runs: list[list[str]] = []
+        for number, group in enumerate(g for g in grouped if g):
+            part = _Part(number, [e for e, _ in group], root / _part_dir(number))
+            self._parts.append(part)
+            if self._cache is not None:
+                part.key = index_key(part.entries, language, version)
+                part.hit = _cached(part.work, part.key)
+                if part.hit is not None:
+                    continue
+            write_stubs({stub_path(e.url): b for e, b in group}, part.stubs)
+            shutil.rmtree(part.out, ignore_errors=True)
+            args = ["--site", part.stubs, "--output-path", part.out]
+            runs.append([str(a) for a in (exe, *args, "--force-language", language, "--quiet")])
+        _drop_other_parts(root, len(self._parts))
+        if runs:
+            self._proc = _start_pagefind(runs)
 
     def finish(self, site_dir: Path) -> Path | None:
-        """Wait for the run and write the index into ``site_dir/pagefind``; return it (None,
-        and no index, when there is no entry: Pagefind refuses an empty site). Raises
-        :class:`RenderError` with Pagefind's output when the run failed."""
+        """Wait for the runs and write the index into ``site_dir/pagefind``; return it
+        (None, and no index, when there is no entry: Pagefind refuses an empty site).
+        Raises :class:`RenderError` with Pagefind's output when a run failed."""
         dest = site_dir / INDEX_DIR
         try:
-            if self._empty:
+            if not self._parts:
                 shutil.rmtree(dest, ignore_errors=True)
                 return None
             if self._proc is not None:
@@ -256,41 +313,66 @@ class Indexing:
                 stdout, stderr = proc.communicate()
                 if proc.returncode != 0:
                     raise RenderError(f"Pagefind failed: {stdout}{stderr}".strip(), INDEX_DIR)
-                _keep_used(self._out)
-                if self._cache is None:
-                    _move_tree(self._out, dest)
-                    return dest
-                self._hit = self._cache / INDEX_DIR
-                _share_unchanged(self._out, self._hit)
-                (self._cache / _MANIFEST).unlink(missing_ok=True)
-                _move_tree(self._out, self._hit)
-                manifest = {"key": self._key, "files": _files(self._hit)}
-                text = json.dumps(manifest, indent=1) + "\n"
-                (self._cache / _MANIFEST).write_text(text, encoding="utf-8")
-            assert self._hit is not None
-            _copy_tree(self._hit, dest)
+            for part in self._parts:
+                if part.hit is None or self._cache is None:
+                    _keep_used(part.out)
+                    if self._cache is None:
+                        continue
+                    part.hit = part.work / INDEX_DIR
+                    _share_unchanged(part.out, part.hit)
+                    (part.work / _MANIFEST).unlink(missing_ok=True)
+                    _move_tree(part.out, part.hit)
+                    manifest = {"key": part.key, "files": _files(part.hit)}
+                    text = json.dumps(manifest, indent=1) + "\n"
+                    (part.work / _MANIFEST).write_text(text, encoding="utf-8")
+            for part in self._parts:
+                target = dest / _part_dir(part.number)
+                if part.hit is None:
+                    _move_tree(part.out, target)
+                else:
+                    _copy_tree(part.hit, target)
+            further = [f"{_part_dir(p.number)}/" for p in self._parts[1:]]
+            (dest / PARTS_FILE).write_text(json.dumps(further) + "\n", encoding="utf-8")
             return dest
         finally:
             self.cancel()
 
     def cancel(self) -> None:
-        """Stop the run if it is still going and remove what it wrote (a failed build)."""
+        """Stop the runs if they are still going and remove what they wrote (a failed
+        build)."""
         if self._proc is not None:
             if self._proc.poll() is None:
-                self._proc.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.communicate()  # reaps it and closes its pipes
             self._proc = None
-        if self._cache is not None:
-            shutil.rmtree(self._cache / _RUN_OUT, ignore_errors=True)
+        for part in self._parts:
+            if self._cache is not None:
+                shutil.rmtree(part.out, ignore_errors=True)
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
 
 
-def _start_pagefind(args: Sequence[str | Path]) -> subprocess.Popen[str]:
-    """Pagefind, running (its output collected when it is waited for)."""
+def _drop_other_parts(root: Path, parts: int) -> None:
+    """Remove the cached parts a larger site left (``part-N`` beyond this index's)."""
+    for folder in root.glob("part-*"):
+        number = folder.name.removeprefix("part-")
+        if not number.isdigit() or int(number) >= parts:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start_pagefind(runs: Sequence[Sequence[str]]) -> subprocess.Popen[str]:
+    """Pagefind, running over each part in turn (its output collected when it is waited
+    for): one after another, so that only one part's index is in memory at a time. In a
+    session of its own, so that stopping it stops the run under way too."""
+    script = " && ".join(shlex.join(run) for run in runs)
     return subprocess.Popen(
-        [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ["/bin/sh", "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -326,16 +408,21 @@ def _copy_tree(src: Path, dest: Path) -> None:
 
 
 def start_index(
-    entries: Iterable[Indexable], *, language: str = "en", cache_dir: Path | None = None
+    entries: Iterable[Indexable],
+    *,
+    language: str = "en",
+    cache_dir: Path | None = None,
+    part_bytes: int | None = None,
 ) -> Indexing:
-    """Start indexing ``entries`` (see :class:`Indexing`; :func:`write_index` waits for it).
+    """Start indexing ``entries`` (see :class:`Indexing`; :func:`write_index` waits for it),
+    in parts of at most ``part_bytes`` of stubs (default :data:`PART_BYTES`).
 
     With ``cache_dir``, the stubs and the index of the last set of entries are kept there:
     the index is reused when the entries, language and Pagefind version are unchanged (a
     cached copy whose files no longer match its manifest is discarded and rebuilt, never
     published), and only changed stubs are written again.
     """
-    return Indexing(sorted_entries(entries), language, cache_dir)
+    return Indexing(sorted_entries(entries), language, cache_dir, part_bytes)
 
 
 def sorted_entries(entries: Iterable[Indexable]) -> list[Indexable]:
@@ -353,10 +440,12 @@ def write_index(
     *,
     language: str = "en",
     cache_dir: Path | None = None,
+    part_bytes: int | None = None,
 ) -> Path | None:
     """Write the Pagefind index of ``entries`` into ``site_dir/pagefind`` and return it
     (None, and no index, when there is no entry); see :func:`start_index`."""
-    return start_index(entries, language=language, cache_dir=cache_dir).finish(site_dir)
+    indexing = start_index(entries, language=language, cache_dir=cache_dir, part_bytes=part_bytes)
+    return indexing.finish(site_dir)
 
 
 def use_search_worker(html: str, all_trials_url: str = "trials/") -> str:

@@ -67,10 +67,33 @@
     return out.join(" ");
   }
 
+  /* A large site's index comes in parts (trialpress-parts.json lists the further ones):
+   * they are merged into the first before any search. */
   function loadPagefind() {
     if (pagefind === null) {
-      var url = new URL("../../../pagefind/pagefind.js", self.location.href).href;
-      pagefind = import(url);
+      var root = new URL("../../../pagefind/", self.location.href).href;
+      pagefind = import(root + "pagefind.js").then(function (pf) {
+        return fetch(root + "trialpress-parts.json")
+          .then(function (response) {
+            return response.ok ? response.json() : [];
+          })
+          .catch(function () {
+            return [];
+          })
+          .then(function (parts) {
+            var valid = (Array.isArray(parts) ? parts : []).filter(function (part) {
+              return /^part-[0-9]+\/$/.test(part);
+            });
+            return Promise.all(
+              valid.map(function (part) {
+                return pf.mergeIndex(root + part);
+              })
+            );
+          })
+          .then(function () {
+            return pf;
+          });
+      });
     }
     return pagefind;
   }
