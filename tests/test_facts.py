@@ -338,6 +338,11 @@ PLAIN_AFTER_12 = [
     # does not qualify the metastases
     ("No known brain metastases", "inclusion", {("cns_metastases", "excluded", None)}),
     (
+        "Patients with brain metastases are eligible",
+        "inclusion",
+        {("cns_metastases", "allowed", None)},
+    ),
+    (
         "Prior radiotherapy is allowed. No brain metastases.",
         "inclusion",
         {("cns_metastases", "excluded", None)},
@@ -515,6 +520,13 @@ SILENT_AFTER_12 = [
     ("Brain metastases larger than 3 cm", "exclusion"),
     ("Brain metastases located in the brainstem", "exclusion"),
     ("No brain metastases requiring steroids", "inclusion"),
+    # a permission left to someone's judgement
+    (
+        "Patients with brain metastases may be eligible after discussion with the sponsor",
+        "inclusion",
+    ),
+    ("Brain metastases are permitted at the investigator's discretion", "inclusion"),
+    ("Patients with CNS metastases can be included on a case-by-case basis", "inclusion"),
     # measurable disease hedged, or named in a procedure
     ("Measurable disease is preferred but not mandatory", "inclusion"),
     ("Measurable lesions are desirable", "inclusion"),

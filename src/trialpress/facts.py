@@ -1293,7 +1293,17 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         # "without clinical evidence of CNS metastases": silent ones are not ruled out
         clinical = re.search(r"\bclinical", text[max(0, m.start() - 40) : m.start()], re.I)
         return "excluded", s, e, NOTE_IMPLIED if clinical else None
+    if allowed and _PERMIT_HEDGE_RE.search(text, _clause_start(text, m.start())):
+        return None  # "may be eligible after discussion with the sponsor": case by case
     return ("allowed", s, e, None) if allowed else None
+
+
+# A permission left to someone's judgement: not "allowed" as a rule
+_PERMIT_HEDGE_RE = re.compile(
+    r"\b(?:may|might|could)\s+(?:\w+\s+)?be\b|discretion|discuss\w*|case[\s-]+by[\s-]+case"
+    r"|approv\w*|consult\w*|judg(?:e)?ment|individual\s+basis",
+    re.IGNORECASE,
+)
 
 
 # Right before the word: a plan, or what happens on becoming pregnant later, not a pregnancy
