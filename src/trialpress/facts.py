@@ -1170,8 +1170,12 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
     m = _CNS_RE.search(text)
     if not m or re.search(r"\bnon-?\s*$", text[: m.start()], re.IGNORECASE):
         return None  # "measurable, non-CNS lesion"
-    if _CNS_UNCLEAR_RE.search(text):
+    if _CNS_UNCLEAR_RE.search(text) or _CNS_UNSURE_RE.search(text):
         return None  # leukaemia in the CNS, "multiple brain metastases": not the fact's scale
+    if _CNS_NOT_ABOUT_RE.search(
+        text[max(0, m.start() - 40) : m.start()]
+    ) or _CNS_THEN_TREATED_RE.match(text, m.end()):
+        return None  # "(e.g. brain or bone metastasis) radiotherapy", "medications for brain ..."
     if text.rstrip().endswith(":") and not _CNS_EXCEPTION_RE.search(text):
         return None  # "Brain metastases that are:": a heading, its items say which
     if _CNS_SYMPTOMS_RE.search(text, max(0, m.start() - 80), m.start()):
@@ -1235,9 +1239,17 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         )
         if after_active and not after_active.group(0).lower().startswith("uncontroll"):
             symptoms = symptoms or after_active
+        first = min((a.start() for a in (symptoms, after_active) if a), default=None)
+        # "CNS metastases or symptomatic CNS involvement": which does the word qualify?
+        or_first = first is not None and re.search(r"\bor\b", qualifier[:first], re.I)
+        if or_first and not _CNS_ACTIVE_RE.search(before):
+            return None
         # "Brain metastases requiring corticosteroids": only implies treated stable ones pass
         requiring = re.search(r"\brequir(?:ing|es?)\b", qualifier, re.I)  # not "not required"
         active = _CNS_ACTIVE_RE.search(before)
+        last_active = ([None, *_CNS_ACTIVE_RE.finditer(before)])[-1]
+        if last_active and _CNS_OTHER_NOUN_RE.match(before, last_active.end()):
+            return None  # "Active seizure disorder or evidence of brain metastases": whose?
         # "Clinically evident brain metastases": silent ones are not excluded, whatever follows
         clinical = re.search(
             r"\bclinical(?:ly)?\s+(?:evident|apparent|signs?|evidence|symptoms?)\b",
@@ -1298,6 +1310,35 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
     return ("allowed", s, e, None) if allowed else None
 
 
+# Anywhere in the criterion: a note, or wording whose scope the labels leave open ("in the
+# absence of symptoms ...", "CNS involvement by malignancy": the disease, not metastases)
+_CNS_UNSURE_RE = re.compile(
+    r"^\W*note\b|\bin\s+the\s+absence\s+of\b|\binvolvement\s+(?:\w+\s+)?(?:by|with)\s+"
+    r"(?:\w+\s+)?(?:malignan\w*|tumou?r\s+cells|blasts)",
+    re.IGNORECASE,
+)
+# Right before the metastases: an example of something else ("limited-field [e.g. brain or
+# bone metastasis] radiotherapy") or the reason for a treatment or medication ("anti-epileptic
+# medications for brain metastases", "steroids for known CNS metastases")
+_CNS_NOT_ABOUT_RE = re.compile(
+    r"(?:\be\.\s*g\.?|\bsuch\s+as|\bfor\s+example)\s*,?\s*$"
+    r"|\b(?:medications?|medicines?|drugs?|agents?|anti-?convulsants?|anti-?epileptics?"
+    r"|treatments?|therap(?:y|ies)|steroids?|corticosteroids?|surgery|radiation|radiotherapy)"
+    r"\s+(?:given\s+|used\s+|taken\s+)?for\s+(?:(?:the|their|known|his|her)\s+)?$",
+    re.IGNORECASE,
+)
+# After the last active word before the metastases, another noun then "or": the word may
+# qualify only that noun ("Active seizure disorder or evidence of brain metastases"); a site
+# word shares the noun ("untreated leptomeningeal or brain metastases")
+_CNS_OTHER_NOUN_RE = re.compile(
+    r"\s+(?:(?!(?:or|and|brain|CNS|leptomeningeal|meningeal|spinal|intracranial|cerebral)\b)"
+    r"[\w-]+\s+){1,3}(?:or|and|and/or)\s+(?:[\w-]+\s+){0,3}$",
+    re.IGNORECASE,
+)
+# Right after them, a treatment they name the target of: "brain metastases radiotherapy"
+_CNS_THEN_TREATED_RE = re.compile(
+    r"[\])\s]*(?:radio\w*|radiation|irradiation|surgery|resection|SRS|WBRT)\b", re.IGNORECASE
+)
 # A permission left to someone's judgement: not "allowed" as a rule
 _PERMIT_HEDGE_RE = re.compile(
     r"\b(?:may|might|could)\s+(?:\w+\s+)?be\b|discretion|discuss\w*|case[\s-]+by[\s-]+case"
@@ -1401,7 +1442,60 @@ def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] |
         return None  # "accurately measured and recorded by photography": a method
     if _PART_RE.search(text, m.end()) or re.search(r"\bor,?\s+for\b", text[m.end() : e], re.I):
         return None  # "(for Part B only)" (on the next line too), "or, for prostate cancer, PSA"
+    # the words before it from the clause's start, across wrapped lines (a line break is no
+    # sentence end here: "advanced, recurrent and / progressive cancer with measurable ...")
+    left = max(text.rfind(c, 0, m.start()) for c in (";", ". ", ":")) + 1
+    lead_words = " ".join(text[left : m.start()].split())
+    lead_words += " " if lead_words else ""
+    if not _MEASURABLE_LEAD_RE.fullmatch(lead_words) or _MEASURABLE_UNSURE_RE.search(text):
+        return None  # not one of the plain shapes: a wrong fact is worse than a missing one
+    if _MEASURABLE_CONDITION_AFTER_RE.match(lead_words) and _MEASURABLE_THEN_RE.search(
+        text, m.end(), e
+    ):
+        return None  # "Patients who have measurable disease must have had X-rays ..."
     return s, e
+
+
+# The plain shapes of a requirement, the words from the sentence's start to "measurable": who
+# must have it ("Patients must have", "Have", "Presence of"), how many ("At least one", ">=1"),
+# and a few words of how it is measured ("unidimensionally", "target"). Anything else before
+# it ("progressive cancer with", "in the absence of", "At least 56 of the ... patients") is
+# not read: it may be a condition, a quota or a disease whose other features decide.
+_MEASURABLE_LEAD_RE = re.compile(
+    r"(?:the\s+)?(?:(?:patients?|subjects?|participants?)\s+(?:must\s+|should\s+|shall\s+)?"
+    r"(?:also\s+)?(?:have|has|present\s+with|presents,?)\s+|(?:patients?|subjects?|participants?)"
+    r"\s+(?:with|who\s+(?:have|has))\s+|(?:must\s+)?(?:have|has)\s+|(?:the\s+)?presence\s+of\s+"
+    r"|evidence\s+of\s+|confirmed\s+to\s+have\s+|meeting\s+the\s+criteria\s+for\s+"
+    r"|there\s+(?:is|must\s+be)\s+"
+    # "(At least one) lesion that can be accurately measured in at least one dimension"
+    r"|(?:at\s+least\s+(?:one|1)\s+)?(?:lesions?|tumou?rs?)\s+(?:that|which)\s+(?:can|could)\s+be\s+"
+    # "Metastatic melanoma with", "Histologically confirmed pancreatic carcinoma, with": a
+    # short diagnosis, then the requirement
+    r"|(?:[\w-]+,?\s+){0,4}?(?:cancer|carcinoma|melanoma|sarcoma|lymphoma|myeloma|tumou?rs?)"
+    r",?\s+(?:and|with)\s+)?"
+    r"(?:(?:at\s+least|a\s+minimum\s+of)\s+(?:one|1|a\s+single)\s*,?\s+|one\s+or\s+more\s+"
+    r"|>=?\s*1\s+|≥\s*1\s+)?(?:(?:\(1\)|\(RECIST-defined\)|site\s+of|tumou?r|target|non-radiated,?"
+    r"|metastatic|uni-?dimensional(?:ly)?-?|bi-?dimensional(?:ly)?|clinically\s+confirmed)\s*,?\s*)*",
+    re.IGNORECASE,
+)
+# Anywhere in the criterion: alternatives to measurable disease ("or at least one lytic bone
+# lesion", "either:"), a quota ("at least 56 of the 76 patients"), a negation ("does not
+# have"), a note, or a requirement left open at the criterion's end ("... RECIST 1.1 or").
+_MEASURABLE_UNSURE_RE = re.compile(
+    r"\bor\s+(?!more\b)(?:an?\s+|at\s+least\s+\w+\s+|one\s+|\d+\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:lesions?|disease|bone|lytic|involvement|elevat\w*|rising|markers?|protein|levels?)\b"
+    r"|\beither\b|\b\d+\s+of\s+(?:the\s+)?(?:approximately\s+|about\s+|first\s+)?\d+\b"
+    r"|\b\d+\s*%\s+of\b|\b(?:does|do|did)\s+not\s+have\b|\babsence\s+of\b|\bnote\b"
+    r"|\b(?:or|and|as|of|with|by)\s*$|\bstrat(?:um|a|ified)\b|\bsub-?study\b",
+    re.IGNORECASE,
+)
+# "Patients who have measurable disease must ...": the measurable disease is the condition
+_MEASURABLE_CONDITION_AFTER_RE = re.compile(
+    r"\s*(?:all\s+)?(?:patients?|subjects?|participants?|those)\s+(?:who|with|that)\b", re.I
+)
+_MEASURABLE_THEN_RE = re.compile(
+    r"\b(?:must|should|shall|will|need|are\s+(?:eligible|required)|can|may)\b", re.I
+)
 
 
 # -- the whole trial -----------------------------------------------------------------------
@@ -1600,6 +1694,26 @@ def _continued(criteria: list[Criterion], path: tuple[int, ...], crit: Criterion
     return re.split(r"[.;:]\s", prev)[-1]
 
 
+# The categorical kinds under a heading naming a part of the trial ("[Phase II]", "Cohort B:",
+# "Stratum 2") hold for that part only, and no note says which part: nothing is given. (The
+# numeric kinds keep their own, older handling of parts within a criterion.)
+_SCOPED_KINDS = ("cns_metastases", "measurable_disease_required")
+_HEADING_PART_RE = re.compile(
+    r"\b(?:cohorts?|phase|parts?|arms?|strat(?:um|a)|groups?|expansion|escalation|sub-?study)\b",
+    re.IGNORECASE,
+)
+
+
+def _under_part(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
+    """Whether an ancestor of the criterion at ``path`` names a part of the trial."""
+    items = criteria
+    for pos in path[:-1]:
+        if _HEADING_PART_RE.search(items[pos - 1].text):
+            return True
+        items = items[pos - 1].children
+    return False
+
+
 def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
     """The key facts of one trial, in source order (inclusion first, then exclusion)."""
     facts: list[EligibilityFact] = []
@@ -1611,6 +1725,8 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
         for ref, path, crit in iter_criteria(criteria):
             lead = _continued(criteria, path, crit)
             for f in _criterion_facts(crit, list_name == "exclusion", lead):
+                if f.kind in _SCOPED_KINDS and _under_part(criteria, path):
+                    continue  # "[Phase II]" / "At least 1 measurable lesion": that part only
                 if path in chained and f.kind in NUMERIC_KINDS:
                     f.note = f.note or NOTE_ALTERNATIVE
                 if path in conditioned and f.kind in NUMERIC_KINDS:
