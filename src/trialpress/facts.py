@@ -1178,6 +1178,8 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         return None  # "(e.g. brain or bone metastasis) radiotherapy", "medications for brain ..."
     if text.rstrip().endswith(":") and not _CNS_EXCEPTION_RE.search(text):
         return None  # "Brain metastases that are:": a heading, its items say which
+    if not _cns_plain_lead(text, m.start()):
+        return None  # not one of the plain shapes: a wrong fact is worse than a missing one
     if _CNS_SYMPTOMS_RE.search(text, max(0, m.start() - 80), m.start()):
         return None  # "therapy to control symptoms from brain metastases": about symptoms
     s, e = _sentence(text, m.start(), m.end())
@@ -1339,6 +1341,54 @@ _CNS_OTHER_NOUN_RE = re.compile(
 _CNS_THEN_TREATED_RE = re.compile(
     r"[\])\s]*(?:radio\w*|radiation|irradiation|surgery|resection|SRS|WBRT)\b", re.IGNORECASE
 )
+# The plain shapes of the words before the metastases, from the clause's start: who ("Patients
+# with", "Subjects who have", "Has", "Presence of", "No"), then words of the lists the rules
+# read (knowledge, time, state, site: "Known or suspected", "History or clinical evidence of",
+# "symptomatic or untreated", "brain or other"). Anything else ("Stable neurological status
+# without", "Detectable disease in a patient is defined as ...") is not read.
+_CNS_LEAD_RE = re.compile(
+    r"(?:\d{1,2}\s+)?(?:(?:the\s+)?(?:patients?|subjects?|participants?|individuals"
+    r"|potential\s+participants)\s+(?:(?:are\s+excluded\s+if\s+they|who|that)\s+)?"
+    r"(?:with|have\s+had|has\s+had|have|has|had|who\s+have"
+    r"|present\s+with|must\s+not\s+have)\s+(?:the\s+)?|(?:must\s+not\s+)?(?:have|has|had)\s+"
+    r"|(?:the\s+)?(?:presence|absence)\s+of\s+|there\s+(?:is|are)\s+|no\s+|without\s+"
+    r"|(?:with\s+)?(?:the\s+)?exclusion\s+of\s+|including\s+(?:those\s+with\s+)?"
+    r"|(?:cancer|tumou?r|disease)\s+that\s+(?:has|have)\s+|(?:who|that)\s+(?:have|has)\s+(?:had\s+)?"
+    r"|(?:patients?|subjects?|participants?)\s+having\s+)?"
+    r"(?:(?:known|documented|suspected|confirmed|history|of|evidence|clinical|clinically"
+    r"|radiological|radiographic|radiologic|or|and|and/or|current|presence|present|past|prior"
+    r"|previous|previously|any|a|signs?|symptoms|new|existing|concomitant|concurrent"
+    r"|active|actively|untreated|symptomatic|unstable|uncontroll\w*|progressive|progressing"
+    r"|stable|treated|controlled|asymptomatic|(?:corticosteroid|steroid)-requiring|ha?emorrhagic|bleeding"
+    r"|evident|brain|CNS|cerebral|leptomeningeal|meningeal|subdural|other)[\s,]+)*",
+    re.IGNORECASE,
+)
+# Where another item of a list ends and the metastases' own words begin
+_CNS_ITEM_SEP_RE = re.compile(
+    r"(?P<list>,|\(|\)|\bincluding\b|\bor\s+(?=who\b|with\b|those\b))\s*|(?:\bor\b|\band/or\b|/)\s*",
+    re.IGNORECASE,
+)
+
+
+def _cns_plain_lead(text: str, start: int) -> bool:
+    """Whether the words before the metastases are a plain shape: wholly, or after another
+    item of a list ("Spinal cord compression or"; not "Symptomatic spinal cord compression
+    or": the word may cover both; a comma-separated item keeps its words)."""
+    left = max(text.rfind(c, 0, start) for c in (";", ". ", ":")) + 1
+    lead = " ".join(text[left:start].split())
+    lead += " " if lead else ""
+    if _CNS_LEAD_RE.fullmatch(lead):
+        return True
+    for sep in reversed(list(_CNS_ITEM_SEP_RE.finditer(lead))):
+        head, tail = lead[: sep.start()], lead[sep.end() :]
+        # after a comma or bracket, or "or who", the item before is its own; after a bare
+        # "or" its words may qualify both
+        shared = sep.group("list") is None and _CNS_ACTIVE_RE.search(head)
+        if _CNS_LEAD_RE.fullmatch(tail) and not shared:
+            return True
+    return False
+
+
 # A permission left to someone's judgement: not "allowed" as a rule
 _PERMIT_HEDGE_RE = re.compile(
     r"\b(?:may|might|could)\s+(?:\w+\s+)?be\b|discretion|discuss\w*|case[\s-]+by[\s-]+case"
