@@ -223,7 +223,8 @@ _LT = r"<|less\s+than|lower\s+than|below|under"
 # where reading "500/mm3" alone would be a wrong threshold.
 _NUM = (
     r"\d,\d{1,2}(?=\s*(?:[xX×ⅹ*]|times\b|upper\b|U[LN][NL]\b))"
-    r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?=\s*(?:/|cells\b|per\b))"
+    # (not "100 109/L": 10^9/L with its superscript lost)
+    r"|\d{1,3}(?:[ \u00a0\u202f](?!109\s*/\s*L\b)\d{3})+(?=\s*(?:/|cells\b|per\b))"
     r"|\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?|\.\d+"
 )
 _ULN_WORDS = (
@@ -248,13 +249,15 @@ _UNIT = (
     r"(?:(?-i:[A-Z]{2,6})\s+(?=upper))?"
     rf"(?:{_ULN_WORDS})(?:\s+value)?)"
     r"|(?P<e9>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)(?:th)?\s*(?:cells\s*)?/\s*L"
-    r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/[Ll]|Gi/L))"
+    r"|\(9\)(?:\s*(?:cells\s*)?/\s*L)?)|(?-i:G/[Ll]|Gi/L)"
+    # "ANC >= 1.5 109/L": the power's superscript lost, no multiplier left
+    r"|(?<=\s)109\s*/\s*L\b)"
     r"|(?P<e3>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:3|³)\s*(?:cells\s*)?/\s*"
     r"(?:(?:µ|μ|u|mc|m)[lL]|mm\s*(?:3|³|\^3))"
     r"|[kK]\s*/\s*(?:µ|μ|u|mc)[lL]|(?<=\d)[kK]\b)"
     r"|(?P<ul>(?:cells\s*)?/\s*(?:µ|μ|u|mc)[lL]|/\s*micro-?lit(?:er|re)s?\b|(?:cells\s*)?/\s*mm\s*(?:3|³|\^3)|/\s*cumm"
     r")|(?P<perml>(?:cells\s*)?/\s*mL\b)"
-    r"|(?P<gdl>g\s*/\s*d[lL])|(?P<gl>g(?:m|r)?\s*/\s*L)|(?P<mmol>mmol\s*/\s*L)"
+    r"|(?P<gdl>g\s*/\s*d[lL])|(?P<gl>g(?:m|r)?\s*/\s*L)|(?P<mmol>mmol\s*/\s*L|(?-i:mM)\b)"
     r"|(?P<mgdl>mg\s*/\s*d[lL])"
     # "platelet count > 100,000/L" (or "/mL"): read literally 10^-4 x 10^9/L, surely not meant
     r"|(?P<perl>(?:cells\s*)?/\s*L\b)"
@@ -1566,6 +1569,7 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
     _mark_alternatives(text, anchors, found, exclusion)
     _mark_joint(text, found, exclusion)
     found = _cause_exception(text, found)
+    _group_or_cut(text, found)
     # "OR - Calculated creatinine clearance >= 40 mL/min": an alternative to the one before
     alternative = re.match(r"\W*or\b", text, re.IGNORECASE)
     # "AST >= 3 x ULN ... unless liver involvement, in which case up to 5 x ULN" under
@@ -1654,10 +1658,13 @@ _UNLESS_CAUSE_RE = re.compile(
     r"\b(?:(?:due|related|attributable|secondary)\s+to|caused\s+by|based\s+(?:\w+\s+)?on)\b"
     # "unless if bone marrow infiltration from lymphoma", "unless there is another more likely
     # explanation": a disease or another cause named without "due to"
-    r"|\bunless\s+(?:if\s+|there\s+is\s+|in\s+(?:the\s+)?(?:case|presence)\s+of\s+)?"
+    r"|\b(?:unless|except(?:\s+for)?)\s+(?:if\s+|there\s+is\s+|in\s+(?:the\s+)?(?:case|presence)\s+of\s+)?"
     r"(?:[\w-]+\s+){0,4}?(?:infiltrat\w*|involvement|explanation|ha?emoly\w*|leuka?emi\w*"
     r"|lymphoma|myeloma|(?-i:AML|CLL|ALL)|malignan\w*|disease)\b"
     # "; lower values are accepted if due to marrow infiltration": the limit is relaxed for some
+    # "unless Gilbert's syndrome or disease infiltration of the liver is present": Gilbert's
+    # and another cause (which one the check below reads)
+    r"|\bunless\b[^.;()]{0,40}?\bgilbert\W*s?\s*(?:syndrome|disease)?\s*,?\s*or\b"
     r"|\b(?:lower|higher)\s+(?:values?|counts?|levels?|limits?|thresholds?)\b[^.;]{0,40}?"
     r"\b(?:accept\w*|allow\w*|permit\w*|eligible|tolerated)",
     re.IGNORECASE,
@@ -1666,9 +1673,45 @@ _UNLESS_CAUSE_RE = re.compile(
 
 _OTHER_CAUSE_RE = re.compile(
     r"\b(?:infiltrat\w*|ha?emoly\w*|leuka?emi\w*|lymphoma|myeloma|AML|CLL|malignan\w*|disease"
-    r"|tumou?r|cancer|metasta\w*|another|other)\b",
+    r"|tumou?r|cancer|metasta\w*|another|other|medications?|drugs?|origin|hepatic|liver)\b",
     re.IGNORECASE,
 )
+
+
+# "Participants with normal hepatic function: Total bilirubin ...", "Patients with documented
+# liver metastases: AST ... <= 5 x ULN": a group named before a colon, whose limits hold for it
+_GROUP_PREFIX_RE = re.compile(
+    r"\s*(?:patients?|participants?|subjects?|those|people|individuals)\s+(?:with|who|whose|on"
+    r"|receiving|aged|older|younger|over|under|[<>≥≤])\b[^:;.]{0,80}:",
+    re.IGNORECASE,
+)
+# The criterion ends where the parser cut it, on a word that opens a condition ("ECOG ... of
+# <= 1 for"): the rest, which may limit the threshold to some patients, is lost
+_CUT_CONDITION_RE = re.compile(
+    r"\b(?:for|if|unless|except|when|where|whose|who|in\s+(?:patients|subjects|participants))\s*$",
+    re.IGNORECASE,
+)
+
+
+def _group_or_cut(text: str, found: list[_Found]) -> None:
+    """Numeric limits for a named group, or cut before a condition, are noted; under a group
+    with liver metastases, the AST/ALT limit is the liver-metastases one."""
+    group = _GROUP_PREFIX_RE.match(text)
+    if group and re.search(
+        r"\b(?:adequate|sufficient|acceptable|defined|follows?|following|below)\b",
+        group.group(0),
+        re.I,
+    ):
+        group = None  # "Patients with adequate organ function as defined below:": everyone
+    liver = group is not None and _LIVER_RE.search(group.group(0)) is not None
+    cut = _CUT_CONDITION_RE.search(text) is not None
+    for f in found:
+        if f.kind not in NUMERIC_KINDS or f.note:
+            continue
+        if liver and f.kind == "ast_alt_max_uln" and group and f.start >= group.end():
+            f.kind = "ast_alt_max_uln_liver_mets"
+        elif (group and f.start >= group.end()) or cut:
+            f.note = NOTE_SOME_PATIENTS
 
 
 def _cause_exception(text: str, found: list[_Found]) -> list[_Found]:
