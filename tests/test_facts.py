@@ -1099,3 +1099,158 @@ def test_cns_heading_gives_no_fact_of_its_own() -> None:
     )
     facts = extract_facts(Eligibility(exclusion=[heading]))
     assert all(f.criterion.path != [1] for f in facts), facts
+
+
+# After the thirteenth measurement (LABELLING.md): the two categorical kinds are given only
+# from plain shapes; everything else, however likely, gives nothing. Phrasings of our own.
+SILENT_AFTER_13 = [
+    # measurable disease: a quota, alternatives, a condition, a negation, a note, a cut line
+    ("At least 30 of the 60 participants enrolled must have measurable disease", "inclusion"),
+    ("75% of the patients in each cohort must have measurable disease", "inclusion"),
+    ("Measurable disease per RECIST 1.1 or at least one osteolytic bone lesion", "inclusion"),
+    ("At least one measurable lesion, or bone-only disease with lytic lesions", "inclusion"),
+    ("Subjects who have measurable disease must have imaging within 21 days", "inclusion"),
+    ("Assessable disease: a participant who does not have measurable lesions", "inclusion"),
+    ("Skin lesions, in the absence of measurable disease elsewhere", "inclusion"),
+    ("NOTE: patients enrolled later must have measurable disease", "inclusion"),
+    ("Measurable lesion per RECIST 1.1, or", "inclusion"),
+    # ... or a requirement inside a longer diagnosis, whose other parts may decide
+    (
+        "Relapsed solid tumour of a type resistant to therapy, with measurable disease by RECIST",
+        "inclusion",
+    ),
+    ("Stratum 2 only: at least one measurable lesion", "inclusion"),
+    # CNS: a note, another item's qualifier, "X or symptomatic Y", a reason, an example
+    ("NOTE: subjects with prior brain metastases may enter if treated", "exclusion"),
+    ("Active heart disease or known brain metastases", "exclusion"),
+    ("Uncontrolled epilepsy or evidence of CNS metastases", "exclusion"),
+    ("Known CNS metastases or symptomatic CNS disease", "exclusion"),
+    ("Anticonvulsant medications for brain metastases within 14 days", "exclusion"),
+    ("Steroids given for known brain metastases", "exclusion"),
+    ("Palliative radiation to limited fields (e.g. brain metastases) within 2 weeks", "exclusion"),
+    ("Brain metastases radiotherapy within the last 4 weeks", "exclusion"),
+    ("CNS involvement by malignant disease", "exclusion"),
+    ("Active CNS involvement by tumour cells", "exclusion"),
+    ("Known brain involvement (in the absence of neurological symptoms, no scan)", "exclusion"),
+    ("Stable neurological status without clinical evidence of brain metastases", "inclusion"),
+    ("Cancer whose spread has reached the brain metastases stage", "exclusion"),
+]
+
+
+@pytest.mark.parametrize(("text", "list_name"), SILENT_AFTER_13)
+def test_no_categorical_fact_after_thirteenth_run(text: str, list_name: str) -> None:
+    kinds = {"cns_metastases", "measurable_disease_required"}
+    assert [f for f in facts_of(text, list_name) if f.kind in kinds] == []
+
+
+# Plain shapes still give their fact, and the numbers read after the thirteenth run.
+PLAIN_AFTER_13 = [
+    ("Participants must have at least one measurable lesion per RECIST 1.1", "inclusion"),
+    ("Presence of one or more measurable lesions on CT", "inclusion"),
+    ("Metastatic colorectal cancer with measurable disease", "inclusion"),
+    ("Have measurable disease as defined by RECIST 1.1", "inclusion"),
+    ("One or more bidimensionally measurable lesions", "inclusion"),
+]
+
+
+@pytest.mark.parametrize(("text", "list_name"), PLAIN_AFTER_13)
+def test_plain_measurable_shapes_still_give_the_fact(text: str, list_name: str) -> None:
+    facts = facts_of(text, list_name)
+    assert [(f.kind, f.value, f.note) for f in facts] == [
+        ("measurable_disease_required", True, None)
+    ]
+
+
+CNS_AFTER_13 = [
+    ("Spinal cord compression or known brain metastases", "excluded"),
+    ("Carcinomatous meningitis or brain metastases", "excluded"),
+    ("Patients with lymphoma, active infection, CNS metastases", "excluded"),
+    ("Subjects with active, untreated CNS metastases", "allowed_if_treated_stable"),
+    ("Symptomatic or untreated leptomeningeal or brain metastases", "allowed_if_treated_stable"),
+    ("Known brain metastases, unless treated and stable for 4 weeks", "allowed_if_treated_stable"),
+    # a comma-or list: the qualifier is the other item's
+    ("Brain metastases, or active spinal cord compression", "excluded"),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), CNS_AFTER_13)
+def test_plain_cns_shapes_still_give_the_fact(text: str, value: str) -> None:
+    facts = facts_of(text, "exclusion")
+    assert [(f.kind, f.value, f.note) for f in facts] == [("cns_metastases", value, None)]
+
+
+def test_categorical_facts_under_a_heading_naming_a_part_are_left_out() -> None:
+    """A heading naming a cohort, part, phase or stratum makes its items that part's only."""
+    for heading in ("Cohort B (expansion):", "[Dose escalation part]", "Phase 2 only"):
+        parent = Criterion(
+            text=heading,
+            children=[
+                Criterion(text="At least one measurable lesion per RECIST 1.1"),
+                Criterion(text="Known brain metastases"),
+                Criterion(text="ECOG performance status 0-1"),
+            ],
+        )
+        facts = extract_facts(Eligibility(inclusion=[parent], exclusion=[parent]))
+        kinds = {f.kind for f in facts}
+        assert "ecog_max" in kinds, facts  # the numeric kinds keep their own handling
+        assert not kinds & {"cns_metastases", "measurable_disease_required"}, facts
+    plain = Criterion(
+        text="Adequate organ function:", children=[Criterion(text="No brain metastases")]
+    )
+    assert [f.kind for f in extract_facts(Eligibility(inclusion=[plain]))] == ["cns_metastases"]
+
+
+NUMBERS_AFTER_13 = [
+    # "109/L": 10^9/L whose superscript was lost, not a space-separated thousands
+    ("Platelets ≥ 75 109/L", "inclusion", {("platelets_min", 75, ">=")}),
+    ("ANC >= 1.0 109/L", "inclusion", {("anc_min", 1, ">=")}),
+    # "mM" is mmol/L
+    ("Haemoglobin of at least 5.6 mM", "inclusion", {("hemoglobin_min", 9.0, ">=")}),
+    # a group of liver-metastases patients before a colon: their AST/ALT limit
+    (
+        "Patients with known liver metastases: ALT and AST ≤ 5 x ULN",
+        "inclusion",
+        {("ast_alt_max_uln_liver_mets", 5, "<=")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "list_name", "expected"), NUMBERS_AFTER_13)
+def test_numbers_after_thirteenth_run(
+    text: str, list_name: str, expected: set[tuple[str, object, str | None]]
+) -> None:
+    facts = facts_of(text, list_name)
+    assert simple(facts) == expected
+    assert all(f.note is None for f in facts), facts
+
+
+NOTED_AFTER_13 = [
+    # Gilbert's and another cause after "unless"; "except" naming a disease
+    (
+        "Bilirubin ≤ 1.5 x ULN unless Gilbert's syndrome or haemolysis is present",
+        "inclusion",
+        {("bilirubin_max_uln", 1.5, "<=")},
+    ),
+    (
+        "Total bilirubin ≤ 2 x ULN unless due to Gilbert's syndrome or to antiretroviral drugs",
+        "inclusion",
+        {("bilirubin_max_uln", 2, "<=")},
+    ),
+    ("AST/ALT ≤ 3 x ULN except hepatic infiltration", "inclusion", {("ast_alt_max_uln", 3, "<=")}),
+    # a group before a colon, and a criterion cut where a condition starts
+    (
+        "Participants with mild renal impairment: creatinine clearance ≥ 50 mL/min",
+        "inclusion",
+        {("crcl_min", 50, ">=")},
+    ),
+    ("ECOG performance status ≤ 2 for", "inclusion", {("ecog_max", 2, "<=")}),
+]
+
+
+@pytest.mark.parametrize(("text", "list_name", "expected"), NOTED_AFTER_13)
+def test_rule_noted_after_thirteenth_run(
+    text: str, list_name: str, expected: set[tuple[str, object, str | None]]
+) -> None:
+    facts = facts_of(text, list_name)
+    assert simple(facts) == expected
+    assert all(f.note for f in facts), facts

@@ -1708,6 +1708,8 @@ def _group_or_cut(text: str, found: list[_Found]) -> None:
     for f in found:
         if f.kind not in NUMERIC_KINDS or f.note:
             continue
+        if liver and f.kind == "ast_alt_max_uln_liver_mets":
+            continue  # the liver-metastases limit is for those patients by its kind
         if liver and f.kind == "ast_alt_max_uln" and group and f.start >= group.end():
             f.kind = "ast_alt_max_uln_liver_mets"
         elif (group and f.start >= group.end()) or cut:
