@@ -332,7 +332,7 @@ class Indexing:
                 else:
                     _copy_tree(part.hit, target)
             further = [f"{_part_dir(p.number)}/" for p in self._parts[1:]]
-            (dest / PARTS_FILE).write_text(json.dumps(further) + "\n", encoding="utf-8")
+            write_if_changed(dest / PARTS_FILE, (json.dumps(further) + "\n").encode("utf-8"))
             return dest
         finally:
             self.cancel()
