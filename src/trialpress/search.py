@@ -314,17 +314,18 @@ class Indexing:
                 if proc.returncode != 0:
                     raise RenderError(f"Pagefind failed: {stdout}{stderr}".strip(), INDEX_DIR)
             for part in self._parts:
-                if part.hit is None or self._cache is None:
-                    _keep_used(part.out)
-                    if self._cache is None:
-                        continue
-                    part.hit = part.work / INDEX_DIR
-                    _share_unchanged(part.out, part.hit)
-                    (part.work / _MANIFEST).unlink(missing_ok=True)
-                    _move_tree(part.out, part.hit)
-                    manifest = {"key": part.key, "files": _files(part.hit)}
-                    text = json.dumps(manifest, indent=1) + "\n"
-                    (part.work / _MANIFEST).write_text(text, encoding="utf-8")
+                if part.hit is not None:
+                    continue  # reused from the cache
+                _keep_used(part.out)
+                if self._cache is None:
+                    continue  # moved into the site below
+                part.hit = part.work / INDEX_DIR
+                _share_unchanged(part.out, part.hit)
+                (part.work / _MANIFEST).unlink(missing_ok=True)
+                _move_tree(part.out, part.hit)
+                manifest = {"key": part.key, "files": _files(part.hit)}
+                text = json.dumps(manifest, indent=1) + "\n"
+                (part.work / _MANIFEST).write_text(text, encoding="utf-8")
             for part in self._parts:
                 target = dest / _part_dir(part.number)
                 if part.hit is None:
@@ -346,8 +347,8 @@ class Indexing:
                     os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.communicate()  # reaps it and closes its pipes
             self._proc = None
-        for part in self._parts:
-            if self._cache is not None:
+        if self._cache is not None:
+            for part in self._parts:
                 shutil.rmtree(part.out, ignore_errors=True)
         if self._tmp is not None:
             self._tmp.cleanup()
