@@ -222,7 +222,9 @@ _LT = r"<|less\s+than|lower\s+than|below|under"
 # A space as thousands separator ("1 500/mm3", "100 000/µL") only before a count's unit,
 # where reading "500/mm3" alone would be a wrong threshold.
 _NUM = (
-    r"\d,\d{1,2}(?=\s*(?:[xX×ⅹ*]|times\b|upper\b|U[LN][NL]\b))"
+    r"\b\d{1,2},\d{1,2}(?=\s*(?:[xX×ⅹ*]|times\b|upper\b|U[LN][NL]\b"
+    # "Hemoglobin >= 5,6 mmol/L", "10,5 g/dL": before a concentration, no count either
+    r"|g\s*/\s*d?[lL]\b|mmol\s*/\s*L\b|mg\s*/\s*d[lL]\b))"
     # (not "100 109/L": 10^9/L with its superscript lost)
     r"|\d{1,3}(?:[ \u00a0\u202f](?!109\s*/\s*L\b)\d{3})+(?=\s*(?:/|cells\b|per\b))"
     r"|\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?|\.\d+"
@@ -241,7 +243,8 @@ _ULN_WORDS = (
 )
 _WORDNUM = "|".join(_WORD_NUMBERS)
 _UNIT = (
-    r"(?P<uln>(?:(?:x|X|×|ⅹ|\*|⋅|·|\?|times)\s*(?P<above>(?:greater|higher)\s+than\s+|above\s+|over\s+)?"
+    # "< 1.5 x< ULN": a comparator repeated after the multiplier by a slip
+    r"(?P<uln>(?:(?:x|X|×|ⅹ|\*|⋅|·|\?|times)\s*(?:[<≤]\s*)?(?P<above>(?:greater|higher)\s+than\s+|above\s+|over\s+)?"
     r"(?:of\s+)?(?:the\s+)?)?"
     # "1.5 the upper limit of normal" (no multiplier), "3 X laboratory ULN", "2 x UIHC upper
     # limit of normal" (an institution's initials)
@@ -301,7 +304,7 @@ def _number(raw: str) -> float:
     word = re.match(r"[A-Za-z]+", raw)
     if word:
         return float(_WORD_NUMBERS[word.group(0).lower()])
-    if re.fullmatch(r"\d,\d{1,2}", raw):
+    if re.fullmatch(r"\d{1,2},\d{1,2}", raw):
         return float(raw.replace(",", "."))  # a decimal comma
     return float(re.sub(r"[,\s]", "", raw))
 
@@ -762,7 +765,11 @@ _LEFT_OUT_RE = re.compile(
 # fact is an alternative all the same.
 _OR_NORMAL_RE = re.compile(
     rf"\s*,?\s*or\s+(?:(?:{_GE})|(?:{_GT})|(?:{_LE})|(?:{_LT}))?\s*(?:the\s+)?(?:institutional\s+)?"
-    r"(?:lower\s+limits?\s+of\s+(?:the\s+)?normal|LLN|normal\b|within\s+normal)",
+    r"(?:lower\s+limits?\s+of\s+(?:the\s+)?normal|LLN|normal\b|within\s+normal)"
+    # "Hemoglobin > 10 g/dL or not more than 2 g/dL below the lower limit of normal",
+    # "platelets >= 50,000/mcL or recovery to the baseline count": another bound, no test
+    r"|\s*\)?\s*,?\s*or\s+(?:[^;.()<>≤≥]|\.(?=\d)){0,40}?\b(?:lower\s+limits?\s+of\s+"
+    r"(?:the\s+)?normal|LLN|baseline)\b",
     re.IGNORECASE,
 )
 
@@ -929,7 +936,18 @@ def _mark_alternatives(
             if near_or and _OR_RE.search(text, max(reach, gap), f.start):
                 f.note = NOTE_ALTERNATIVE
         after = next((a for a in anchors if a.start >= f.end), None)
-        near = after is not None and after.kind != f.anchor_kind and after.start - f.end <= 40
+        # "CrCl >= 30 mL/min by the Cockcroft-Gault formula or serum creatinine <= 2 mg/dL":
+        # a method named in between, in the same clause and with no other fact, is no break
+        gap_text = text[f.end : after.start] if after is not None else ""
+        # (no value or bracket in it: "(or <= 3 x ULN if due to leukaemia)" is the same test's)
+        alone = not re.search(r";|\.\s|[\d()\[\]]", gap_text)
+        alone = alone and not any(f.end <= g.start < after.start for g in found if after)
+        reach_after = 40 if not alone else 80
+        near = (
+            after is not None
+            and after.kind != f.anchor_kind
+            and after.start - f.end <= reach_after
+        )
         if after is not None and near and _OR_RE.search(text[f.end : after.start]):
             f.note = NOTE_ALTERNATIVE
         before = [g for g in found if g.end <= f.start and f.start - g.end <= 40]
@@ -1744,8 +1762,9 @@ def _cause_exception(text: str, found: list[_Found]) -> list[_Found]:
     return out
 
 
-_ENDS_OR_RE = re.compile(r"\bor\s*[:.]?\s*$", re.IGNORECASE)
-_STARTS_OR_RE = re.compile(r"^\s*or\b", re.IGNORECASE)
+# "---- OR-", "- or -": the word set off by dashes between two items
+_ENDS_OR_RE = re.compile(r"\bor\s*[-–—:.]*\s*$", re.IGNORECASE)
+_STARTS_OR_RE = re.compile(r"^[\s\-–—]*or\b", re.IGNORECASE)
 
 
 def _or_chained(criteria: list[Criterion]) -> set[tuple[int, ...]]:
