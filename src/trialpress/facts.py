@@ -1588,6 +1588,7 @@ def _criterion_facts(crit: Criterion, exclusion: bool, lead: str = "") -> list[_
     _mark_joint(text, found, exclusion)
     found = _cause_exception(text, found)
     _group_or_cut(text, found)
+    _exempt_or_for(text, found)
     # "OR - Calculated creatinine clearance >= 40 mL/min": an alternative to the one before
     alternative = re.match(r"\W*or\b", text, re.IGNORECASE)
     # "AST >= 3 x ULN ... unless liver involvement, in which case up to 5 x ULN" under
@@ -1763,6 +1764,47 @@ def _cause_exception(text: str, found: list[_Found]) -> list[_Found]:
 
 
 # "---- OR-", "- or -": the word set off by dashes between two items
+# After a limit, words that let some patients in without it: "(patients with marrow
+# involvement are not required to meet this)", "(isolated bilirubin > 1.5 x ULN is acceptable
+# if ...)", "... will still be eligible with PI approval", "exempt from this requirement".
+_EXEMPT_RE = re.compile(
+    r"\bnot\s+(?:be\s+)?(?:required|need(?:ed)?|obliged)\s+to\s+(?:meet|fulfil|satisfy)"
+    r"|\b(?:do|does|need)\s+not\s+(?:need\s+to\s+)?(?:meet|fulfil|satisfy)\b"
+    r"|\bexempt(?:ed)?\s+from\b"
+    r"|\b(?:is|are|be|considered)\s+(?:still\s+)?(?:acceptable|allowed|permitted|eligible)\s+"
+    r"(?:if|when|provided|in\s+(?:case|patients|subjects|participants))\b"
+    r"|\b(?:still|also|nevertheless)\s+(?:be\s+)?(?:eligible|enrolled|allowed|permitted)\b"
+    r"|\bwith\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:approval|permission|agreement)\b"
+    r"|\b(?:approval|permission)\s+(?:of|from)\s+(?:the\s+)?(?:\w+\s+){0,2}?"
+    r"(?:investigator|PI|sponsor|monitor)",
+    re.IGNORECASE,
+)
+# "AST <= 1.5 x ULN for cabazitaxel", "CrCl >= 30 mL/min for arm B": a limit for something
+# named after it, not for everyone ("for at least 4 weeks", "for patients with liver
+# metastases" are the time and liver rules' business)
+_FOR_SOMETHING_RE = re.compile(
+    r"[ \t]*,?[ \t]*(?:only\s+)?for\s+(?!(?:at\s+least|a\s+(?:minimum|period|total|duration)|the\s+"
+    r"(?:last|past|previous|duration|first|preceding)|more|over|up|longer|less|\d|[<>≤≥]"
+    r"|(?:weeks?|days?|months?|years?|hours?)\b|patients|participants|subjects|those|people"
+    r"|persons|individuals|men|women|males|females|gilbert|all\b|each\b|any\b|both\b|eligibility"
+    r"|inclusion|entry|enrol|study|screening|registration|randomi|treatment\s+start))\w",
+    re.IGNORECASE,
+)
+
+
+def _exempt_or_for(text: str, found: list[_Found]) -> None:
+    """Numeric limits followed, before the next fact, by an exemption, or directly by "for
+    <something>", hold for some patients only: noted."""
+    ordered = sorted(found, key=lambda f: f.start)
+    for i, f in enumerate(ordered):
+        if f.kind not in NUMERIC_KINDS or f.note:
+            continue
+        nxt = next((g.start for g in ordered[i + 1 :] if g.start >= f.end), len(text))
+        tail = text[f.end : nxt]
+        if _EXEMPT_RE.search(tail) or _FOR_SOMETHING_RE.match(text, f.end):
+            f.note = NOTE_SOME_PATIENTS
+
+
 _ENDS_OR_RE = re.compile(r"\bor\s*[-–—:.]*\s*$", re.IGNORECASE)
 _STARTS_OR_RE = re.compile(r"^[\s\-–—]*or\b", re.IGNORECASE)
 
