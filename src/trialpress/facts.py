@@ -1087,6 +1087,8 @@ _CONDITION_RE = re.compile(
 
 _PREG_WORD_RE = re.compile(r"\bpregnan(?:t|cy|cies)\b", re.IGNORECASE)
 _PREG_NOT_RE = re.compile(
+    # "take measures to avoid becoming pregnant": contraception, not a pregnancy now
+    r"(?:prevent|avoid)\w*\s+(?:\w+\s+)?(?:becom|get)\w*\s+pregnant|"
     r"high[- ]risk\s+pregnanc|(?:prevent|avoid)\w*\s+(?:of\s+)?pregnanc|pregnancy\s+"
     r"prevention|(?<!women\s)(?<!woman\s)during\s+pregnancy"
     r"|(?:history\s+of|previous|prior|past)\s+pregnan|pregnancy\s+loss"
@@ -1860,6 +1862,35 @@ _HEADING_PART_RE = re.compile(
 )
 
 
+# A heading that names some patients or a condition before its items ("For participants who
+# will have biopsies:", "Patients with brain metastases will be eligible provided:"): its
+# items' limits hold for those patients only.
+_HEADING_GROUP_RE = re.compile(
+    r"^\W*(?:(?:for|in)\s+(?!all\b)\w|(?:patients?|participants?|subjects?|those|women|men)\s+"
+    r"(?:with|who|whose|on|receiving|aged|older|younger)\b)[^:]*:\W*$"
+    r"|\b(?:provided|if|when|unless|as\s+long\s+as)\s*(?:that\s*)?:\W*$",
+    re.IGNORECASE,
+)
+_HEADING_EVERYONE_RE = re.compile(
+    r"\b(?:adequate|sufficient|acceptable|normal|defined|follows?|following|below|all)\b", re.I
+)
+
+
+def _under_group(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
+    """Whether an ancestor of the criterion at ``path`` is a heading naming some patients or
+    a condition ("For participants who will have biopsies:"), not everyone's requirements."""
+    items = criteria
+    for pos in path[:-1]:
+        text = items[pos - 1].text
+        if _HEADING_GROUP_RE.search(text) and not _HEADING_EVERYONE_RE.search(
+            text.split(":")[0] if not re.search(r"provided|if|when|unless|long\s+as", text, re.I)
+            else ""
+        ):
+            return True
+        items = items[pos - 1].children
+    return False
+
+
 def _under_part(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
     """Whether an ancestor of the criterion at ``path`` names a part of the trial."""
     items = criteria
@@ -1881,11 +1912,14 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
         for ref, path, crit in iter_criteria(criteria):
             lead = _continued(criteria, path, crit)
             for f in _criterion_facts(crit, list_name == "exclusion", lead):
-                if f.kind in _SCOPED_KINDS and _under_part(criteria, path):
+                scoped = _under_part(criteria, path) or _under_group(criteria, path)
+                if f.kind in _SCOPED_KINDS and scoped:
                     continue  # "[Phase II]" / "At least 1 measurable lesion": that part only
                 if path in chained and f.kind in NUMERIC_KINDS:
                     f.note = f.note or NOTE_ALTERNATIVE
-                if path in conditioned and f.kind in NUMERIC_KINDS:
+                if (path in conditioned or _under_group(criteria, path)) and (
+                    f.kind in NUMERIC_KINDS
+                ):
                     f.note = f.note or NOTE_SOME_PATIENTS
                 fact = {
                     "kind": f.kind,
