@@ -1714,6 +1714,14 @@ _CUT_CONDITION_RE = re.compile(
 )
 
 
+_LIVER_GROUP_OPENER_RE = re.compile(
+    r"\W*(?:for|in)\s+(?:patients|participants|subjects|those|people|individuals)\s+(?:with"
+    r"|who\s+have)\s+(?:known\s+|documented\s+|confirmed\s+)?(?:liver|hepatic)\s+"
+    r"(?:metasta\w*|involvement|lesions?|mets)\b",
+    re.IGNORECASE,
+)
+
+
 def _group_or_cut(text: str, found: list[_Found]) -> None:
     """Numeric limits for a named group, or cut before a condition, are noted; under a group
     with liver metastases, the AST/ALT limit is the liver-metastases one."""
@@ -1725,6 +1733,11 @@ def _group_or_cut(text: str, found: list[_Found]) -> None:
     ):
         group = None  # "Patients with adequate organ function as defined below:": everyone
     liver = group is not None and _LIVER_RE.search(group.group(0)) is not None
+    # "For patients with liver metastasis, adequate hepatic function is AST <= 5 x ULN and
+    # ALT <= 5 ULN": the whole criterion is the liver-metastases group's, colon or not
+    opener = _LIVER_GROUP_OPENER_RE.match(text)
+    if not liver and opener:
+        group, liver = opener, True
     cut = _CUT_CONDITION_RE.search(text) is not None
     for f in found:
         if f.kind not in NUMERIC_KINDS or f.note:
