@@ -1522,6 +1522,18 @@ def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] |
     lead_words += " " if lead_words else ""
     if not _MEASURABLE_LEAD_RE.fullmatch(lead_words) or _MEASURABLE_UNSURE_RE.search(text):
         return None  # not one of the plain shapes: a wrong fact is worse than a missing one
+    # (an "or" in a bracket opened after it qualifies it: "(lesions irradiated or ablated ...)")
+    alternative = next(
+        (
+            o
+            for o in _MEASURABLE_OR_AFTER_RE.finditer(text, m.end())
+            if o.start() < e
+            and text.count("(", m.end(), o.start()) <= text.count(")", m.end(), o.start())
+        ),
+        None,
+    )
+    if alternative or _MEASURABLE_OTHERWISE_RE.search(text):
+        return None  # another way in, after it in its sentence or anywhere in the criterion
     if _MEASURABLE_CONDITION_AFTER_RE.match(lead_words) and _MEASURABLE_THEN_RE.search(
         text, m.end(), e
     ):
@@ -1560,6 +1572,30 @@ _MEASURABLE_UNSURE_RE = re.compile(
     r"|\beither\b|\b\d+\s+of\s+(?:the\s+)?(?:approximately\s+|about\s+|first\s+)?\d+\b"
     r"|\b\d+\s*%\s+of\b|\b(?:does|do|did)\s+not\s+have\b|\babsence\s+of\b|\bnote\b"
     r"|\b(?:or|and|as|of|with|by)\s*$|\bstrat(?:um|a|ified)\b|\bsub-?study\b",
+    re.IGNORECASE,
+)
+# After the measurable disease, any "or" opens another way in ("Measurable metastatic disease or
+# locally advanced disease", "per RECIST or any other prerequisite"), unless what follows is
+# a way of measuring it or a version of the criteria ("by CT or MRI", "RECIST 1.1 or iRECIST").
+_MEASURABLE_OR_AFTER_RE = re.compile(
+    r"(?<!and/)(?<!and\s/\s)\bor\b(?!\s*(?:more|greater|larger|longer|equal|the\s+other|=|[<>≥≤]"
+    # another size or method of the same measurement ("... or as >= 1 cm with spiral CT")
+    r"|(?:as\s+)?(?:[<>≥≤]|greater|\d)"
+    r"|(?:by\s+|on\s+|with\s+|a\s+|an\s+|the\s+|spiral\s+|contrast[- ]enhanced\s+)*(?:CT|MRI"
+    r"|magnetic|computed|tomograph\w*|positron|PET|x-?rays?|scans?|imaging|radiograph\w*"
+    r"|ultrasound|physical|clinical\s+exam|calipers?|photograph\w*|i?RECIST|mRECIST|irRC"
+    r"|i?RANO|PCWG\w*|IMWG|Lugano|Cheson|IWG|GCIG|EASL|mSWAT|version|v\d|modified|immune"
+    r"|cytolog\w*|histolog\w*)\b"
+    # another site of the same disease ("in the breast or lymph nodes", "or at a distant site")
+    r"|(?:at\s+|in\s+)?(?:a\s+|the\s+)?(?:lymph|nodal|nodes?|distant|visceral|organ)\b))",
+    re.IGNORECASE,
+)
+# Another item that may let people in without it: "Patients with bone-only disease are
+# eligible if ...", "also eligible".
+_MEASURABLE_OTHERWISE_RE = re.compile(
+    r"\b(?:patients?|subjects?|participants?|those|disease|lesions?)\b[^.;]{0,60}?\b(?:are|is)"
+    r"\s+(?:also\s+)?(?:eligible|allowed|permitted|acceptable|accepted)\b"
+    r"|\b(?:also|still)\s+(?:be\s+)?eligible\b",
     re.IGNORECASE,
 )
 # "Patients who have measurable disease must ...": the measurable disease is the condition
@@ -1904,6 +1940,19 @@ def _under_group(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
     return False
 
 
+def _ancestor_names_measurable(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
+    """Whether an ancestor of the criterion at ``path`` already names measurable disease: a
+    heading under it then defines the ancestor's term ("... and measurable disease as defined
+    by:" / "Measurable disease as defined by any of the following:"), no requirement of its
+    own."""
+    items = criteria
+    for pos in path[:-1]:
+        if _MEASURABLE_RE.search(items[pos - 1].text):
+            return True
+        items = items[pos - 1].children
+    return False
+
+
 def _under_part(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
     """Whether an ancestor of the criterion at ``path`` names a part of the trial."""
     items = criteria
@@ -1926,7 +1975,12 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
             lead = _continued(criteria, path, crit)
             for f in _criterion_facts(crit, list_name == "exclusion", lead):
                 scoped = _under_part(criteria, path) or _under_group(criteria, path)
-                if f.kind in _SCOPED_KINDS and scoped:
+                defined = (
+                    f.kind == "measurable_disease_required"
+                    and crit.text.rstrip().endswith(":")
+                    and _ancestor_names_measurable(criteria, path)
+                )
+                if (f.kind in _SCOPED_KINDS and scoped) or defined:
                     continue  # "[Phase II]" / "At least 1 measurable lesion": that part only
                 if path in chained and f.kind in NUMERIC_KINDS:
                     f.note = f.note or NOTE_ALTERNATIVE
