@@ -1201,6 +1201,8 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         return None  # "(e.g. brain or bone metastasis) radiotherapy", "medications for brain ..."
     if text.rstrip().endswith(":") and not _CNS_EXCEPTION_RE.search(text):
         return None  # "Brain metastases that are:": a heading, its items say which
+    if re.search(r"\bnote\b[^.;)]*$", text[: m.start()], re.IGNORECASE):
+        return None  # "(NOTE: CNS metastases are allowable in ...)": in a note
     if not _cns_plain_lead(text, m.start()):
         return None  # not one of the plain shapes: a wrong fact is worse than a missing one
     if _CNS_SYMPTOMS_RE.search(text, max(0, m.start() - 80), m.start()):
@@ -1275,9 +1277,10 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         last_active = ([None, *_CNS_ACTIVE_RE.finditer(before)])[-1]
         if last_active and _CNS_OTHER_NOUN_RE.match(before, last_active.end()):
             return None  # "Active seizure disorder or evidence of brain metastases": whose?
-        # "Clinically evident brain metastases": silent ones are not excluded, whatever follows
+        # "Clinically evident brain metastases": silent ones are not excluded, whatever follows;
+        # "clinically active" leaves open which ones the investigator counts
         clinical = re.search(
-            r"\bclinical(?:ly)?\s+(?:evident|apparent|signs?|evidence|symptoms?)\b",
+            r"\bclinical(?:ly)?\s+(?:evident|apparent|active|signs?|evidence|symptoms?)\b",
             text[max(0, m.start() - 40) : m.start()],
             re.I,
         )
@@ -1338,8 +1341,15 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
 # Anywhere in the criterion: a note, or wording whose scope the labels leave open ("in the
 # absence of symptoms ...", "CNS involvement by malignancy": the disease, not metastases)
 _CNS_UNSURE_RE = re.compile(
-    r"^\W*note\b|\bin\s+the\s+absence\s+of\b|\binvolvement\s+(?:\w+\s+)?(?:by|with)\s+"
-    r"(?:\w+\s+)?(?:malignan\w*|tumou?r\s+cells|blasts)",
+    r"^\W*note\b|\bin\s+the\s+absence\s+of\b|\binvolvement\s+(?:(?:of|in)\s+(?:the\s+)?"
+    r"(?:brain|CNS|central\s+nervous\s+system(?:\s+\(CNS\))?)\s+)?(?:\w+\s+)?(?:by|with)\s+"
+    r"(?:\w+\s+)?(?:malignan\w*|tumou?r\s+cells|blasts)"
+    # a pointer to other criteria ("metastases that do not meet the above criteria are
+    # allowed"); a screening rule whose "unless" is no exception for the metastases ("brain
+    # MRI scans are not required to rule out CNS involvement, unless there is suspicion")
+    r"|\b(?:the\s+)?(?:above|preceding|previous)\s+(?:criteri\w*|conditions?|requirements?)"
+    r"|\bas\s+above\b"
+    r"|\b(?:scans?|MRI|CT|imaging)\b[^.;]{0,40}?\bnot\s+(?:be\s+)?required\b[^.;]{0,80}?\bunless\b",
     re.IGNORECASE,
 )
 # Right before the metastases: an example of something else ("limited-field [e.g. brain or
