@@ -129,7 +129,9 @@ _ANCHORS: list[tuple[str, str]] = [
         "life",
         r"life[\s-]+expectancy|expected\s+(?:survival|to\s+survive)|survival\s+"
         r"(?:time\s+)?(?:is\s+|was\s+)?expected|estimated\s+survival|anticipated\s+survival"
-        r"|\bprognosis\b|(?:anticipated|expected)\s+to\s+live|expected\s+life[\s-]*time",
+        r"|\bprognosis\b|(?:anticipated|expected)\s+to\s+live|expected\s+life[\s-]*time"
+        # "Anticipated lifespan greater than 3 months", "life expectance > 12 weeks"
+        r"|(?:anticipated|expected|estimated|predicted)\s+life[\s-]*span|life[\s-]+expectance",
     ),
     # Other tests: they end the reach of the anchor before them.
     (
@@ -236,7 +238,7 @@ _ULN_WORDS = (
     r"|upper\s+normal(?:ity)?\s+(?:range\s+)?(?:limits?|levels?)|ULRR"
     r"|upper\s+limits?\s+of\s+(?:the\s+)?reference\s+range"
     # "2.0 X normal institutional limits", "< 3 x normal": only after a multiplier (below)
-    r"|(?:(?<=[xX×ⅹ*])|(?<=[xX×ⅹ*]\s)|(?<=times\s))(?:upper\s+)?normal\b"
+    r"|(?:(?<=[xX×ⅹ*])|(?<=[xX×ⅹ*]\s)|(?<=times\s))(?:institutional\s+)?(?:upper\s+)?normal\b"
     r"(?:\s+(?:institutional\s+)?(?:limits?|values?|range))?"
     # "< 2.5 X institutional upper limit": after a multiplier, the limit is the normal one
     r"|(?:(?<=[xX×ⅹ*])|(?<=[xX×ⅹ*]\s)|(?<=times\s))(?:the\s+)?(?:institutional\s+)?upper\s+limits?\b"
@@ -348,7 +350,7 @@ def _values(text: str, start: int, end: int) -> list[_Value]:
 
 _LIVER_RE = re.compile(
     r"\b(?:liver|hepatic)\b[^;.]{0,25}?(?:metasta|involvement|lesion)"
-    r"|metasta\w*\s+(?:to|in|of)\s+the\s+liver",
+    r"|metasta\w*\s+(?:disease\s+)?(?:to|in|of)\s+the\s+liver",
     re.IGNORECASE,
 )
 _LIVER_NEG_RE = re.compile(
@@ -461,7 +463,9 @@ def _context(text: str, value: _Value, prev_end: int) -> tuple[str, str]:
     fwd = text[value.end : value.end + 120]
     # A bare unit conversion in brackets, "(3.0 mg/dL)", belongs to this value.
     fwd = re.sub(r"^\s*\([^()a-zA-Z]*[a-zA-Z/µμ]{0,6}\)", "", fwd)
-    m = re.search(r"[;,():/（）；，]|\.\s|\.$|\bor\b", fwd)
+    # (also at "OR", "&" and the next comparator: "<= 2.5 x ULN OR <= 5 x ULN for subjects with
+    # liver metastases", "<= 2.5 x ULN & <= 5 x ULN if ...": the qualifier is the next value's)
+    m = re.search(r"[;,():/（）；，&]|\.\s|\.$|(?i:\bor\b)|^\s*(?:and\s+)?(?:[<>≤≥]|=<|=>)\s*\d", fwd)
     if m:
         fwd = fwd[: m.start()]
     return back, fwd
@@ -826,7 +830,17 @@ def _lab(
     kind = anchor.kind
     back, fwd = _context(text, value, prev_end)
     # "(=< 5 x ULN, if liver metastases are present)": the condition sits past the comma
-    liver = _about_liver(back, fwd) or _about_liver("", _bracket_rest(text, value))
+    # "<= 5 x ULN (for subjects with metastatic disease to the liver)": the bracket after it
+    # (a bracket with no value of its own: "(<= 5 x ULN with liver metastases)" is another's)
+    after_bracket = re.match(r"\s*\(([^()\d]{0,100})\)", text[value.end :])
+    own_bracket = after_bracket is not None and not re.search(
+        r"\b(?:times|ULN|upper\s+limit|normal)\b", after_bracket.group(1), re.IGNORECASE
+    )
+    liver = (
+        _about_liver(back, fwd)
+        or _about_liver("", _bracket_rest(text, value))
+        or (own_bracket and after_bracket is not None and _about_liver("", after_bracket.group(1)))
+    )
     gilbert_fwd = _GILBERT_RE.search(fwd) and not _EXCEPTION_FWD_RE.match(fwd)
     if _GILBERT_RE.search(back) or gilbert_fwd or _AGE_BEFORE_RE.search(back):
         return None
@@ -1761,7 +1775,7 @@ _CUT_CONDITION_RE = re.compile(
 
 
 _LIVER_GROUP_OPENER_RE = re.compile(
-    r"\W*(?:for|in)\s+(?:patients|participants|subjects|those|people|individuals)\s+(?:with"
+    r"(?:^|(?<=\.)\s)\W*(?:for|in)\s+(?:patients|participants|subjects|those|people|individuals)\s+(?:with"
     r"|who\s+have)\s+(?:known\s+|documented\s+|confirmed\s+)?(?:liver|hepatic)\s+"
     r"(?:metasta\w*|involvement|lesions?|mets)\b",
     re.IGNORECASE,
@@ -1781,7 +1795,8 @@ def _group_or_cut(text: str, found: list[_Found]) -> None:
     liver = group is not None and _LIVER_RE.search(group.group(0)) is not None
     # "For patients with liver metastasis, adequate hepatic function is AST <= 5 x ULN and
     # ALT <= 5 ULN": the whole criterion is the liver-metastases group's, colon or not
-    opener = _LIVER_GROUP_OPENER_RE.match(text)
+    # (or a sentence opening so: "AST <= 2.5 x ULN. For patients with liver metastases ...")
+    opener = _LIVER_GROUP_OPENER_RE.search(text)
     if not liver and opener:
         group, liver = opener, True
     cut = _CUT_CONDITION_RE.search(text) is not None
