@@ -110,7 +110,7 @@ _ANCHORS: list[tuple[str, str]] = [
         r"absolute\s+neutrophils?\s+counts?|(?:absolute\s+)?granulocytes?(?:\s+counts?)?|\bANC\b|\bAGC\b"
         r"|\bneutrophils?(?:\s+counts?)?(?:\s+\(absolute\s+value\))?",
     ),
-    ("platelets", r"\bplatelets?(?:\s+counts?)?|\bPLT\b|\bthrombocytes\b"),
+    ("platelets", r"\bplatelets?(?:\s+counts?)?|\bPLTs?\b|\bthrombocytes\b"),
     ("hemoglobin", r"\bha?emoglobin\b|\bHgb\b|\bHGB\b|\bHb\b|\bHB\b"),
     (
         "crcl",
@@ -250,7 +250,7 @@ _UNIT = (
     r"(?:of\s+)?(?:the\s+)?)?"
     # "1.5 the upper limit of normal" (no multiplier), "3 X laboratory ULN", "2 x UIHC upper
     # limit of normal" (an institution's initials)
-    r"(?:the\s+(?=upper|ULN))?(?:(?:institutional|laboratory|lab|local|site)\s+)?"
+    r"(?:(?:of\s+)?the\s+(?=upper|ULN))?(?:(?:institutional|laboratory|lab|local|site)\s+)?"
     r"(?:(?-i:[A-Z]{2,6})\s+(?=upper))?"
     rf"(?:{_ULN_WORDS})(?:\s+value)?)"
     r"|(?P<e9>(?:x|X|×|ⅹ|\*|´|')\s*10\s*(?:\^|\*\*|e)?\s*(?:(?:9|⁹)(?:th)?\s*(?:cells\s*)?/\s*L"
@@ -271,7 +271,9 @@ _UNIT = (
     r"|(?P<pct>%)"
 )
 _VALUE_RE = re.compile(
-    rf"(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?\s*(?:is\s+|of\s+|:\s*|=\s*)?"
+    rf"(?:(?P<ge>{_GE})|(?P<gt>{_GT})|(?P<le>{_LE})|(?P<lt>{_LT}))?"
+    # "greater than (>) 1.5 x ULN": the comparator repeated as a symbol in brackets
+    r"(?:\s*\(\s*(?:[<>≤≥]|[<>]=|=[<>])\s*\))?\s*(?:is\s+|of\s+|:\s*|=\s*)?"
     rf"(?P<num>{_NUM}|\b(?:{_WORDNUM})\b(?:\s*\(\d+\))?)\s*(?:-?\s*fold\s*)?(?:{_UNIT})?",
     re.IGNORECASE,
 )
