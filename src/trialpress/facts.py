@@ -467,7 +467,9 @@ def _context(text: str, value: _Value, prev_end: int) -> tuple[str, str]:
     fwd = re.sub(r"^\s*\([^()a-zA-Z]*[a-zA-Z/µμ]{0,6}\)", "", fwd)
     # (also at "OR", "&" and the next comparator: "<= 2.5 x ULN OR <= 5 x ULN for subjects with
     # liver metastases", "<= 2.5 x ULN & <= 5 x ULN if ...": the qualifier is the next value's)
-    m = re.search(r"[;,():/（）；，&]|\.\s|\.$|(?i:\bor\b)|^\s*(?:and\s+)?(?:[<>≤≥]|=<|=>)\s*\d", fwd)
+    m = re.search(
+        r"[;,():/（）；，&]|\.\s|\.$|(?i:\bor\b)|^\s*(?:and\s+)?(?:[<>≤≥]|=<|=>)\s*\d", fwd
+    )
     if m:
         fwd = fwd[: m.start()]
     return back, fwd
@@ -960,9 +962,7 @@ def _mark_alternatives(
         alone = alone and not any(f.end <= g.start < after.start for g in found if after)
         reach_after = 40 if not alone else 80
         near = (
-            after is not None
-            and after.kind != f.anchor_kind
-            and after.start - f.end <= reach_after
+            after is not None and after.kind != f.anchor_kind and after.start - f.end <= reach_after
         )
         if after is not None and near and _OR_RE.search(text[f.end : after.start]):
             f.note = NOTE_ALTERNATIVE
@@ -1959,7 +1959,8 @@ def _under_group(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
     for pos in path[:-1]:
         text = items[pos - 1].text
         if _HEADING_GROUP_RE.search(text) and not _HEADING_EVERYONE_RE.search(
-            text.split(":")[0] if not re.search(r"provided|if|when|unless|long\s+as", text, re.I)
+            text.split(":")[0]
+            if not re.search(r"provided|if|when|unless|long\s+as", text, re.I)
             else ""
         ):
             return True
