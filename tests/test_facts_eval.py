@@ -57,11 +57,11 @@ PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # met both numeric targets on its first run (precision 97.2%, recall 94.5%), but
 # cns_metastases (89.3%) and measurable_disease_required (78.8%) were below 90% precision
 # (LABELLING.md); its errors then drove rule fixes, so it is in the regression gate too.
-FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
-    # held_out_14 (137 trials) met both numeric targets on its first run (precision 96.8%,
-    # recall 92.7%); crcl_min (88.9%) and measurable_disease_required (89.5%) were below 90%.
-    "held_out_14": ("numeric precision", "numeric recall"),
-}
+# held_out_14 (137 trials) met both numeric targets on its first run (precision 96.8%, recall
+# 92.7%), but crcl_min (88.9%) and measurable_disease_required (89.5%) were below 90%
+# precision (LABELLING.md); its errors then drove rule fixes, so it is in the regression gate
+# too. Empty until the next unseen set's first run.
+FIRST_RUN_MET: dict[str, tuple[str, ...]] = {}
 
 
 @pytest.fixture(scope="module")
