@@ -1407,6 +1407,11 @@ SILENT_AFTER_14 = [
         "exclusion",
     ),
     ("Must agree to take measures to avoid getting pregnant during treatment", "exclusion"),
+    (
+        "At least one measurable lesion per RECIST 1.1, except for participants with bone-only"
+        " disease, who may be enrolled without a measureable lesion",
+        "inclusion",
+    ),
 ]
 
 
@@ -1417,6 +1422,11 @@ def test_no_categorical_fact_after_fourteenth_run(text: str, list_name: str) -> 
 
 
 PLAIN_AFTER_14 = [
+    # plain shapes added after the fourteenth run: "all", "enrolled", "have evidence of", how
+    "All participants must have measurable disease per RECIST 1.1",
+    "Subjects enrolled must have measurable lesions per RECIST 1.1",
+    "Have evidence of measurable disease per RECIST 1.1",
+    "Radiographically measurable disease per RECIST 1.1",
     # an "or" between sizes, methods or sites of the same measurement is no alternative
     "Measurable disease per RECIST 1.1 by CT or MRI",
     "At least one measurable lesion ≥ 20 mm with conventional techniques or ≥ 10 mm with spiral CT",

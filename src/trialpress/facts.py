@@ -1573,10 +1573,13 @@ def _measurable(text: str, exclusion: bool, lead: str = "") -> tuple[int, int] |
 # it ("progressive cancer with", "in the absence of", "At least 56 of the ... patients") is
 # not read: it may be a condition, a quota or a disease whose other features decide.
 _MEASURABLE_LEAD_RE = re.compile(
-    r"(?:the\s+)?(?:(?:patients?|subjects?|participants?)\s+(?:must\s+|should\s+|shall\s+)?"
+    # ("All patients must have", "Subjects enrolled must have", "Have evidence of")
+    r"(?:the\s+|all\s+)?(?:(?:patients?|subjects?|participants?)\s+(?:enrolled\s+)?"
+    r"(?:must\s+|should\s+|shall\s+)?"
     r"(?:also\s+)?(?:have|has|present\s+with|presents,?)\s+|(?:patients?|subjects?|participants?)"
     r"\s+(?:with|who\s+(?:have|has))\s+|(?:must\s+)?(?:have|has)\s+|(?:the\s+)?presence\s+of\s+"
-    r"|evidence\s+of\s+|confirmed\s+to\s+have\s+|meeting\s+the\s+criteria\s+for\s+"
+    r"|(?:(?:must\s+)?(?:have|has)\s+)?evidence\s+of\s+|confirmed\s+to\s+have\s+"
+    r"|meeting\s+the\s+criteria\s+for\s+"
     r"|there\s+(?:is|must\s+be)\s+"
     # "(At least one) lesion that can be accurately measured in at least one dimension"
     r"|(?:at\s+least\s+(?:one|1)\s+)?(?:lesions?|tumou?rs?)\s+(?:that|which)\s+(?:can|could)\s+be\s+"
@@ -1586,6 +1589,7 @@ _MEASURABLE_LEAD_RE = re.compile(
     r",?\s+(?:and|with)\s+)?"
     r"(?:(?:at\s+least|a\s+minimum\s+of)\s+(?:one|1|a\s+single)\s*,?\s+|one\s+or\s+more\s+"
     r"|>=?\s*1\s+|≥\s*1\s+)?(?:(?:\(1\)|\(RECIST-defined\)|site\s+of|tumou?r|target|non-radiated,?"
+    r"|radiologically|radiographically|radiologic(?:al)?|radiographic"
     r"|metastatic|uni-?dimensional(?:ly)?-?|bi-?dimensional(?:ly)?|clinically\s+confirmed)\s*,?\s*)*",
     re.IGNORECASE,
 )
@@ -1621,7 +1625,11 @@ _MEASURABLE_OR_AFTER_RE = re.compile(
 _MEASURABLE_OTHERWISE_RE = re.compile(
     r"\b(?:patients?|subjects?|participants?|those|disease|lesions?)\b[^.;]{0,60}?\b(?:are|is)"
     r"\s+(?:also\s+)?(?:eligible|allowed|permitted|acceptable|accepted)\b"
-    r"|\b(?:also|still)\s+(?:be\s+)?eligible\b",
+    r"|\b(?:also|still)\s+(?:be\s+)?eligible\b"
+    # "..., except for subjects with prostate cancer who may be enrolled without a measureable
+    # lesion": an exception, however "measurable" is spelled
+    r"|\bexcept\b|\bmay\s+(?:also\s+)?(?:be\s+)?(?:enrolled|enrol+|included|eligible)\b"
+    r"|\bwithout\s+(?:a\s+|any\s+)?measur",
     re.IGNORECASE,
 )
 # "Patients who have measurable disease must ...": the measurable disease is the condition
