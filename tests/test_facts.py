@@ -1442,6 +1442,20 @@ def test_measurable_with_an_or_of_the_same_measurement(text: str) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Brain metastases must have been treated and stable for 4 weeks",
+        "Patients with known CNS metastases must be adequately treated",
+    ],
+)
+def test_cns_metastases_that_must_be_treated_are_admitted_if_treated(text: str) -> None:
+    facts = facts_of(text, "inclusion")
+    assert [(f.kind, f.value, f.note) for f in facts] == [
+        ("cns_metastases", "allowed_if_treated_stable", None)
+    ]
+
+
 def test_clinically_active_cns_metastases_are_noted() -> None:
     facts = facts_of("Known clinically active brain metastases", "exclusion")
     assert [(f.kind, f.value, f.note) for f in facts] == [

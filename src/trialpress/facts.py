@@ -1351,9 +1351,27 @@ def _cns(text: str, exclusion: bool) -> tuple[str, int, int, str | None] | None:
         return "excluded", s, e, NOTE_IMPLIED if clinical else None
     if allowed and _PERMIT_HEDGE_RE.search(text, _clause_start(text, m.start())):
         return None  # "may be eligible after discussion with the sponsor": case by case
+    if (
+        not allowed
+        and _CNS_MUST_BE_STABLE_RE.match(text, m.end())
+        and re.fullmatch(
+            r"\W*(?:(?:patients|subjects|participants)\s+with\s+)?(?:known\s+|any\s+|prior\s+)?",
+            text[: m.start()],
+            re.IGNORECASE,
+        )
+    ):
+        return "allowed_if_treated_stable", s, e, None  # "Brain metastases must be treated ..."
     return ("allowed", s, e, None) if allowed else None
 
 
+# Inclusion "Brain metastases must be treated and stable for 3 months", "Patients with CNS
+# metastases must have been treated": a plain condition for those who have them
+_CNS_MUST_BE_STABLE_RE = re.compile(
+    r"\s*(?:,\s*if\s+present,?\s*)?(?:must|should|need\s+to|are\s+required\s+to)\s+(?:have\s+been|be)\s+"
+    r"(?:adequately\s+|previously\s+|clinically\s+|radiologically\s+)?(?:treated|stable"
+    r"|irradiated|resected)\b",
+    re.IGNORECASE,
+)
 # Anywhere in the criterion: a note, or wording whose scope the labels leave open ("in the
 # absence of symptoms ...", "CNS involvement by malignancy": the disease, not metastases)
 _CNS_UNSURE_RE = re.compile(
