@@ -1978,20 +1978,29 @@ _HEADING_EVERYONE_RE = re.compile(
 )
 
 
-def _under_group(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
-    """Whether an ancestor of the criterion at ``path`` is a heading naming some patients or
-    a condition ("For participants who will have biopsies:"), not everyone's requirements."""
+def _ancestors(criteria: list[Criterion], path: tuple[int, ...]) -> list[str]:
+    """The texts of the criteria above the one at ``path``, outermost first."""
+    texts = []
     items = criteria
     for pos in path[:-1]:
-        text = items[pos - 1].text
-        if _HEADING_GROUP_RE.search(text) and not _HEADING_EVERYONE_RE.search(
-            text.split(":")[0]
-            if not re.search(r"provided|if|when|unless|long\s+as", text, re.I)
-            else ""
-        ):
-            return True
+        texts.append(items[pos - 1].text)
         items = items[pos - 1].children
-    return False
+    return texts
+
+
+def _names_a_group(heading: str) -> bool:
+    """Whether a heading names some patients or a condition ("For participants who will have
+    biopsies:"), not everyone's requirements ("Patients with adequate function as below:")."""
+    if not _HEADING_GROUP_RE.search(heading):
+        return False
+    if re.search(r"provided|if|when|unless|long\s+as", heading, re.I):
+        return True
+    return not _HEADING_EVERYONE_RE.search(heading.split(":")[0])
+
+
+def _under_group(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
+    """Whether an ancestor of the criterion at ``path`` names some patients or a condition."""
+    return any(_names_a_group(text) for text in _ancestors(criteria, path))
 
 
 def _ancestor_names_measurable(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
@@ -1999,22 +2008,12 @@ def _ancestor_names_measurable(criteria: list[Criterion], path: tuple[int, ...])
     heading under it then defines the ancestor's term ("... and measurable disease as defined
     by:" / "Measurable disease as defined by any of the following:"), no requirement of its
     own."""
-    items = criteria
-    for pos in path[:-1]:
-        if _MEASURABLE_RE.search(items[pos - 1].text):
-            return True
-        items = items[pos - 1].children
-    return False
+    return any(_MEASURABLE_RE.search(text) for text in _ancestors(criteria, path))
 
 
 def _under_part(criteria: list[Criterion], path: tuple[int, ...]) -> bool:
     """Whether an ancestor of the criterion at ``path`` names a part of the trial."""
-    items = criteria
-    for pos in path[:-1]:
-        if _HEADING_PART_RE.search(items[pos - 1].text):
-            return True
-        items = items[pos - 1].children
-    return False
+    return any(_HEADING_PART_RE.search(text) for text in _ancestors(criteria, path))
 
 
 def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
