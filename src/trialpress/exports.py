@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import rispy
 
-from trialpress import fhir
+from trialpress import fhir, jsontext
 from trialpress.corpus import TrialSummary
 from trialpress.escaping import csv_cell, one_line
 from trialpress.labels import enum_label
@@ -143,7 +143,7 @@ def trials_ris(trials: Iterable[Trial]) -> str:
 
 def fhir_json(data: dict[str, Any]) -> str:
     """FHIR JSON as written to files: UTF-8 text, two-space indent, newline at the end."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsontext.pretty(data) + "\n"
 
 
 def trial_files(trial: Trial) -> dict[str, str]:

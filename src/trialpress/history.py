@@ -31,7 +31,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
-from trialpress import __version__
+from trialpress import __version__, jsontext
 from trialpress.changes import Change, compare, criteria_fingerprint, kinds_of
 from trialpress.models import NCT_ID_RE, Trial
 from trialpress.store import Store, digest, write_if_changed
@@ -57,7 +57,7 @@ def _local_less(data: dict[str, Any]) -> dict[str, Any]:
 
 def dump(data: Any) -> bytes:
     """The one serialisation of stored files: pretty, key-sorted, UTF-8, final newline."""
-    return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
+    return (jsontext.pretty(data, sort_keys=True) + "\n").encode()
 
 
 def version_id(data: dict[str, Any]) -> str:

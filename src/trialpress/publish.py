@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment, meta
 
-from trialpress import __version__, exports, finder, render
+from trialpress import __version__, exports, finder, jsontext, render
 from trialpress.changes import FILTER_KINDS
 from trialpress.corpus import (
     KINDS,
@@ -734,8 +734,8 @@ def render_batch(batch: Batch) -> list[str]:
             page = render.TRIAL_PAGES[n]
             _store_and_write(store, key, page.render(trial, ctx), batch.out / page.src(nct_id))
             rendered.append(f"page:{page.src(nct_id)}")
-        if work.data_key is not None:  # json's indenting encoder is slow: reuse like a page
-            text = json.dumps(trial.model_dump(mode="json"), indent=2, ensure_ascii=False)
+        if work.data_key is not None:  # pretty JSON costs: reuse it like a page
+            text = jsontext.pretty(trial.model_dump(mode="json"))
             _store_and_write(store, work.data_key, text + "\n", batch.out / Layout.data(nct_id))
             rendered.append(f"data:{Layout.data(nct_id)}")
         if work.exports_key is not None:
