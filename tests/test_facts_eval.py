@@ -28,7 +28,7 @@ from trialpress.readers import read_paths
 
 LABELS = Path(__file__).parent / "facts_labels.json"
 # Records from outside the shared data, kept to what the evaluation reads (SOURCE.md there):
-# held_out_5 (API v2 criteria), held_out_6 to held_out_14 (legacy XML criteria, another source).
+# held_out_5 (API v2 criteria), held_out_6 to held_out_15 (legacy XML criteria, another source).
 UNSEEN = Path(__file__).parent / "data" / "facts_unseen"
 UNSEEN_RECORDS = (
     UNSEEN / "trials.json",
@@ -41,6 +41,7 @@ UNSEEN_RECORDS = (
     UNSEEN / "held_out_12.json",
     UNSEEN / "held_out_13.json",
     UNSEEN / "held_out_14.json",
+    UNSEEN / "held_out_15.json",
 )
 PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # Held-out sets no extraction rule has been changed after, each gated on the targets its
@@ -60,8 +61,12 @@ PRECISION_ALL, RECALL_ALL, PRECISION_KIND = 0.95, 0.90, 0.90
 # held_out_14 (137 trials) met both numeric targets on its first run (precision 96.8%, recall
 # 92.7%), but crcl_min (88.9%) and measurable_disease_required (89.5%) were below 90%
 # precision (LABELLING.md); its errors then drove rule fixes, so it is in the regression gate
-# too. Empty until the next unseen set's first run.
-FIRST_RUN_MET: dict[str, tuple[str, ...]] = {}
+# too.
+FIRST_RUN_MET: dict[str, tuple[str, ...]] = {
+    # held_out_15 (190 phase 3 trials, another HINT file) met all three on its first run:
+    # numeric precision 98.4%, recall 97.4%, every kind >= 93.5% precision (LABELLING.md).
+    "held_out_15": ("numeric precision", "numeric recall", "per-kind precision"),
+}
 
 
 @pytest.fixture(scope="module")
