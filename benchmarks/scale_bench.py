@@ -12,11 +12,16 @@ the bundled MkDocs config:
 4. rebuild with one trial changed (its title amended), without and with PDFs;
 
 and reports wall seconds, the peak memory of the child process tree (the sum of its
-processes' PSS, sampled every 0.1 s with psutil: forked workers' shared pages count once;
-without psutil, the RSS of the largest single process from ``getrusage``), the site's
-size, the size of Material's lunr index and of the Pagefind index, and the bytes a first
-search loads in headless Chromium (typed into the header search box of the home page;
-index data and code counted apart).
+processes' PSS, sampled with psutil: forked workers' shared pages count once; without psutil,
+the RSS of the largest single process from ``getrusage``), the site's size, the size of
+Material's lunr index and of the Pagefind index, and the bytes a first search loads in
+headless Chromium (typed into the header search box of the home page; index data and code
+counted apart).
+
+A memory sample reads each process's page tables (about 10 ms per 500 MB), so the sampler
+waits 20 times as long as its last sample took, and at least 0.1 s: it uses at most a
+twentieth of one core. Sampling every 0.1 s took an eighth of the 2-core machine at 10,000
+trials and lengthened the build it measured by about as much.
 
 PDF runs cost about 0.25 s per PDF on 2 cores, two PDFs per trial: ``--pdf-up-to``
 (default 1,000) skips them above that N (20,000 PDFs at 10,000 trials take well over an
@@ -141,6 +146,11 @@ Path(sys.argv[3]).write_text(f"{time.perf_counter() - start:.1f}")
 """
 
 
+#: Memory sampling: at least this many seconds apart, and waiting this many times as long as
+#: a sample took (see the module docstring: sampling must not slow the build it measures).
+SAMPLE_EVERY, SAMPLER_SHARE = 0.1, 20
+
+
 def run_python(code: str, args: list[str], cwd: Path) -> Run:
     """Run ``python -c CODE ARGS`` in ``cwd``, measured; fail loudly if it fails."""
     cmd = [sys.executable, "-c", code, *args]
@@ -156,8 +166,9 @@ def run_python(code: str, args: list[str], cwd: Path) -> Run:
             ps = psutil.Process(proc.pid)
             peak, how = 0, "tree sum, sampled"
             while proc.poll() is None:
+                began = time.perf_counter()
                 peak = max(peak, _tree_rss(ps))
-                time.sleep(0.1)
+                time.sleep(max(SAMPLE_EVERY, SAMPLER_SHARE * (time.perf_counter() - began)))
         except ImportError:
             peak, how = 0, "largest process"
             proc.wait()
@@ -337,7 +348,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import psutil  # noqa: F401
 
-        rss = "peak RSS: the process tree's summed PSS, sampled every 0.1 s"
+        rss = "peak RSS: the process tree's summed PSS, sampled using at most 5% of one core"
     except ImportError:
         rss = "peak RSS of the largest child process (getrusage; install psutil for the sum)"
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
