@@ -193,3 +193,26 @@ def test_any_text_stays_text_in_every_context(text: str) -> None:
     assert not set(json_out) & set("<>&\n")
     fm = yaml.safe_load(f"t: {escaping.front_matter(text)}\n")["t"]
     assert isinstance(fm, str) and "<" not in fm
+
+
+def _clean_by_table(text: str) -> str:
+    """:func:`escaping.clean` as first written: every character looked up in the table."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return re.sub("[\ud800-\udfff]", "\ufffd", text).translate(escaping._CONTROL)
+
+
+def test_every_character_is_cleaned_and_encoded_as_the_tables_say() -> None:
+    """The searches that skip clean text change exactly what the tables name: each code point
+    alone and next to an ordinary letter (all 1,114,112, surrogates included)."""
+    for start in range(0, 0x110000, 0x1000):
+        chars = [chr(c) for c in range(start, start + 0x1000)]
+        for text in ("".join(chars), *chars, *(f"a{c}\r\nb" for c in chars[:64])):
+            assert escaping.clean(text) == _clean_by_table(text)
+            assert escaping._encode(text) == text.translate(escaping._ENTITY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None, max_codepoint=0x2500)))
+def test_any_text_is_cleaned_and_encoded_as_the_tables_say(text: str) -> None:
+    assert escaping.clean(text) == _clean_by_table(text)
+    assert escaping._encode(text) == text.translate(escaping._ENTITY)

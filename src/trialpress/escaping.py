@@ -38,6 +38,13 @@ _CONTROL = {c: chr(0x2400 + c) for c in range(0x20) if c not in (0x09, 0x0A)}
 _CONTROL[0x7F] = "\u2421"
 _CONTROL.update({c: "\ufffd" for c in range(0x80, 0xA0)})
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+#: What :func:`clean` changes besides CR: most text has none of it, and a search is several
+#: times cheaper than ``translate``, which looks up every character.
+_UNCLEAN_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _CONTROL) + "\ud800-\udfff]")
+#: :data:`_ENTITY` as a pattern and a table: a search finds the few specials in clinical
+#: text several times faster than ``translate`` visits every character.
+_SPECIAL_RE = re.compile("[" + re.escape(_SPECIAL) + "]")
+_ENTITY_OF = {chr(c): entity for c, entity in _ENTITY.items()}
 _BLANK_LINES_RE = re.compile(r"\n[ \t]*\n[\s]*")
 _SPACE_RE = re.compile(r"[ \t]*\n[ \t]*")
 
@@ -45,13 +52,20 @@ _SPACE_RE = re.compile(r"[ \t]*\n[ \t]*")
 def clean(value: object) -> str:
     """Text safe to encode: controls made visible, lone surrogates replaced, CR normalised."""
     text = "" if value is None else str(value)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _UNCLEAN_RE.search(text) is None:
+        return text
     text = _SURROGATE_RE.sub("\ufffd", text)
     return text.translate(_CONTROL)
 
 
+def _entity(m: re.Match[str]) -> str:
+    return _ENTITY_OF[m.group()]
+
+
 def _encode(text: str) -> str:
-    return text.translate(_ENTITY)
+    return _SPECIAL_RE.sub(_entity, text)
 
 
 def html_text(value: object) -> Markup:
