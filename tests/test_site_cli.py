@@ -272,6 +272,10 @@ def test_output_overlapping_docs_or_a_file_is_refused(tmp_path: Path) -> None:
     assert (tmp_path / "afile").read_text() == "x"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_build_leaves_previous_output_untouched(
     tmp_path: Path, sig: signal.Signals
@@ -293,6 +297,9 @@ def test_interrupted_build_leaves_previous_output_untouched(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell starts background jobs with SIGINT ignored, and Python keeps it ignored:
+        # restore the default, as a terminal's Ctrl-C would find it.
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 120
