@@ -837,13 +837,12 @@ def _lab(
     # "<= 5 x ULN (for subjects with metastatic disease to the liver)": the bracket after it
     # (a bracket with no value of its own: "(<= 5 x ULN with liver metastases)" is another's)
     after_bracket = re.match(r"\s*\(([^()\d]{0,100})\)", text[value.end :])
-    own_bracket = after_bracket is not None and not re.search(
-        r"\b(?:times|ULN|upper\s+limit|normal)\b", after_bracket.group(1), re.IGNORECASE
-    )
+    bracket = after_bracket.group(1) if after_bracket else ""
+    own_bracket = not re.search(r"\b(?:times|ULN|upper\s+limit|normal)\b", bracket, re.I)
     liver = (
         _about_liver(back, fwd)
         or _about_liver("", _bracket_rest(text, value))
-        or (own_bracket and after_bracket is not None and _about_liver("", after_bracket.group(1)))
+        or (own_bracket and _about_liver("", bracket))
     )
     gilbert_fwd = _GILBERT_RE.search(fwd) and not _EXCEPTION_FWD_RE.match(fwd)
     if _GILBERT_RE.search(back) or gilbert_fwd or _AGE_BEFORE_RE.search(back):
@@ -1867,7 +1866,6 @@ def _cause_exception(text: str, found: list[_Found]) -> list[_Found]:
     return out
 
 
-# "---- OR-", "- or -": the word set off by dashes between two items
 # After a limit, words that let some patients in without it: "(patients with marrow
 # involvement are not required to meet this)", "(isolated bilirubin > 1.5 x ULN is acceptable
 # if ...)", "... will still be eligible with PI approval", "exempt from this requirement".
@@ -1909,6 +1907,7 @@ def _exempt_or_for(text: str, found: list[_Found]) -> None:
             f.note = NOTE_SOME_PATIENTS
 
 
+# "---- OR-", "- or -": the word set off by dashes between two items
 _ENDS_OR_RE = re.compile(r"\bor\s*[-–—:.]*\s*$", re.IGNORECASE)
 _STARTS_OR_RE = re.compile(r"^[\s\-–—]*or\b", re.IGNORECASE)
 
@@ -2026,8 +2025,13 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
         conditioned = _if_chained(criteria)
         for ref, path, crit in iter_criteria(criteria):
             lead = _continued(criteria, path, crit)
-            for f in _criterion_facts(crit, list_name == "exclusion", lead):
-                scoped = _under_part(criteria, path) or _under_group(criteria, path)
+            found = _criterion_facts(crit, list_name == "exclusion", lead)
+            if not found:
+                continue
+            # what its headings say holds for each of its facts: read once per criterion
+            grouped = _under_group(criteria, path)
+            scoped = grouped or _under_part(criteria, path)
+            for f in found:
                 defined = (
                     f.kind == "measurable_disease_required"
                     and crit.text.rstrip().endswith(":")
@@ -2037,9 +2041,7 @@ def extract_facts(eligibility: Eligibility) -> list[EligibilityFact]:
                     continue  # "[Phase II]" / "At least 1 measurable lesion": that part only
                 if path in chained and f.kind in NUMERIC_KINDS:
                     f.note = f.note or NOTE_ALTERNATIVE
-                if (path in conditioned or _under_group(criteria, path)) and (
-                    f.kind in NUMERIC_KINDS
-                ):
+                if (path in conditioned or grouped) and f.kind in NUMERIC_KINDS:
                     f.note = f.note or NOTE_SOME_PATIENTS
                 fact = {
                     "kind": f.kind,
