@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,25 @@ LEGACY_XML = SHARED / "ctgov" / "legacy-xml"
 SPEC = SHARED / "ctgov-spec" / "ctg-oas-v2.yaml"
 POLAR = REGISTRY_TEXT / "NCT03820830.txt"
 PALMIRA = REGISTRY_TEXT / "NCT03809988.txt"
+
+
+# A shell starts its background jobs with SIGINT ignored, and Python (and trialpress, rightly)
+# keeps an ignored SIGINT ignored: a test that stops a build with SIGINT gives it the handler
+# a terminal's Ctrl-C would find, whoever started the suite.
+def default_sigint() -> None:
+    """SIGINT at its default, for a child process (``preexec_fn``): Python then raises
+    KeyboardInterrupt on it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@contextmanager
+def terminal_sigint() -> Iterator[None]:
+    """This process raises KeyboardInterrupt on SIGINT while the body runs."""
+    kept = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, kept)
 
 
 def read_trials(*paths: Path) -> list[Trial]:

@@ -20,10 +20,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import v2_study_files
+from tests.conftest import default_sigint, terminal_sigint, v2_study_files
 from tests.hostile_site import TRIALPRESS, cli_env, run_trialpress
 from tests.pdf_samples import failing_brief
-from trialpress.models import Trial
 
 pytestmark = pytest.mark.slow
 
@@ -57,10 +56,6 @@ def assert_untouched(out: Path, before: dict[str, str]) -> None:
     assert not changed, changed[:20]
     leftovers = sorted(p.name for p in out.parent.iterdir() if p.name != out.name)
     assert not leftovers, f"left beside the site: {leftovers}"
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def many_records(tmp: Path) -> list[Path]:
@@ -108,9 +103,7 @@ def test_interrupted_build_keeps_the_previous_site(
         env=cli_env(),
         cwd=ROOT,
         start_new_session=True,
-        # A shell starts background jobs with SIGINT ignored, and Python keeps an ignored
-        # SIGINT ignored: restore the default, as a terminal's Ctrl-C would find it.
-        preexec_fn=_default_sigint,
+        preexec_fn=default_sigint,
     )
     # Wait until PDFs are being written into the build's temporary folder, then signal.
     deadline = time.monotonic() + 90
@@ -141,32 +134,21 @@ def test_a_signal_whose_exception_was_swallowed_still_stops_the_build(
     """A stop signal only sets a flag; whatever happens to the code it interrupted (CPython
     swallows exceptions in at-fork callbacks, libraries wrap them), the build stops at its
     next checkpoint, at the latest before the swap, so the previous output survives."""
+    from trialpress.build import build_trials
     from trialpress.readers import read_paths
+    from trialpress.stopping import BuildInterrupted, stop_on_signals
 
     out, before = previous
     trials = [t for t in read_paths([EXAMPLES]) if not isinstance(t, Exception)]
-    # Under a shell's background job SIGINT starts ignored, and stays so (stop_on_signals
-    # keeps it): give this test the handler a terminal's Ctrl-C would find.
-    kept = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        _stopped_by(sig, trials, out)
-    finally:
-        signal.signal(signal.SIGINT, kept)
-    assert_untouched(out, before)
-    # Outside the context the handlers are back and nothing is remembered.
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-
-
-def _stopped_by(sig: signal.Signals, trials: list[Trial], out: Path) -> None:
-    from trialpress.build import build_trials
-    from trialpress.stopping import BuildInterrupted, stop_on_signals
-
-    with stop_on_signals():
+    with terminal_sigint(), stop_on_signals():
         # what CPython does to the exception of a handler run in an at-fork callback
         with contextlib.suppress(BaseException):
             signal.raise_signal(sig)
         with pytest.raises(KeyboardInterrupt if sig == signal.SIGINT else BuildInterrupted):
             build_trials(trials, out, pdf=False)
+    assert_untouched(out, before)
+    # Outside the context the handlers are back and nothing is remembered.
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
 def test_a_failing_pdf_leaves_its_trial_without_pdf_links(tmp_path: Path) -> None:

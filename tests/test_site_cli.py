@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import V2_JSON
+from tests.conftest import V2_JSON, default_sigint
 from tests.sample_trials import PALMIRA_ID, POLAR_ID, palmira, polar
 from tests.site_helpers import check_links, mkdocs_build, trialpress_serve
 from trialpress.build import build_trials
@@ -272,10 +272,6 @@ def test_output_overlapping_docs_or_a_file_is_refused(tmp_path: Path) -> None:
     assert (tmp_path / "afile").read_text() == "x"
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_build_leaves_previous_output_untouched(
     tmp_path: Path, sig: signal.Signals
@@ -297,9 +293,7 @@ def test_interrupted_build_leaves_previous_output_untouched(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        # A shell starts background jobs with SIGINT ignored, and Python keeps it ignored:
-        # restore the default, as a terminal's Ctrl-C would find it.
-        preexec_fn=_default_sigint,
+        preexec_fn=default_sigint,
     )
     try:
         deadline = time.monotonic() + 120
